@@ -1,0 +1,408 @@
+#include "traffic-apps.h"
+
+#include "ns3/log.h"
+#include "ns3/packet.h"
+#include "ns3/seq-ts-header.h"
+#include "ns3/simulator.h"
+#include "ns3/tcp-l4-protocol.h"
+#include "ns3/tcp-socket-base.h"
+#include "ns3/udp-socket-factory.h"
+#include "ns3/uinteger.h"
+#include "ns3/double.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace tunsim
+{
+
+NS_LOG_COMPONENT_DEFINE("TunsimTrafficApps");
+NS_OBJECT_ENSURE_REGISTERED(UdpSeqSender);
+NS_OBJECT_ENSURE_REGISTERED(UdpSeqSink);
+NS_OBJECT_ENSURE_REGISTERED(TcpBulkSender);
+NS_OBJECT_ENSURE_REGISTERED(TcpSink);
+
+namespace
+{
+constexpr uint32_t kUdpIpHeaders = 8 + 20;
+constexpr uint32_t kSeqTsBytes = 12; // SeqTsHeader: seq (4) + timestamp (8)
+} // namespace
+
+// -------------------------------------------------------------- UdpSeqSender
+
+ns3::TypeId
+UdpSeqSender::GetTypeId()
+{
+    static ns3::TypeId tid = ns3::TypeId("tunsim::UdpSeqSender")
+                                 .SetParent<ns3::Application>()
+                                 .SetGroupName("Tunsim")
+                                 .AddConstructor<UdpSeqSender>();
+    return tid;
+}
+
+void
+UdpSeqSender::Setup(ns3::InetSocketAddress dest,
+                    const Config& cfg,
+                    ns3::Ptr<SocketAccount> account,
+                    ns3::Ptr<PacketLedger> ledger,
+                    uint32_t flowId)
+{
+    m_dest = dest;
+    m_cfg = cfg;
+    m_account = account;
+    m_ledger = ledger;
+    m_flowId = flowId;
+    m_gap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+}
+
+void
+UdpSeqSender::StartApplication()
+{
+    m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
+    m_socket->Bind();
+    m_socket->Connect(m_dest);
+    m_running = true;
+    if (m_cfg.mode == Mode::Flood)
+    {
+        m_backlog = std::numeric_limits<uint64_t>::max() / 2;
+        SendLoop();
+    }
+    else
+    {
+        Generate();
+    }
+}
+
+void
+UdpSeqSender::StopApplication()
+{
+    m_running = false;
+    m_genEvent.Cancel();
+    m_sendEvent.Cancel();
+    if (m_cfg.mode == Mode::Flood)
+    {
+        m_backlog = 0;
+    }
+}
+
+void
+UdpSeqSender::DoDispose()
+{
+    m_socket = nullptr;
+    m_account = nullptr;
+    m_ledger = nullptr;
+    ns3::Application::DoDispose();
+}
+
+void
+UdpSeqSender::Generate()
+{
+    // The traffic pattern adds datagrams to the application's backlog.
+    if (!m_running)
+    {
+        return;
+    }
+    ns3::Time next;
+    if (m_cfg.mode == Mode::Rate)
+    {
+        ++m_backlog;
+        double mean = m_cfg.payloadBytes * 8.0 / m_cfg.rateBps;
+        next = ns3::Seconds(m_cfg.poisson ? m_gap->GetValue(mean, 0) : mean);
+    }
+    else
+    {
+        m_backlog += m_cfg.burstPackets;
+        next = m_cfg.burstInterval;
+    }
+    m_genEvent = ns3::Simulator::Schedule(next, &UdpSeqSender::Generate, this);
+    SendLoop();
+}
+
+void
+UdpSeqSender::SendLoop()
+{
+    // One sendto() per call; each costs the sender `sendCost` of CPU.
+    if (!m_running || m_backlog == 0 || m_blocked || m_sendEvent.IsRunning())
+    {
+        return;
+    }
+    ns3::Time now = ns3::Simulator::Now();
+    if (now < m_nextSendAllowed)
+    {
+        m_sendEvent = ns3::Simulator::Schedule(m_nextSendAllowed - now, &UdpSeqSender::SendLoop, this);
+        return;
+    }
+    if (!m_account->MaySend())
+    {
+        // sock_alloc_send_pskb(): sleep until sk_write_space().
+        m_blocked = true;
+        m_account->Block([this]() {
+            m_sendEvent = ns3::Simulator::Schedule(m_cfg.wakeupLatency, [this]() {
+                m_blocked = false;
+                SendLoop();
+            });
+        });
+        return;
+    }
+    ns3::SeqTsHeader seqTs;
+    seqTs.SetSeq(static_cast<uint32_t>(m_seq));
+    ns3::Ptr<ns3::Packet> p = ns3::Create<ns3::Packet>(m_cfg.payloadBytes - kSeqTsBytes);
+    p->AddHeader(seqTs);
+    uint32_t l3 = m_cfg.payloadBytes + kUdpIpHeaders;
+    SocketAccountTable::SetOwner(p, *m_account, m_flowId, l3);
+    m_ledger->Sent(m_flowId, l3);
+    ++m_seq;
+    --m_backlog;
+    m_nextSendAllowed = now + m_cfg.sendCost;
+    m_socket->Send(p);
+    if (m_backlog > 0)
+    {
+        m_sendEvent = ns3::Simulator::Schedule(m_cfg.sendCost, &UdpSeqSender::SendLoop, this);
+    }
+}
+
+// ---------------------------------------------------------------- UdpSeqSink
+
+ns3::TypeId
+UdpSeqSink::GetTypeId()
+{
+    static ns3::TypeId tid = ns3::TypeId("tunsim::UdpSeqSink")
+                                 .SetParent<ns3::Application>()
+                                 .SetGroupName("Tunsim")
+                                 .AddConstructor<UdpSeqSink>();
+    return tid;
+}
+
+void
+UdpSeqSink::StartApplication()
+{
+    m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
+    m_socket->SetAttribute("RcvBufSize", ns3::UintegerValue(1u << 30));
+    m_socket->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port));
+    m_socket->SetRecvCallback(ns3::MakeCallback(&UdpSeqSink::HandleRead, this));
+}
+
+void
+UdpSeqSink::StopApplication()
+{
+}
+
+void
+UdpSeqSink::DoDispose()
+{
+    m_socket = nullptr;
+    ns3::Application::DoDispose();
+}
+
+void
+UdpSeqSink::HandleRead(ns3::Ptr<ns3::Socket> socket)
+{
+    ns3::Ptr<ns3::Packet> p;
+    while ((p = socket->Recv()))
+    {
+        ns3::SeqTsHeader seqTs;
+        p->PeekHeader(seqTs);
+        auto seq = static_cast<int64_t>(seqTs.GetSeq());
+        if (seq < m_maxSeq)
+        {
+            ++m_reordered;
+        }
+        m_maxSeq = std::max(m_maxSeq, seq);
+        ++m_received;
+        m_bytes += p->GetSize();
+    }
+}
+
+// ------------------------------------------------------------- TcpBulkSender
+
+ns3::TypeId
+TcpBulkSender::GetTypeId()
+{
+    static ns3::TypeId tid = ns3::TypeId("tunsim::TcpBulkSender")
+                                 .SetParent<ns3::Application>()
+                                 .SetGroupName("Tunsim")
+                                 .AddConstructor<TcpBulkSender>();
+    return tid;
+}
+
+void
+TcpBulkSender::Setup(ns3::InetSocketAddress dest,
+                     ns3::TypeId congestionControl,
+                     uint64_t maxBytes,
+                     ns3::Ptr<SocketAccount> account,
+                     ns3::Ptr<PacketLedger> ledger,
+                     uint32_t flowId)
+{
+    m_dest = dest;
+    m_cc = congestionControl;
+    m_maxBytes = maxBytes;
+    m_account = account;
+    m_ledger = ledger;
+    m_flowId = flowId;
+}
+
+ns3::Ptr<ns3::TcpSocketBase>
+TcpBulkSender::GetSocket() const
+{
+    return ns3::DynamicCast<ns3::TcpSocketBase>(m_socket);
+}
+
+void
+TcpBulkSender::StartApplication()
+{
+    auto tcp = GetNode()->GetObject<ns3::TcpL4Protocol>();
+    m_socket = tcp->CreateSocket(m_cc);
+    m_socket->TraceConnectWithoutContext("Tx", ns3::MakeCallback(&TcpBulkSender::OnTx, this));
+    m_socket->TraceConnectWithoutContext(
+        "CongestionWindow",
+        ns3::MakeCallback(&TcpBulkSender::OnCwnd, this));
+    m_socket->TraceConnectWithoutContext("RTT", ns3::MakeCallback(&TcpBulkSender::OnRtt, this));
+    m_socket->Bind();
+    m_socket->SetConnectCallback(ns3::MakeCallback(&TcpBulkSender::Connected, this),
+                                 ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
+    m_socket->SetSendCallback(ns3::MakeCallback(&TcpBulkSender::Fill, this));
+    m_socket->Connect(m_dest);
+}
+
+void
+TcpBulkSender::StopApplication()
+{
+    if (m_socket)
+    {
+        m_socket->SetSendCallback(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, uint32_t>());
+    }
+}
+
+void
+TcpBulkSender::DoDispose()
+{
+    m_socket = nullptr;
+    m_account = nullptr;
+    m_ledger = nullptr;
+    ns3::Application::DoDispose();
+}
+
+void
+TcpBulkSender::OnCwnd(uint32_t, uint32_t cwnd)
+{
+    m_cwnd = cwnd;
+}
+
+void
+TcpBulkSender::OnRtt(ns3::Time, ns3::Time rtt)
+{
+    m_srtt = rtt;
+}
+
+void
+TcpBulkSender::Connected(ns3::Ptr<ns3::Socket> socket)
+{
+    Fill(socket, socket->GetTxAvailable());
+}
+
+void
+TcpBulkSender::Fill(ns3::Ptr<ns3::Socket> socket, uint32_t)
+{
+    // iperf3: keep the socket's send buffer full.
+    constexpr uint32_t kChunk = 65536;
+    while (m_maxBytes == 0 || m_queued < m_maxBytes)
+    {
+        uint32_t avail = socket->GetTxAvailable();
+        if (avail == 0)
+        {
+            break;
+        }
+        uint64_t n = std::min<uint64_t>(avail, kChunk);
+        if (m_maxBytes)
+        {
+            n = std::min<uint64_t>(n, m_maxBytes - m_queued);
+        }
+        int sent = socket->Send(ns3::Create<ns3::Packet>(static_cast<uint32_t>(n)));
+        if (sent <= 0)
+        {
+            break;
+        }
+        m_queued += static_cast<uint64_t>(sent);
+    }
+}
+
+void
+TcpBulkSender::OnTx(ns3::Ptr<const ns3::Packet> p,
+                    const ns3::TcpHeader& h,
+                    ns3::Ptr<const ns3::TcpSocketBase> s)
+{
+    // The segment leaves tcp_transmit_skb(): skb_set_owner_w() and count it.
+    if (p->GetSize() > 0)
+    {
+        uint32_t seq = h.GetSequenceNumber().GetValue();
+        if (m_anySent && static_cast<int32_t>(seq - m_highestSeq) < 0)
+        {
+            ++m_retransmits;
+        }
+        else
+        {
+            m_highestSeq = seq + p->GetSize();
+            m_anySent = true;
+        }
+    }
+    uint32_t l3 = p->GetSize() + h.GetSerializedSize() + 20;
+    SocketAccountTable::SetOwner(p, *m_account, m_flowId, l3);
+    m_ledger->Sent(m_flowId, l3);
+}
+
+// -------------------------------------------------------------------- TcpSink
+
+ns3::TypeId
+TcpSink::GetTypeId()
+{
+    static ns3::TypeId tid = ns3::TypeId("tunsim::TcpSink")
+                                 .SetParent<ns3::Application>()
+                                 .SetGroupName("Tunsim")
+                                 .AddConstructor<TcpSink>();
+    return tid;
+}
+
+void
+TcpSink::StartApplication()
+{
+    auto tcp = GetNode()->GetObject<ns3::TcpL4Protocol>();
+    m_listen = tcp->CreateSocket();
+    m_listen->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port));
+    m_listen->Listen();
+    m_listen->SetAcceptCallback(
+        ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+        ns3::MakeCallback(&TcpSink::Accept, this));
+}
+
+void
+TcpSink::StopApplication()
+{
+}
+
+void
+TcpSink::DoDispose()
+{
+    m_listen = nullptr;
+    m_accepted.clear();
+    ns3::Application::DoDispose();
+}
+
+void
+TcpSink::Accept(ns3::Ptr<ns3::Socket> s, const ns3::Address& from)
+{
+    s->SetRecvCallback(ns3::MakeCallback(&TcpSink::HandleRead, this));
+    m_accepted.push_back(s);
+    HandleRead(s);
+}
+
+void
+TcpSink::HandleRead(ns3::Ptr<ns3::Socket> socket)
+{
+    ns3::Ptr<ns3::Packet> p;
+    while ((p = socket->Recv()))
+    {
+        m_bytes += p->GetSize();
+    }
+}
+
+} // namespace tunsim

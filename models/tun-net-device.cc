@@ -1,0 +1,566 @@
+#include "tun-net-device.h"
+
+#include "socket-account.h"
+#include "tunsim-tag.h"
+
+#include "ns3/boolean.h"
+#include "ns3/channel.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/packet.h"
+#include "ns3/simulator.h"
+#include "ns3/traffic-control-layer.h"
+#include "ns3/queue-disc.h"
+#include "ns3/uinteger.h"
+
+namespace tunsim
+{
+
+NS_LOG_COMPONENT_DEFINE("TunNetDevice");
+NS_OBJECT_ENSURE_REGISTERED(TunNetDevice);
+
+const char*
+TunDropReasonName(TunDropReason r)
+{
+    switch (r)
+    {
+    case TunDropReason::FULL_RING:
+        return "FULL_RING";
+    case TunDropReason::RESIZE:
+        return "RESIZE";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+// ---------------------------------------------------------------- TunQueue
+
+TunQueue::TunQueue(TunNetDevice& dev, uint32_t index, const RingGeometry& g)
+    : m_dev(dev),
+      m_index(index),
+      m_ring(g.size)
+{
+    if (g.batch != 0)
+    {
+        m_ring.OverrideBatch(g.batch);
+    }
+}
+
+uint32_t
+TunQueue::TxQueueLen() const
+{
+    return m_dev.m_txQueueLen;
+}
+
+bool
+TunQueue::IsStopped() const
+{
+    return m_stopped;
+}
+
+void
+TunQueue::Stop()
+{
+    m_dev.StopQueue(*this);
+}
+
+void
+TunQueue::Wake()
+{
+    m_dev.WakeQueue(*this);
+}
+
+void
+TunQueue::StopAll()
+{
+    for (auto& q : m_dev.m_queues)
+    {
+        m_dev.StopQueue(*q);
+    }
+}
+
+void
+TunQueue::WakeAll()
+{
+    for (auto& q : m_dev.m_queues)
+    {
+        m_dev.WakeQueue(*q);
+    }
+}
+
+bool
+TunQueue::HasQdisc() const
+{
+    return m_dev.m_hasQdisc;
+}
+
+ns3::Time
+TunQueue::StoppedTime() const
+{
+    if (m_stopped)
+    {
+        return m_stoppedTotal + (ns3::Simulator::Now() - m_stoppedSince);
+    }
+    return m_stoppedTotal;
+}
+
+void
+TunQueue::NoteOccupancy()
+{
+    ns3::Time now = ns3::Simulator::Now();
+    m_area += static_cast<long double>(m_lastCount) * (now - m_lastChange).GetNanoSeconds();
+    m_lastChange = now;
+    m_lastCount = m_ring.Count();
+    if (m_lastCount > m_maxOccupancy)
+    {
+        m_maxOccupancy = m_lastCount;
+    }
+}
+
+double
+TunQueue::MeanOccupancy() const
+{
+    int64_t now = ns3::Simulator::Now().GetNanoSeconds();
+    if (now <= 0)
+    {
+        return m_ring.Count();
+    }
+    long double area =
+        m_area + static_cast<long double>(m_lastCount) * (now - m_lastChange.GetNanoSeconds());
+    return static_cast<double>(area / now);
+}
+
+// ------------------------------------------------------------ TunNetDevice
+
+ns3::TypeId
+TunNetDevice::GetTypeId()
+{
+    static ns3::TypeId tid =
+        ns3::TypeId("tunsim::TunNetDevice")
+            .SetParent<ns3::NetDevice>()
+            .SetGroupName("Tunsim")
+            .AddConstructor<TunNetDevice>()
+            .AddAttribute("Mtu",
+                          "The MTU of the device (bytes)",
+                          ns3::UintegerValue(1500),
+                          ns3::MakeUintegerAccessor(&TunNetDevice::SetMtu, &TunNetDevice::GetMtu),
+                          ns3::MakeUintegerChecker<uint16_t>(68, 65535))
+            .AddAttribute("SoftirqLatency",
+                          "Delay from a tx queue wake (netif_tx_wake_queue) to the NET_TX "
+                          "softirq running the qdisc",
+                          ns3::TimeValue(ns3::MicroSeconds(2)),
+                          ns3::MakeTimeAccessor(&TunNetDevice::m_softirqLatency),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("SoftirqCost",
+                          "Fixed CPU time of one NET_TX softirq run, charged to the softirq "
+                          "CPU sink (the reader) when one is set",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&TunNetDevice::m_softirqCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("XmitCost",
+                          "CPU time per packet dequeued and passed to tun_net_xmit by a "
+                          "softirq run, charged to the softirq CPU sink when one is set",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&TunNetDevice::m_xmitCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddTraceSource("RingOccupancy",
+                            "Entries in a tx ring after each produce or consume (queue, entries)",
+                            ns3::MakeTraceSourceAccessor(&TunNetDevice::m_ringOccupancyTrace),
+                            "tunsim::TunNetDevice::RingOccupancyCallback")
+            .AddTraceSource("TxQueueStop",
+                            "A tx queue was stopped (queue index)",
+                            ns3::MakeTraceSourceAccessor(&TunNetDevice::m_txqStopTrace),
+                            "tunsim::TunNetDevice::QueueCallback")
+            .AddTraceSource("TxQueueWake",
+                            "A stopped tx queue was woken (queue index)",
+                            ns3::MakeTraceSourceAccessor(&TunNetDevice::m_txqWakeTrace),
+                            "tunsim::TunNetDevice::QueueCallback")
+            .AddTraceSource("Drop",
+                            "A packet the device freed instead of queueing (packet, reason)",
+                            ns3::MakeTraceSourceAccessor(&TunNetDevice::m_dropTrace),
+                            "tunsim::TunNetDevice::DropCallback");
+    return tid;
+}
+
+TunNetDevice::TunNetDevice()
+    : m_address(ns3::Mac48Address::Allocate())
+{
+}
+
+TunNetDevice::~TunNetDevice() = default;
+
+void
+TunNetDevice::Configure(ns3::Ptr<TunPolicy> policy, uint32_t txQueueLen, uint32_t txQueues)
+{
+    NS_ABORT_MSG_IF(!policy, "TunNetDevice needs a policy");
+    NS_ABORT_MSG_IF(txQueueLen == 0 || txQueues == 0, "TunNetDevice: bad geometry");
+    m_policy = policy;
+    m_txQueueLen = txQueueLen;
+    m_queues.clear();
+    for (uint32_t i = 0; i < txQueues; ++i)
+    {
+        m_queues.push_back(std::make_unique<TunQueue>(*this, i, policy->Geometry(txQueueLen)));
+    }
+}
+
+void
+TunNetDevice::SetTxQueueLen(uint32_t txQueueLen)
+{
+    // mirrors tun_queue_resize(): ptr_ring_resize_multiple() with
+    // tun_ptr_free() as the destroy callback for what no longer fits.
+    m_txQueueLen = txQueueLen;
+    for (auto& q : m_queues)
+    {
+        RingGeometry g = m_policy->Geometry(txQueueLen);
+        for (auto& p : q->m_ring.Resize(g.size))
+        {
+            Drop(p, TunDropReason::RESIZE);
+        }
+        if (g.batch != 0)
+        {
+            q->m_ring.OverrideBatch(g.batch);
+        }
+        q->NoteOccupancy();
+    }
+}
+
+void
+TunNetDevice::AttachReader(uint32_t q, std::function<void()> dataReady)
+{
+    m_queues.at(q)->m_dataReady = std::move(dataReady);
+}
+
+void
+TunNetDevice::Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason)
+{
+    // mirrors the drop: label of tun_net_xmit(): dev_core_stats_tx_dropped_inc()
+    // then kfree_skb_reason() (which would run sock_wfree(); the skb was
+    // orphaned before, so nothing is charged any more).
+    ++m_stats.txDropped;
+    ++m_stats.dropReasons[static_cast<size_t>(reason)];
+    SocketAccountTable::Orphan(p);
+    m_dropTrace(p, reason);
+}
+
+bool
+TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint16_t protocolNumber)
+{
+    // mirrors tun_net_xmit()
+    ++m_stats.xmitCalls;
+    uint32_t txq = 0;
+    if (m_queues.size() > 1)
+    {
+        // tun_select_queue() hashes the flow; the tunsim flow id stands in.
+        TunsimTag tag;
+        packet->PeekPacketTag(tag);
+        txq = tag.flowId % m_queues.size();
+    }
+    TunQueue& q = *m_queues[txq];
+
+    // skb_orphan(): the sending socket's memory is released here, before the
+    // ring, whatever happens next.
+    SocketAccountTable::Orphan(packet);
+
+    m_policy->BeforeProduce(q);
+    bool produced = q.m_ring.Produce(packet) == 0;
+    if (produced)
+    {
+        q.NoteOccupancy();
+        m_ringOccupancyTrace(txq, q.m_ring.Count());
+        // sk_data_ready(): wake the reader if it sleeps.
+        if (q.m_dataReady)
+        {
+            q.m_dataReady();
+        }
+    }
+    m_policy->AfterProduce(q, produced);
+    if (!produced)
+    {
+        Drop(packet, TunDropReason::FULL_RING);
+    }
+    // NETDEV_TX_OK either way: the packet is consumed (queued or freed).
+    return true;
+}
+
+ns3::Ptr<ns3::Packet>
+TunNetDevice::TunRingConsume(uint32_t qi)
+{
+    TunQueue& q = *m_queues[qi];
+    if (q.m_ring.Empty())
+    {
+        return nullptr;
+    }
+    // NODROP v6: stopped = netif_tx_queue_stopped(txq) before the discard.
+    bool wasStopped = q.m_stopped;
+    ns3::Ptr<ns3::Packet> p = q.m_ring.Consume();
+    ++q.m_consumedSinceStop;
+    q.NoteOccupancy();
+    m_ringOccupancyTrace(qi, q.m_ring.Count());
+    m_policy->AfterConsume(q, wasStopped);
+    // tun_put_user(): dev_sw_netstats_tx_add(dev, 1, len)
+    ++m_stats.txPackets;
+    m_stats.txBytes += p->GetSize();
+    return p;
+}
+
+void
+TunNetDevice::TunRingWait(uint32_t qi)
+{
+    m_policy->ReaderWait(*m_queues[qi]);
+}
+
+void
+TunNetDevice::StopQueue(TunQueue& q)
+{
+    if (q.m_stopped)
+    {
+        return;
+    }
+    q.m_stopped = true;
+    q.m_consumedSinceStop = 0;
+    ++q.m_stopCount;
+    q.m_stoppedSince = ns3::Simulator::Now();
+    if (m_queueInterface)
+    {
+        m_queueInterface->GetTxQueue(q.m_index)->Stop();
+    }
+    m_txqStopTrace(q.m_index);
+}
+
+void
+TunNetDevice::WakeQueue(TunQueue& q)
+{
+    // netif_tx_wake_queue(): if (test_and_clear_bit(__QUEUE_STATE_DRV_XOFF))
+    // __netif_schedule(qdisc).
+    if (!q.m_stopped)
+    {
+        return;
+    }
+    q.m_stopped = false;
+    ++m_stats.wakes;
+    q.m_stoppedTotal += ns3::Simulator::Now() - q.m_stoppedSince;
+    if (m_queueInterface)
+    {
+        // Clear XOFF now (a sender's own dev_queue_xmit may run the qdisc
+        // right away), restart the qdisc from the softirq later.
+        m_queueInterface->GetTxQueue(q.m_index)->Start();
+    }
+    m_txqWakeTrace(q.m_index);
+    if (!q.m_softirqPending)
+    {
+        // __QDISC_STATE_SCHED: one pending softirq run per qdisc.
+        q.m_softirqPending = true;
+        ns3::Simulator::Schedule(m_softirqLatency, &TunNetDevice::NetTxSoftirq, this, q.m_index);
+    }
+}
+
+void
+TunNetDevice::NetTxSoftirq(uint32_t qi)
+{
+    // mirrors net_tx_action() -> qdisc_run() for this queue's qdisc.
+    TunQueue& q = *m_queues[qi];
+    q.m_softirqPending = false;
+    ++m_stats.softirqRuns;
+    uint64_t before = m_stats.xmitCalls;
+    if (!q.m_stopped && m_node)
+    {
+        // The XOFF bit was cleared at the wake (NetDeviceQueue::Start()), so
+        // NetDeviceQueue::Wake() would not call its callback any more: run
+        // the root qdisc directly, as qdisc_run() does.
+        if (!m_rootQdisc)
+        {
+            auto tc = m_node->GetObject<ns3::TrafficControlLayer>();
+            m_rootQdisc = tc ? tc->GetRootQueueDiscOnDevice(this) : nullptr;
+        }
+        if (m_rootQdisc)
+        {
+            m_rootQdisc->Run();
+        }
+    }
+    if (m_softirqCpu)
+    {
+        uint64_t sent = m_stats.xmitCalls - before;
+        m_softirqCpu(m_softirqCost + m_xmitCost * static_cast<int64_t>(sent));
+    }
+}
+
+void
+TunNetDevice::TunGetUser(ns3::Ptr<ns3::Packet> packet)
+{
+    // mirrors tun_get_user() -> netif_rx_ni(): the packet enters the stack as
+    // if received on tun0.
+    ++m_stats.rxPackets;
+    m_stats.rxBytes += packet->GetSize();
+    if (!m_promiscCallback.IsNull())
+    {
+        m_promiscCallback(this, packet, 0x0800, ns3::Address(), m_address, ns3::NetDevice::PACKET_HOST);
+    }
+    m_rxCallback(this, packet, 0x0800, ns3::Address());
+}
+
+void
+TunNetDevice::NotifyNewAggregate()
+{
+    if (!m_queueInterface)
+    {
+        m_queueInterface = GetObject<ns3::NetDeviceQueueInterface>();
+    }
+    ns3::NetDevice::NotifyNewAggregate();
+}
+
+void
+TunNetDevice::DoDispose()
+{
+    m_node = nullptr;
+    m_queueInterface = nullptr;
+    m_rootQdisc = nullptr;
+    m_policy = nullptr;
+    m_queues.clear();
+    m_rxCallback = ns3::MakeNullCallback<bool, ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet>, uint16_t, const ns3::Address&>();
+    ns3::NetDevice::DoDispose();
+}
+
+// ------------------------------------------------- NetDevice boilerplate
+
+void
+TunNetDevice::SetIfIndex(const uint32_t index)
+{
+    m_ifIndex = index;
+}
+
+uint32_t
+TunNetDevice::GetIfIndex() const
+{
+    return m_ifIndex;
+}
+
+ns3::Ptr<ns3::Channel>
+TunNetDevice::GetChannel() const
+{
+    return nullptr;
+}
+
+void
+TunNetDevice::SetAddress(ns3::Address address)
+{
+    m_address = ns3::Mac48Address::ConvertFrom(address);
+}
+
+ns3::Address
+TunNetDevice::GetAddress() const
+{
+    return m_address;
+}
+
+bool
+TunNetDevice::SetMtu(const uint16_t mtu)
+{
+    m_mtu = mtu;
+    return true;
+}
+
+uint16_t
+TunNetDevice::GetMtu() const
+{
+    return m_mtu;
+}
+
+bool
+TunNetDevice::IsLinkUp() const
+{
+    return true;
+}
+
+void
+TunNetDevice::AddLinkChangeCallback(ns3::Callback<void> callback)
+{
+}
+
+bool
+TunNetDevice::IsBroadcast() const
+{
+    return false;
+}
+
+ns3::Address
+TunNetDevice::GetBroadcast() const
+{
+    return ns3::Mac48Address::GetBroadcast();
+}
+
+bool
+TunNetDevice::IsMulticast() const
+{
+    return false;
+}
+
+ns3::Address
+TunNetDevice::GetMulticast(ns3::Ipv4Address multicastGroup) const
+{
+    return ns3::Mac48Address::GetMulticast(multicastGroup);
+}
+
+ns3::Address
+TunNetDevice::GetMulticast(ns3::Ipv6Address addr) const
+{
+    return ns3::Mac48Address::GetMulticast(addr);
+}
+
+bool
+TunNetDevice::IsPointToPoint() const
+{
+    return true;
+}
+
+bool
+TunNetDevice::IsBridge() const
+{
+    return false;
+}
+
+bool
+TunNetDevice::SendFrom(ns3::Ptr<ns3::Packet> packet,
+                       const ns3::Address& source,
+                       const ns3::Address& dest,
+                       uint16_t protocolNumber)
+{
+    return Send(packet, dest, protocolNumber);
+}
+
+ns3::Ptr<ns3::Node>
+TunNetDevice::GetNode() const
+{
+    return m_node;
+}
+
+void
+TunNetDevice::SetNode(ns3::Ptr<ns3::Node> node)
+{
+    m_node = node;
+}
+
+bool
+TunNetDevice::NeedsArp() const
+{
+    return false;
+}
+
+void
+TunNetDevice::SetReceiveCallback(ns3::NetDevice::ReceiveCallback cb)
+{
+    m_rxCallback = cb;
+}
+
+void
+TunNetDevice::SetPromiscReceiveCallback(ns3::NetDevice::PromiscReceiveCallback cb)
+{
+    m_promiscCallback = cb;
+}
+
+bool
+TunNetDevice::SupportsSendFrom() const
+{
+    return false;
+}
+
+} // namespace tunsim

@@ -1,0 +1,73 @@
+// VpnPeer: the far VPN endpoint (the server side of the tunnel).
+//
+// It receives the encapsulated packets on its underlay UDP socket, strips the
+// VPN header, and writes the inner packet into its own tunnel device, an ns-3
+// VirtualNetDevice, from where the receiving host's stack delivers it. Packets
+// its host sends back into the tunnel (TCP ACKs) are encapsulated and sent to
+// the client at once.
+// Simplification: the peer is never the bottleneck (no ring, no CPU cost);
+// the simulator studies the sending side's tun.
+#pragma once
+
+#include "ns3/application.h"
+#include "ns3/inet-socket-address.h"
+#include "ns3/socket.h"
+#include "ns3/virtual-net-device.h"
+
+#include <functional>
+
+namespace tunsim
+{
+
+class VpnPeer : public ns3::Application
+{
+  public:
+    static ns3::TypeId GetTypeId();
+    VpnPeer() = default;
+
+    /// `dev` is the peer's tunnel device, `local` the underlay address it
+    /// listens on, `client` where the reverse direction goes, `encapOverhead`
+    /// the VPN header size.
+    void Setup(ns3::Ptr<ns3::VirtualNetDevice> dev,
+               ns3::InetSocketAddress local,
+               ns3::InetSocketAddress client,
+               uint32_t encapOverhead);
+
+    /// Called with each inner packet as it leaves the tunnel (ledger).
+    void SetDeliveryCallback(std::function<void(ns3::Ptr<const ns3::Packet>)> cb)
+    {
+        m_delivered = std::move(cb);
+    }
+
+    /// Called with each packet the peer's host sends into the tunnel, before
+    /// it is encapsulated (the ledger tags and counts the reverse direction).
+    void SetReverseEntryCallback(std::function<void(ns3::Ptr<ns3::Packet>)> cb)
+    {
+        m_reverseEntry = std::move(cb);
+    }
+
+    uint64_t ForwardPackets() const { return m_forward; }
+    uint64_t ReversePackets() const { return m_reverse; }
+
+  private:
+    void StartApplication() override;
+    void StopApplication() override;
+    void DoDispose() override;
+    void HandleRead(ns3::Ptr<ns3::Socket> socket);
+    bool TunnelSend(ns3::Ptr<ns3::Packet> packet,
+                    const ns3::Address& source,
+                    const ns3::Address& dest,
+                    uint16_t protocol);
+
+    ns3::Ptr<ns3::VirtualNetDevice> m_dev;
+    ns3::InetSocketAddress m_local{ns3::Ipv4Address::GetAny(), 0};
+    ns3::InetSocketAddress m_client{ns3::Ipv4Address::GetAny(), 0};
+    uint32_t m_encapOverhead = 0;
+    ns3::Ptr<ns3::Socket> m_socket;
+    std::function<void(ns3::Ptr<const ns3::Packet>)> m_delivered;
+    std::function<void(ns3::Ptr<ns3::Packet>)> m_reverseEntry;
+    uint64_t m_forward = 0;
+    uint64_t m_reverse = 0;
+};
+
+} // namespace tunsim

@@ -1,0 +1,340 @@
+#include "vpn-reader.h"
+
+#include "ns3/double.h"
+#include "ns3/log.h"
+#include "ns3/packet.h"
+#include "ns3/simulator.h"
+#include "ns3/udp-socket-factory.h"
+#include "ns3/uinteger.h"
+
+namespace tunsim
+{
+
+NS_LOG_COMPONENT_DEFINE("VpnReader");
+NS_OBJECT_ENSURE_REGISTERED(VpnReader);
+NS_OBJECT_ENSURE_REGISTERED(VpnEncapHeader);
+
+// ------------------------------------------------------------ VpnEncapHeader
+
+VpnEncapHeader::VpnEncapHeader(uint32_t bytes)
+    : m_bytes(bytes)
+{
+}
+
+ns3::TypeId
+VpnEncapHeader::GetTypeId()
+{
+    static ns3::TypeId tid = ns3::TypeId("tunsim::VpnEncapHeader")
+                                 .SetParent<ns3::Header>()
+                                 .SetGroupName("Tunsim")
+                                 .AddConstructor<VpnEncapHeader>();
+    return tid;
+}
+
+ns3::TypeId
+VpnEncapHeader::GetInstanceTypeId() const
+{
+    return GetTypeId();
+}
+
+uint32_t
+VpnEncapHeader::GetSerializedSize() const
+{
+    return m_bytes;
+}
+
+void
+VpnEncapHeader::Serialize(ns3::Buffer::Iterator start) const
+{
+    start.WriteU8(0, m_bytes);
+}
+
+uint32_t
+VpnEncapHeader::Deserialize(ns3::Buffer::Iterator start)
+{
+    start.Next(m_bytes);
+    return m_bytes;
+}
+
+void
+VpnEncapHeader::Print(std::ostream& os) const
+{
+    os << "vpn-encap " << m_bytes << "B";
+}
+
+// ----------------------------------------------------------------- VpnReader
+
+ns3::TypeId
+VpnReader::GetTypeId()
+{
+    static ns3::TypeId tid =
+        ns3::TypeId("tunsim::VpnReader")
+            .SetParent<ns3::Application>()
+            .SetGroupName("Tunsim")
+            .AddConstructor<VpnReader>()
+            .AddAttribute("PerPacketCost",
+                          "Fixed CPU time per packet read (syscall, copy, encrypt setup, sendto)",
+                          ns3::TimeValue(ns3::NanoSeconds(1000)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_perPacket),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("NsPerByte",
+                          "CPU time per byte of packet (crypto), in ns",
+                          ns3::DoubleValue(0.0),
+                          ns3::MakeDoubleAccessor(&VpnReader::m_nsPerByte),
+                          ns3::MakeDoubleChecker<double>(0.0))
+            .AddAttribute("WakeupLatency",
+                          "From sk_data_ready() on a sleeping reader (or sk_write_space() on a "
+                          "blocked one) until it runs",
+                          ns3::TimeValue(ns3::MicroSeconds(5)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_wakeupLatency),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("Batch",
+                          "Packets taken from the ring per read",
+                          ns3::UintegerValue(1),
+                          ns3::MakeUintegerAccessor(&VpnReader::m_batch),
+                          ns3::MakeUintegerChecker<uint32_t>(1, 1024))
+            .AddAttribute("EncapOverhead",
+                          "Bytes the VPN adds in front of each inner packet (beyond UDP/IP)",
+                          ns3::UintegerValue(0),
+                          ns3::MakeUintegerAccessor(&VpnReader::m_encapOverhead),
+                          ns3::MakeUintegerChecker<uint32_t>(0, 1000));
+    return tid;
+}
+
+VpnReader::VpnReader() = default;
+
+void
+VpnReader::Setup(ns3::Ptr<TunNetDevice> tun,
+                 uint32_t queue,
+                 ns3::InetSocketAddress local,
+                 ns3::InetSocketAddress peer,
+                 ns3::Ptr<SocketAccount> account)
+{
+    m_tun = tun;
+    m_queue = queue;
+    m_local = local;
+    m_peer = peer;
+    m_account = account;
+    m_tun->AttachReader(queue, [this]() { OnDataReady(); });
+}
+
+void
+VpnReader::AddStall(ns3::Time at, ns3::Time duration)
+{
+    m_stalls.emplace_back(at, duration);
+}
+
+void
+VpnReader::StartApplication()
+{
+    m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
+    m_socket->SetAttribute("RcvBufSize", ns3::UintegerValue(1u << 30));
+    m_socket->Bind(m_local);
+    m_socket->SetRecvCallback(ns3::MakeCallback(&VpnReader::HandleUnderlayRead, this));
+    for (const auto& [at, duration] : m_stalls)
+    {
+        ns3::Simulator::Schedule(at - ns3::Simulator::Now(), &VpnReader::StallBegin, this, duration);
+    }
+    m_state = State::Sleeping; // about to read
+    ReadLoop();
+}
+
+void
+VpnReader::StopApplication()
+{
+    m_state = State::Idle;
+    m_event.Cancel();
+}
+
+void
+VpnReader::DoDispose()
+{
+    m_event.Cancel();
+    m_tun = nullptr;
+    m_socket = nullptr;
+    m_account = nullptr;
+    m_inHand.clear();
+    ns3::Application::DoDispose();
+}
+
+void
+VpnReader::ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)())
+{
+    ns3::Time now = ns3::Simulator::Now();
+    ns3::Time start = std::max(now, m_cpuFreeAt);
+    m_doneAt = start + work;
+    m_cpuFreeAt = m_doneAt;
+    m_stats.busy += work;
+    m_event = ns3::Simulator::Schedule(m_doneAt - now, fn, this);
+}
+
+void
+VpnReader::ChargeCpu(ns3::Time t)
+{
+    if (t.IsZero())
+    {
+        return;
+    }
+    m_stats.busy += t;
+    m_stats.stolen += t;
+    ns3::Time now = ns3::Simulator::Now();
+    if (m_state == State::Running)
+    {
+        // The softirq interrupts the processing of the current packets.
+        m_doneAt += t;
+        m_cpuFreeAt = m_doneAt;
+        m_event.Cancel();
+        m_event = ns3::Simulator::Schedule(m_doneAt - now, &VpnReader::ProcessDone, this);
+    }
+    else
+    {
+        m_cpuFreeAt = std::max(now, m_cpuFreeAt) + t;
+    }
+}
+
+void
+VpnReader::ReadLoop()
+{
+    // One iteration of the VPN's main loop: read(tun_fd) [x batch].
+    if (m_state == State::Idle)
+    {
+        return;
+    }
+    if (m_stalled)
+    {
+        m_state = State::Stalled;
+        return;
+    }
+    m_inHand.clear();
+    for (uint32_t i = 0; i < m_batch; ++i)
+    {
+        ns3::Ptr<ns3::Packet> p = m_tun->TunRingConsume(m_queue);
+        if (!p)
+        {
+            break;
+        }
+        m_inHand.push_back(p);
+    }
+    if (m_inHand.empty())
+    {
+        // tun_ring_recv(): nothing there, go to sleep until sk_data_ready().
+        m_state = State::Sleeping;
+        ++m_stats.sleeps;
+        m_tun->TunRingWait(m_queue);
+        return;
+    }
+    ++m_stats.reads;
+    double ns = 0;
+    for (const auto& p : m_inHand)
+    {
+        ++m_stats.packetsRead;
+        m_stats.bytesRead += p->GetSize();
+        ns += m_perPacket.GetNanoSeconds() + m_nsPerByte * p->GetSize();
+    }
+    m_state = State::Running;
+    ScheduleOnCpu(ns3::NanoSeconds(static_cast<int64_t>(ns + 0.5)), &VpnReader::ProcessDone);
+}
+
+void
+VpnReader::ProcessDone()
+{
+    SendInHand();
+}
+
+void
+VpnReader::SendInHand()
+{
+    // sendto(udp_fd, peer) for each encrypted packet.
+    if (m_state == State::Idle)
+    {
+        return;
+    }
+    size_t sent = 0;
+    for (; sent < m_inHand.size(); ++sent)
+    {
+        if (!m_account->MaySend())
+        {
+            // sock_alloc_send_pskb() sleeps until sk_write_space().
+            m_inHand.erase(m_inHand.begin(), m_inHand.begin() + sent);
+            m_state = State::Blocked;
+            ++m_stats.sndbufBlocks;
+            m_account->Block([this]() {
+                m_event = ns3::Simulator::Schedule(m_wakeupLatency, &VpnReader::SendInHand, this);
+            });
+            return;
+        }
+        ns3::Ptr<ns3::Packet> p = m_inHand[sent];
+        p->AddHeader(VpnEncapHeader(m_encapOverhead));
+        SocketAccountTable::Reown(p, *m_account, p->GetSize() + 28);
+        m_socket->SendTo(p, 0, m_peer);
+    }
+    m_inHand.clear();
+    m_state = State::Sleeping; // between iterations; ReadLoop decides
+    ReadLoop();
+}
+
+void
+VpnReader::OnDataReady()
+{
+    // sk_data_ready() from tun_net_xmit(): wake the process if it sleeps.
+    if (m_state != State::Sleeping)
+    {
+        return;
+    }
+    m_state = State::Waking;
+    ns3::Time now = ns3::Simulator::Now();
+    ns3::Time at = std::max(now + m_wakeupLatency, m_cpuFreeAt);
+    m_event = ns3::Simulator::Schedule(at - now, &VpnReader::Resume, this);
+}
+
+void
+VpnReader::Resume()
+{
+    if (m_state == State::Waking)
+    {
+        ReadLoop();
+    }
+}
+
+void
+VpnReader::StallBegin(ns3::Time duration)
+{
+    m_stalled = true;
+    if (m_state == State::Sleeping || m_state == State::Waking)
+    {
+        m_event.Cancel();
+        m_state = State::Stalled;
+    }
+    ns3::Simulator::Schedule(duration, &VpnReader::StallEnd, this);
+}
+
+void
+VpnReader::StallEnd()
+{
+    m_stalled = false;
+    if (m_state == State::Stalled)
+    {
+        ReadLoop();
+    }
+}
+
+void
+VpnReader::HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket)
+{
+    // The reverse direction: decrypt and write(tun_fd).
+    ns3::Ptr<ns3::Packet> p;
+    ns3::Address from;
+    while ((p = socket->RecvFrom(from)))
+    {
+        VpnEncapHeader encap(m_encapOverhead);
+        p->RemoveHeader(encap);
+        ++m_stats.reversePackets;
+        if (m_reverseDelivered)
+        {
+            m_reverseDelivered(p);
+        }
+        m_tun->TunGetUser(p);
+    }
+}
+
+} // namespace tunsim

@@ -1,0 +1,151 @@
+// VpnReader: the user-space VPN process on the tun side (OpenVPN, WireGuard-go,
+// OpenConnect): a single thread that loops
+//
+//     read(tun_fd)  -> encrypt -> sendto(udp_fd, peer)
+//
+// and, in the other direction, decrypts what arrives on udp_fd and write()s
+// it to tun_fd.
+//
+// Model, per read:
+//   * the packet(s) come from TunNetDevice::TunRingConsume() (tun_ring_recv);
+//     `Batch` > 1 takes up to that many per wake-up (recvmmsg/vhost style);
+//   * CPU time per packet = PerPacketCost + NsPerByte * bytes;
+//   * an empty ring puts the process to sleep (TunRingWait: the blocking wait
+//     in tun_ring_recv); the producer's sk_data_ready() wakes it, and it runs
+//     again WakeupLatency later (scheduler wake-up);
+//   * each packet is encapsulated (EncapOverhead bytes) and sent on the VPN's
+//     UDP socket; that socket has its own sk_sndbuf account, released when
+//     the underlay NIC has transmitted the packet: when the underlay is the
+//     bottleneck the process blocks in sendto() and the tun ring fills;
+//   * stalls: the process stops reading for a while (seed 002's misbehaving
+//     reader);
+//   * CPU stolen by a NET_TX softirq on its CPU (ChargeCpu) delays it.
+// Simplification: decrypting the reverse direction costs no reader CPU.
+#pragma once
+
+#include "socket-account.h"
+#include "tun-net-device.h"
+
+#include "ns3/application.h"
+#include "ns3/event-id.h"
+#include "ns3/inet-socket-address.h"
+#include "ns3/nstime.h"
+#include "ns3/socket.h"
+#include "ns3/traced-callback.h"
+
+#include <deque>
+#include <vector>
+
+namespace tunsim
+{
+
+/// The header the VPN puts in front of the inner packet (opcode, peer id,
+/// packet id, AEAD tag...): opaque bytes of a configurable length.
+class VpnEncapHeader : public ns3::Header
+{
+  public:
+    explicit VpnEncapHeader(uint32_t bytes = 0);
+    static ns3::TypeId GetTypeId();
+    ns3::TypeId GetInstanceTypeId() const override;
+    uint32_t GetSerializedSize() const override;
+    void Serialize(ns3::Buffer::Iterator start) const override;
+    uint32_t Deserialize(ns3::Buffer::Iterator start) override;
+    void Print(std::ostream& os) const override;
+
+  private:
+    uint32_t m_bytes;
+};
+
+class VpnReader : public ns3::Application
+{
+  public:
+    static ns3::TypeId GetTypeId();
+    VpnReader();
+
+    /// The tun device and queue this process has open, the peer endpoint on
+    /// the underlay, and the account of the VPN's UDP socket.
+    void Setup(ns3::Ptr<TunNetDevice> tun,
+               uint32_t queue,
+               ns3::InetSocketAddress local,
+               ns3::InetSocketAddress peer,
+               ns3::Ptr<SocketAccount> account);
+
+    /// Stop reading during [at, at + duration).
+    void AddStall(ns3::Time at, ns3::Time duration);
+
+    /// CPU time taken from this process by something else on its CPU
+    /// (a NET_TX softirq it triggered). Delays whatever it does next.
+    void ChargeCpu(ns3::Time t);
+
+    /// Called on the reverse path with each decapsulated packet just before
+    /// it is written to tun (for the ledger).
+    void SetReverseDeliveryCallback(std::function<void(ns3::Ptr<const ns3::Packet>)> cb)
+    {
+        m_reverseDelivered = std::move(cb);
+    }
+
+    struct Stats
+    {
+        uint64_t packetsRead = 0;
+        uint64_t bytesRead = 0;
+        uint64_t reads = 0;       ///< read calls that returned data
+        uint64_t sleeps = 0;      ///< times it slept on an empty ring
+        uint64_t sndbufBlocks = 0;///< times sendto() blocked on sk_sndbuf
+        ns3::Time busy;           ///< CPU time spent (packets + stolen)
+        ns3::Time stolen;         ///< of which charged by softirqs
+        uint64_t reversePackets = 0;
+    };
+    const Stats& GetStats() const { return m_stats; }
+    /// Packets consumed from the ring and not yet handed to the underlay.
+    uint32_t InHand() const { return static_cast<uint32_t>(m_inHand.size()); }
+
+  private:
+    enum class State
+    {
+        Idle,      ///< not started / stopped
+        Running,   ///< processing m_inHand until m_doneAt
+        Sleeping,  ///< blocking wait on an empty ring
+        Waking,    ///< woken, waiting for the scheduler
+        Blocked,   ///< sendto() waits for sk_sndbuf
+        Stalled,   ///< not reading on purpose
+    };
+
+    void StartApplication() override;
+    void StopApplication() override;
+    void DoDispose() override;
+
+    void ReadLoop();
+    void ProcessDone();
+    void SendInHand();
+    void OnDataReady();
+    void Resume();
+    void StallBegin(ns3::Time duration);
+    void StallEnd();
+    void ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)());
+    void HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket);
+
+    ns3::Ptr<TunNetDevice> m_tun;
+    uint32_t m_queue = 0;
+    ns3::InetSocketAddress m_local{ns3::Ipv4Address::GetAny(), 0};
+    ns3::InetSocketAddress m_peer{ns3::Ipv4Address::GetAny(), 0};
+    ns3::Ptr<SocketAccount> m_account;
+    ns3::Ptr<ns3::Socket> m_socket;
+
+    ns3::Time m_perPacket;
+    double m_nsPerByte = 0;
+    ns3::Time m_wakeupLatency;
+    uint32_t m_batch = 1;
+    uint32_t m_encapOverhead = 0;
+
+    State m_state = State::Idle;
+    bool m_stalled = false;
+    std::vector<ns3::Ptr<ns3::Packet>> m_inHand;
+    ns3::Time m_cpuFreeAt;  ///< the CPU is owed until then (stolen time)
+    ns3::Time m_doneAt;     ///< Running: when m_inHand is processed
+    ns3::EventId m_event;
+    std::vector<std::pair<ns3::Time, ns3::Time>> m_stalls;
+    std::function<void(ns3::Ptr<const ns3::Packet>)> m_reverseDelivered;
+    Stats m_stats;
+};
+
+} // namespace tunsim

@@ -1,0 +1,225 @@
+// tunsim: the command-line program.
+//
+//   tunsim run SCENARIO.json [--set key=value]... [--seed N] [--out DIR]
+//   tunsim validate SCENARIO.json [--set key=value]...
+//   tunsim list
+//   tunsim --help | --version
+//
+// Exit codes: 0 success; 2 bad input (usage, scenario, --set; nothing is
+// written); 3 the run finished but packet conservation failed (the result is
+// written, with conservation.ok = false); 1 any other failure.
+#include "experiment.h"
+#include "result-writer.h"
+#include "scenario.h"
+#include "tun-policy.h"
+#include "tunsim-version.h"
+
+#include <boost/program_options.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace po = boost::program_options;
+
+namespace
+{
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitConservation = 3;
+
+const char* kUsage = R"(tunsim: a discrete-event simulator of the Linux TUN transmit path (ns-3)
+
+usage:
+  tunsim run SCENARIO.json [--set key=value]... [--seed N] [--out DIR] [--quiet]
+      Run a scenario; write DIR/result.json (default DIR: results/<name>)
+      and print a short summary.
+  tunsim validate SCENARIO.json [--set key=value]...
+      Check a scenario and print it fully resolved (every default filled in).
+  tunsim list
+      Policies, qdisc kinds, traffic kinds and encapsulations.
+  tunsim --help | --version
+
+--set takes a dotted key into the scenario, e.g. --set tun.ring_size=25
+--set tun.policy=nodrop-v8 --set flows.0.rate_mbps=50. The value is read as
+JSON when it parses as JSON, else as a string.
+
+exit codes: 0 ok, 2 bad input (nothing written), 3 packet conservation
+violated (result written), 1 other failure.
+docs: docs/scenario.md (scenario format), docs/results.md (result format).
+)";
+
+struct BadInput : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
+tunsim::Scenario
+LoadScenario(const std::string& path, const std::vector<std::string>& sets, const std::string& seed)
+{
+    nlohmann::json j = tunsim::LoadScenarioJson(path);
+    for (const auto& s : sets)
+    {
+        tunsim::ApplySet(j, s);
+    }
+    if (!seed.empty())
+    {
+        tunsim::ApplySet(j, "seed=" + seed);
+    }
+    return tunsim::ScenarioFromJson(j);
+}
+
+void
+PrintList()
+{
+    std::cout << "policies (tun.policy):\n";
+    for (const auto& p : tunsim::TunPolicyRegistry())
+    {
+        std::cout << "  " << p.name << std::string(p.name.size() < 18 ? 18 - p.name.size() : 1, ' ')
+                  << p.summary << "\n";
+    }
+    std::cout << "qdisc kinds (qdisc.kind):\n";
+    for (const auto& k : tunsim::QdiscKinds())
+    {
+        std::cout << "  " << k << "\n";
+    }
+    std::cout << "traffic kinds (flows[].kind/mode):\n";
+    for (const auto& k : tunsim::TrafficKinds())
+    {
+        std::cout << "  " << k << "\n";
+    }
+    std::cout << "encapsulations (reader.encap):\n";
+    for (const auto& k : tunsim::EncapKinds())
+    {
+        std::cout << "  " << k << "\n";
+    }
+}
+
+int
+Main(int argc, char** argv)
+{
+    po::options_description opts("options");
+    opts.add_options()("help,h", "show help")("version", "show the version")(
+        "set", po::value<std::vector<std::string>>()->composing(), "key=value override")(
+        "seed", po::value<std::string>(), "RNG run number (overrides the scenario's seed)")(
+        "out", po::value<std::string>(), "output directory")("quiet,q", "no summary on stdout");
+    po::options_description hidden;
+    hidden.add_options()("command", po::value<std::string>())("scenario", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("command", 1).add("scenario", -1);
+
+    po::variables_map vm;
+    try
+    {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    }
+    catch (const po::error& e)
+    {
+        throw BadInput(std::string("usage: ") + e.what() + " (see tunsim --help)");
+    }
+
+    if (vm.count("help"))
+    {
+        std::cout << kUsage;
+        return kExitOk;
+    }
+    if (vm.count("version"))
+    {
+        std::cout << "tunsim " << TUNSIM_VERSION << " (" << TUNSIM_GIT_REV << "), ns-3.37\n";
+        return kExitOk;
+    }
+    if (!vm.count("command"))
+    {
+        std::cerr << kUsage;
+        return kExitBadInput;
+    }
+    const std::string cmd = vm["command"].as<std::string>();
+    std::vector<std::string> files;
+    if (vm.count("scenario"))
+    {
+        files = vm["scenario"].as<std::vector<std::string>>();
+    }
+    std::vector<std::string> sets;
+    if (vm.count("set"))
+    {
+        sets = vm["set"].as<std::vector<std::string>>();
+    }
+    std::string seed = vm.count("seed") ? vm["seed"].as<std::string>() : "";
+
+    if (cmd == "list")
+    {
+        PrintList();
+        return kExitOk;
+    }
+    if (cmd != "run" && cmd != "validate")
+    {
+        throw BadInput("command: unknown command \"" + cmd + "\"; allowed: run, validate, list");
+    }
+    if (files.size() != 1)
+    {
+        throw BadInput("usage: tunsim " + cmd + " takes exactly one SCENARIO.json (see tunsim --help)");
+    }
+    tunsim::Scenario sc = LoadScenario(files[0], sets, seed);
+    if (cmd == "validate")
+    {
+        std::cout << tunsim::ScenarioToJson(sc).dump(2) << "\n";
+        return kExitOk;
+    }
+
+    std::string out = vm.count("out") ? vm["out"].as<std::string>() : ("results/" + sc.name);
+    // Fail on an unusable output directory before spending time on the run.
+    {
+        std::error_code ec;
+        std::filesystem::path p(out);
+        if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
+        {
+            throw BadInput("--out: " + out + " exists and is not a directory");
+        }
+    }
+    tunsim::RunOutput r = tunsim::RunExperiment(sc);
+    tunsim::WriteResult(out, r.result);
+    if (!vm.count("quiet"))
+    {
+        std::cout << r.summary;
+        std::cout << "  result: " << (std::filesystem::path(out) / "result.json").string() << "\n";
+    }
+    if (!r.conservationOk)
+    {
+        std::cerr << "tunsim: packet conservation violated: see conservation in "
+                  << (std::filesystem::path(out) / "result.json").string() << "\n";
+        return kExitConservation;
+    }
+    return kExitOk;
+}
+
+} // namespace
+
+int
+main(int argc, char** argv)
+{
+    try
+    {
+        return Main(argc, argv);
+    }
+    catch (const tunsim::ScenarioError& e)
+    {
+        std::cerr << "tunsim: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    catch (const BadInput& e)
+    {
+        std::cerr << "tunsim: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "tunsim: error: " << e.what() << "\n";
+        return kExitFailure;
+    }
+}

@@ -1,0 +1,714 @@
+// Scenario JSON: defaults, round trip, every class of bad input, --set.
+#include "scenario.h"
+
+#include "tun-policy.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using nlohmann::json;
+using namespace tunsim;
+
+namespace
+{
+
+/// The smallest valid scenario: one default flow.
+json
+Minimal()
+{
+    return json::parse(R"({"flows": [{}]})");
+}
+
+/// Parses `j` expecting a ScenarioError; returns it (fails the test if none).
+ScenarioError
+ErrorOf(const json& j)
+{
+    try
+    {
+        ScenarioFromJson(j);
+    }
+    catch (const ScenarioError& e)
+    {
+        return e;
+    }
+    ADD_FAILURE() << "no ScenarioError for " << j.dump();
+    return ScenarioError("<none>", "<none>");
+}
+
+/// Minimal() with `assignment` applied, then parsed, expecting an error.
+ScenarioError
+ErrorWith(const std::string& assignment)
+{
+    json j = Minimal();
+    ApplySet(j, assignment);
+    return ErrorOf(j);
+}
+
+bool
+Contains(const std::string& haystack, const std::string& needle)
+{
+    return haystack.find(needle) != std::string::npos;
+}
+
+#define EXPECT_CONTAINS(haystack, needle)                                                         \
+    EXPECT_TRUE(Contains(haystack, needle)) << "\"" << (haystack) << "\" lacks \"" << (needle) << "\""
+
+/// A temporary file with `content`, removed at scope exit.
+class TempFile
+{
+  public:
+    explicit TempFile(const std::string& content)
+    {
+        char name[] = "/tmp/tunsim-test-scenario-XXXXXX";
+        int fd = mkstemp(name);
+        EXPECT_GE(fd, 0);
+        close(fd);
+        m_path = name;
+        std::ofstream(m_path) << content;
+    }
+
+    ~TempFile()
+    {
+        std::remove(m_path.c_str());
+    }
+
+    const std::string& Path() const
+    {
+        return m_path;
+    }
+
+  private:
+    std::string m_path;
+};
+
+void
+ExpectSame(const Scenario& a, const Scenario& b)
+{
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.description, b.description);
+    EXPECT_EQ(a.durationS, b.durationS);
+    EXPECT_EQ(a.seed, b.seed);
+    EXPECT_EQ(a.tun.ringSize, b.tun.ringSize);
+    EXPECT_EQ(a.tun.policy, b.tun.policy);
+    EXPECT_EQ(a.tun.softirqLatencyUs, b.tun.softirqLatencyUs);
+    EXPECT_EQ(a.tun.softirqOnReaderCpu, b.tun.softirqOnReaderCpu);
+    EXPECT_EQ(a.tun.xmitCostNs, b.tun.xmitCostNs);
+    EXPECT_EQ(a.tun.softirqCostNs, b.tun.softirqCostNs);
+    EXPECT_EQ(a.qdisc.kind, b.qdisc.kind);
+    EXPECT_EQ(a.qdisc.limit, b.qdisc.limit);
+    EXPECT_EQ(a.qdisc.targetMs, b.qdisc.targetMs);
+    EXPECT_EQ(a.qdisc.intervalMs, b.qdisc.intervalMs);
+    EXPECT_EQ(a.reader.perPacketNs, b.reader.perPacketNs);
+    EXPECT_EQ(a.reader.nsPerByte, b.reader.nsPerByte);
+    EXPECT_EQ(a.reader.wakeupLatencyUs, b.reader.wakeupLatencyUs);
+    EXPECT_EQ(a.reader.batch, b.reader.batch);
+    EXPECT_EQ(a.reader.encap, b.reader.encap);
+    EXPECT_EQ(a.reader.encapOverheadBytes, b.reader.encapOverheadBytes);
+    EXPECT_EQ(a.reader.sndbufBytes, b.reader.sndbufBytes);
+    ASSERT_EQ(a.reader.stalls.size(), b.reader.stalls.size());
+    for (size_t i = 0; i < a.reader.stalls.size(); ++i)
+    {
+        EXPECT_EQ(a.reader.stalls[i].atS, b.reader.stalls[i].atS);
+        EXPECT_EQ(a.reader.stalls[i].forS, b.reader.stalls[i].forS);
+    }
+    EXPECT_EQ(a.underlay.rateMbps, b.underlay.rateMbps);
+    EXPECT_EQ(a.underlay.delayMs, b.underlay.delayMs);
+    EXPECT_EQ(a.underlay.queuePackets, b.underlay.queuePackets);
+    EXPECT_EQ(a.underlay.qdisc, b.underlay.qdisc);
+    EXPECT_EQ(a.host.udpSndbufBytes, b.host.udpSndbufBytes);
+    EXPECT_EQ(a.host.senderWakeupLatencyUs, b.host.senderWakeupLatencyUs);
+    ASSERT_EQ(a.flows.size(), b.flows.size());
+    for (size_t i = 0; i < a.flows.size(); ++i)
+    {
+        SCOPED_TRACE("flow " + std::to_string(i));
+        const FlowConfig& f = a.flows[i];
+        const FlowConfig& g = b.flows[i];
+        EXPECT_EQ(f.kind, g.kind);
+        EXPECT_EQ(f.mode, g.mode);
+        EXPECT_EQ(f.payloadBytes, g.payloadBytes);
+        EXPECT_EQ(f.rateMbps, g.rateMbps);
+        EXPECT_EQ(f.burstPackets, g.burstPackets);
+        EXPECT_EQ(f.burstIntervalMs, g.burstIntervalMs);
+        EXPECT_EQ(f.poisson, g.poisson);
+        EXPECT_EQ(f.cc, g.cc);
+        EXPECT_EQ(f.maxBytes, g.maxBytes);
+        EXPECT_EQ(f.startS, g.startS);
+        EXPECT_EQ(f.stopS, g.stopS);
+    }
+}
+
+/// Every field away from its default; awkward doubles on purpose.
+Scenario
+Everything()
+{
+    Scenario s;
+    s.name = "everything \"quoted\" é";
+    s.description = "all fields set";
+    s.durationS = 10.0 / 3.0;
+    s.seed = 9223372036854775807ULL;
+    s.tun.ringSize = 25;
+    s.tun.policy = "nodrop-v6";
+    s.tun.softirqLatencyUs = 0.1;
+    s.tun.softirqOnReaderCpu = true;
+    s.tun.xmitCostNs = 123.456;
+    s.tun.softirqCostNs = 1e-7;
+    s.qdisc.kind = "fq_codel";
+    s.qdisc.limit = 1000000;
+    s.qdisc.targetMs = 2.5;
+    s.qdisc.intervalMs = 1e5;
+    s.reader.perPacketNs = 1e10;
+    s.reader.nsPerByte = 0.3;
+    s.reader.wakeupLatencyUs = 7.7;
+    s.reader.batch = 64;
+    s.reader.encap = "custom";
+    s.reader.encapOverheadBytes = 60;
+    s.reader.sndbufBytes = 4608;
+    s.reader.stalls = {{0.5, 0.25}, {1.0 / 7.0, 1e-3}};
+    s.underlay.rateMbps = 100.5;
+    s.underlay.delayMs = 60.0;
+    s.underlay.queuePackets = 1;
+    s.underlay.qdisc = "fq_codel";
+    s.host.udpSndbufBytes = 2147483647;
+    s.host.senderWakeupLatencyUs = 0.0;
+
+    FlowConfig rate;
+    rate.mode = "rate";
+    rate.payloadBytes = 12;
+    rate.rateMbps = 0.001;
+    rate.poisson = true;
+    rate.startS = 0.1;
+    rate.stopS = 10.0 / 3.0; // == duration: allowed
+
+    FlowConfig bursts;
+    bursts.mode = "bursts";
+    bursts.payloadBytes = 65000;
+    bursts.burstPackets = 40;
+    bursts.burstIntervalMs = 33.333333333333336;
+
+    FlowConfig tcp;
+    tcp.kind = "tcp";
+    tcp.cc = "newreno";
+    tcp.maxBytes = 18446744073709551615ULL;
+    tcp.startS = 1.0;
+    tcp.stopS = 2.0;
+
+    s.flows = {rate, bursts, tcp};
+    return s;
+}
+
+} // namespace
+
+// ------------------------------------------------------------- defaults
+
+TEST(Scenario, MinimalGivesTheStructDefaults)
+{
+    Scenario s = ScenarioFromJson(Minimal());
+    Scenario d;
+    d.flows.push_back(FlowConfig{});
+    ExpectSame(s, d);
+    // and the documented values themselves
+    EXPECT_EQ(s.name, "unnamed");
+    EXPECT_EQ(s.durationS, 2.0);
+    EXPECT_EQ(s.seed, 1u);
+    EXPECT_EQ(s.tun.ringSize, 500u);
+    EXPECT_EQ(s.tun.policy, "drop");
+    EXPECT_EQ(s.qdisc.kind, "pfifo_fast");
+    EXPECT_EQ(s.qdisc.limit, 0u);
+    EXPECT_EQ(s.reader.encap, "openvpn");
+    EXPECT_EQ(s.reader.sndbufBytes, 212992u);
+    EXPECT_TRUE(s.reader.stalls.empty());
+    EXPECT_EQ(s.host.udpSndbufBytes, 212992u);
+    ASSERT_EQ(s.flows.size(), 1u);
+    EXPECT_EQ(s.flows[0].kind, "udp");
+    EXPECT_EQ(s.flows[0].mode, "flood");
+    EXPECT_EQ(s.flows[0].stopS, -1.0);
+}
+
+TEST(Scenario, CommentsAreAllowedEverywhere)
+{
+    json j = json::parse(R"({
+      "comment": ["what this is", "and why"],
+      "tun": {"comment": "ring", "ring_size": 25},
+      "qdisc": {"comment": "q"}, "reader": {"comment": "r", "stalls": [{"comment": "s", "at_s": 1, "for_s": 0.5}]},
+      "underlay": {"comment": "u"}, "host": {"comment": "h"},
+      "flows": [{"comment": "f", "kind": "tcp"}]
+    })");
+    Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(s.tun.ringSize, 25u);
+    EXPECT_EQ(s.flows[0].kind, "tcp");
+
+    j["comment"] = 5;
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "comment");
+    j["comment"] = "ok";
+    j["tun"]["comment"] = json::array({"a", 1});
+    EXPECT_EQ(ErrorOf(j).Field(), "tun.comment");
+}
+
+TEST(Scenario, IntegralFloatsAreIntegers)
+{
+    json j = Minimal();
+    j["underlay"]["queue_packets"] = 1e6;
+    EXPECT_EQ(ScenarioFromJson(j).underlay.queuePackets, 1000000u);
+}
+
+// ----------------------------------------------------------- round trip
+
+TEST(Scenario, RoundTripInMemory)
+{
+    Scenario s = Everything();
+    Scenario back = ScenarioFromJson(ScenarioToJson(s));
+    ExpectSame(s, back);
+}
+
+TEST(Scenario, RoundTripThroughText)
+{
+    Scenario s = Everything();
+    std::string text = ScenarioToJson(s).dump(2);
+    TempFile f(text);
+    Scenario back = ScenarioFromJson(LoadScenarioJson(f.Path()));
+    ExpectSame(s, back);
+    EXPECT_EQ(ScenarioToJson(back), ScenarioToJson(s));
+}
+
+TEST(Scenario, ToJsonHasEveryFieldResolved)
+{
+    json j = ScenarioToJson(ScenarioFromJson(Minimal()));
+    for (const char* k : {"name", "description", "duration_s", "seed", "tun", "qdisc", "reader",
+                          "underlay", "host", "flows"})
+    {
+        EXPECT_TRUE(j.contains(k)) << k;
+    }
+    EXPECT_EQ(j["tun"].size(), 6u);
+    EXPECT_EQ(j["qdisc"].size(), 4u);
+    EXPECT_EQ(j["reader"].size(), 7u); // encap_overhead_bytes only for custom
+    EXPECT_FALSE(j["reader"].contains("encap_overhead_bytes"));
+    EXPECT_EQ(j["underlay"].size(), 4u);
+    EXPECT_EQ(j["host"].size(), 2u);
+    EXPECT_EQ(j["tun"]["ring_size"], 500);
+    EXPECT_EQ(j["flows"][0]["mode"], "flood");
+    EXPECT_FALSE(j["flows"][0].contains("cc"));
+
+    json t = ScenarioToJson(Everything());
+    EXPECT_EQ(t["reader"]["encap_overhead_bytes"], 60);
+    EXPECT_FALSE(t["flows"][2].contains("payload_bytes"));
+    EXPECT_EQ(t["flows"][2]["cc"], "newreno");
+}
+
+// ---------------------------------------------------------- bad input
+
+TEST(ScenarioErrors, MalformedJsonGivesLineAndColumn)
+{
+    TempFile f("{\n  \"flows\": [{}],\n  \"seed\": 1,,\n}\n");
+    try
+    {
+        LoadScenarioJson(f.Path());
+        FAIL() << "no error";
+    }
+    catch (const ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), f.Path());
+        EXPECT_CONTAINS(std::string(e.what()), "malformed JSON at line 3, column 13");
+    }
+}
+
+TEST(ScenarioErrors, UnreadableFile)
+{
+    try
+    {
+        LoadScenarioJson("/nonexistent/tunsim.json");
+        FAIL() << "no error";
+    }
+    catch (const ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), "/nonexistent/tunsim.json");
+        EXPECT_CONTAINS(std::string(e.what()), "cannot read: No such file or directory");
+    }
+}
+
+TEST(ScenarioErrors, DuplicateKeyInFile)
+{
+    TempFile f(R"({"flows": [{}, {"kind": "udp", "rate_mbps": 1, "rate_mbps": 2}]})");
+    try
+    {
+        LoadScenarioJson(f.Path());
+        FAIL() << "no error";
+    }
+    catch (const ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), f.Path());
+        EXPECT_CONTAINS(std::string(e.what()), "duplicate key \"flows[1].rate_mbps\"");
+    }
+}
+
+TEST(ScenarioErrors, UnknownTopLevelKey)
+{
+    json j = Minimal();
+    j["durationS"] = 3;
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "durationS");
+    EXPECT_CONTAINS(std::string(e.what()), "unknown key; allowed keys: name, description, duration_s");
+}
+
+TEST(ScenarioErrors, UnknownNestedKey)
+{
+    json j = Minimal();
+    j["qdisc"]["bogus"] = 1;
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "qdisc.bogus");
+    EXPECT_STREQ(e.what(),
+                 "qdisc.bogus: unknown key; allowed keys: kind, limit, target_ms, interval_ms");
+
+    j = Minimal();
+    j["flows"].push_back({{"kind", "udp"}, {"rate", 5}});
+    EXPECT_EQ(ErrorOf(j).Field(), "flows[1].rate");
+
+    j = Minimal();
+    j["reader"]["stalls"] = json::parse(R"([{"at_s": 0, "for_s": 1, "until_s": 1}])");
+    EXPECT_EQ(ErrorOf(j).Field(), "reader.stalls[0].until_s");
+}
+
+TEST(ScenarioErrors, WrongTypes)
+{
+    ScenarioError e = ErrorWith("tun.ring_size=\"25\"");
+    EXPECT_EQ(e.Field(), "tun.ring_size");
+    EXPECT_STREQ(e.what(), "tun.ring_size: must be an integer in [1, 65536], got \"25\"");
+
+    e = ErrorWith("tun.ring_size=1.5");
+    EXPECT_EQ(e.Field(), "tun.ring_size");
+    EXPECT_CONTAINS(std::string(e.what()), "[1, 65536], got 1.5");
+
+    e = ErrorWith("tun.softirq_on_reader_cpu=1");
+    EXPECT_EQ(e.Field(), "tun.softirq_on_reader_cpu");
+    EXPECT_CONTAINS(std::string(e.what()), "must be true or false, got 1");
+
+    e = ErrorWith("flows.0.poisson=0");
+    EXPECT_EQ(e.Field(), "flows[0].poisson");
+
+    e = ErrorWith("duration_s=fast");
+    EXPECT_EQ(e.Field(), "duration_s");
+    EXPECT_CONTAINS(std::string(e.what()), "must be a number in (0, 1e5], got \"fast\"");
+
+    e = ErrorWith("reader.encap=5");
+    EXPECT_EQ(e.Field(), "reader.encap");
+    EXPECT_CONTAINS(std::string(e.what()), "none, openvpn, wireguard, custom");
+
+    e = ErrorWith("tun=25");
+    EXPECT_EQ(e.Field(), "tun");
+    EXPECT_CONTAINS(std::string(e.what()), "must be an object");
+
+    e = ErrorWith("name=42");
+    EXPECT_EQ(e.Field(), "name");
+
+    e = ErrorWith("reader.stalls={}");
+    EXPECT_EQ(e.Field(), "reader.stalls");
+
+    EXPECT_EQ(ErrorOf(json::array()).Field(), "");
+}
+
+TEST(ScenarioErrors, OutOfRange)
+{
+    ScenarioError e = ErrorWith("tun.ring_size=0");
+    EXPECT_EQ(e.Field(), "tun.ring_size");
+    EXPECT_STREQ(e.what(), "tun.ring_size: must be an integer in [1, 65536], got 0");
+
+    e = ErrorWith("tun.ring_size=65537");
+    EXPECT_EQ(e.Field(), "tun.ring_size");
+    EXPECT_CONTAINS(std::string(e.what()), "[1, 65536], got 65537");
+
+    e = ErrorWith("tun.ring_size=-1");
+    EXPECT_CONTAINS(std::string(e.what()), "got -1");
+
+    e = ErrorWith("duration_s=0");
+    EXPECT_EQ(e.Field(), "duration_s");
+    EXPECT_STREQ(e.what(), "duration_s: must be a number in (0, 1e5], got 0");
+
+    e = ErrorWith("qdisc.limit=1000001");
+    EXPECT_EQ(e.Field(), "qdisc.limit");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, 1000000]");
+
+    e = ErrorWith("reader.sndbuf_bytes=4607");
+    EXPECT_EQ(e.Field(), "reader.sndbuf_bytes");
+    EXPECT_CONTAINS(std::string(e.what()), "[4608, 2147483647]");
+
+    e = ErrorWith("seed=0");
+    EXPECT_EQ(e.Field(), "seed");
+
+    e = ErrorWith("flows.0.payload_bytes=11");
+    EXPECT_EQ(e.Field(), "flows[0].payload_bytes");
+    EXPECT_CONTAINS(std::string(e.what()), "[12, 65000]");
+
+    e = ErrorWith("underlay.rate_mbps=1000001");
+    EXPECT_EQ(e.Field(), "underlay.rate_mbps");
+    EXPECT_CONTAINS(std::string(e.what()), "(0, 1e6]");
+}
+
+TEST(ScenarioErrors, UnknownPolicyListsTheAllowedOnes)
+{
+    ScenarioError e = ErrorWith("tun.policy=nodrop");
+    EXPECT_EQ(e.Field(), "tun.policy");
+    const std::string what = e.what();
+    EXPECT_CONTAINS(what, "unknown policy \"nodrop\"; allowed: ");
+    ASSERT_FALSE(TunPolicyNames().empty());
+    for (const auto& name : TunPolicyNames())
+    {
+        EXPECT_CONTAINS(what, name);
+    }
+    for (const auto& name : TunPolicyNames())
+    {
+        json j = Minimal();
+        j["tun"]["policy"] = name;
+        EXPECT_EQ(ScenarioFromJson(j).tun.policy, name);
+    }
+}
+
+TEST(ScenarioErrors, UnknownEnums)
+{
+    ScenarioError e = ErrorWith("qdisc.kind=fq");
+    EXPECT_EQ(e.Field(), "qdisc.kind");
+    EXPECT_CONTAINS(std::string(e.what()), "\"fq\"; allowed: fq_codel, pfifo_fast, pfifo, noqueue");
+
+    e = ErrorWith("underlay.qdisc=pfifo");
+    EXPECT_EQ(e.Field(), "underlay.qdisc");
+    EXPECT_CONTAINS(std::string(e.what()), "allowed: pfifo_fast, fq_codel, noqueue");
+
+    e = ErrorWith("flows.0.kind=quic");
+    EXPECT_EQ(e.Field(), "flows[0].kind");
+    EXPECT_CONTAINS(std::string(e.what()), "allowed: udp, tcp");
+
+    e = ErrorWith("flows.0.mode=cbr");
+    EXPECT_EQ(e.Field(), "flows[0].mode");
+    EXPECT_CONTAINS(std::string(e.what()), "allowed: flood, rate, bursts");
+
+    json j = Minimal();
+    j["flows"][0] = {{"kind", "tcp"}, {"cc", "bbr"}};
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "flows[0].cc");
+    EXPECT_CONTAINS(std::string(e.what()), "allowed: cubic, newreno");
+}
+
+TEST(ScenarioErrors, KindSpecificFlowFields)
+{
+    json j = Minimal();
+    j["flows"].push_back({{"kind", "tcp"}, {"payload_bytes", 1400}});
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "flows[1].payload_bytes");
+    EXPECT_CONTAINS(std::string(e.what()), "only for udp flows");
+
+    j = Minimal();
+    j["flows"][0]["cc"] = "cubic"; // kind defaults to udp
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "flows[0].cc");
+    EXPECT_CONTAINS(std::string(e.what()), "only for tcp flows");
+
+    j = Minimal();
+    j["flows"][0] = {{"kind", "tcp"}, {"max_bytes", 1000000}};
+    EXPECT_EQ(ScenarioFromJson(j).flows[0].maxBytes, 1000000u);
+}
+
+TEST(ScenarioErrors, EmptyOrMissingFlows)
+{
+    ScenarioError e = ErrorOf(json::parse(R"({"flows": []})"));
+    EXPECT_EQ(e.Field(), "flows");
+    EXPECT_CONTAINS(std::string(e.what()), "at least one flow");
+
+    e = ErrorOf(json::object());
+    EXPECT_EQ(e.Field(), "flows");
+    EXPECT_CONTAINS(std::string(e.what()), "required");
+
+    e = ErrorOf(json::parse(R"({"flows": {"kind": "udp"}})"));
+    EXPECT_EQ(e.Field(), "flows");
+}
+
+TEST(ScenarioErrors, StallsWithinTheDuration)
+{
+    json j = Minimal(); // duration 2 s
+    j["reader"]["stalls"] = json::parse(R"([{"at_s": 0.5, "for_s": 0.5}, {"at_s": 1.5, "for_s": 1}])");
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.stalls[1].for_s");
+    EXPECT_CONTAINS(std::string(e.what()), "at_s + for_s = 2.5 > 2");
+
+    j["reader"]["stalls"][1] = {{"at_s", 2}, {"for_s", 0.1}};
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.stalls[1].at_s");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, 2)");
+
+    j["reader"]["stalls"][1] = {{"at_s", 1}};
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.stalls[1].for_s");
+    EXPECT_CONTAINS(std::string(e.what()), "required");
+
+    j["reader"]["stalls"][1] = {{"at_s", 1.5}, {"for_s", 0.5}}; // ends exactly at the end
+    EXPECT_EQ(ScenarioFromJson(j).reader.stalls.size(), 2u);
+}
+
+TEST(ScenarioErrors, FlowTimesWithinTheDuration)
+{
+    ScenarioError e = ErrorWith("flows.0.start_s=2");
+    EXPECT_EQ(e.Field(), "flows[0].start_s");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, duration_s) = [0, 2), got 2");
+
+    json j = Minimal();
+    j["flows"][0]["start_s"] = 1;
+    j["flows"][0]["stop_s"] = 1;
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "flows[0].stop_s");
+    EXPECT_CONTAINS(std::string(e.what()), "-1 (run to the end) or a number in (start_s, duration_s] = (1, 2]");
+
+    j["flows"][0]["stop_s"] = 2.5;
+    EXPECT_EQ(ErrorOf(j).Field(), "flows[0].stop_s");
+
+    j["flows"][0]["stop_s"] = -1;
+    EXPECT_EQ(ScenarioFromJson(j).flows[0].stopS, -1.0);
+}
+
+TEST(ScenarioErrors, EncapOverheadOnlyForCustom)
+{
+    ScenarioError e = ErrorWith("reader.encap_overhead_bytes=40");
+    EXPECT_EQ(e.Field(), "reader.encap_overhead_bytes");
+    EXPECT_CONTAINS(std::string(e.what()), "\"custom\"");
+
+    json j = Minimal();
+    j["reader"] = {{"encap", "custom"}, {"encap_overhead_bytes", 40}};
+    Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(EncapOverhead(s.reader), 40u);
+
+    j["reader"]["encap_overhead_bytes"] = 1001;
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.encap_overhead_bytes");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, 1000]");
+}
+
+// ----------------------------------------------------------------- --set
+
+TEST(ApplySet, NestedKeysAndTypes)
+{
+    json j = Minimal();
+    ApplySet(j, "tun.ring_size=25");
+    ApplySet(j, "tun.policy=nodrop-v6");
+    ApplySet(j, "tun.softirq_on_reader_cpu=true");
+    ApplySet(j, "underlay.delay_ms=60"); // "underlay" did not exist
+    ApplySet(j, "name=\"123\"");         // JSON string: stays a string
+    ApplySet(j, "description=a b=c");   // not JSON: taken as text; only the first '=' splits
+    EXPECT_TRUE(j["tun"]["ring_size"].is_number_integer());
+    EXPECT_EQ(j["tun"]["ring_size"], 25);
+    EXPECT_EQ(j["tun"]["policy"], "nodrop-v6");
+    EXPECT_EQ(j["tun"]["softirq_on_reader_cpu"], true);
+    EXPECT_EQ(j["underlay"]["delay_ms"], 60);
+    EXPECT_EQ(j["name"], "123");
+    EXPECT_EQ(j["description"], "a b=c");
+
+    Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(s.tun.ringSize, 25u);
+    EXPECT_EQ(s.tun.policy, "nodrop-v6");
+    EXPECT_TRUE(s.tun.softirqOnReaderCpu);
+    EXPECT_EQ(s.underlay.delayMs, 60.0);
+    EXPECT_EQ(s.name, "123");
+
+    ApplySet(j, "name=123"); // a number: rejected by the parser, not by --set
+    EXPECT_TRUE(j["name"].is_number());
+    EXPECT_EQ(ErrorOf(j).Field(), "name");
+
+    ApplySet(j, "description="); // empty value: the empty string
+    EXPECT_EQ(j["description"], "");
+}
+
+TEST(ApplySet, Arrays)
+{
+    json j = json::parse(R"({"flows": [{"mode": "rate"}, {"kind": "tcp"}]})");
+    ApplySet(j, "flows.0.rate_mbps=50");
+    ApplySet(j, "flows[1].cc=newreno");
+    ApplySet(j, "reader.stalls=[{\"at_s\": 0.5, \"for_s\": 0.1}]");
+    ApplySet(j, "reader.stalls[0].for_s=0.2");
+    Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(s.flows[0].rateMbps, 50.0);
+    EXPECT_EQ(s.flows[1].cc, "newreno");
+    ASSERT_EQ(s.reader.stalls.size(), 1u);
+    EXPECT_EQ(s.reader.stalls[0].forS, 0.2);
+
+    json before = j;
+    try
+    {
+        ApplySet(j, "flows.2.rate_mbps=5");
+        FAIL() << "no error";
+    }
+    catch (const ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), "flows[2]");
+        EXPECT_CONTAINS(std::string(e.what()), "beyond the end of the array (2 elements)");
+    }
+    EXPECT_EQ(j, before); // a failed --set changes nothing
+
+    EXPECT_THROW(ApplySet(j, "flows[5].kind=tcp"), ScenarioError);
+    EXPECT_THROW(ApplySet(j, "flows.x=1"), ScenarioError);      // array needs an index
+    EXPECT_THROW(ApplySet(j, "tun[0]=1"), ScenarioError);       // tun is not an array
+    EXPECT_THROW(ApplySet(j, "flows.0.mode.x=1"), ScenarioError); // a string, not an object
+    json k = Minimal();
+    EXPECT_THROW(ApplySet(k, "reader.stalls.0.at_s=1"), ScenarioError); // no stalls array yet
+}
+
+TEST(ApplySet, UnknownKeysAreCaughtByTheParser)
+{
+    json j = Minimal();
+    ApplySet(j, "tun.ringsize=25");
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "tun.ringsize");
+    EXPECT_CONTAINS(std::string(e.what()), "ring_size");
+}
+
+TEST(ApplySet, SyntaxErrors)
+{
+    json j = Minimal();
+    for (const char* bad : {"tun.ring_size", "=5", "tun..ring_size=5", "tun.=5", ".tun=5",
+                            "flows[x].kind=tcp", "flows[0.kind=tcp", "flows]0.kind=tcp"})
+    {
+        try
+        {
+            ApplySet(j, bad);
+            ADD_FAILURE() << "no error for " << bad;
+        }
+        catch (const ScenarioError& e)
+        {
+            EXPECT_EQ(e.Field(), "--set") << bad;
+        }
+    }
+    try
+    {
+        ApplySet(j, "tun.ring_size");
+    }
+    catch (const ScenarioError& e)
+    {
+        EXPECT_CONTAINS(std::string(e.what()), "no '='");
+    }
+    EXPECT_EQ(j, Minimal());
+}
+
+// ------------------------------------------------------------- listings
+
+TEST(Scenario, Listings)
+{
+    EXPECT_EQ(QdiscKinds(), (std::vector<std::string>{"fq_codel", "pfifo_fast", "pfifo", "noqueue"}));
+    EXPECT_EQ(TrafficKinds(),
+              (std::vector<std::string>{"udp/flood", "udp/rate", "udp/bursts", "tcp"}));
+    EXPECT_EQ(EncapKinds(), (std::vector<std::string>{"none", "openvpn", "wireguard", "custom"}));
+}
+
+TEST(Scenario, EncapOverhead)
+{
+    ReaderConfig r;
+    r.encap = "none";
+    EXPECT_EQ(EncapOverhead(r), 0u);
+    r.encap = "openvpn";
+    EXPECT_EQ(EncapOverhead(r), 24u);
+    r.encap = "wireguard";
+    EXPECT_EQ(EncapOverhead(r), 32u);
+    r.encap = "custom";
+    r.encapOverheadBytes = 77;
+    EXPECT_EQ(EncapOverhead(r), 77u);
+    r.encap = "ipsec";
+    EXPECT_THROW(EncapOverhead(r), ScenarioError);
+}

@@ -26,6 +26,7 @@ namespace
 {
 constexpr uint32_t kUdpIpHeaders = 8 + 20;
 constexpr uint32_t kSeqTsBytes = 12; // SeqTsHeader: seq (4) + timestamp (8)
+constexpr int64_t kFirstStream = 1000; // RNG streams of the traffic apps
 } // namespace
 
 // -------------------------------------------------------------- UdpSeqSender
@@ -53,6 +54,9 @@ UdpSeqSender::Setup(ns3::InetSocketAddress dest,
     m_ledger = ledger;
     m_flowId = flowId;
     m_gap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+    // A fixed stream per flow: ns-3 would otherwise number streams from a
+    // process-wide counter, and a second run in one process would differ.
+    m_gap->SetStream(static_cast<int64_t>(kFirstStream + flowId));
 }
 
 void

@@ -216,6 +216,7 @@ RunExperiment(const Scenario& s)
     Ptr<Node> server = nodes.Get(1);
     InternetStackHelper internet;
     internet.Install(nodes);
+    internet.AssignStreams(nodes, 0); // fixed RNG streams: runs repeat bit for bit
 
     PointToPointHelper p2p;
     std::ostringstream rate;

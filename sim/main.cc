@@ -3,6 +3,7 @@
 //   tunsim run SCENARIO.json [--set key=value]... [--seed N] [--out DIR]
 //   tunsim validate SCENARIO.json [--set key=value]...
 //   tunsim list
+//   tunsim table RESULT.json...
 //   tunsim --help | --version
 //
 // Exit codes: 0 success; 2 bad input (usage, scenario, --set; nothing is
@@ -16,7 +17,9 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -41,6 +44,9 @@ usage:
       Check a scenario and print it fully resolved (every default filled in).
   tunsim list
       Policies, qdisc kinds, traffic kinds and encapsulations.
+  tunsim table RESULT.json|DIR...
+      One line per result and flow: policy, ring, qdisc, sent, delivered,
+      dropped, loss, goodput, delay p50/p99, txq stops, conservation.
   tunsim --help | --version
 
 --set takes a dotted key into the scenario, e.g. --set tun.ring_size=25
@@ -96,6 +102,71 @@ PrintList()
     {
         std::cout << "  " << k << "\n";
     }
+}
+
+nlohmann::json
+ReadResult(const std::string& arg)
+{
+    std::filesystem::path p(arg);
+    if (std::filesystem::is_directory(p))
+    {
+        p /= "result.json";
+    }
+    std::ifstream in(p);
+    if (!in)
+    {
+        throw BadInput(p.string() + ": cannot read");
+    }
+    try
+    {
+        return nlohmann::json::parse(in);
+    }
+    catch (const nlohmann::json::exception& e)
+    {
+        throw BadInput(p.string() + ": not a result file: " + e.what());
+    }
+}
+
+/// tunsim table: the figures a reader compares first, one row per flow.
+void
+PrintTable(const std::vector<std::string>& files)
+{
+    std::vector<nlohmann::json> results;
+    for (const auto& f : files)
+    {
+        results.push_back(ReadResult(f));
+    }
+    std::printf("%-18s %6s %-10s %4s %10s %10s %10s %7s %10s %9s %9s %9s %s\n",
+                "policy", "ring", "qdisc", "flow", "sent", "delivered", "dropped", "loss%",
+                "goodput", "p50_ms", "p99_ms", "txqstops", "conserved");
+    for (const auto& r : results)
+    {
+        try
+        {
+            for (const auto& f : r.at("flows"))
+            {
+                std::printf("%-18s %6u %-10s %4zu %10llu %10llu %10llu %7.2f %10.2f %9.3f %9.3f %9llu %s\n",
+                            r.at("tun").at("policy").get<std::string>().c_str(),
+                            r.at("tun").at("tx_queue_len").get<unsigned>(),
+                            r.at("qdisc").at("kind").get<std::string>().c_str(),
+                            f.at("index").get<size_t>(),
+                            static_cast<unsigned long long>(f.at("sent_packets").get<uint64_t>()),
+                            static_cast<unsigned long long>(f.at("delivered_packets").get<uint64_t>()),
+                            static_cast<unsigned long long>(f.at("dropped_packets").get<uint64_t>()),
+                            100.0 * f.at("loss_ratio").get<double>(),
+                            f.at("goodput_mbps").get<double>(),
+                            f.at("delay").at("p50_ms").get<double>(),
+                            f.at("delay").at("p99_ms").get<double>(),
+                            static_cast<unsigned long long>(r.at("tun").at("txq").at("stop_count").get<uint64_t>()),
+                            r.at("conservation").at("ok").get<bool>() ? "yes" : "NO");
+            }
+        }
+        catch (const nlohmann::json::exception& e)
+        {
+            throw BadInput(std::string("not a tunsim result: ") + e.what());
+        }
+    }
+    std::printf("(goodput in Mbit/s; delay is one-way, send to tunnel exit)\n");
 }
 
 int
@@ -157,9 +228,18 @@ Main(int argc, char** argv)
         PrintList();
         return kExitOk;
     }
+    if (cmd == "table")
+    {
+        if (files.empty())
+        {
+            throw BadInput("usage: tunsim table RESULT.json|DIR... (see tunsim --help)");
+        }
+        PrintTable(files);
+        return kExitOk;
+    }
     if (cmd != "run" && cmd != "validate")
     {
-        throw BadInput("command: unknown command \"" + cmd + "\"; allowed: run, validate, list");
+        throw BadInput("command: unknown command \"" + cmd + "\"; allowed: run, validate, list, table");
     }
     if (files.size() != 1)
     {

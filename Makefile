@@ -1,0 +1,13 @@
+# Convenience targets; the scripts install what they need (Debian, as root).
+.PHONY: all setup demo test bench clean
+all: setup
+setup:
+	bash scripts/setup.sh
+demo:
+	bash scripts/demo.sh
+test:
+	bash scripts/test.sh
+bench: setup
+	cmake --build build --target bench
+clean:
+	rm -rf build

@@ -295,7 +295,13 @@ TcpBulkSender::OnCwnd(uint32_t, uint32_t cwnd)
 void
 TcpBulkSender::OnRtt(ns3::Time, ns3::Time rtt)
 {
-    m_srtt = rtt;
+    if (rtt.IsZero())
+    {
+        return; // the trace's initial value, not a sample
+    }
+    m_lastRtt = rtt;
+    m_srtt = m_srtt.IsZero() ? rtt : m_srtt + (rtt - m_srtt) / 8;
+    m_minRtt = m_minRtt.IsZero() ? rtt : std::min(m_minRtt, rtt);
 }
 
 void

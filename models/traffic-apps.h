@@ -128,10 +128,14 @@ class TcpBulkSender : public ns3::Application
     uint64_t BytesQueued() const { return m_queued; }
     ns3::Ptr<ns3::TcpSocketBase> GetSocket() const;
     uint64_t Retransmits() const { return m_retransmits; }
-    /// Latest congestion window (bytes) and smoothed RTT, from the socket's
-    /// CongestionWindow and RTT trace sources.
+    /// Latest congestion window (bytes), from the CongestionWindow trace.
     uint32_t Cwnd() const { return m_cwnd; }
+    /// RTT: ns-3 traces only its samples ("RTT", the last sample); the
+    /// smoothed RTT is computed from them as RFC 6298 / tcp_rtt_estimator()
+    /// do (srtt += (sample - srtt) / 8), and the minimum is kept.
+    ns3::Time LastRtt() const { return m_lastRtt; }
     ns3::Time Srtt() const { return m_srtt; }
+    ns3::Time MinRtt() const { return m_minRtt; }
 
   private:
     void StartApplication() override;
@@ -157,7 +161,9 @@ class TcpBulkSender : public ns3::Application
     uint32_t m_highestSeq = 0;
     bool m_anySent = false;
     uint32_t m_cwnd = 0;
+    ns3::Time m_lastRtt;
     ns3::Time m_srtt;
+    ns3::Time m_minRtt;
 };
 
 class TcpSink : public ns3::Application

@@ -578,6 +578,8 @@ RunExperiment(const Scenario& s)
             j["retransmits"] = apps[i].tcpTx->Retransmits();
             j["cwnd_end_bytes"] = apps[i].tcpTx->Cwnd();
             j["srtt_end_ms"] = apps[i].tcpTx->Srtt().GetSeconds() * 1e3;
+            j["rtt_last_sample_ms"] = apps[i].tcpTx->LastRtt().GetSeconds() * 1e3;
+            j["rtt_min_ms"] = apps[i].tcpTx->MinRtt().GetSeconds() * 1e3;
             const FlowLedger& R = lf[apps[i].reverseFlow];
             j["ack_packets_sent"] = R.sentPackets;
             j["ack_packets_delivered"] = R.deliveredPackets;
@@ -633,7 +635,11 @@ RunExperiment(const Scenario& s)
                     {"sndbuf_blocks", rs.sndbufBlocks},
                     {"busy_fraction", endNs ? rs.busy.GetNanoSeconds() / static_cast<double>(endNs) : 0.0},
                     {"softirq_stolen_s", rs.stolen.GetSeconds()},
-                    {"capacity_pps", s.reader.perPacketNs > 0 ? json(1e9 / s.reader.perPacketNs) : json(nullptr)},
+                    {"capacity_pps_at_mean_size",
+                     rs.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0)
+                         ? json(1e9 / (s.reader.perPacketNs +
+                                       s.reader.nsPerByte * static_cast<double>(rs.bytesRead) / rs.packetsRead))
+                         : json(nullptr)},
                     {"socket",
                      {{"sndbuf_bytes", readerAccount->Sndbuf()},
                       {"wmem_max_bytes", readerAccount->MaxWmemAlloc()},

@@ -413,6 +413,9 @@ const std::vector<std::string> kTcpOnlyKeys = {"cc", "max_bytes"};
 
 const std::vector<std::string> kUnderlayQdiscs = {"pfifo_fast", "fq_codel", "noqueue"};
 const std::vector<std::string> kFlowKinds = {"udp", "tcp"};
+// tun0 MTU 1500 - IPv4 20 - UDP 8: larger datagrams would be IP fragments,
+// which tunsim does not model (one ledger entry per datagram).
+constexpr uint32_t kMaxUdpPayload = 1472;
 const std::vector<std::string> kUdpModes = {"flood", "rate", "bursts"};
 const std::vector<std::string> kCcs = {"cubic", "newreno"};
 
@@ -541,7 +544,7 @@ ParseFlow(const json& j, const std::string& path, double durationS)
     if (udp)
     {
         o.Enum("mode", f.mode, kUdpModes, "mode");
-        o.Uint("payload_bytes", f.payloadBytes, 12, 65000);
+        o.Uint("payload_bytes", f.payloadBytes, 12, kMaxUdpPayload);
         o.Double("rate_mbps", f.rateMbps, {0, true, 1e6, false});
         o.Uint("burst_packets", f.burstPackets, 1, 1000000);
         o.Double("burst_interval_ms", f.burstIntervalMs, {0, true, 1e6, false});

@@ -92,7 +92,7 @@ struct FlowConfig
 {
     std::string kind = "udp";   ///< udp | tcp
     std::string mode = "flood"; ///< udp only: flood | rate | bursts
-    uint32_t payloadBytes = 1400; ///< udp datagram payload [12, 65000] B
+    uint32_t payloadBytes = 1400; ///< udp datagram payload [12, 1472] B (no fragmentation)
     double rateMbps = 100.0;      ///< mode rate: payload bit rate (0, 1e6] Mbit/s
     uint32_t burstPackets = 10;   ///< mode bursts: datagrams per burst [1, 1e6]
     double burstIntervalMs = 10.0; ///< mode bursts: burst period (0, 1e6] ms

@@ -185,7 +185,7 @@ Everything()
 
     FlowConfig bursts;
     bursts.mode = "bursts";
-    bursts.payloadBytes = 65000;
+    bursts.payloadBytes = 1472;
     bursts.burstPackets = 40;
     bursts.burstIntervalMs = 33.333333333333336;
 
@@ -440,7 +440,7 @@ TEST(ScenarioErrors, OutOfRange)
 
     e = ErrorWith("flows.0.payload_bytes=11");
     EXPECT_EQ(e.Field(), "flows[0].payload_bytes");
-    EXPECT_CONTAINS(std::string(e.what()), "[12, 65000]");
+    EXPECT_CONTAINS(std::string(e.what()), "[12, 1472]");
 
     e = ErrorWith("underlay.rate_mbps=1000001");
     EXPECT_EQ(e.Field(), "underlay.rate_mbps");

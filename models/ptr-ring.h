@@ -67,10 +67,15 @@ class PtrRing
     bool Full() const { return static_cast<bool>(m_queue[m_producer]); }
 
     /// mirrors __ptr_ring_full_next() (NODROP v5+): the next produce will make
-    /// the ring full, i.e. the slot after `producer` is taken. Callers make sure
-    /// the ring is not full already.
+    /// the ring full: a ring of one slot, a full ring, or the slot after
+    /// `producer` is taken (the zeroing runs backwards, so the next slot can be
+    /// free while the current one is not).
     bool FullNext() const
     {
+        if (m_size <= 1 || Full())
+        {
+            return true;
+        }
         uint32_t p = m_producer + 1;
         if (p >= m_size)
         {
@@ -167,6 +172,10 @@ class PtrRing
     /// consumer_head are free, i.e. queue[consumer_head - cnt] is null.
     bool Spare(uint32_t cnt) const
     {
+        if (cnt > m_size)
+        {
+            cnt = 0; // as the kernel: a count beyond the ring checks the head itself
+        }
         int64_t idx = static_cast<int64_t>(m_consumerHead) - cnt;
         if (idx < 0)
         {

@@ -20,7 +20,8 @@ class StopIfNonemptyPolicy : public TunPolicy
 
     void AfterProduce(TunTxQueue& q, bool produced) override
     {
-        if (!q.Ring().Empty())
+        // Only on the success path: a failed produce goes to drop: first.
+        if (produced && !q.Ring().Empty())
         {
             q.Stop();
         }

@@ -1,0 +1,287 @@
+// Closed-form burst loss through the whole simulator (RunExperiment).
+//
+// Setup for every case: one UDP flow in mode "bursts" sends N back-to-back
+// 1400-byte datagrams at t = 0 (100 ns of CPU per sendto, burst interval far
+// beyond the run so there is exactly one burst), udp_sndbuf 1e9 so the
+// socket never blocks, into an idle tun0 whose reader is stalled from t = 0
+// for the whole run. Nothing is ever read, so the expected split is pure
+// arithmetic on the ring (worked by hand from ptr_ring.h / tun.c):
+//
+//  * drop + pfifo_fast (limit = txqueuelen): the qdisc hands every datagram
+//    straight to tun_net_xmit() (the queue is never stopped), the first K
+//    fill the ring, the other N - K are freed with FULL_RING. Ring holds
+//    min(N, K), the qdisc 0.
+//  * NODROP v2 / v4 / v8 (with a qdisc): stop after the produce that makes
+//    ptr_ring_full() true, i.e. after the K-th produce into a fresh ring.
+//    v6: stop *before* producing the K-th entry (full_next), and still
+//    produce it. Either way the ring holds K, the stopped queue keeps the
+//    other N - K in fq_codel (limit 10240, nothing dequeued, so CoDel never
+//    drops), and nothing is dropped anywhere. N < K: no stop, all N in the ring.
+#include "experiment.h"
+#include "scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using nlohmann::json;
+using namespace tunsim;
+
+namespace
+{
+
+constexpr double kDurationS = 0.005;
+
+FlowConfig
+Burst(uint32_t n, double startS = 0.0)
+{
+    FlowConfig f;
+    f.kind = "udp";
+    f.mode = "bursts";
+    f.payloadBytes = 1400;
+    f.burstPackets = n;
+    f.burstIntervalMs = 1e5; // one burst per run
+    f.sendCostNs = 100;
+    f.startS = startS;
+    return f;
+}
+
+Scenario
+BurstIntoStalledReader(const std::string& policy, const std::string& qdisc, uint32_t ring, uint32_t n)
+{
+    Scenario s;
+    s.name = "closed-form-" + policy + "-" + std::to_string(ring) + "-" + std::to_string(n);
+    s.durationS = kDurationS;
+    s.seed = 1;
+    s.tun.ringSize = ring;
+    s.tun.policy = policy;
+    s.qdisc.kind = qdisc;
+    s.qdisc.limit = 0; // the kind's Linux default
+    s.reader.perPacketNs = 1000;
+    s.reader.wakeupLatencyUs = 5;
+    s.reader.stalls = {StallConfig{0.0, kDurationS}};
+    s.host.udpSndbufBytes = 1000000000;
+    s.flows = {Burst(n)};
+    return s;
+}
+
+uint64_t
+FullRing(const json& r)
+{
+    return r["tun"]["drop_reasons"].value("FULL_RING", uint64_t{0});
+}
+
+uint64_t
+Queued(const json& r, const char* place)
+{
+    return r["conservation"]["forward"]["still_queued_by_place"][place].get<uint64_t>();
+}
+
+std::string
+Brief(const json& r)
+{
+    return "tun " + r["tun"].dump() + "\nconservation " + r["conservation"]["forward"].dump();
+}
+
+} // namespace
+
+// ------------------------------------------------------------- mainline drop
+
+struct DropCase
+{
+    uint32_t ring;
+    uint32_t n;
+};
+
+class ClosedFormDrop : public ::testing::TestWithParam<DropCase>
+{
+};
+
+TEST_P(ClosedFormDrop, LosesExactlyNMinusK)
+{
+    const auto [k, n] = GetParam();
+    json r = RunExperiment(BurstIntoStalledReader("drop", "pfifo_fast", k, n)).result;
+    SCOPED_TRACE(Brief(r));
+    const uint64_t expectDrops = n > k ? n - k : 0;
+    const uint64_t expectRing = n > k ? k : n;
+    ASSERT_EQ(r["reader"]["packets_read"].get<uint64_t>(), 0u) << "the reader must stay stalled";
+    EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), n);
+    EXPECT_EQ(FullRing(r), expectDrops);
+    EXPECT_EQ(r["tun"]["tx_dropped"].get<uint64_t>(), expectDrops);
+    EXPECT_EQ(r["flows"][0]["dropped_packets"].get<uint64_t>(), expectDrops);
+    EXPECT_EQ(r["qdisc"]["dropped_packets"].get<uint64_t>(), 0u);
+    EXPECT_EQ(Queued(r, "tun0_ring"), expectRing);
+    EXPECT_EQ(Queued(r, "tun0_qdisc"), 0u);
+    EXPECT_EQ(r["tun"]["ring_occupancy"]["end"].get<uint64_t>(), expectRing);
+    EXPECT_EQ(r["tun"]["txq"]["stop_count"].get<uint64_t>(), 0u);
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Bursts,
+                         ClosedFormDrop,
+                         ::testing::Values(DropCase{25, 100},  // batch 1: 75 lost
+                                           DropCase{25, 26},   // one too many
+                                           DropCase{25, 25},   // exactly fits
+                                           DropCase{25, 10},   // N < K: 0 lost
+                                           DropCase{500, 1200}, // batch 16: 700 lost
+                                           DropCase{500, 501},
+                                           DropCase{500, 300},
+                                           DropCase{1, 5},
+                                           DropCase{10, 64}));
+
+// ----------------------------------------------------------------- NODROP
+
+struct NodropCase
+{
+    std::string policy;
+    uint32_t ring;
+    uint32_t n;
+};
+
+void
+PrintTo(const NodropCase& c, std::ostream* os)
+{
+    *os << c.policy << " ring " << c.ring << " burst " << c.n;
+}
+
+class ClosedFormNodrop : public ::testing::TestWithParam<NodropCase>
+{
+};
+
+TEST_P(ClosedFormNodrop, RingHoldsKQdiscHoldsTheRest)
+{
+    const NodropCase& c = GetParam();
+    json r = RunExperiment(BurstIntoStalledReader(c.policy, "fq_codel", c.ring, c.n)).result;
+    SCOPED_TRACE(Brief(r));
+    const uint64_t inRing = c.n >= c.ring ? c.ring : c.n;
+    const uint64_t inQdisc = c.n - inRing;
+    ASSERT_EQ(r["reader"]["packets_read"].get<uint64_t>(), 0u) << "the reader must stay stalled";
+    EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), c.n);
+    EXPECT_EQ(r["conservation"]["forward"]["dropped"].get<uint64_t>(), 0u);
+    EXPECT_EQ(r["tun"]["tx_dropped"].get<uint64_t>(), 0u);
+    EXPECT_EQ(FullRing(r), 0u);
+    EXPECT_EQ(r["qdisc"]["dropped_packets"].get<uint64_t>(), 0u);
+    EXPECT_EQ(Queued(r, "tun0_ring"), inRing);
+    EXPECT_EQ(Queued(r, "tun0_qdisc"), inQdisc);
+    EXPECT_EQ(r["qdisc"]["backlog_packets_end"].get<uint64_t>(), inQdisc);
+    EXPECT_EQ(r["conservation"]["forward"]["still_queued"].get<uint64_t>(), static_cast<uint64_t>(c.n));
+    // stopped exactly once iff the burst reached the ring size
+    EXPECT_EQ(r["tun"]["txq"]["stop_count"].get<uint64_t>(), c.n >= c.ring ? 1u : 0u);
+    EXPECT_EQ(r["tun"]["txq"]["stopped_at_end"].get<bool>(), c.n >= c.ring);
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Bursts,
+                         ClosedFormNodrop,
+                         ::testing::Values(NodropCase{"nodrop-v2", 25, 100},
+                                           NodropCase{"nodrop-v2", 500, 1200},
+                                           NodropCase{"nodrop-v2", 500, 300},
+                                           NodropCase{"nodrop-v4", 25, 100},
+                                           NodropCase{"nodrop-v4", 500, 1200},
+                                           NodropCase{"nodrop-v4", 25, 25},
+                                           NodropCase{"nodrop-v6", 25, 100},
+                                           NodropCase{"nodrop-v6", 500, 1200},
+                                           NodropCase{"nodrop-v6", 500, 500},
+                                           NodropCase{"nodrop-v6", 500, 499},
+                                           NodropCase{"nodrop-v6", 1, 50}, // kernel: full_next for size 1
+                                           NodropCase{"nodrop-v8", 25, 100},
+                                           NodropCase{"nodrop-v8", 500, 1200},
+                                           NodropCase{"nodrop-v8", 500, 10},
+                                           NodropCase{"nodrop-v2", 1, 50},
+                                           NodropCase{"nodrop-v4", 1, 50},
+                                           NodropCase{"nodrop-v8", 1, 50}));
+
+TEST(ClosedForm, V8WithNoqueueIsMainlineDrop)
+{
+    // v8 only stops with a qdisc attached; with noqueue the mainline drop
+    // stays: N - K FULL_RING drops, and the queue is never stopped (so no
+    // "asks to queue packet" drops either).
+    json r = RunExperiment(BurstIntoStalledReader("nodrop-v8", "noqueue", 25, 100)).result;
+    SCOPED_TRACE(Brief(r));
+    EXPECT_EQ(FullRing(r), 75u);
+    EXPECT_EQ(r["tun"]["tx_dropped"].get<uint64_t>(), 75u);
+    EXPECT_EQ(Queued(r, "tun0_ring"), 25u);
+    EXPECT_EQ(r["tun"]["txq"]["stop_count"].get<uint64_t>(), 0u);
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+}
+
+// --------------------------------------------- the batch rule across bursts
+//
+// Burst 1 (flow 0, t = 0): K datagrams fill a K-entry ring exactly (no drop).
+// The reader (per_packet_ns P = 100 us, wake-up latency 5 us) is woken by the
+// first produce at t = 0 and reads at t = 5 us + i * P, i = 0, 1, ...; a stall
+// starting at 5 us + (r - 0.5) * P (while it works on its r-th packet) stops
+// it for the rest of the run, so it reads exactly r packets. Burst 2 (flow 1,
+// t = 5 ms, after the stall began) sends M datagrams.
+//
+// Drop policy: after burst 1 the producer index is back at 0, and the r read
+// slots are zeroed only in whole runs of `batch` (16 for K = 500: slots
+// 0..16*floor(r/16)-1; 1 for K = 25: all r). So burst 2 fits
+// free = batch * floor(r / batch) datagrams and loses M - free of them:
+//   K = 500, r = 10, M = 10: free 0  -> all 10 lost (10 read, none zeroed)
+//   K = 500, r = 16, M = 10: free 16 -> 0 lost
+//   K = 500, r = 20, M = 20: free 16 -> 4 lost
+//   K = 500, r = 15, M = 16: free 0  -> 16 lost
+//   K = 500, r = 33, M = 40: free 32 -> 8 lost
+//   K = 25,  r = 10, M = 10: free 10 -> 0 lost (batch 1)
+//   K = 25,  r = 10, M = 12: free 10 -> 2 lost
+// The r read packets are delivered; the ring ends with K - r + (M - lost).
+
+struct TwoBurstCase
+{
+    uint32_t ring;
+    uint32_t reads;
+    uint32_t second;
+    uint32_t expectLost;
+};
+
+void
+PrintTo(const TwoBurstCase& c, std::ostream* os)
+{
+    *os << "ring " << c.ring << " reads " << c.reads << " second burst " << c.second;
+}
+
+class ClosedFormTwoBursts : public ::testing::TestWithParam<TwoBurstCase>
+{
+};
+
+TEST_P(ClosedFormTwoBursts, OnlyZeroedSlotsTakeTheSecondBurst)
+{
+    const TwoBurstCase& c = GetParam();
+    const double perPacketS = 100e-6;
+    const double wakeS = 5e-6;
+    Scenario s;
+    s.name = "closed-form-two-bursts";
+    s.durationS = 0.008;
+    s.tun.ringSize = c.ring;
+    s.tun.policy = "drop";
+    s.qdisc.kind = "pfifo_fast";
+    s.reader.perPacketNs = perPacketS * 1e9;
+    s.reader.wakeupLatencyUs = wakeS * 1e6;
+    s.reader.stalls = {StallConfig{wakeS + (c.reads - 0.5) * perPacketS, s.durationS}};
+    s.host.udpSndbufBytes = 1000000000;
+    s.flows = {Burst(c.ring, 0.0), Burst(c.second, 0.005)};
+    ASSERT_LT(wakeS + c.reads * perPacketS, 0.005) << "reads must end before burst 2";
+
+    json r = RunExperiment(s).result;
+    SCOPED_TRACE(Brief(r));
+    ASSERT_EQ(r["reader"]["packets_read"].get<uint64_t>(), c.reads);
+    EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), c.ring);
+    EXPECT_EQ(r["flows"][0]["dropped_packets"].get<uint64_t>(), 0u) << "burst 1 fits the ring exactly";
+    EXPECT_EQ(r["flows"][1]["sent_packets"].get<uint64_t>(), c.second);
+    EXPECT_EQ(r["flows"][1]["dropped_packets"].get<uint64_t>(), c.expectLost);
+    EXPECT_EQ(FullRing(r), c.expectLost);
+    EXPECT_EQ(r["flows"][0]["delivered_packets"].get<uint64_t>(), c.reads);
+    EXPECT_EQ(Queued(r, "tun0_ring"), c.ring - c.reads + (c.second - c.expectLost));
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(BatchRule,
+                         ClosedFormTwoBursts,
+                         ::testing::Values(TwoBurstCase{500, 10, 10, 10},
+                                           TwoBurstCase{500, 16, 10, 0},
+                                           TwoBurstCase{500, 20, 20, 4},
+                                           TwoBurstCase{500, 15, 16, 16},
+                                           TwoBurstCase{500, 33, 40, 8},
+                                           TwoBurstCase{25, 10, 10, 0},
+                                           TwoBurstCase{25, 10, 12, 2}));

@@ -184,17 +184,17 @@ SocketAccountTable::Reown(ns3::Ptr<ns3::Packet> p, SocketAccount& account, uint3
 }
 
 bool
-SocketAccountTable::Orphan(ns3::Ptr<ns3::Packet> p)
+SocketAccountTable::Orphan(ns3::Ptr<const ns3::Packet> p)
 {
+    // The tag keeps naming the owner: each skb reaches exactly one place that
+    // frees or orphans it for its current owner (the callers guarantee it),
+    // and leaving the tag alone saves a copy-on-write of the tag list.
     TunsimTag tag;
     if (!p->PeekPacketTag(tag) || tag.ownerId == 0)
     {
         return false;
     }
-    auto account = Get(tag.ownerId);
-    tag.ownerId = 0;
-    p->ReplacePacketTag(tag);
-    if (account)
+    if (auto account = Get(tag.ownerId))
     {
         account->Release(tag.truesize);
     }

@@ -111,9 +111,12 @@ class SocketAccountTable
     /// and time, charge `account`.
     static void Reown(ns3::Ptr<ns3::Packet> p, SocketAccount& account, uint32_t l3Bytes);
 
-    /// mirrors skb_orphan(): if the packet is charged to a socket, release
-    /// the charge (sock_wfree) and clear the owner. Returns true if it was.
-    static bool Orphan(ns3::Ptr<ns3::Packet> p);
+    /// mirrors skb_orphan() / the sock_wfree() of kfree_skb(): if the packet
+    /// is charged to a socket, release the charge. Returns true if it was.
+    /// Call it once per owner, at the one place where that owner's charge
+    /// ends (tun_net_xmit's orphan, a qdisc drop, the NIC's TX completion...):
+    /// the tag is not modified.
+    static bool Orphan(ns3::Ptr<const ns3::Packet> p);
 
   private:
     static std::vector<ns3::Ptr<SocketAccount>>& Table();

@@ -234,11 +234,10 @@ void
 TunNetDevice::Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason)
 {
     // mirrors the drop: label of tun_net_xmit(): dev_core_stats_tx_dropped_inc()
-    // then kfree_skb_reason() (which would run sock_wfree(); the skb was
-    // orphaned before, so nothing is charged any more).
+    // then kfree_skb_reason(). The skb was orphaned before it reached the
+    // ring (and a RESIZE victim sat in it), so no socket is charged any more.
     ++m_stats.txDropped;
     ++m_stats.dropReasons[static_cast<size_t>(reason)];
-    SocketAccountTable::Orphan(p);
     m_dropTrace(p, reason);
 }
 

@@ -215,6 +215,10 @@ RunExperiment(const Scenario& s)
     Ptr<Node> client = nodes.Get(0);
     Ptr<Node> server = nodes.Get(1);
     InternetStackHelper internet;
+    // Connected routes only (no global routing to consult per packet), no IPv6.
+    Ipv4StaticRoutingHelper staticRouting;
+    internet.SetRoutingHelper(staticRouting);
+    internet.SetIpv6StackInstall(false);
     internet.Install(nodes);
     internet.AssignStreams(nodes, 0); // fixed RNG streams: runs repeat bit for bit
 
@@ -443,8 +447,7 @@ RunExperiment(const Scenario& s)
         MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
                      new std::function<void(Ptr<const Packet>)>([ledger, &noqueueDrops](Ptr<const Packet> p) {
                          ++noqueueDrops;
-                         Ptr<Packet> m = ConstCast<Packet>(p);
-                         SocketAccountTable::Orphan(m);
+                         SocketAccountTable::Orphan(p);
                          ledger->Dropped(p, "tun0_noqueue", "TXQ_STOPPED");
                      })));
     for (auto dev : {eth0c, eth0s})
@@ -453,7 +456,7 @@ RunExperiment(const Scenario& s)
             "MacTxDrop",
             MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
                          new std::function<void(Ptr<const Packet>)>([ledger](Ptr<const Packet> p) {
-                             SocketAccountTable::Orphan(ConstCast<Packet>(p));
+                             SocketAccountTable::Orphan(p);
                              ledger->Dropped(p, "underlay_nic", "QUEUE_FULL");
                          })));
     }
@@ -469,7 +472,7 @@ RunExperiment(const Scenario& s)
         "PhyTxEnd",
         MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
                      new std::function<void(Ptr<const Packet>)>(
-                         [](Ptr<const Packet> p) { SocketAccountTable::Orphan(ConstCast<Packet>(p)); })));
+                         [](Ptr<const Packet> p) { SocketAccountTable::Orphan(p); })));
     eth0s->TraceConnectWithoutContext(
         "PhyRxEnd",
         MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Instructions per simulated packet (valgrind callgrind: a count, not a time,
+# so it repeats exactly whatever else the machine does) for udp-flood across
+# ring sizes and policies. Prints a table; needs valgrind (Debian package).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${TUNSIM:-build/tunsim}
+DUR=${DUR:-0.02}
+command -v valgrind >/dev/null || { echo "instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+count() { # policy ring qdisc duration -> instructions packets
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$T" run scenarios/udp-flood.json \
+    --set duration_s="$4" --set tun.policy="$1" --set tun.ring_size="$2" --set qdisc.kind="$3" \
+    --out "$tmp/r" -q 2>"$tmp/err"
+  local ins pk
+  ins=$(grep -o "Collected : [0-9]*" "$tmp/err" | grep -o "[0-9]*")
+  pk=$(grep -m1 '"simulated_packets"' "$tmp/r/result.json" | grep -o "[0-9]*")
+  echo "$ins $pk"
+}
+printf "%-10s %-10s %6s %12s %10s %14s\n" policy qdisc ring packets instr/pkt "instr/pkt(net)"
+for policy in drop nodrop-v8; do
+  qdisc=pfifo_fast; [ "$policy" = nodrop-v8 ] && qdisc=fq_codel
+  for ring in 1 25 500 65536; do
+    # The net figure subtracts set-up and tear-down: a run of 1/20 the
+    # length measures them.
+    read -r i1 p1 < <(count "$policy" "$ring" "$qdisc" "$DUR")
+    read -r i0 p0 < <(count "$policy" "$ring" "$qdisc" "$(awk "BEGIN{print $DUR/20}")")
+    printf "%-10s %-10s %6s %12s %10.0f %14.0f\n" "$policy" "$qdisc" "$ring" "$p1" \
+      "$(awk "BEGIN{print $i1/$p1}")" "$(awk "BEGIN{print ($i1-$i0)/($p1-$p0)}")"
+  done
+done

@@ -172,6 +172,9 @@ PrintTable(const std::vector<std::string>& files)
 int
 Main(int argc, char** argv)
 {
+    // Subcommands with options of their own, each in its own file.
+    // (add one `if` per command here)
+
     po::options_description opts("options");
     opts.add_options()("help,h", "show help")("version", "show the version")(
         "set", po::value<std::vector<std::string>>()->composing(), "key=value override")(

@@ -97,6 +97,10 @@ SocketAccount::Release(uint32_t truesize)
         m_wake = nullptr;
         wake();
     }
+    if (m_onRelease)
+    {
+        m_onRelease();
+    }
 }
 
 void

@@ -69,9 +69,13 @@ class SocketAccount : public ns3::SimpleRefCount<SocketAccount>
     uint64_t BlockCount() const { return m_blockCount; }
     ns3::Time BlockedTime() const;
 
-    /// An extra send limit, evaluated by MaySend() and on every release
-    /// (TCP Small Queues goes here). Null = none.
+    /// An extra send limit, evaluated by MaySend() and on every release.
+    /// Null = none.
     void SetLimitFunction(std::function<bool(const SocketAccount&)> mayQueueMore);
+
+    /// Called after every Release() (tcp_wfree(): TCP Small Queues resumes a
+    /// throttled socket from here). Null = none.
+    void SetReleaseCallback(std::function<void()> onRelease) { m_onRelease = std::move(onRelease); }
 
   private:
     bool Writeable() const;
@@ -83,6 +87,7 @@ class SocketAccount : public ns3::SimpleRefCount<SocketAccount>
     uint64_t m_maxWmemAlloc = 0;
     std::function<void()> m_wake;
     std::function<bool(const SocketAccount&)> m_limit;
+    std::function<void()> m_onRelease;
     uint64_t m_blockCount = 0;
     ns3::Time m_blockedSince;
     ns3::Time m_blockedTotal;

@@ -1,5 +1,7 @@
 #include "traffic-apps.h"
 
+#include "tcp-tsq-socket.h"
+
 #include "ns3/log.h"
 #include "ns3/packet.h"
 #include "ns3/seq-ts-header.h"
@@ -254,8 +256,10 @@ TcpBulkSender::GetSocket() const
 void
 TcpBulkSender::StartApplication()
 {
-    auto tcp = GetNode()->GetObject<ns3::TcpL4Protocol>();
-    m_socket = tcp->CreateSocket(m_cc);
+    // A TCP socket with TCP Small Queues on the flow's socket account.
+    auto socket = TsqTcpSocket::Create(GetNode(), m_cc);
+    socket->SetAccount(m_account);
+    m_socket = socket;
     m_socket->TraceConnectWithoutContext("Tx", ns3::MakeCallback(&TcpBulkSender::OnTx, this));
     m_socket->TraceConnectWithoutContext(
         "CongestionWindow",

@@ -208,6 +208,9 @@ RunExperiment(const Scenario& s)
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(6u << 20)); // tcp_rmem max
     Config::SetDefault("ns3::TcpSocket::InitialCwnd", UintegerValue(10));
     Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(true));
+    Config::SetDefault("tunsim::TsqTcpSocket::TsqEnabled", BooleanValue(s.host.tcpSmallQueues));
+    Config::SetDefault("tunsim::TsqTcpSocket::LimitOutputBytes", UintegerValue(s.host.tcpLimitOutputBytes));
+    Config::SetDefault("tunsim::TsqTcpSocket::PacingShift", UintegerValue(s.host.tcpPacingShift));
 
     // ---- nodes and the underlay link.
     NodeContainer nodes;

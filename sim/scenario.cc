@@ -394,7 +394,11 @@ const std::vector<std::string> kReaderKeys = {"per_packet_ns",
                                               "stalls"};
 const std::vector<std::string> kStallKeys = {"at_s", "for_s"};
 const std::vector<std::string> kUnderlayKeys = {"rate_mbps", "delay_ms", "queue_packets", "qdisc"};
-const std::vector<std::string> kHostKeys = {"udp_sndbuf_bytes", "sender_wakeup_latency_us"};
+const std::vector<std::string> kHostKeys = {"udp_sndbuf_bytes",
+                                            "sender_wakeup_latency_us",
+                                            "tcp_small_queues",
+                                            "tcp_limit_output_bytes",
+                                            "tcp_pacing_shift"};
 const std::vector<std::string> kFlowKeys = {"kind",
                                             "mode",
                                             "payload_bytes",
@@ -522,6 +526,9 @@ ParseHost(const json& j)
     HostConfig h;
     o.Uint("udp_sndbuf_bytes", h.udpSndbufBytes, kMinSndbuf, kMaxSndbuf);
     o.Double("sender_wakeup_latency_us", h.senderWakeupLatencyUs, {0, false, 1e6, false});
+    o.Bool("tcp_small_queues", h.tcpSmallQueues);
+    o.Uint("tcp_limit_output_bytes", h.tcpLimitOutputBytes, 4096, 2147483647);
+    o.Uint("tcp_pacing_shift", h.tcpPacingShift, 0, 31);
     return h;
 }
 
@@ -897,6 +904,9 @@ ScenarioToJson(const Scenario& s)
     j["host"] = {
         {"udp_sndbuf_bytes", s.host.udpSndbufBytes},
         {"sender_wakeup_latency_us", s.host.senderWakeupLatencyUs},
+        {"tcp_small_queues", s.host.tcpSmallQueues},
+        {"tcp_limit_output_bytes", s.host.tcpLimitOutputBytes},
+        {"tcp_pacing_shift", s.host.tcpPacingShift},
     };
 
     json flows = json::array();

@@ -85,6 +85,9 @@ struct HostConfig
 {
     uint32_t udpSndbufBytes = 212992;  ///< net.core.wmem_default [4608, 2^31-1] B
     double senderWakeupLatencyUs = 5.0; ///< a sender blocked on sk_sndbuf -> running [0, 1e6] us
+    bool tcpSmallQueues = true;          ///< TCP Small Queues (tcp_small_queue_check)
+    uint64_t tcpLimitOutputBytes = 1048576; ///< net.ipv4.tcp_limit_output_bytes [4096, 2^31-1] B
+    uint32_t tcpPacingShift = 10;        ///< sk_pacing_shift [0, 31]
 };
 
 /// One traffic flow from the client host through tun0 to the receiver.

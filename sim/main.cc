@@ -4,14 +4,21 @@
 //   tunsim validate SCENARIO.json [--set key=value]...
 //   tunsim list
 //   tunsim table RESULT.json...
+//   tunsim sweep SCENARIO.json --vary KEY=V1,V2,... --out DIR   (sim/sweep.cc)
+//   tunsim merge DIR...                                         (sim/sweep.cc)
+//   tunsim kernel SCENARIO.json [--set ...] [--out DIR] [--repeat N]  (sim/kernel-run.cc)
+//   tunsim compare A B                                            (sim/compare.cc)
 //   tunsim --help | --version
 //
 // Exit codes: 0 success; 2 bad input (usage, scenario, --set; nothing is
 // written); 3 the run finished but packet conservation failed (the result is
 // written, with conservation.ok = false); 1 any other failure.
+#include "compare.h"
 #include "experiment.h"
+#include "kernel-run.h"
 #include "result-writer.h"
 #include "scenario.h"
+#include "sweep.h"
 #include "tun-policy.h"
 #include "tunsim-version.h"
 
@@ -47,6 +54,20 @@ usage:
   tunsim table RESULT.json|DIR...
       One line per result and flow: policy, ring, qdisc, sent, delivered,
       dropped, loss, goodput, delay p50/p99, txq stops, conservation.
+  tunsim sweep SCENARIO.json --vary KEY=V1,V2,... [--vary ...] [--set key=value]...
+               [--seeds N] [--jobs N] [--emit parallel|slurm] --out DIR
+      Run the cartesian product of the --vary lists (each point and seed in its
+      own process, all cores by default; resumable); write DIR/results.csv and
+      DIR/summary.csv. Exit 4 if a run failed. See tunsim sweep --help.
+  tunsim merge DIR... [--out DIR]
+      Build results.csv and summary.csv from result files in DIR... (e.g.
+      gathered from several machines).
+  tunsim kernel SCENARIO.json [--set key=value]... [--out DIR] [--repeat N]
+      Run the scenario's UDP flows on this machine's kernel (a real tun device
+      in a private network namespace; needs CAP_NET_ADMIN); write DIR/result.json
+      in the same schema (default DIR: results/<name>-kernel). docs/kernel.md.
+  tunsim compare A.json|DIR B.json|DIR [--only PREFIX]... [--changed] [--csv]
+      Metric-by-metric table of two results: A, B, B-A, relative difference.
   tunsim --help | --version
 
 --set takes a dotted key into the scenario, e.g. --set tun.ring_size=25
@@ -55,7 +76,8 @@ JSON when it parses as JSON, else as a string.
 
 exit codes: 0 ok, 2 bad input (nothing written), 3 packet conservation
 violated (result written), 1 other failure.
-docs: docs/scenario.md (scenario format), docs/results.md (result format).
+docs: docs/scenario.md (scenario format), docs/results.md (result format),
+docs/sweep.md (sweeps).
 )";
 
 struct BadInput : std::runtime_error
@@ -174,6 +196,22 @@ Main(int argc, char** argv)
 {
     // Subcommands with options of their own, each in its own file.
     // (add one `if` per command here)
+    if (argc > 1 && std::string(argv[1]) == "kernel")
+    {
+        return tunsim::KernelCommand(argc - 1, argv + 1);
+    }
+    if (argc > 1 && std::string(argv[1]) == "compare")
+    {
+        return tunsim::CompareCommand(argc - 1, argv + 1);
+    }
+    if (argc > 1 && std::string(argv[1]) == "sweep")
+    {
+        return tunsim::SweepCommand(argc - 1, argv + 1);
+    }
+    if (argc > 1 && std::string(argv[1]) == "merge")
+    {
+        return tunsim::MergeCommand(argc - 1, argv + 1);
+    }
 
     po::options_description opts("options");
     opts.add_options()("help,h", "show help")("version", "show the version")(

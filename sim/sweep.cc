@@ -1,0 +1,1857 @@
+// tunsim sweep / tunsim merge. See sim/sweep.h and docs/sweep.md.
+#include "sweep.h"
+
+#include "result-writer.h"
+#include "scenario.h"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace tunsim
+{
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace
+{
+
+constexpr int kOk = 0;
+constexpr int kFailure = 1;
+constexpr int kBadInput = 2;
+
+using Clock = std::chrono::steady_clock;
+
+// ------------------------------------------------------------ small helpers
+
+std::string
+Num(double v)
+{
+    if (!std::isfinite(v))
+    {
+        return "";
+    }
+    char buf[64];
+    if (v == std::floor(v) && std::fabs(v) < 1e15)
+    {
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+        return std::string(buf) == "-0" ? "0" : buf;
+    }
+    for (int p = 1; p <= 17; ++p)
+    {
+        std::snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (std::strtod(buf, nullptr) == v)
+        {
+            break;
+        }
+    }
+    return buf;
+}
+
+std::string
+CsvCell(const std::string& s)
+{
+    if (s.find_first_of(",\"\n\r") == std::string::npos)
+    {
+        return s;
+    }
+    std::string out = "\"";
+    for (char c : s)
+    {
+        if (c == '"')
+        {
+            out += '"';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string
+CsvLine(const std::vector<std::string>& cells)
+{
+    std::string out;
+    for (size_t i = 0; i < cells.size(); ++i)
+    {
+        if (i)
+        {
+            out += ',';
+        }
+        out += CsvCell(cells[i]);
+    }
+    return out + "\n";
+}
+
+std::string
+ShellQuote(const std::string& s)
+{
+    if (!s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_./=,+-:@%") == std::string::npos)
+    {
+        return s;
+    }
+    std::string out = "'";
+    for (char c : s)
+    {
+        if (c == '\'')
+        {
+            out += "'\\''";
+        }
+        else
+        {
+            out += c;
+        }
+    }
+    return out + "'";
+}
+
+uint32_t
+Fnv1a(const std::string& s)
+{
+    uint32_t h = 2166136261u;
+    for (unsigned char c : s)
+    {
+        h ^= c;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+std::string
+ReadFile(const fs::path& p, bool* ok = nullptr)
+{
+    std::ifstream in(p, std::ios::binary);
+    if (ok)
+    {
+        *ok = static_cast<bool>(in);
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// Parse a result file; null when missing or not JSON.
+json
+ReadJson(const fs::path& p)
+{
+    bool ok = false;
+    std::string text = ReadFile(p, &ok);
+    if (!ok)
+    {
+        return nullptr;
+    }
+    json j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? json(nullptr) : j;
+}
+
+/// The last few non-empty lines of a log: the error a failed run printed.
+std::string
+LogTail(const fs::path& p)
+{
+    std::string text = ReadFile(p);
+    std::vector<std::string> lines;
+    std::stringstream ss(text);
+    std::string line;
+    while (std::getline(ss, line))
+    {
+        if (!line.empty())
+        {
+            lines.push_back(line);
+        }
+    }
+    std::string out;
+    size_t from = lines.size() > 3 ? lines.size() - 3 : 0;
+    for (size_t i = from; i < lines.size(); ++i)
+    {
+        out += (out.empty() ? "" : " | ") + lines[i];
+    }
+    if (out.size() > 600)
+    {
+        out = out.substr(out.size() - 600);
+    }
+    return out.empty() ? "(no output)" : out;
+}
+
+std::string
+StatusText(int status)
+{
+    if (WIFEXITED(status))
+    {
+        int c = WEXITSTATUS(status);
+        std::string s = "exit status " + std::to_string(c);
+        if (c == 3)
+        {
+            s += " (packet conservation violated)";
+        }
+        else if (c == 127)
+        {
+            s += " (could not execute tunsim)";
+        }
+        return s;
+    }
+    if (WIFSIGNALED(status))
+    {
+        int sig = WTERMSIG(status);
+        const char* name = strsignal(sig);
+        return "killed by signal " + std::to_string(sig) + (name ? std::string(" (") + name + ")" : "");
+    }
+    return "status " + std::to_string(status);
+}
+
+std::string
+FormatDuration(double s)
+{
+    if (!std::isfinite(s) || s < 0)
+    {
+        return "?";
+    }
+    long t = std::lround(s);
+    char buf[32];
+    if (t >= 3600)
+    {
+        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    }
+    else
+    {
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+    }
+    return buf;
+}
+
+std::string
+SelfExe()
+{
+    std::error_code ec;
+    fs::path p = fs::read_symlink("/proc/self/exe", ec);
+    if (ec)
+    {
+        throw std::runtime_error(std::string("/proc/self/exe: ") + ec.message());
+    }
+    return p.string();
+}
+
+std::vector<std::string>
+KeyTokens(const std::string& key)
+{
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : key)
+    {
+        if (c == '.' || c == '[' || c == ']')
+        {
+            if (!cur.empty())
+            {
+                out.push_back(cur);
+            }
+            cur.clear();
+        }
+        else
+        {
+            cur += c;
+        }
+    }
+    if (!cur.empty())
+    {
+        out.push_back(cur);
+    }
+    return out;
+}
+
+// ------------------------------------------------------------ plan
+
+struct Run
+{
+    size_t point = 0; ///< index into Plan::points
+    unsigned long long seed = 0;
+    std::string dir;  ///< relative to the sweep directory: points/<id>/seed-<S>
+    json scenario;    ///< resolved scenario this run must produce
+};
+
+struct Point
+{
+    std::string id;
+    std::vector<std::string> assignments; ///< "key=value" as given, one per axis
+    std::vector<std::string> values;      ///< ValueText of the resolved value, one per axis
+};
+
+struct Plan
+{
+    std::string scenarioPath;
+    json base; ///< the scenario file's JSON
+    std::vector<std::string> sets;
+    std::vector<SweepAxis> axes;
+    std::vector<std::string> keys;
+    std::vector<unsigned long long> seeds;
+    std::vector<Point> points;
+    std::vector<Run> runs; ///< point-major, then seed
+};
+
+/// Everything is validated here, before anything is written or run.
+Plan
+MakePlan(const std::string& scenarioPath, const std::vector<std::string>& sets,
+         const std::vector<std::string>& varies, unsigned seedsCount)
+{
+    Plan plan;
+    plan.scenarioPath = scenarioPath;
+    plan.base = LoadScenarioJson(scenarioPath);
+    plan.sets = sets;
+    std::set<std::string> seenKeys;
+    for (const auto& v : varies)
+    {
+        SweepAxis a = ParseVary(v);
+        std::string norm;
+        for (const auto& t : KeyTokens(a.key))
+        {
+            norm += (norm.empty() ? "" : ".") + t;
+        }
+        if (norm == "seed")
+        {
+            throw ScenarioError("--vary", "seed cannot be varied; use --seeds N");
+        }
+        if (!seenKeys.insert(norm).second)
+        {
+            throw ScenarioError("--vary", "key " + a.key + " is varied twice");
+        }
+        plan.keys.push_back(a.key);
+        plan.axes.push_back(std::move(a));
+    }
+
+    json withSets = plan.base;
+    for (const auto& s : sets)
+    {
+        ApplySet(withSets, s);
+    }
+    const Scenario baseScenario = ScenarioFromJson(withSets);
+    for (unsigned i = 0; i < seedsCount; ++i)
+    {
+        plan.seeds.push_back(baseScenario.seed + i);
+    }
+
+    // The cartesian product, the first --vary outermost.
+    size_t total = 1;
+    for (const auto& a : plan.axes)
+    {
+        total *= a.values.size();
+    }
+    std::set<std::string> ids;
+    for (size_t n = 0; n < total; ++n)
+    {
+        std::vector<size_t> idx(plan.axes.size());
+        size_t rest = n;
+        for (size_t k = plan.axes.size(); k-- > 0;)
+        {
+            idx[k] = rest % plan.axes[k].values.size();
+            rest /= plan.axes[k].values.size();
+        }
+        Point p;
+        json j = withSets;
+        for (size_t k = 0; k < plan.axes.size(); ++k)
+        {
+            p.assignments.push_back(plan.axes[k].key + "=" + plan.axes[k].values[idx[k]]);
+        }
+        std::string label;
+        for (const auto& a : p.assignments)
+        {
+            label += (label.empty() ? "" : ",") + a;
+        }
+        try
+        {
+            for (const auto& a : p.assignments)
+            {
+                ApplySet(j, a);
+            }
+            json resolved = ScenarioToJson(ScenarioFromJson(j));
+            for (size_t k = 0; k < plan.axes.size(); ++k)
+            {
+                json v = ValueAtKey(resolved, plan.axes[k].key);
+                if (v.is_null())
+                {
+                    // Not part of the resolved scenario (e.g. a comment): the value as given.
+                    json given = json::parse(plan.axes[k].values[idx[k]], nullptr, false);
+                    v = given.is_discarded() ? json(plan.axes[k].values[idx[k]]) : given;
+                }
+                p.values.push_back(ValueText(v));
+            }
+            p.id = PointId(plan.keys, p.values);
+            if (!ids.insert(p.id).second)
+            {
+                throw ScenarioError("--vary", "two points resolve to the same values (" + p.id +
+                                                  "); remove the duplicate value");
+            }
+            for (auto seed : plan.seeds)
+            {
+                json js = j;
+                ApplySet(js, "seed=" + std::to_string(seed));
+                Run r;
+                r.point = plan.points.size();
+                r.seed = seed;
+                r.dir = "points/" + p.id + "/seed-" + std::to_string(seed);
+                r.scenario = ScenarioToJson(ScenarioFromJson(js));
+                plan.runs.push_back(std::move(r));
+            }
+        }
+        catch (const ScenarioError& e)
+        {
+            throw ScenarioError("", "point " + (label.empty() ? std::string("base") : label) + ": " + e.what());
+        }
+        plan.points.push_back(std::move(p));
+    }
+    return plan;
+}
+
+std::vector<std::string>
+RunArgs(const Plan& plan, const Run& r)
+{
+    std::vector<std::string> a{"run", "scenario.json"};
+    for (const auto& s : plan.sets)
+    {
+        a.push_back("--set");
+        a.push_back(s);
+    }
+    for (const auto& s : plan.points[r.point].assignments)
+    {
+        a.push_back("--set");
+        a.push_back(s);
+    }
+    a.push_back("--seed");
+    a.push_back(std::to_string(r.seed));
+    a.push_back("--out");
+    a.push_back(r.dir);
+    a.push_back("-q");
+    return a;
+}
+
+std::string
+JobLine(const Plan& plan, const Run& r, const std::string& exe)
+{
+    std::string line = "mkdir -p " + ShellQuote(r.dir) + " && " + ShellQuote(exe);
+    for (const auto& a : RunArgs(plan, r))
+    {
+        line += " " + ShellQuote(a);
+    }
+    line += " > " + ShellQuote(r.dir + "/run.log") + " 2>&1";
+    return line;
+}
+
+json
+Manifest(const Plan& plan)
+{
+    json m;
+    m["tunsim_sweep"] = 1;
+    m["scenario_file"] = fs::absolute(plan.scenarioPath).string();
+    m["set"] = plan.sets;
+    json vary = json::array();
+    for (const auto& a : plan.axes)
+    {
+        vary.push_back({{"key", a.key}, {"values", a.values}});
+    }
+    m["vary"] = vary;
+    m["keys"] = plan.keys;
+    m["seeds"] = plan.seeds;
+    json points = json::array();
+    for (size_t i = 0; i < plan.points.size(); ++i)
+    {
+        const Point& p = plan.points[i];
+        points.push_back({{"index", i}, {"id", p.id}, {"set", p.assignments}, {"values", p.values}});
+    }
+    m["points"] = points;
+    return m;
+}
+
+/// Write the files every sweep directory holds: the base scenario the runs
+/// read, and the manifest (sweep.json).
+void
+WritePlanFiles(const Plan& plan, const fs::path& dir)
+{
+    WriteFileAtomically((dir / "scenario.json").string(), plan.base.dump(2) + "\n");
+    WriteFileAtomically((dir / "sweep.json").string(), Manifest(plan).dump(2) + "\n");
+}
+
+bool
+RunComplete(const fs::path& dir, const Run& r, json* result)
+{
+    json j = ReadJson(dir / r.dir / "result.json");
+    if (!j.is_object() || !j.contains("scenario") || j["scenario"] != r.scenario || !j.contains("flows"))
+    {
+        return false;
+    }
+    if (result)
+    {
+        *result = std::move(j);
+    }
+    return true;
+}
+
+bool
+ConservationOk(const json& result)
+{
+    try
+    {
+        return result.at("conservation").at("ok").get<bool>();
+    }
+    catch (const json::exception&)
+    {
+        return false;
+    }
+}
+
+// ------------------------------------------------------------ tables
+
+struct Column
+{
+    std::string name;
+    std::vector<const char*> path; ///< in the result; "F" first = in the flow object
+    bool perFlow;
+};
+
+const std::vector<Column>&
+MetricColumns()
+{
+    static const std::vector<Column> cols{
+        {"sent_packets", {"sent_packets"}, true},
+        {"delivered_packets", {"delivered_packets"}, true},
+        {"dropped_packets", {"dropped_packets"}, true},
+        {"loss_ratio", {"loss_ratio"}, true},
+        {"goodput_mbps", {"goodput_mbps"}, true},
+        {"delay_p50_ms", {"delay", "p50_ms"}, true},
+        {"delay_p99_ms", {"delay", "p99_ms"}, true},
+        {"delay_max_ms", {"delay", "max_ms"}, true},
+        {"delay_mean_ms", {"delay", "mean_ms"}, true},
+        {"retransmits", {"retransmits"}, true},
+        {"tun_tx_dropped", {"tun", "tx_dropped"}, false},
+        {"txq_stop_count", {"tun", "txq", "stop_count"}, false},
+        {"txq_stopped_fraction", {"tun", "txq", "stopped_fraction"}, false},
+        {"ring_occupancy_mean", {"tun", "ring_occupancy", "mean"}, false},
+        {"ring_occupancy_max", {"tun", "ring_occupancy", "max"}, false},
+        {"qdisc_backlog_max", {"qdisc", "backlog_packets_max"}, false},
+        {"qdisc_dropped_packets", {"qdisc", "dropped_packets"}, false},
+        {"reader_busy_fraction", {"reader", "busy_fraction"}, false},
+        {"wall_s", {"wall", "seconds"}, false},
+    };
+    return cols;
+}
+
+const json*
+Lookup(const json& root, const std::vector<const char*>& path)
+{
+    const json* cur = &root;
+    for (const char* k : path)
+    {
+        if (!cur->is_object())
+        {
+            return nullptr;
+        }
+        auto it = cur->find(k);
+        if (it == cur->end())
+        {
+            return nullptr;
+        }
+        cur = &*it;
+    }
+    return cur;
+}
+
+std::string
+Cell(const json* v)
+{
+    if (!v || v->is_null())
+    {
+        return "";
+    }
+    if (v->is_number_float())
+    {
+        return Num(v->get<double>());
+    }
+    if (v->is_number() || v->is_boolean())
+    {
+        return v->dump();
+    }
+    if (v->is_string())
+    {
+        return v->get<std::string>();
+    }
+    return v->dump();
+}
+
+std::string
+Str(const json& r, std::vector<const char*> path)
+{
+    return Cell(Lookup(r, path));
+}
+
+std::vector<std::string>
+Header(const std::vector<std::string>& keys, bool summary)
+{
+    std::vector<std::string> h{"point"};
+    h.insert(h.end(), keys.begin(), keys.end());
+    if (!summary)
+    {
+        h.push_back("seed");
+    }
+    for (const char* c : {"policy", "ring_size", "qdisc", "flow", "kind"})
+    {
+        h.push_back(c);
+    }
+    if (summary)
+    {
+        h.push_back("seeds");
+    }
+    for (const auto& c : MetricColumns())
+    {
+        if (summary)
+        {
+            h.push_back(c.name + "_mean");
+            h.push_back(c.name + "_ci95");
+        }
+        else
+        {
+            h.push_back(c.name);
+        }
+    }
+    h.push_back("conservation_ok");
+    return h;
+}
+
+/// Metric values of one flow row; NaN where the result has no value.
+std::vector<double>
+Metrics(const json& r, const json& flow)
+{
+    std::vector<double> out;
+    for (const auto& c : MetricColumns())
+    {
+        const json* v = Lookup(c.perFlow ? flow : r, c.path);
+        out.push_back(v && v->is_number() ? v->get<double>() : std::nan(""));
+    }
+    return out;
+}
+
+std::vector<std::string>
+MetricCells(const json& r, const json& flow)
+{
+    std::vector<std::string> out;
+    for (const auto& c : MetricColumns())
+    {
+        out.push_back(Cell(Lookup(c.perFlow ? flow : r, c.path)));
+    }
+    return out;
+}
+
+} // namespace
+
+// ------------------------------------------------------------ exposed pieces
+
+SweepAxis
+ParseVary(const std::string& text)
+{
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0)
+    {
+        throw ScenarioError("--vary", "expected KEY=V1,V2,..., got \"" + text + "\"");
+    }
+    SweepAxis a;
+    a.key = text.substr(0, eq);
+    const std::string rest = text.substr(eq + 1);
+    std::string cur;
+    int depth = 0;
+    bool inString = false;
+    for (size_t i = 0; i < rest.size(); ++i)
+    {
+        char c = rest[i];
+        if (inString)
+        {
+            cur += c;
+            if (c == '\\' && i + 1 < rest.size())
+            {
+                cur += rest[++i];
+            }
+            else if (c == '"')
+            {
+                inString = false;
+            }
+            continue;
+        }
+        if (c == '"')
+        {
+            inString = true;
+        }
+        else if (c == '[' || c == '{')
+        {
+            ++depth;
+        }
+        else if ((c == ']' || c == '}') && depth > 0)
+        {
+            --depth;
+        }
+        else if (c == ',' && depth == 0)
+        {
+            a.values.push_back(cur);
+            cur.clear();
+            continue;
+        }
+        cur += c;
+    }
+    a.values.push_back(cur);
+    for (const auto& v : a.values)
+    {
+        if (v.empty())
+        {
+            throw ScenarioError("--vary", "empty value in \"" + text + "\"");
+        }
+    }
+    return a;
+}
+
+json
+ValueAtKey(const json& scenario, const std::string& key)
+{
+    const json* cur = &scenario;
+    for (const auto& t : KeyTokens(key))
+    {
+        if (cur->is_object())
+        {
+            auto it = cur->find(t);
+            if (it == cur->end())
+            {
+                return nullptr;
+            }
+            cur = &*it;
+        }
+        else if (cur->is_array())
+        {
+            if (t.find_first_not_of("0123456789") != std::string::npos || t.size() > 9)
+            {
+                return nullptr;
+            }
+            size_t i = std::stoul(t);
+            if (i >= cur->size())
+            {
+                return nullptr;
+            }
+            cur = &(*cur)[i];
+        }
+        else
+        {
+            return nullptr;
+        }
+    }
+    return *cur;
+}
+
+std::string
+ValueText(const json& v)
+{
+    return Cell(&v);
+}
+
+std::string
+PointId(const std::vector<std::string>& keys, const std::vector<std::string>& values)
+{
+    if (keys.empty())
+    {
+        return "base";
+    }
+    std::string exact;
+    for (size_t i = 0; i < keys.size(); ++i)
+    {
+        exact += (i ? "," : "") + keys[i] + "=" + values[i];
+    }
+    std::string id;
+    bool lossy = false;
+    for (char c : exact)
+    {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '=' || c == ',' || c == '+' || c == '-';
+        id += ok ? c : '_';
+        lossy |= !ok;
+    }
+    if (id.size() > 120)
+    {
+        id.resize(100);
+        lossy = true;
+    }
+    if (id.front() == '.' || id.front() == '-')
+    {
+        id = "_" + id;
+        lossy = true;
+    }
+    if (lossy)
+    {
+        char h[16];
+        std::snprintf(h, sizeof h, "-%08x", Fnv1a(exact));
+        id += h;
+    }
+    return id;
+}
+
+double
+StudentT975(unsigned df)
+{
+    static const double table[] = {
+        12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
+        2.262157,  2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
+        2.109816,  2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
+        2.059539,  2.055529, 2.051831, 2.048407, 2.045230, 2.042272};
+    if (df == 0)
+    {
+        return std::nan("");
+    }
+    if (df <= 30)
+    {
+        return table[df - 1];
+    }
+    // Cornish-Fisher expansion around the normal quantile; < 2e-6 off for df > 30.
+    const double z = 1.959963984540054;
+    const double d = df;
+    return z + (z * z * z + z) / (4 * d) + (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * d * d) +
+           (3 * std::pow(z, 7) + 19 * std::pow(z, 5) + 17 * z * z * z - 15 * z) / (384 * d * d * d);
+}
+
+std::string
+ResultsCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records)
+{
+    std::string out = CsvLine(Header(keys, false));
+    for (const auto& rec : records)
+    {
+        const json& r = rec.result;
+        const json* flows = Lookup(r, {"flows"});
+        if (!flows || !flows->is_array())
+        {
+            continue;
+        }
+        for (const auto& f : *flows)
+        {
+            std::vector<std::string> row{rec.point};
+            row.insert(row.end(), rec.values.begin(), rec.values.end());
+            row.push_back(std::to_string(rec.seed));
+            row.push_back(Str(r, {"tun", "policy"}));
+            row.push_back(Str(r, {"tun", "tx_queue_len"}));
+            row.push_back(Str(r, {"qdisc", "kind"}));
+            row.push_back(Str(f, {"index"}));
+            row.push_back(Str(f, {"kind"}));
+            auto m = MetricCells(r, f);
+            row.insert(row.end(), m.begin(), m.end());
+            row.push_back(ConservationOk(r) ? "true" : "false");
+            out += CsvLine(row);
+        }
+    }
+    return out;
+}
+
+std::string
+SummaryCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records)
+{
+    struct Group
+    {
+        std::vector<std::string> lead; ///< point, values, policy, ring, qdisc, flow, kind
+        std::vector<std::vector<double>> samples; ///< per seed: metrics
+        bool conserved = true;
+    };
+    std::vector<Group> groups;
+    std::map<std::pair<std::string, std::string>, size_t> where;
+    for (const auto& rec : records)
+    {
+        const json& r = rec.result;
+        const json* flows = Lookup(r, {"flows"});
+        if (!flows || !flows->is_array())
+        {
+            continue;
+        }
+        for (const auto& f : *flows)
+        {
+            auto key = std::make_pair(rec.point, Str(f, {"index"}));
+            auto it = where.find(key);
+            if (it == where.end())
+            {
+                Group g;
+                g.lead.push_back(rec.point);
+                g.lead.insert(g.lead.end(), rec.values.begin(), rec.values.end());
+                g.lead.push_back(Str(r, {"tun", "policy"}));
+                g.lead.push_back(Str(r, {"tun", "tx_queue_len"}));
+                g.lead.push_back(Str(r, {"qdisc", "kind"}));
+                g.lead.push_back(Str(f, {"index"}));
+                g.lead.push_back(Str(f, {"kind"}));
+                it = where.emplace(key, groups.size()).first;
+                groups.push_back(std::move(g));
+            }
+            Group& g = groups[it->second];
+            g.samples.push_back(Metrics(r, f));
+            g.conserved = g.conserved && ConservationOk(r);
+        }
+    }
+    std::string out = CsvLine(Header(keys, true));
+    for (const auto& g : groups)
+    {
+        std::vector<std::string> row = g.lead;
+        row.push_back(std::to_string(g.samples.size()));
+        for (size_t m = 0; m < MetricColumns().size(); ++m)
+        {
+            std::vector<double> xs;
+            for (const auto& s : g.samples)
+            {
+                if (!std::isnan(s[m]))
+                {
+                    xs.push_back(s[m]);
+                }
+            }
+            if (xs.empty())
+            {
+                row.push_back("");
+                row.push_back("");
+                continue;
+            }
+            double sum = 0;
+            for (double x : xs)
+            {
+                sum += x;
+            }
+            const double mean = sum / xs.size();
+            row.push_back(Num(mean));
+            if (xs.size() < 2)
+            {
+                row.push_back("");
+                continue;
+            }
+            double ss = 0;
+            for (double x : xs)
+            {
+                ss += (x - mean) * (x - mean);
+            }
+            const double sd = std::sqrt(ss / (xs.size() - 1));
+            row.push_back(Num(StudentT975(static_cast<unsigned>(xs.size() - 1)) * sd / std::sqrt(double(xs.size()))));
+        }
+        row.push_back(g.conserved ? "true" : "false");
+        out += CsvLine(row);
+    }
+    return out;
+}
+
+namespace
+{
+
+// ------------------------------------------------------------ running
+
+volatile sig_atomic_t g_tick = 0;
+
+void
+OnAlarm(int)
+{
+    g_tick = 1;
+}
+
+struct Failure
+{
+    size_t run;
+    std::string status;
+    std::string error;
+};
+
+class Progress
+{
+  public:
+    Progress(size_t total, size_t toRun, bool tty, bool quiet)
+        : m_total(total), m_toRun(toRun), m_tty(tty), m_quiet(quiet), m_start(Clock::now())
+    {
+    }
+
+    void Done(size_t alreadyDone, size_t done, size_t failed, const std::string& what, const std::string& outcome)
+    {
+        m_doneNow = done;
+        m_failed = failed;
+        m_already = alreadyDone;
+        if (m_tty)
+        {
+            Paint();
+        }
+        else if (!m_quiet)
+        {
+            std::fprintf(stderr, "sweep: [%zu/%zu] %s: %s (ETA %s)\n", m_already + m_doneNow, m_total,
+                         what.c_str(), outcome.c_str(), FormatDuration(Eta()).c_str());
+        }
+    }
+
+    void Tick()
+    {
+        if (m_tty)
+        {
+            Paint();
+        }
+    }
+
+    void Finish()
+    {
+        if (m_tty)
+        {
+            Paint();
+            std::fprintf(stderr, "\n");
+        }
+    }
+
+    /// On a terminal, a failure is printed above the bar.
+    void Note(const std::string& line)
+    {
+        if (m_tty)
+        {
+            std::fprintf(stderr, "\r\033[K%s\n", line.c_str());
+            Paint();
+        }
+    }
+
+  private:
+    double Elapsed() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
+
+    double Eta() const
+    {
+        if (m_doneNow == 0)
+        {
+            return std::nan("");
+        }
+        return Elapsed() / m_doneNow * (m_toRun - m_doneNow);
+    }
+
+    void Paint()
+    {
+        const size_t done = m_already + m_doneNow;
+        const int width = 30;
+        int fill = m_total ? static_cast<int>(width * done / m_total) : width;
+        std::string bar(fill, '#');
+        bar += std::string(width - fill, '.');
+        std::fprintf(stderr, "\r\033[Ksweep [%s] %zu/%zu runs  %zu failed  elapsed %s  ETA %s", bar.c_str(), done,
+                     m_total, m_failed, FormatDuration(Elapsed()).c_str(),
+                     m_doneNow == m_toRun ? "0:00" : FormatDuration(Eta()).c_str());
+        std::fflush(stderr);
+    }
+
+    size_t m_total;
+    size_t m_toRun;
+    bool m_tty;
+    bool m_quiet;
+    Clock::time_point m_start;
+    size_t m_doneNow = 0;
+    size_t m_failed = 0;
+    size_t m_already = 0;
+};
+
+pid_t
+Spawn(const std::string& exe, const fs::path& dir, const std::vector<std::string>& args, const fs::path& log)
+{
+    std::vector<std::string> all{exe};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all)
+    {
+        argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    const std::string dirS = dir.string();
+    const std::string logS = log.string();
+    const pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+    {
+        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    }
+    if (pid == 0)
+    {
+        // The run dies with the sweep (kill -9 included): nothing keeps
+        // running unseen, and its temporary file is never renamed into place.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+        {
+            _exit(126);
+        }
+        signal(SIGALRM, SIG_DFL);
+        if (chdir(dirS.c_str()) != 0)
+        {
+            _exit(126);
+        }
+        int fd = ::open(logS.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+        {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        int nul = ::open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+        {
+            dup2(nul, 0);
+            close(nul);
+        }
+        execv(exe.c_str(), argv.data());
+        std::fprintf(stderr, "tunsim sweep: cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+// ------------------------------------------------------------ collecting
+
+std::vector<std::string>
+InferKeys(const std::vector<json>& scenarios)
+{
+    // Leaves whose values differ between scenarios (seed excluded).
+    std::map<std::string, std::set<std::string>> seen;
+    std::vector<std::string> order;
+    std::function<void(const json&, const std::string&, std::map<std::string, std::string>&)> walk =
+        [&](const json& j, const std::string& path, std::map<std::string, std::string>& leaves) {
+            if (j.is_object())
+            {
+                for (auto it = j.begin(); it != j.end(); ++it)
+                {
+                    walk(it.value(), path.empty() ? it.key() : path + "." + it.key(), leaves);
+                }
+            }
+            else if (j.is_array() && !j.empty())
+            {
+                for (size_t i = 0; i < j.size(); ++i)
+                {
+                    walk(j[i], path + "." + std::to_string(i), leaves);
+                }
+            }
+            else
+            {
+                leaves[path] = j.dump();
+            }
+        };
+    std::vector<std::map<std::string, std::string>> all;
+    for (const auto& s : scenarios)
+    {
+        std::map<std::string, std::string> leaves;
+        walk(s, "", leaves);
+        for (const auto& [k, v] : leaves)
+        {
+            if (!seen.count(k))
+            {
+                order.push_back(k);
+            }
+            seen[k].insert(v);
+        }
+        all.push_back(std::move(leaves));
+    }
+    std::vector<std::string> keys;
+    for (const auto& k : order)
+    {
+        if (k == "seed")
+        {
+            continue;
+        }
+        bool differs = seen[k].size() > 1;
+        for (const auto& l : all)
+        {
+            differs |= !l.count(k);
+        }
+        if (differs)
+        {
+            keys.push_back(k);
+        }
+    }
+    return keys;
+}
+
+/// Numeric-aware comparison of two value tuples.
+bool
+ValuesLess(const std::vector<std::string>& a, const std::vector<std::string>& b)
+{
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    {
+        if (a[i] == b[i])
+        {
+            continue;
+        }
+        char* ea;
+        char* eb;
+        double x = std::strtod(a[i].c_str(), &ea);
+        double y = std::strtod(b[i].c_str(), &eb);
+        if (!a[i].empty() && !b[i].empty() && *ea == 0 && *eb == 0 && x != y)
+        {
+            return x < y;
+        }
+        return a[i] < b[i];
+    }
+    return a.size() < b.size();
+}
+
+std::string
+StripWall(json j)
+{
+    j.erase("wall");
+    return j.dump();
+}
+
+struct Collected
+{
+    std::vector<std::string> keys;
+    std::vector<SweepRecord> records;
+    std::vector<std::string> missing; ///< "point seed S" in a manifest without a result
+    std::vector<std::string> warnings;
+};
+
+/// Gather every result.json under `dirs`; order by the manifests' point order.
+Collected
+Collect(const std::vector<std::string>& dirs)
+{
+    Collected c;
+    std::vector<json> manifests;
+    for (const auto& d : dirs)
+    {
+        if (!fs::is_directory(d))
+        {
+            throw ScenarioError("", d + ": not a directory");
+        }
+        json m = ReadJson(fs::path(d) / "sweep.json");
+        if (m.is_object() && m.contains("keys") && m.contains("points"))
+        {
+            manifests.push_back(std::move(m));
+        }
+    }
+    std::vector<fs::path> files;
+    for (const auto& d : dirs)
+    {
+        std::error_code ec;
+        for (auto it = fs::recursive_directory_iterator(d, fs::directory_options::skip_permission_denied, ec);
+             it != fs::recursive_directory_iterator(); it.increment(ec))
+        {
+            if (ec)
+            {
+                break;
+            }
+            if (it->is_regular_file() && it->path().filename() == "result.json")
+            {
+                files.push_back(it->path());
+            }
+        }
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<json> results;
+    std::vector<fs::path> used;
+    for (const auto& f : files)
+    {
+        json j = ReadJson(f);
+        if (!j.is_object() || !j.contains("scenario") || !j.contains("flows") || !j.contains("seed"))
+        {
+            c.warnings.push_back(f.string() + ": not a tunsim result; skipped");
+            continue;
+        }
+        results.push_back(std::move(j));
+        used.push_back(f);
+    }
+
+    // Keys: the manifests' (union, first seen first), else what differs.
+    std::map<std::string, size_t> order; // point id -> position
+    std::map<std::string, std::vector<unsigned long long>> expectedSeeds;
+    for (const auto& m : manifests)
+    {
+        for (const auto& k : m["keys"])
+        {
+            if (std::find(c.keys.begin(), c.keys.end(), k.get<std::string>()) == c.keys.end())
+            {
+                c.keys.push_back(k.get<std::string>());
+            }
+        }
+    }
+    if (manifests.empty())
+    {
+        std::vector<json> scenarios;
+        for (const auto& r : results)
+        {
+            scenarios.push_back(r["scenario"]);
+        }
+        c.keys = InferKeys(scenarios);
+    }
+    for (const auto& m : manifests)
+    {
+        if (m["keys"].get<std::vector<std::string>>() != c.keys)
+        {
+            c.warnings.push_back("the sweep.json manifests vary different keys; points are matched on " +
+                                 std::to_string(c.keys.size()) + " keys");
+            continue;
+        }
+        for (const auto& p : m["points"])
+        {
+            const std::string id = p["id"].get<std::string>();
+            if (!order.count(id))
+            {
+                order[id] = order.size();
+            }
+            for (const auto& s : m["seeds"])
+            {
+                auto& v = expectedSeeds[id];
+                if (std::find(v.begin(), v.end(), s.get<unsigned long long>()) == v.end())
+                {
+                    v.push_back(s.get<unsigned long long>());
+                }
+            }
+        }
+    }
+
+    std::map<std::pair<std::string, unsigned long long>, size_t> byRun;
+    for (size_t i = 0; i < results.size(); ++i)
+    {
+        SweepRecord rec;
+        for (const auto& k : c.keys)
+        {
+            rec.values.push_back(ValueText(ValueAtKey(results[i]["scenario"], k)));
+        }
+        rec.point = PointId(c.keys, rec.values);
+        rec.seed = results[i]["seed"].get<unsigned long long>();
+        auto key = std::make_pair(rec.point, rec.seed);
+        auto it = byRun.find(key);
+        if (it != byRun.end())
+        {
+            if (StripWall(c.records[it->second].result) != StripWall(results[i]))
+            {
+                c.warnings.push_back(used[i].string() + ": point " + rec.point + " seed " +
+                                     std::to_string(rec.seed) +
+                                     " was already read from another file with different results; kept the first");
+            }
+            continue;
+        }
+        rec.result = std::move(results[i]);
+        byRun[key] = c.records.size();
+        c.records.push_back(std::move(rec));
+    }
+    std::stable_sort(c.records.begin(), c.records.end(), [&](const SweepRecord& a, const SweepRecord& b) {
+        auto ia = order.find(a.point);
+        auto ib = order.find(b.point);
+        size_t pa = ia == order.end() ? SIZE_MAX : ia->second;
+        size_t pb = ib == order.end() ? SIZE_MAX : ib->second;
+        if (pa != pb)
+        {
+            return pa < pb;
+        }
+        if (a.point != b.point)
+        {
+            return ValuesLess(a.values, b.values);
+        }
+        return a.seed < b.seed;
+    });
+    std::vector<std::pair<size_t, std::string>> missing;
+    for (const auto& [id, seeds] : expectedSeeds)
+    {
+        for (auto s : seeds)
+        {
+            if (!byRun.count({id, s}))
+            {
+                missing.emplace_back(order[id], id + " seed " + std::to_string(s));
+            }
+        }
+    }
+    std::sort(missing.begin(), missing.end());
+    for (auto& m : missing)
+    {
+        c.missing.push_back(m.second);
+    }
+    return c;
+}
+
+void
+WriteTables(const fs::path& dir, const std::vector<std::string>& keys, const std::vector<SweepRecord>& recs)
+{
+    WriteFileAtomically((dir / "results.csv").string(), ResultsCsv(keys, recs));
+    WriteFileAtomically((dir / "summary.csv").string(), SummaryCsv(keys, recs));
+}
+
+const char* kSweepUsage = R"(usage:
+  tunsim sweep SCENARIO.json --vary KEY=V1,V2,... [--vary ...] [--set key=value]...
+               [--seeds N] [--jobs N] [--emit parallel|slurm] --out DIR
+  tunsim merge DIR... [--out DIR]
+
+sweep runs the cartesian product of the --vary lists, each point and seed as
+its own `tunsim run` (child process), --jobs at a time (default: all cores),
+into DIR/points/<point>/seed-<S>/result.json; then writes DIR/results.csv
+(one row per point x seed x flow) and DIR/summary.csv (mean and 95 % CI per
+point x flow). Values are read like --set values (JSON, else a string).
+Running it again skips runs whose result.json holds the same scenario.
+--emit parallel writes DIR/jobs.txt for GNU parallel; --emit slurm also writes
+DIR/sweep.sbatch (a job array); nothing is run. merge builds the CSVs from
+result files gathered in one or more directories.
+
+exit codes: 0 ok; 2 bad input (nothing run); 4 some runs failed (sweep: see
+DIR/failures.csv) or are missing (merge); 1 other failure.
+docs: docs/sweep.md.
+)";
+
+int
+SweepMain(int argc, char** argv)
+{
+    po::options_description opts("sweep options");
+    opts.add_options()("help,h", "show help")(
+        "vary", po::value<std::vector<std::string>>()->composing(), "KEY=V1,V2,...")(
+        "set", po::value<std::vector<std::string>>()->composing(), "key=value for every point")(
+        "seeds", po::value<unsigned>()->default_value(1), "seeds per point (scenario seed, +1, ...)")(
+        "jobs,j", po::value<unsigned>(), "runs at a time (default: nproc)")(
+        "emit", po::value<std::string>(), "parallel | slurm: write a job list, run nothing")(
+        "out,o", po::value<std::string>(), "sweep directory")("quiet,q", "no progress output");
+    po::options_description hidden;
+    hidden.add_options()("scenario", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("scenario", -1);
+    po::variables_map vm;
+    try
+    {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    }
+    catch (const po::error& e)
+    {
+        std::cerr << "tunsim sweep: usage: " << e.what() << " (see tunsim sweep --help)\n";
+        return kBadInput;
+    }
+    if (vm.count("help"))
+    {
+        std::cout << kSweepUsage << "\n" << opts;
+        return kOk;
+    }
+    std::vector<std::string> scen = vm.count("scenario") ? vm["scenario"].as<std::vector<std::string>>()
+                                                         : std::vector<std::string>{};
+    if (scen.size() != 1 || !vm.count("out"))
+    {
+        std::cerr << "tunsim sweep: usage: tunsim sweep SCENARIO.json --vary KEY=V1,V2,... --out DIR "
+                     "(see tunsim sweep --help)\n";
+        return kBadInput;
+    }
+    const unsigned seeds = vm["seeds"].as<unsigned>();
+    if (seeds < 1)
+    {
+        std::cerr << "tunsim sweep: --seeds: must be at least 1\n";
+        return kBadInput;
+    }
+    unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : 0;
+    if (vm.count("jobs") && jobs < 1)
+    {
+        std::cerr << "tunsim sweep: --jobs: must be at least 1\n";
+        return kBadInput;
+    }
+    if (jobs == 0)
+    {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = n > 0 ? static_cast<unsigned>(n) : 1;
+    }
+    std::string emit = vm.count("emit") ? vm["emit"].as<std::string>() : "";
+    if (!emit.empty() && emit != "parallel" && emit != "slurm")
+    {
+        std::cerr << "tunsim sweep: --emit: must be parallel or slurm, got \"" << emit << "\"\n";
+        return kBadInput;
+    }
+    const bool quiet = vm.count("quiet") > 0;
+    const fs::path dir = fs::absolute(vm["out"].as<std::string>());
+    {
+        std::error_code ec;
+        if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+        {
+            std::cerr << "tunsim sweep: --out: " << dir.string() << " exists and is not a directory\n";
+            return kBadInput;
+        }
+    }
+    std::vector<std::string> sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>()
+                                                    : std::vector<std::string>{};
+    std::vector<std::string> varies = vm.count("vary") ? vm["vary"].as<std::vector<std::string>>()
+                                                       : std::vector<std::string>{};
+
+    Plan plan;
+    try
+    {
+        plan = MakePlan(scen[0], sets, varies, seeds);
+    }
+    catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim sweep: " << e.what() << "\n";
+        return kBadInput;
+    }
+
+    const std::string exe = SelfExe();
+    fs::create_directories(dir);
+    WritePlanFiles(plan, dir);
+
+    if (!emit.empty())
+    {
+        std::string jobsText;
+        for (const auto& r : plan.runs)
+        {
+            jobsText += JobLine(plan, r, exe) + "\n";
+        }
+        WriteFileAtomically((dir / "jobs.txt").string(), jobsText);
+        std::cout << "wrote " << (dir / "jobs.txt").string() << ": " << plan.runs.size() << " runs ("
+                  << plan.points.size() << " points x " << plan.seeds.size() << " seeds)\n";
+        if (emit == "slurm")
+        {
+            std::string s = "#!/bin/bash\n"
+                            "# tunsim sweep: one SLURM array task per line of jobs.txt (0-based).\n"
+                            "#SBATCH --job-name=tunsim-sweep\n"
+                            "#SBATCH --array=0-" +
+                            std::to_string(plan.runs.size() - 1) +
+                            "\n"
+                            "#SBATCH --ntasks=1\n"
+                            "#SBATCH --cpus-per-task=1\n"
+                            "#SBATCH --output=" +
+                            (dir / "slurm-logs").string() +
+                            "/%A_%a.out\n"
+                            "set -euo pipefail\n"
+                            "cd \"${TUNSIM_SWEEP_DIR:-" +
+                            dir.string() +
+                            "}\"\n"
+                            ": \"${SLURM_ARRAY_TASK_ID:?run with sbatch --array, or set SLURM_ARRAY_TASK_ID}\"\n"
+                            "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" jobs.txt)\n"
+                            "if [ -z \"$line\" ]; then\n"
+                            "  echo \"tunsim sweep: no line $((SLURM_ARRAY_TASK_ID + 1)) in jobs.txt\" >&2\n"
+                            "  exit 2\n"
+                            "fi\n"
+                            "bash -c \"$line\" || { rc=$?; echo \"tunsim sweep: task $SLURM_ARRAY_TASK_ID "
+                            "failed ($rc): $line\" >&2; exit $rc; }\n";
+            fs::create_directories(dir / "slurm-logs"); // sbatch does not create it
+            WriteFileAtomically((dir / "sweep.sbatch").string(), s);
+            fs::permissions(dir / "sweep.sbatch", fs::perms::owner_exec | fs::perms::group_exec |
+                                                      fs::perms::others_exec,
+                            fs::perm_options::add);
+            std::cout << "wrote " << (dir / "sweep.sbatch").string() << ": sbatch " << (dir / "sweep.sbatch").string()
+                      << "\nthen: tunsim merge " << dir.string() << "\n";
+        }
+        else
+        {
+            std::cout << "run: cd " << ShellQuote(dir.string())
+                      << " && parallel --joblog joblog.txt < jobs.txt\nthen: tunsim merge " << ShellQuote(dir.string())
+                      << "\n";
+        }
+        return kOk;
+    }
+
+    // Skip what is complete.
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < plan.runs.size(); ++i)
+    {
+        if (!RunComplete(dir, plan.runs[i], nullptr))
+        {
+            todo.push_back(i);
+        }
+    }
+    const size_t already = plan.runs.size() - todo.size();
+    const bool tty = !quiet && isatty(STDERR_FILENO);
+    if (!quiet)
+    {
+        std::fprintf(stderr, "sweep: %zu points x %zu seeds = %zu runs; %zu already complete, %zu to run, %u at a time\n",
+                     plan.points.size(), plan.seeds.size(), plan.runs.size(), already, todo.size(), jobs);
+    }
+    Progress progress(plan.runs.size(), todo.size(), tty, quiet);
+    if (tty)
+    {
+        struct sigaction sa
+        {
+        };
+        sa.sa_handler = OnAlarm;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0; // no SA_RESTART: waitpid returns EINTR to repaint
+        sigaction(SIGALRM, &sa, nullptr);
+        itimerval t{{0, 500000}, {0, 500000}};
+        setitimer(ITIMER_REAL, &t, nullptr);
+        progress.Tick();
+    }
+
+    std::vector<Failure> failures;
+    std::map<pid_t, std::pair<size_t, Clock::time_point>> running;
+    size_t next = 0;
+    size_t done = 0;
+    double sumRunS = 0;
+    const auto start = Clock::now();
+    while (next < todo.size() || !running.empty())
+    {
+        while (next < todo.size() && running.size() < jobs)
+        {
+            const Run& r = plan.runs[todo[next]];
+            fs::create_directories(dir / r.dir);
+            std::error_code ec;
+            fs::remove(dir / r.dir / "result.json", ec); // a stale result of another scenario
+            pid_t pid = Spawn(exe, dir, RunArgs(plan, r), dir / r.dir / "run.log");
+            running[pid] = {todo[next], Clock::now()};
+            ++next;
+        }
+        int status = 0;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0)
+        {
+            if (errno == EINTR)
+            {
+                g_tick = 0;
+                progress.Tick();
+                continue;
+            }
+            throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+        }
+        auto it = running.find(pid);
+        if (it == running.end())
+        {
+            continue;
+        }
+        const size_t ri = it->second.first;
+        const double secs = std::chrono::duration<double>(Clock::now() - it->second.second).count();
+        sumRunS += secs;
+        running.erase(it);
+        ++done;
+        const Run& r = plan.runs[ri];
+        const std::string what = plan.points[r.point].id + " seed " + std::to_string(r.seed);
+        std::string outcome;
+        json result;
+        const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (ok && RunComplete(dir, r, &result))
+        {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "ok (%.2f s)", secs);
+            outcome = buf;
+        }
+        else
+        {
+            Failure f{ri, ok ? "exit status 0 but no matching result.json" : StatusText(status),
+                      LogTail(dir / r.dir / "run.log")};
+            outcome = "FAILED, " + f.status + ": " + f.error;
+            progress.Note("sweep: " + what + ": " + outcome);
+            failures.push_back(std::move(f));
+        }
+        progress.Done(already, done, failures.size(), what, outcome);
+    }
+    if (tty)
+    {
+        itimerval t{};
+        setitimer(ITIMER_REAL, &t, nullptr);
+        signal(SIGALRM, SIG_DFL);
+        progress.Finish();
+    }
+    const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+
+    // Skipped runs whose result violates conservation are failures too (exit 3 when run).
+    std::set<size_t> failedRuns;
+    for (const auto& f : failures)
+    {
+        failedRuns.insert(f.run);
+    }
+    std::vector<SweepRecord> recs;
+    for (size_t i = 0; i < plan.runs.size(); ++i)
+    {
+        const Run& r = plan.runs[i];
+        json result;
+        if (!RunComplete(dir, r, &result))
+        {
+            if (!failedRuns.count(i))
+            {
+                failures.push_back({i, "no result", "result.json missing or for another scenario"});
+                failedRuns.insert(i);
+            }
+            continue;
+        }
+        if (!ConservationOk(result) && !failedRuns.count(i))
+        {
+            failures.push_back({i, "exit status 3 (packet conservation violated)",
+                                "conservation.ok is false in " + r.dir + "/result.json"});
+            failedRuns.insert(i);
+        }
+        SweepRecord rec;
+        rec.point = plan.points[r.point].id;
+        rec.values = plan.points[r.point].values;
+        rec.seed = r.seed;
+        rec.result = std::move(result);
+        recs.push_back(std::move(rec));
+    }
+    WriteTables(dir, plan.keys, recs);
+    std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.run < b.run; });
+    {
+        std::vector<std::string> h{"point"};
+        h.insert(h.end(), plan.keys.begin(), plan.keys.end());
+        for (const char* c : {"seed", "status", "log", "error"})
+        {
+            h.push_back(c);
+        }
+        std::string text = CsvLine(h);
+        for (const auto& f : failures)
+        {
+            const Run& r = plan.runs[f.run];
+            std::vector<std::string> row{plan.points[r.point].id};
+            row.insert(row.end(), plan.points[r.point].values.begin(), plan.points[r.point].values.end());
+            row.push_back(std::to_string(r.seed));
+            row.push_back(f.status);
+            row.push_back(r.dir + "/run.log");
+            row.push_back(f.error);
+            text += CsvLine(row);
+        }
+        WriteFileAtomically((dir / "failures.csv").string(), text);
+    }
+    if (!quiet)
+    {
+        std::fprintf(stderr, "sweep: ran %zu runs in %.2f s wall with %u jobs (sum of run times %.2f s: speed-up %.2f)\n",
+                     done, wall, jobs, sumRunS, wall > 0 ? sumRunS / wall : 0.0);
+        std::fprintf(stderr, "sweep: %zu rows from %zu results -> %s, %s\n", [&] {
+            size_t n = 0;
+            for (const auto& r : recs)
+            {
+                n += r.result["flows"].size();
+            }
+            return n;
+        }(), recs.size(), (dir / "results.csv").c_str(), (dir / "summary.csv").c_str());
+    }
+    if (!failures.empty())
+    {
+        std::fprintf(stderr, "sweep: %zu of %zu runs FAILED (listed in %s):\n", failures.size(), plan.runs.size(),
+                     (dir / "failures.csv").c_str());
+        for (const auto& f : failures)
+        {
+            const Run& r = plan.runs[f.run];
+            std::fprintf(stderr, "  %s seed %llu: %s: %s (log: %s)\n", plan.points[r.point].id.c_str(),
+                         static_cast<unsigned long long>(r.seed), f.status.c_str(), f.error.c_str(),
+                         (dir / r.dir / "run.log").c_str());
+        }
+        return kSweepExitRunsFailed;
+    }
+    return kOk;
+}
+
+int
+MergeMain(int argc, char** argv)
+{
+    po::options_description opts("merge options");
+    opts.add_options()("help,h", "show help")("out,o", po::value<std::string>(),
+                                              "where results.csv and summary.csv go (default: the first DIR)");
+    po::options_description hidden;
+    hidden.add_options()("dirs", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("dirs", -1);
+    po::variables_map vm;
+    try
+    {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    }
+    catch (const po::error& e)
+    {
+        std::cerr << "tunsim merge: usage: " << e.what() << " (see tunsim merge --help)\n";
+        return kBadInput;
+    }
+    if (vm.count("help"))
+    {
+        std::cout << kSweepUsage << "\n" << opts;
+        return kOk;
+    }
+    if (!vm.count("dirs"))
+    {
+        std::cerr << "tunsim merge: usage: tunsim merge DIR... [--out DIR]\n";
+        return kBadInput;
+    }
+    const auto dirs = vm["dirs"].as<std::vector<std::string>>();
+    Collected c;
+    try
+    {
+        c = Collect(dirs);
+    }
+    catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim merge: " << e.what() << "\n";
+        return kBadInput;
+    }
+    for (const auto& w : c.warnings)
+    {
+        std::cerr << "tunsim merge: warning: " << w << "\n";
+    }
+    if (c.records.empty())
+    {
+        std::cerr << "tunsim merge: no result.json found under " << dirs[0] << (dirs.size() > 1 ? " ..." : "")
+                  << "\n";
+        return kBadInput;
+    }
+    const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>()) : fs::path(dirs[0]);
+    WriteTables(out, c.keys, c.records);
+    size_t rows = 0;
+    size_t bad = 0;
+    for (const auto& r : c.records)
+    {
+        rows += r.result["flows"].size();
+        bad += ConservationOk(r.result) ? 0 : 1;
+    }
+    std::cout << "merged " << c.records.size() << " results (" << rows << " rows; keys:";
+    for (const auto& k : c.keys)
+    {
+        std::cout << " " << k;
+    }
+    std::cout << ") -> " << (out / "results.csv").string() << ", " << (out / "summary.csv").string() << "\n";
+    int rc = kOk;
+    if (!c.missing.empty())
+    {
+        std::cerr << "tunsim merge: " << c.missing.size() << " runs listed in sweep.json have no result:\n";
+        for (const auto& m : c.missing)
+        {
+            std::cerr << "  " << m << "\n";
+        }
+        rc = kSweepExitRunsFailed;
+    }
+    if (bad)
+    {
+        std::cerr << "tunsim merge: " << bad << " results violate packet conservation (conservation_ok = false)\n";
+        rc = kSweepExitRunsFailed;
+    }
+    return rc;
+}
+
+} // namespace
+
+int
+SweepCommand(int argc, char** argv)
+{
+    try
+    {
+        return SweepMain(argc, argv);
+    }
+    catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim sweep: " << e.what() << "\n";
+        return kBadInput;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "tunsim sweep: error: " << e.what() << "\n";
+        return kFailure;
+    }
+}
+
+int
+MergeCommand(int argc, char** argv)
+{
+    try
+    {
+        return MergeMain(argc, argv);
+    }
+    catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim merge: " << e.what() << "\n";
+        return kBadInput;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "tunsim merge: error: " << e.what() << "\n";
+        return kFailure;
+    }
+}
+
+} // namespace tunsim

@@ -125,6 +125,30 @@ VpnReader::AddStall(ns3::Time at, ns3::Time duration)
 }
 
 void
+VpnReader::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
+{
+    if (interval.IsZero() || duration.IsZero())
+    {
+        m_preemptGap = nullptr;
+        return;
+    }
+    m_preemptGap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+    m_preemptGap->SetAttribute("Mean", ns3::DoubleValue(interval.GetSeconds()));
+    m_preemptGap->SetStream(stream);
+    m_preemptLength = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+    m_preemptLength->SetAttribute("Mean", ns3::DoubleValue(duration.GetSeconds()));
+    m_preemptLength->SetStream(stream + 1);
+}
+
+void
+VpnReader::Preempt()
+{
+    ++m_stats.preemptions;
+    StallBegin(ns3::Seconds(m_preemptLength->GetValue()));
+    ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VpnReader::Preempt, this);
+}
+
+void
 VpnReader::StartApplication()
 {
     m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
@@ -134,6 +158,10 @@ VpnReader::StartApplication()
     for (const auto& [at, duration] : m_stalls)
     {
         ns3::Simulator::Schedule(at - ns3::Simulator::Now(), &VpnReader::StallBegin, this, duration);
+    }
+    if (m_preemptGap)
+    {
+        ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VpnReader::Preempt, this);
     }
     m_state = State::Sleeping; // about to read
     ReadLoop();
@@ -299,7 +327,7 @@ VpnReader::Resume()
 void
 VpnReader::StallBegin(ns3::Time duration)
 {
-    m_stalled = true;
+    ++m_stalled;
     if (m_state == State::Sleeping || m_state == State::Waking)
     {
         m_event.Cancel();
@@ -311,8 +339,8 @@ VpnReader::StallBegin(ns3::Time duration)
 void
 VpnReader::StallEnd()
 {
-    m_stalled = false;
-    if (m_state == State::Stalled)
+    --m_stalled;
+    if (m_stalled == 0 && m_state == State::Stalled)
     {
         ReadLoop();
     }

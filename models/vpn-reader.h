@@ -30,6 +30,7 @@
 #include "ns3/event-id.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/nstime.h"
+#include "ns3/random-variable-stream.h"
 #include "ns3/socket.h"
 #include "ns3/traced-callback.h"
 
@@ -73,6 +74,11 @@ class VpnReader : public ns3::Application
     /// Stop reading during [at, at + duration).
     void AddStall(ns3::Time at, ns3::Time duration);
 
+    /// Random preemption: the process loses its CPU to other tasks at
+    /// exponentially distributed intervals (mean `interval`) for exponentially
+    /// distributed times (mean `duration`). Zero interval = never.
+    void SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream);
+
     /// CPU time taken from this process by something else on its CPU
     /// (a NET_TX softirq it triggered). Delays whatever it does next.
     void ChargeCpu(ns3::Time t);
@@ -94,6 +100,7 @@ class VpnReader : public ns3::Application
         ns3::Time busy;           ///< CPU time spent (packets + stolen)
         ns3::Time stolen;         ///< of which charged by softirqs
         uint64_t reversePackets = 0;
+        uint64_t preemptions = 0;
     };
     const Stats& GetStats() const { return m_stats; }
     /// Packets consumed from the ring and not yet handed to the underlay.
@@ -121,6 +128,7 @@ class VpnReader : public ns3::Application
     void Resume();
     void StallBegin(ns3::Time duration);
     void StallEnd();
+    void Preempt();
     void ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)());
     void HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket);
 
@@ -138,7 +146,10 @@ class VpnReader : public ns3::Application
     uint32_t m_encapOverhead = 0;
 
     State m_state = State::Idle;
-    bool m_stalled = false;
+    uint32_t m_stalled = 0; ///< stalls in progress (they may overlap)
+    ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptGap;
+    ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptLength;
+    uint64_t m_preemptions = 0;
     std::vector<ns3::Ptr<ns3::Packet>> m_inHand;
     ns3::Time m_cpuFreeAt;  ///< the CPU is owed until then (stolen time)
     ns3::Time m_doneAt;     ///< Running: when m_inHand is processed

@@ -293,6 +293,9 @@ RunExperiment(const Scenario& s)
         reader->AddStall(NanoSeconds(static_cast<int64_t>(st.atS * 1e9)),
                          NanoSeconds(static_cast<int64_t>(st.forS * 1e9)));
     }
+    reader->SetPreemption(NanoSeconds(static_cast<int64_t>(s.reader.preemptIntervalMs * 1e6)),
+                          NanoSeconds(static_cast<int64_t>(s.reader.preemptMs * 1e6)),
+                          900);
     reader->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
     reader->SetStartTime(Seconds(0));
     if (s.tun.softirqOnReaderCpu)
@@ -638,6 +641,7 @@ RunExperiment(const Scenario& s)
                     {"bytes_read", rs.bytesRead},
                     {"reads", rs.reads},
                     {"sleeps", rs.sleeps},
+                    {"preemptions", rs.preemptions},
                     {"sndbuf_blocks", rs.sndbufBlocks},
                     {"busy_fraction", endNs ? rs.busy.GetNanoSeconds() / static_cast<double>(endNs) : 0.0},
                     {"softirq_stolen_s", rs.stolen.GetSeconds()},

@@ -391,7 +391,9 @@ const std::vector<std::string> kReaderKeys = {"per_packet_ns",
                                               "encap",
                                               "encap_overhead_bytes",
                                               "sndbuf_bytes",
-                                              "stalls"};
+                                              "stalls",
+                                              "preempt_interval_ms",
+                                              "preempt_ms"};
 const std::vector<std::string> kStallKeys = {"at_s", "for_s"};
 const std::vector<std::string> kUnderlayKeys = {"rate_mbps", "delay_ms", "queue_packets", "qdisc"};
 const std::vector<std::string> kHostKeys = {"udp_sndbuf_bytes",
@@ -470,6 +472,14 @@ ParseReader(const json& j, double durationS)
     }
     o.Uint("encap_overhead_bytes", r.encapOverheadBytes, 0, 1000);
     o.Uint("sndbuf_bytes", r.sndbufBytes, kMinSndbuf, kMaxSndbuf);
+    o.Double("preempt_interval_ms", r.preemptIntervalMs, {0, false, 1e6, false});
+    o.Double("preempt_ms", r.preemptMs, {0, false, 1e6, false});
+    if ((r.preemptIntervalMs > 0) != (r.preemptMs > 0))
+    {
+        throw ScenarioError(o.Path(r.preemptIntervalMs > 0 ? "preempt_ms" : "preempt_interval_ms"),
+                            "preempt_interval_ms and preempt_ms must both be > 0 (preemption on) or "
+                            "both 0 (off)");
+    }
     if (const json* stalls = o.Get("stalls"))
     {
         const std::string path = o.Path("stalls");
@@ -893,6 +903,8 @@ ScenarioToJson(const Scenario& s)
         stalls.push_back({{"at_s", st.atS}, {"for_s", st.forS}});
     }
     reader["stalls"] = stalls;
+    reader["preempt_interval_ms"] = s.reader.preemptIntervalMs;
+    reader["preempt_ms"] = s.reader.preemptMs;
     j["reader"] = reader;
 
     j["underlay"] = {

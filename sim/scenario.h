@@ -69,6 +69,8 @@ struct ReaderConfig
     uint32_t encapOverheadBytes = 0;   ///< bytes added per packet when encap == custom [0, 1000]
     uint32_t sndbufBytes = 212992;     ///< the VPN's UDP socket sk_sndbuf [4608, 2^31-1] B
     std::vector<StallConfig> stalls;   ///< misbehaving reader (seed 002)
+    double preemptIntervalMs = 0.0;    ///< mean time between CPU preemptions, exponential [0, 1e6] ms; 0 = none
+    double preemptMs = 0.0;            ///< mean preemption length, exponential [0, 1e6] ms
 };
 
 /// The physical link the tunnel runs over (PointToPoint).

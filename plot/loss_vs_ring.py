@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Loss vs ring size, one line per policy (log x): plot/loss_vs_ring.py SWEEP_DIR [--flow N] [--out DIR]
+
+Reads SWEEP_DIR/summary.csv (tunsim sweep ... --vary tun.ring_size=... --vary tun.policy=...);
+writes loss_vs_ring.png and .pdf into SWEEP_DIR/plots (or --out)."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Skip, sweep_csv  # noqa: E402
+from sweep_lines import plot_vs_ring  # noqa: E402
+
+
+def plot(sweep_dir, outdir, flow="0"):
+    return plot_vs_ring(sweep_csv(sweep_dir, "summary.csv"), outdir, "loss_vs_ring", "loss_ratio", 100.0,
+                        "packet loss (%)", flow=flow, title="Loss vs ring size")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sweep_dir")
+    ap.add_argument("--flow", default="0", help="flow index (default 0)")
+    ap.add_argument("--out", help="output directory (default SWEEP_DIR/plots)")
+    a = ap.parse_args()
+    try:
+        for p in plot(a.sweep_dir, a.out or os.path.join(a.sweep_dir, "plots"), a.flow):
+            print(p)
+    except Skip as e:
+        print("loss_vs_ring: skipped: %s" % e, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,12 +6,16 @@
 //   tunsim table RESULT.json...
 //   tunsim sweep SCENARIO.json --vary KEY=V1,V2,... --out DIR   (sim/sweep.cc)
 //   tunsim merge DIR...                                         (sim/sweep.cc)
+//   tunsim kernel SCENARIO.json [--set ...] [--out DIR] [--repeat N]  (sim/kernel-run.cc)
+//   tunsim compare A B                                            (sim/compare.cc)
 //   tunsim --help | --version
 //
 // Exit codes: 0 success; 2 bad input (usage, scenario, --set; nothing is
 // written); 3 the run finished but packet conservation failed (the result is
 // written, with conservation.ok = false); 1 any other failure.
+#include "compare.h"
 #include "experiment.h"
+#include "kernel-run.h"
 #include "result-writer.h"
 #include "scenario.h"
 #include "sweep.h"
@@ -58,6 +62,12 @@ usage:
   tunsim merge DIR... [--out DIR]
       Build results.csv and summary.csv from result files in DIR... (e.g.
       gathered from several machines).
+  tunsim kernel SCENARIO.json [--set key=value]... [--out DIR] [--repeat N]
+      Run the scenario's UDP flows on this machine's kernel (a real tun device
+      in a private network namespace; needs CAP_NET_ADMIN); write DIR/result.json
+      in the same schema (default DIR: results/<name>-kernel). docs/kernel.md.
+  tunsim compare A.json|DIR B.json|DIR [--only PREFIX]... [--changed] [--csv]
+      Metric-by-metric table of two results: A, B, B-A, relative difference.
   tunsim --help | --version
 
 --set takes a dotted key into the scenario, e.g. --set tun.ring_size=25
@@ -186,6 +196,14 @@ Main(int argc, char** argv)
 {
     // Subcommands with options of their own, each in its own file.
     // (add one `if` per command here)
+    if (argc > 1 && std::string(argv[1]) == "kernel")
+    {
+        return tunsim::KernelCommand(argc - 1, argv + 1);
+    }
+    if (argc > 1 && std::string(argv[1]) == "compare")
+    {
+        return tunsim::CompareCommand(argc - 1, argv + 1);
+    }
     if (argc > 1 && std::string(argv[1]) == "sweep")
     {
         return tunsim::SweepCommand(argc - 1, argv + 1);

@@ -13,6 +13,7 @@
 #include "ns3/double.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace tunsim
@@ -58,7 +59,16 @@ UdpSeqSender::Setup(ns3::InetSocketAddress dest,
     m_gap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
     // A fixed stream per flow: ns-3 would otherwise number streams from a
     // process-wide counter, and a second run in one process would differ.
-    m_gap->SetStream(static_cast<int64_t>(kFirstStream + flowId));
+    m_gap->SetStream(static_cast<int64_t>(kFirstStream + 2 * flowId));
+    if (cfg.frameSizeCv > 0)
+    {
+        // log-normal with mean 1 and the given coefficient of variation
+        double sigma2 = std::log(1 + cfg.frameSizeCv * cfg.frameSizeCv);
+        m_frameFactor = ns3::CreateObject<ns3::LogNormalRandomVariable>();
+        m_frameFactor->SetAttribute("Mu", ns3::DoubleValue(-sigma2 / 2));
+        m_frameFactor->SetAttribute("Sigma", ns3::DoubleValue(std::sqrt(sigma2)));
+        m_frameFactor->SetStream(static_cast<int64_t>(kFirstStream + 2 * flowId + 1));
+    }
 }
 
 void
@@ -72,6 +82,10 @@ UdpSeqSender::StartApplication()
     {
         m_backlog = std::numeric_limits<uint64_t>::max() / 2;
         SendLoop();
+    }
+    else if (m_cfg.mode == Mode::Video && !m_cfg.phase.IsZero())
+    {
+        m_genEvent = ns3::Simulator::Schedule(m_cfg.phase, &UdpSeqSender::Generate, this);
     }
     else
     {
@@ -114,6 +128,23 @@ UdpSeqSender::Generate()
         ++m_backlog;
         double mean = m_cfg.payloadBytes * 8.0 / m_cfg.rateBps;
         next = ns3::Seconds(m_cfg.poisson ? m_gap->GetValue(mean, 0) : mean);
+    }
+    else if (m_cfg.mode == Mode::Video)
+    {
+        // One encoded frame: the encoder hands all its datagrams to the
+        // socket at once (RTP packetisation); I frame first in each GOP.
+        double gopBits = m_cfg.rateBps * m_cfg.gop / m_cfg.fps;
+        double pBytes = gopBits / 8.0 / (m_cfg.iFrameRatio + m_cfg.gop - 1);
+        double bytes = m_frame % m_cfg.gop == 0 ? m_cfg.iFrameRatio * pBytes : pBytes;
+        if (m_frameFactor)
+        {
+            bytes *= m_frameFactor->GetValue();
+        }
+        auto packets = static_cast<uint64_t>(std::ceil(bytes / m_cfg.payloadBytes));
+        m_frameStarts.push_back(m_seq + m_backlog);
+        m_backlog += std::max<uint64_t>(packets, 1);
+        ++m_frame;
+        next = ns3::Seconds(1.0 / m_cfg.fps);
     }
     else
     {
@@ -214,6 +245,12 @@ UdpSeqSink::HandleRead(ns3::Ptr<ns3::Socket> socket)
             ++m_reordered;
         }
         m_maxSeq = std::max(m_maxSeq, seq);
+        auto word = static_cast<size_t>(seq / 64);
+        if (word >= m_seen.size())
+        {
+            m_seen.resize(std::max(word + 1, 2 * m_seen.size()), 0);
+        }
+        m_seen[word] |= uint64_t{1} << (seq % 64);
         ++m_received;
         m_bytes += p->GetSize();
     }

@@ -24,6 +24,7 @@
 #include "ns3/tcp-header.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace ns3
 {
@@ -41,6 +42,7 @@ class UdpSeqSender : public ns3::Application
         Flood,
         Rate,
         Bursts,
+        Video, ///< frames of a GOP structure, each handed to the socket at once
     };
     struct Config
     {
@@ -52,7 +54,17 @@ class UdpSeqSender : public ns3::Application
         ns3::Time burstInterval = ns3::MilliSeconds(10);
         ns3::Time wakeupLatency = ns3::MicroSeconds(5); ///< blocked -> running
         ns3::Time sendCost = ns3::NanoSeconds(1000);    ///< CPU per sendto()
+        // Video: rateBps is the encoder's bit rate; a GOP of `gop` frames
+        // starts with an I frame `iFrameRatio` times the size of a P frame.
+        double fps = 30;
+        uint32_t gop = 30;
+        double iFrameRatio = 5;
+        ns3::Time phase; ///< first frame at start + phase
+        double frameSizeCv = 0; ///< frame sizes vary by a log-normal factor (mean 1, this CV)
     };
+
+    /// Video: sequence number of the first datagram of every frame generated.
+    const std::vector<uint64_t>& FrameStarts() const { return m_frameStarts; }
 
     static ns3::TypeId GetTypeId();
     void Setup(ns3::InetSocketAddress dest,
@@ -81,6 +93,7 @@ class UdpSeqSender : public ns3::Application
     uint32_t m_flowId = 0;
     ns3::Ptr<ns3::Socket> m_socket;
     ns3::Ptr<ns3::ExponentialRandomVariable> m_gap;
+    ns3::Ptr<ns3::LogNormalRandomVariable> m_frameFactor;
     ns3::EventId m_genEvent;
     ns3::EventId m_sendEvent;
     uint64_t m_seq = 0;
@@ -88,6 +101,8 @@ class UdpSeqSender : public ns3::Application
     bool m_running = false;
     bool m_blocked = false;
     ns3::Time m_nextSendAllowed;
+    uint64_t m_frame = 0;
+    std::vector<uint64_t> m_frameStarts;
 };
 
 class UdpSeqSink : public ns3::Application
@@ -99,6 +114,11 @@ class UdpSeqSink : public ns3::Application
     uint64_t ReceivedBytes() const { return m_bytes; }
     /// Datagrams whose sequence number was lower than one already seen.
     uint64_t Reordered() const { return m_reordered; }
+    /// Whether datagram `seq` arrived.
+    bool Got(uint64_t seq) const
+    {
+        return seq / 64 < m_seen.size() && (m_seen[seq / 64] >> (seq % 64) & 1u);
+    }
 
   private:
     void StartApplication() override;
@@ -112,6 +132,7 @@ class UdpSeqSink : public ns3::Application
     uint64_t m_bytes = 0;
     uint64_t m_reordered = 0;
     int64_t m_maxSeq = -1;
+    std::vector<uint64_t> m_seen; ///< bitmap of received sequence numbers
 };
 
 class TcpBulkSender : public ns3::Application

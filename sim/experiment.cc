@@ -340,9 +340,15 @@ RunExperiment(const Scenario& s)
         if (f.kind == "udp")
         {
             UdpSeqSender::Config c;
-            c.mode = f.mode == "flood"  ? UdpSeqSender::Mode::Flood
-                     : f.mode == "rate" ? UdpSeqSender::Mode::Rate
-                                        : UdpSeqSender::Mode::Bursts;
+            c.mode = f.mode == "flood"   ? UdpSeqSender::Mode::Flood
+                     : f.mode == "rate"  ? UdpSeqSender::Mode::Rate
+                     : f.mode == "video" ? UdpSeqSender::Mode::Video
+                                         : UdpSeqSender::Mode::Bursts;
+            c.fps = f.fps;
+            c.gop = f.gop;
+            c.iFrameRatio = f.iFrameRatio;
+            c.phase = NanoSeconds(static_cast<int64_t>(f.phaseMs * 1e6));
+            c.frameSizeCv = f.frameSizeCv;
             c.payloadBytes = f.payloadBytes;
             c.rateBps = f.rateMbps * 1e6;
             c.poisson = f.poisson;
@@ -578,6 +584,43 @@ RunExperiment(const Scenario& s)
             j["reordered_datagrams"] = apps[i].udpRx->Reordered();
             j["sent_mbps"] = apps[i].udpTx->SentBytes() * 8.0 / act / 1e6;
             j["goodput_mbps"] = apps[i].udpRx->ReceivedBytes() * 8.0 / act / 1e6;
+            if (f.mode == "video")
+            {
+                // A frame is lost when any of its datagrams is missing. Only
+                // frames entirely sent count (the last may still be queued in
+                // the application).
+                const auto& starts = apps[i].udpTx->FrameStarts();
+                uint64_t sent = apps[i].udpTx->Sent();
+                uint64_t frames = 0;
+                uint64_t lostFrames = 0;
+                uint64_t inFlight = L.sentPackets - L.deliveredPackets - L.droppedPackets;
+                for (size_t k = 0; k < starts.size(); ++k)
+                {
+                    uint64_t end = k + 1 < starts.size() ? starts[k + 1] : sent + 1;
+                    if (end > sent)
+                    {
+                        break;
+                    }
+                    // Frames whose datagrams may still be in the tunnel at the
+                    // end are not judged.
+                    if (end + inFlight > sent)
+                    {
+                        break;
+                    }
+                    ++frames;
+                    for (uint64_t q = starts[k]; q < end; ++q)
+                    {
+                        if (!apps[i].udpRx->Got(q))
+                        {
+                            ++lostFrames;
+                            break;
+                        }
+                    }
+                }
+                j["frames_judged"] = frames;
+                j["frames_lost"] = lostFrames;
+                j["frame_loss_ratio"] = frames ? static_cast<double>(lostFrames) / frames : 0.0;
+            }
         }
         else
         {

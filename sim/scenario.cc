@@ -409,12 +409,18 @@ const std::vector<std::string> kFlowKeys = {"kind",
                                             "burst_interval_ms",
                                             "poisson",
                                             "send_cost_ns",
+                                            "fps",
+                                            "gop",
+                                            "i_frame_ratio",
+                                            "phase_ms",
+                                            "frame_size_cv",
                                             "cc",
                                             "max_bytes",
                                             "start_s",
                                             "stop_s"};
 const std::vector<std::string> kUdpOnlyKeys =
-    {"mode", "payload_bytes", "rate_mbps", "burst_packets", "burst_interval_ms", "poisson", "send_cost_ns"};
+    {"mode", "payload_bytes", "rate_mbps", "burst_packets", "burst_interval_ms", "poisson", "send_cost_ns",
+     "fps", "gop", "i_frame_ratio", "phase_ms", "frame_size_cv"};
 const std::vector<std::string> kTcpOnlyKeys = {"cc", "max_bytes"};
 
 const std::vector<std::string> kUnderlayQdiscs = {"pfifo_fast", "fq_codel", "noqueue"};
@@ -422,7 +428,7 @@ const std::vector<std::string> kFlowKinds = {"udp", "tcp"};
 // tun0 MTU 1500 - IPv4 20 - UDP 8: larger datagrams would be IP fragments,
 // which tunsim does not model (one ledger entry per datagram).
 constexpr uint32_t kMaxUdpPayload = 1472;
-const std::vector<std::string> kUdpModes = {"flood", "rate", "bursts"};
+const std::vector<std::string> kUdpModes = {"flood", "rate", "bursts", "video"};
 const std::vector<std::string> kCcs = {"cubic", "newreno"};
 
 // -------------------------------------------------------------- sections
@@ -567,6 +573,11 @@ ParseFlow(const json& j, const std::string& path, double durationS)
         o.Double("burst_interval_ms", f.burstIntervalMs, {0, true, 1e6, false});
         o.Bool("poisson", f.poisson);
         o.Double("send_cost_ns", f.sendCostNs, {0, false, 1e9, false});
+        o.Double("fps", f.fps, {0, true, 1000, false});
+        o.Uint("gop", f.gop, 1, 100000);
+        o.Double("i_frame_ratio", f.iFrameRatio, {1, false, 1000, false});
+        o.Double("phase_ms", f.phaseMs, {0, false, 1e6, false});
+        o.Double("frame_size_cv", f.frameSizeCv, {0, false, 10, false});
     }
     else
     {
@@ -939,6 +950,11 @@ ScenarioToJson(const Scenario& s)
             fj["burst_interval_ms"] = f.burstIntervalMs;
             fj["poisson"] = f.poisson;
             fj["send_cost_ns"] = f.sendCostNs;
+            fj["fps"] = f.fps;
+            fj["gop"] = f.gop;
+            fj["i_frame_ratio"] = f.iFrameRatio;
+            fj["phase_ms"] = f.phaseMs;
+            fj["frame_size_cv"] = f.frameSizeCv;
         }
         flows.push_back(fj);
     }
@@ -1099,7 +1115,7 @@ QdiscKinds()
 std::vector<std::string>
 TrafficKinds()
 {
-    return {"udp/flood", "udp/rate", "udp/bursts", "tcp"};
+    return {"udp/flood", "udp/rate", "udp/bursts", "udp/video", "tcp"};
 }
 
 std::vector<std::string>

@@ -96,13 +96,18 @@ struct HostConfig
 struct FlowConfig
 {
     std::string kind = "udp";   ///< udp | tcp
-    std::string mode = "flood"; ///< udp only: flood | rate | bursts
+    std::string mode = "flood"; ///< udp only: flood | rate | bursts | video
     uint32_t payloadBytes = 1400; ///< udp datagram payload [12, 1472] B (no fragmentation)
     double rateMbps = 100.0;      ///< mode rate: payload bit rate (0, 1e6] Mbit/s
     uint32_t burstPackets = 10;   ///< mode bursts: datagrams per burst [1, 1e6]
     double burstIntervalMs = 10.0; ///< mode bursts: burst period (0, 1e6] ms
     bool poisson = false;         ///< mode rate: exponential inter-send times
     double sendCostNs = 1000.0;   ///< udp only: sender CPU per sendto() [0, 1e9] ns
+    double fps = 30.0;            ///< mode video: frames per second (0, 1000]
+    uint32_t gop = 30;            ///< mode video: frames per GOP (one I frame) [1, 100000]
+    double iFrameRatio = 5.0;     ///< mode video: I-frame size / P-frame size [1, 1000]
+    double phaseMs = 0.0;         ///< mode video: first frame this long after start_s [0, 1e6] ms
+    double frameSizeCv = 0.0;     ///< mode video: coefficient of variation of frame sizes [0, 10]
     std::string cc = "cubic";     ///< tcp only: cubic | newreno
     uint64_t maxBytes = 0;        ///< tcp only: 0 = unlimited
     double startS = 0.0;          ///< [0, duration)

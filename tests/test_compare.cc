@@ -1,0 +1,174 @@
+// tunsim compare: the union of two results' metrics, absolute and relative
+// differences, files or directories, exit 2 on bad input.
+#include "compare.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace
+{
+
+json
+ResultA()
+{
+    return json::parse(R"({
+      "tunsim": {"version": "0.1.0"}, "scenario": {"name": "a"}, "wall": {"seconds": 1.5},
+      "flows": [{"index": 0, "sent_packets": 1000, "loss_ratio": 0.5, "kind": "udp"}],
+      "tun": {"policy": "drop", "tx_dropped": 500, "xmit_calls": 1000},
+      "conservation": {"ok": true}
+    })");
+}
+
+json
+ResultB()
+{
+    return json::parse(R"({
+      "tunsim": {"version": "0.1.0"}, "scenario": {"name": "b"}, "wall": {"seconds": 0.5},
+      "flows": [{"index": 0, "sent_packets": 1000, "loss_ratio": 0.48, "kind": "udp"}],
+      "tun": {"policy": "drop", "tx_dropped": 480, "xmit_calls": null},
+      "conservation": {"ok": true},
+      "kernel": {"policy": "drop"}
+    })");
+}
+
+const tunsim::CompareRow*
+Find(const std::vector<tunsim::CompareRow>& rows, const std::string& m)
+{
+    for (const auto& r : rows)
+    {
+        if (r.metric == m)
+        {
+            return &r;
+        }
+    }
+    return nullptr;
+}
+
+struct Outcome
+{
+    int code = -1;
+    std::string out;
+};
+
+Outcome
+Tunsim(const std::string& args)
+{
+    Outcome o;
+    FILE* p = popen((std::string(TUNSIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
+    std::array<char, 4096> buf{};
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    {
+        o.out.append(buf.data(), n);
+    }
+    int st = pclose(p);
+    o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return o;
+}
+
+} // namespace
+
+TEST(Compare, AbsoluteAndRelativeDifferences)
+{
+    auto rows = tunsim::CompareResults(ResultA(), ResultB(), false, {});
+    const auto* loss = Find(rows, "flows[0].loss_ratio");
+    ASSERT_NE(loss, nullptr);
+    EXPECT_TRUE(loss->numeric);
+    EXPECT_NEAR(loss->diff, -0.02, 1e-12);
+    EXPECT_TRUE(loss->relDefined);
+    EXPECT_NEAR(loss->rel, -0.04, 1e-12);
+    const auto* drops = Find(rows, "tun.tx_dropped");
+    ASSERT_NE(drops, nullptr);
+    EXPECT_DOUBLE_EQ(drops->diff, -20);
+    const auto* sent = Find(rows, "flows[0].sent_packets");
+    ASSERT_NE(sent, nullptr);
+    EXPECT_FALSE(sent->differs);
+    // a number against null (not measured): shown, not subtracted
+    const auto* xmit = Find(rows, "tun.xmit_calls");
+    ASSERT_NE(xmit, nullptr);
+    EXPECT_FALSE(xmit->numeric);
+    EXPECT_EQ(xmit->b, "null");
+    EXPECT_TRUE(xmit->differs);
+    // only in B
+    const auto* k = Find(rows, "kernel.policy");
+    ASSERT_NE(k, nullptr);
+    EXPECT_EQ(k->a, "-");
+    EXPECT_EQ(k->b, "drop");
+    // scenario / tunsim / wall only with `all`
+    EXPECT_EQ(Find(rows, "wall.seconds"), nullptr);
+    EXPECT_EQ(Find(rows, "scenario.name"), nullptr);
+    auto allRows = tunsim::CompareResults(ResultA(), ResultB(), true, {});
+    EXPECT_NE(Find(allRows, "wall.seconds"), nullptr);
+    EXPECT_NE(Find(allRows, "scenario.name"), nullptr);
+}
+
+TEST(Compare, OnlyPrefixAndNaturalOrder)
+{
+    json a = {{"flows", json::array()}};
+    for (int i = 0; i < 12; ++i)
+    {
+        a["flows"].push_back({{"index", i}});
+    }
+    auto rows = tunsim::CompareResults(a, a, false, {"flows"});
+    ASSERT_EQ(rows.size(), 12u);
+    EXPECT_EQ(rows[2].metric, "flows[2].index");
+    EXPECT_EQ(rows[10].metric, "flows[10].index");
+    auto none = tunsim::CompareResults(ResultA(), ResultB(), false, {"tun."});
+    for (const auto& r : none)
+    {
+        EXPECT_EQ(r.metric.rfind("tun.", 0), 0u);
+    }
+    EXPECT_EQ(none.size(), 3u);
+}
+
+TEST(Compare, ZeroBaseHasNoRelativeDifference)
+{
+    json a = {{"flows", json::array()}, {"x", 0}};
+    json b = {{"flows", json::array()}, {"x", 3}};
+    auto rows = tunsim::CompareResults(a, b, false, {});
+    const auto* x = Find(rows, "x");
+    ASSERT_NE(x, nullptr);
+    EXPECT_FALSE(x->relDefined);
+    auto text = tunsim::FormatCompare(rows, "a", "b", false, false);
+    EXPECT_NE(text.find("n/a"), std::string::npos);
+}
+
+TEST(Compare, CommandOnFilesAndDirectories)
+{
+    fs::path dir = fs::temp_directory_path() / ("tunsim-compare-" + std::to_string(getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "b");
+    std::ofstream(dir / "a.json") << ResultA().dump(2);
+    std::ofstream(dir / "b" / "result.json") << ResultB().dump(2);
+    auto o = Tunsim("compare " + (dir / "a.json").string() + " " + (dir / "b").string());
+    EXPECT_EQ(o.code, 0) << o.out;
+    EXPECT_NE(o.out.find("flows[0].loss_ratio"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("-4.00"), std::string::npos) << o.out; // rel% of loss
+    EXPECT_NE(o.out.find("kernel:"), std::string::npos) << o.out;
+
+    auto csv = Tunsim("compare --csv --changed " + (dir / "a.json").string() + " " + (dir / "b").string());
+    EXPECT_EQ(csv.code, 0);
+    EXPECT_EQ(csv.out.rfind("metric,a,b,diff,rel\n", 0), 0u) << csv.out;
+    EXPECT_EQ(csv.out.find("flows[0].sent_packets"), std::string::npos) << csv.out;
+    EXPECT_NE(csv.out.find("tun.tx_dropped,500,480,-20,-4.00"), std::string::npos) << csv.out;
+
+    EXPECT_EQ(Tunsim("compare " + (dir / "a.json").string()).code, 2);
+    EXPECT_EQ(Tunsim("compare " + (dir / "a.json").string() + " " + (dir / "missing.json").string()).code, 2);
+    std::ofstream(dir / "bad.json") << "{not json";
+    auto bad = Tunsim("compare " + (dir / "a.json").string() + " " + (dir / "bad.json").string());
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_NE(bad.out.find("not a result file"), std::string::npos) << bad.out;
+    fs::remove_all(dir);
+}

@@ -1,0 +1,326 @@
+// tunsim kernel on the real kernel: the namespace comes and goes, a tiny
+// burst into a stalled reader loses exactly the closed-form N - K, an
+// unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
+// behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
+#include "kernel-run.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace
+{
+
+struct Outcome
+{
+    int code = -1;
+    std::string out;
+};
+
+Outcome
+Shell(const std::string& cmd)
+{
+    Outcome o;
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    if (!p)
+    {
+        return o;
+    }
+    std::array<char, 4096> buf{};
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    {
+        o.out.append(buf.data(), n);
+    }
+    int st = pclose(p);
+    o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return o;
+}
+
+/// Start the binary without a shell; returns the child's pid (the namespace
+/// is then tunsim-<pid>).
+pid_t
+Spawn(const std::vector<std::string>& args, const std::string& logFile)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+    {
+        FILE* f = std::fopen(logFile.c_str(), "w");
+        if (f)
+        {
+            dup2(fileno(f), 1);
+            dup2(fileno(f), 2);
+        }
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(TUNSIM_BINARY));
+        for (const auto& a : args)
+        {
+            argv.push_back(const_cast<char*>(a.c_str()));
+        }
+        argv.push_back(nullptr);
+        execv(TUNSIM_BINARY, argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+int
+WaitExit(pid_t pid)
+{
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+bool
+WaitFor(const fs::path& p, double seconds)
+{
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end)
+    {
+        if (fs::exists(p))
+        {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+std::string
+ReadFile(const fs::path& p)
+{
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class Kernel : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        dir = fs::temp_directory_path() /
+              ("tunsim-kernel-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+               "-" + std::to_string(getpid()));
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        fs::permissions(dir, fs::perms::all, fs::perm_options::replace);
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    void NeedPrivileges()
+    {
+        std::string why;
+        if (!tunsim::kernel::HavePrivileges(&why))
+        {
+            GTEST_SKIP() << "needs CAP_NET_ADMIN: " << why;
+        }
+    }
+
+    std::string Write(const std::string& name, const std::string& text)
+    {
+        auto p = dir / name;
+        std::ofstream(p) << text;
+        fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                               fs::perms::others_read);
+        return p.string();
+    }
+
+    /// A burst of n datagrams into txqueuelen k while the reader stalls.
+    std::string BurstScenario(int n, int k, const std::string& qdisc)
+    {
+        return Write("burst-" + std::to_string(n) + "-" + std::to_string(k) + ".json",
+                     R"({"name": "tiny-burst", "duration_s": 0.2,
+                         "tun": {"ring_size": )" + std::to_string(k) + R"(},
+                         "qdisc": {"kind": ")" + qdisc + R"("},
+                         "reader": {"per_packet_ns": 1000, "stalls": [{"at_s": 0, "for_s": 0.1}]},
+                         "flows": [{"mode": "bursts", "burst_packets": )" + std::to_string(n) + R"(,
+                                    "burst_interval_ms": 1000, "payload_bytes": 200, "start_s": 0.01}]})");
+    }
+
+    fs::path dir;
+};
+
+} // namespace
+
+TEST(KernelUnit, RingBatchRule)
+{
+    EXPECT_EQ(tunsim::kernel::RingBatch(1), 1u);
+    EXPECT_EQ(tunsim::kernel::RingBatch(25), 1u);
+    EXPECT_EQ(tunsim::kernel::RingBatch(31), 1u);
+    EXPECT_EQ(tunsim::kernel::RingBatch(32), 16u);
+    EXPECT_EQ(tunsim::kernel::RingBatch(500), 16u);
+}
+
+TEST(KernelUnit, ParsesTcJson)
+{
+    auto s = tunsim::kernel::ParseTcJson(
+        R"([{"kind":"pfifo","handle":"8002:","root":true,"refcnt":2,"options":{"limit":7},"bytes":4200,)"
+        R"("packets":3,"drops":2,"overlimits":0,"requeues":1,"backlog":1400,"qlen":1}])");
+    EXPECT_EQ(s.kind, "pfifo");
+    EXPECT_EQ(s.sentPackets, 3u);
+    EXPECT_EQ(s.sentBytes, 4200u);
+    EXPECT_EQ(s.dropped, 2u);
+    EXPECT_EQ(s.requeues, 1u);
+    EXPECT_EQ(s.backlogPackets, 1u);
+    EXPECT_THROW(tunsim::kernel::ParseTcJson("[]"), std::runtime_error);
+    EXPECT_THROW(tunsim::kernel::ParseTcJson("qdisc pfifo"), std::runtime_error);
+}
+
+TEST_F(Kernel, UnavailableQdiscIsBadInput)
+{
+    auto sc = Write("fq.json", R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})");
+    auto o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --out " + (dir / "out").string());
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("qdisc.kind"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("pfifo_fast, pfifo, noqueue"), std::string::npos) << o.out;
+    EXPECT_FALSE(fs::exists(dir / "out" / "result.json"));
+
+    auto tcp = Write("tcp.json", R"({"qdisc": {"kind": "pfifo"}, "flows": [{"kind": "tcp"}]})");
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + tcp);
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("flows[0].kind"), std::string::npos) << o.out;
+}
+
+TEST_F(Kernel, UnprivilegedRunExits2WithAClearMessage)
+{
+    if (Shell("command -v setpriv").code != 0)
+    {
+        GTEST_SKIP() << "setpriv (util-linux) not installed";
+    }
+    if (getuid() != 0)
+    {
+        // Already unprivileged: run it directly.
+        auto sc = BurstScenario(4, 2, "pfifo_fast");
+        auto o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --out " + (dir / "out").string());
+        EXPECT_EQ(o.code, 2) << o.out;
+        EXPECT_NE(o.out.find("CAP_NET_ADMIN"), std::string::npos) << o.out;
+        return;
+    }
+    // As root: drop to nobody with no capabilities. The binary must be
+    // reachable for uid 65534; copy it next to the scenario.
+    fs::path bin = dir / "tunsim";
+    fs::copy_file(TUNSIM_BINARY, bin);
+    fs::permissions(bin, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    auto sc = BurstScenario(4, 2, "pfifo_fast");
+    auto before = tunsim::kernel::TunsimNamespaces();
+    auto o = Shell("setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " + bin.string() +
+                   " kernel " + sc + " --out " + (dir / "out").string());
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("needs CAP_NET_ADMIN"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("run it as root"), std::string::npos) << o.out;
+    EXPECT_FALSE(fs::exists(dir / "out" / "result.json"));
+    EXPECT_EQ(tunsim::kernel::TunsimNamespaces(), before);
+}
+
+TEST_F(Kernel, NamespaceIsCreatedAndRemoved)
+{
+    NeedPrivileges();
+    auto sc = Write("ns.json", R"({"name": "ns", "duration_s": 0.4, "tun": {"ring_size": 50},
+                                   "qdisc": {"kind": "pfifo"},
+                                   "reader": {"per_packet_ns": 5000},
+                                   "flows": [{"mode": "rate", "rate_mbps": 20, "payload_bytes": 1000}]})");
+    fs::path out = dir / "out";
+    pid_t pid = Spawn({"kernel", sc, "--out", out.string()}, (dir / "log").string());
+    fs::path ns = fs::path("/run/netns") / ("tunsim-" + std::to_string(pid));
+    EXPECT_TRUE(WaitFor(ns, 5.0)) << "namespace " << ns << " never appeared";
+    int code = WaitExit(pid);
+    EXPECT_EQ(code, 0) << ReadFile(dir / "log");
+    EXPECT_FALSE(fs::exists(ns)) << "namespace left behind";
+    auto names = tunsim::kernel::TunsimNamespaces();
+    EXPECT_EQ(std::count(names.begin(), names.end(), "tunsim-" + std::to_string(pid)), 0);
+
+    json r = json::parse(ReadFile(out / "result.json"));
+    EXPECT_EQ(r["kernel"]["policy"], "drop");
+    EXPECT_EQ(r["kernel"]["namespace"], "tunsim-" + std::to_string(pid));
+    EXPECT_TRUE(r["kernel"]["cross_check"]["ok"].get<bool>()) << r["kernel"]["cross_check"].dump();
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+    EXPECT_EQ(r["tun"]["tx_queue_len"], 50);
+    // 20 Mbit/s of 1000-byte datagrams for 0.4 s = 1000 datagrams, a reader
+    // at 200k packets/s: nothing lost.
+    EXPECT_NEAR(r["flows"][0]["sent_packets"].get<double>(), 1000, 5);
+    EXPECT_EQ(r["flows"][0]["dropped_packets"], 0);
+    EXPECT_EQ(r["tun"]["tx_packets"], r["flows"][0]["delivered_packets"]);
+    // The same tools work on it.
+    auto t = Shell(std::string(TUNSIM_BINARY) + " table " + out.string());
+    EXPECT_EQ(t.code, 0) << t.out;
+    EXPECT_NE(t.out.find("drop"), std::string::npos);
+}
+
+TEST_F(Kernel, TinyBurstLosesTheClosedFormAmount)
+{
+    NeedPrivileges();
+    // A burst of N into txqueuelen K while the reader is stalled: the ring
+    // takes K (no consumption yet, so the ptr_ring batch rule plays no part),
+    // tun_net_xmit() drops N - K, the qdisc above never holds anything.
+    struct Case
+    {
+        int n, k;
+        const char* qdisc;
+    };
+    for (Case c : {Case{20, 1, "pfifo_fast"}, Case{40, 10, "pfifo"}, Case{60, 25, "noqueue"}, Case{100, 64, "pfifo_fast"}})
+    {
+        SCOPED_TRACE("N=" + std::to_string(c.n) + " K=" + std::to_string(c.k) + " " + c.qdisc);
+        auto sc = BurstScenario(c.n, c.k, c.qdisc);
+        fs::path out = dir / ("out-" + std::to_string(c.k));
+        auto o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --out " + out.string() + " -q");
+        ASSERT_EQ(o.code, 0) << o.out;
+        json r = json::parse(ReadFile(out / "result.json"));
+        const auto& f = r["flows"][0];
+        EXPECT_EQ(f["sent_packets"], c.n);
+        EXPECT_EQ(f["delivered_packets"], c.k);
+        EXPECT_EQ(f["dropped_packets"], c.n - c.k);
+        EXPECT_EQ(r["tun"]["tx_dropped"], c.n - c.k);
+        EXPECT_EQ(r["tun"]["tx_packets"], c.k);
+        if (std::string(c.qdisc) != "noqueue")
+        {
+            EXPECT_EQ(r["qdisc"]["dropped_packets"], 0);
+            EXPECT_EQ(r["qdisc"]["backlog_packets_end"], 0);
+        }
+        EXPECT_TRUE(r["kernel"]["cross_check"]["ok"].get<bool>()) << r["kernel"]["cross_check"].dump();
+        // The probe: txqueuelen 1, 32 datagrams -> 31 dropped.
+        EXPECT_EQ(r["kernel"]["policy_probe"]["tx_dropped"], 31);
+        EXPECT_TRUE(r["kernel"]["policy_probe"]["matches_closed_form"].get<bool>());
+    }
+}
+
+TEST_F(Kernel, CtrlCLeavesNoNamespaceBehind)
+{
+    NeedPrivileges();
+    auto sc = Write("long.json", R"({"name": "long", "duration_s": 30, "tun": {"ring_size": 100},
+                                     "qdisc": {"kind": "pfifo_fast"}, "reader": {"per_packet_ns": 20000},
+                                     "flows": [{"mode": "rate", "rate_mbps": 100}]})");
+    fs::path out = dir / "out";
+    pid_t pid = Spawn({"kernel", sc, "--out", out.string()}, (dir / "log").string());
+    fs::path ns = fs::path("/run/netns") / ("tunsim-" + std::to_string(pid));
+    ASSERT_TRUE(WaitFor(ns, 5.0)) << "namespace never appeared";
+    std::this_thread::sleep_for(std::chrono::milliseconds(600)); // in the middle of sending
+    auto t0 = std::chrono::steady_clock::now();
+    kill(pid, SIGINT);
+    int code = WaitExit(pid);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(code, 130) << ReadFile(dir / "log");
+    EXPECT_LT(took, 5.0);
+    EXPECT_FALSE(fs::exists(ns)) << "namespace left behind after SIGINT";
+    EXPECT_FALSE(fs::exists(out / "result.json"));
+    EXPECT_NE(ReadFile(dir / "log").find("interrupted"), std::string::npos);
+    auto names = tunsim::kernel::TunsimNamespaces();
+    EXPECT_EQ(std::count(names.begin(), names.end(), "tunsim-" + std::to_string(pid)), 0);
+}

@@ -4,7 +4,8 @@
 Reads the validation.csv of scripts/validate-kernel.sh and draws, for each
 reader cost (one panel), loss against ring size (txqueuelen, log axis): the
 kernel's mean over repeats as points with error bars (min..max), the
-simulator as a line, one colour per burst size. Writes
+simulator as a line (solid: the sender's cost measured at that point;
+dotted: the calibration run's costs only), one colour per burst size. Writes
 DIR/kernel_validation.png and .pdf (default DIR: the CSV's directory)."""
 import argparse
 import os
@@ -36,6 +37,9 @@ def main():
             x = [num(r["ring"]) for r in pts]
             ax.plot(x, [num(r["sim_loss_pct"]) for r in pts], color=color, linestyle="-", marker=None,
                     label="sim, burst %d" % b)
+            if "sim_global_loss_pct" in pts[0]:
+                ax.plot(x, [num(r["sim_global_loss_pct"]) for r in pts], color=color, linestyle=":",
+                        linewidth=0.9, marker=None, label="sim (global calibration), burst %d" % b)
             mean = [num(r["kernel_loss_pct_mean"]) for r in pts]
             lo = [m - num(r["kernel_loss_pct_min"]) for m, r in zip(mean, pts)]
             hi = [num(r["kernel_loss_pct_max"]) - m for m, r in zip(mean, pts)]
@@ -47,10 +51,10 @@ def main():
     axes[0][0].set_ylabel("packet loss (%)")
     axes[0][0].set_ylim(bottom=-2)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False,
-               bbox_to_anchor=(0.5, -0.02 - 0.05 * (len(labels) > 6)))
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
     fig.suptitle("Linux tun (drop): kernel mean and min..max over repeats (points) vs tunsim (lines)", fontsize=9)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.04 * ((len(labels) + 2) // 3), 1, 1))
     out = a.out or os.path.dirname(os.path.abspath(a.csv))
     for p in save(fig, out, "kernel_validation"):
         print(p)

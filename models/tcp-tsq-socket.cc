@@ -53,7 +53,8 @@ TsqTcpSocket::Create(ns3::Ptr<ns3::Node> node, ns3::TypeId cc)
     socket->SetNode(node);
     socket->SetTcp(tcp);
     socket->SetRtt(rttFactory.Create<ns3::RttEstimator>());
-    socket->SetCongestionControlAlgorithm(ccFactory.Create<ns3::TcpCongestionOps>());
+    socket->SetCongestionControlAlgorithm(
+        ns3::Create<CwndLimitedGate>(ccFactory.Create<ns3::TcpCongestionOps>(), ns3::PeekPointer(socket)));
     socket->SetRecoveryAlgorithm(recoveryFactory.Create<ns3::TcpRecoveryOps>());
     return socket;
 }
@@ -96,10 +97,33 @@ TsqTcpSocket::TsqLimit() const
     return std::min(std::max(twoSkbs, paced), m_limitOutputBytes);
 }
 
+bool
+TsqTcpSocket::IsCwndLimited() const
+{
+    if (m_cwndLimited)
+    {
+        return true;
+    }
+    // tcp_in_slow_start(): cwnd < ssthresh
+    if (m_tcb->m_cWnd.Get() < m_tcb->m_ssThresh.Get())
+    {
+        return m_tcb->m_cWnd.Get() < 2 * m_maxBytesOut;
+    }
+    return false;
+}
+
 uint32_t
 TsqTcpSocket::AvailableWindow() const
 {
     uint32_t window = ns3::TcpSocketBase::AvailableWindow();
+    uint32_t inFlight = m_tcb->m_bytesInFlight.Get();
+    m_maxBytesOut = std::max(m_maxBytesOut, inFlight);
+    // tcp_cwnd_validate(): the sender is cwnd-limited when cwnd (not the
+    // receive window) is what leaves no room for another segment.
+    if (window < m_tcb->m_segmentSize)
+    {
+        m_cwndLimited = m_tcb->m_cWnd.Get() <= m_rWnd.Get();
+    }
     if (!m_enabled || !m_account || window == 0)
     {
         return window;
@@ -116,6 +140,10 @@ TsqTcpSocket::AvailableWindow() const
             ++m_throttles;
         }
         m_throttled = true; // set_bit(TSQ_THROTTLED)
+        if (window >= m_tcb->m_segmentSize)
+        {
+            m_cwndLimited = false; // held back by TSQ, not by cwnd
+        }
         return 0;
     }
     return window;
@@ -142,6 +170,94 @@ TsqTcpSocket::TsqHandler()
     {
         SendPendingData(m_connected);
     }
+}
+
+// ----------------------------------------------------------- CwndLimitedGate
+
+NS_OBJECT_ENSURE_REGISTERED(CwndLimitedGate);
+
+ns3::TypeId
+CwndLimitedGate::GetTypeId()
+{
+    static ns3::TypeId tid = ns3::TypeId("tunsim::CwndLimitedGate")
+                                 .SetParent<ns3::TcpCongestionOps>()
+                                 .SetGroupName("Tunsim")
+                                 .AddConstructor<CwndLimitedGate>();
+    return tid;
+}
+
+CwndLimitedGate::CwndLimitedGate(ns3::Ptr<ns3::TcpCongestionOps> inner, const TsqTcpSocket* socket)
+    : m_inner(inner),
+      m_socket(socket)
+{
+}
+
+std::string
+CwndLimitedGate::GetName() const
+{
+    return m_inner->GetName();
+}
+
+void
+CwndLimitedGate::Init(ns3::Ptr<ns3::TcpSocketState> tcb)
+{
+    m_inner->Init(tcb);
+}
+
+uint32_t
+CwndLimitedGate::GetSsThresh(ns3::Ptr<const ns3::TcpSocketState> tcb, uint32_t bytesInFlight)
+{
+    return m_inner->GetSsThresh(tcb, bytesInFlight);
+}
+
+void
+CwndLimitedGate::IncreaseWindow(ns3::Ptr<ns3::TcpSocketState> tcb, uint32_t segmentsAcked)
+{
+    if (!m_socket || m_socket->IsCwndLimited())
+    {
+        m_inner->IncreaseWindow(tcb, segmentsAcked);
+    }
+}
+
+void
+CwndLimitedGate::PktsAcked(ns3::Ptr<ns3::TcpSocketState> tcb, uint32_t segmentsAcked, const ns3::Time& rtt)
+{
+    m_inner->PktsAcked(tcb, segmentsAcked, rtt);
+}
+
+void
+CwndLimitedGate::CongestionStateSet(ns3::Ptr<ns3::TcpSocketState> tcb,
+                                    const ns3::TcpSocketState::TcpCongState_t newState)
+{
+    m_inner->CongestionStateSet(tcb, newState);
+}
+
+void
+CwndLimitedGate::CwndEvent(ns3::Ptr<ns3::TcpSocketState> tcb, const ns3::TcpSocketState::TcpCAEvent_t event)
+{
+    m_inner->CwndEvent(tcb, event);
+}
+
+bool
+CwndLimitedGate::HasCongControl() const
+{
+    return m_inner->HasCongControl();
+}
+
+void
+CwndLimitedGate::CongControl(ns3::Ptr<ns3::TcpSocketState> tcb,
+                             const ns3::TcpRateOps::TcpRateConnection& rc,
+                             const ns3::TcpRateOps::TcpRateSample& rs)
+{
+    m_inner->CongControl(tcb, rc, rs);
+}
+
+ns3::Ptr<ns3::TcpCongestionOps>
+CwndLimitedGate::Fork()
+{
+    // A forked socket (listen/accept) gets an ungated copy: tunsim's
+    // TsqTcpSockets only connect.
+    return m_inner->Fork();
 }
 
 } // namespace tunsim

@@ -19,6 +19,13 @@
 // the mainline drop policy the qdisc is empty and TSQ never throttles; with a
 // stopped queue it throttles the sender to ~1 ms of data in the qdisc.
 //
+// Linux grows cwnd only while the flow is cwnd-limited (tcp_is_cwnd_limited()
+// in tcp_cong_avoid()); ns-3.37's congestion controls grow it on every ACK. A
+// flow held back by TSQ would then inflate cwnd (and with it the pacing rate
+// and the TSQ limit) without bound, so the congestion control is wrapped in
+// CwndLimitedGate, which passes IncreaseWindow() on only while the socket is
+// cwnd-limited.
+//
 // Defaults: sk_pacing_shift 10 and tcp_limit_output_bytes 1 MiB (Linux 4.20
 // to 6.15, the kernels the NODROP paper measured; 4 MiB since the May 2025
 // net-next change). Retransmits (factor 1, doubled limit) are not told apart.
@@ -26,6 +33,7 @@
 
 #include "socket-account.h"
 
+#include "ns3/tcp-congestion-ops.h"
 #include "ns3/tcp-socket-base.h"
 
 namespace tunsim
@@ -47,6 +55,11 @@ class TsqTcpSocket : public ns3::TcpSocketBase
     double PacingRateBps() const;
     uint64_t ThrottleCount() const { return m_throttles; }
 
+    /// mirrors tcp_is_cwnd_limited(): the last sends were stopped by cwnd (not
+    /// by TSQ or the receive window), or, in slow start, cwnd < 2 * the most
+    /// packets that were in flight.
+    bool IsCwndLimited() const;
+
     /// Create a socket on `node` as TcpL4Protocol::CreateSocket() does, with
     /// the congestion control `cc`.
     static ns3::Ptr<TsqTcpSocket> Create(ns3::Ptr<ns3::Node> node, ns3::TypeId cc);
@@ -64,8 +77,39 @@ class TsqTcpSocket : public ns3::TcpSocketBase
     uint32_t m_pacingShift = 10;
     uint64_t m_limitOutputBytes = 1u << 20;
     mutable bool m_throttled = false;
+    mutable bool m_cwndLimited = false;
+    mutable uint32_t m_maxBytesOut = 0;
     mutable uint64_t m_throttles = 0;
     bool m_handlerPending = false;
+};
+
+/// Wraps a congestion control: IncreaseWindow() only while the socket is
+/// cwnd-limited (tcp_cong_avoid()'s `if (!tcp_is_cwnd_limited(sk)) return;`).
+class CwndLimitedGate : public ns3::TcpCongestionOps
+{
+  public:
+    static ns3::TypeId GetTypeId();
+    CwndLimitedGate() = default;
+    CwndLimitedGate(ns3::Ptr<ns3::TcpCongestionOps> inner, const TsqTcpSocket* socket);
+
+    std::string GetName() const override;
+    void Init(ns3::Ptr<ns3::TcpSocketState> tcb) override;
+    uint32_t GetSsThresh(ns3::Ptr<const ns3::TcpSocketState> tcb, uint32_t bytesInFlight) override;
+    void IncreaseWindow(ns3::Ptr<ns3::TcpSocketState> tcb, uint32_t segmentsAcked) override;
+    void PktsAcked(ns3::Ptr<ns3::TcpSocketState> tcb, uint32_t segmentsAcked, const ns3::Time& rtt) override;
+    void CongestionStateSet(ns3::Ptr<ns3::TcpSocketState> tcb,
+                            const ns3::TcpSocketState::TcpCongState_t newState) override;
+    void CwndEvent(ns3::Ptr<ns3::TcpSocketState> tcb,
+                   const ns3::TcpSocketState::TcpCAEvent_t event) override;
+    bool HasCongControl() const override;
+    void CongControl(ns3::Ptr<ns3::TcpSocketState> tcb,
+                     const ns3::TcpRateOps::TcpRateConnection& rc,
+                     const ns3::TcpRateOps::TcpRateSample& rs) override;
+    ns3::Ptr<ns3::TcpCongestionOps> Fork() override;
+
+  private:
+    ns3::Ptr<ns3::TcpCongestionOps> m_inner;
+    const TsqTcpSocket* m_socket = nullptr; // owns this object
 };
 
 } // namespace tunsim

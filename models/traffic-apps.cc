@@ -302,6 +302,8 @@ TcpBulkSender::StartApplication()
         "CongestionWindow",
         ns3::MakeCallback(&TcpBulkSender::OnCwnd, this));
     m_socket->TraceConnectWithoutContext("RTT", ns3::MakeCallback(&TcpBulkSender::OnRtt, this));
+    m_socket->TraceConnectWithoutContext("BytesInFlight",
+                                         ns3::MakeCallback(&TcpBulkSender::OnBytesInFlight, this));
     m_socket->Bind();
     m_socket->SetConnectCallback(ns3::MakeCallback(&TcpBulkSender::Connected, this),
                                  ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());

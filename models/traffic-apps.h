@@ -157,6 +157,8 @@ class TcpBulkSender : public ns3::Application
     ns3::Time LastRtt() const { return m_lastRtt; }
     ns3::Time Srtt() const { return m_srtt; }
     ns3::Time MinRtt() const { return m_minRtt; }
+    /// Bytes in flight, from the BytesInFlight trace.
+    uint32_t BytesInFlight() const { return m_bytesInFlight; }
 
   private:
     void StartApplication() override;
@@ -165,6 +167,7 @@ class TcpBulkSender : public ns3::Application
     void Connected(ns3::Ptr<ns3::Socket> socket);
     void OnCwnd(uint32_t oldCwnd, uint32_t cwnd);
     void OnRtt(ns3::Time oldRtt, ns3::Time rtt);
+    void OnBytesInFlight(uint32_t oldValue, uint32_t value) { m_bytesInFlight = value; }
     void Fill(ns3::Ptr<ns3::Socket> socket, uint32_t available);
     void OnTx(ns3::Ptr<const ns3::Packet> p,
               const ns3::TcpHeader& h,
@@ -185,6 +188,7 @@ class TcpBulkSender : public ns3::Application
     ns3::Time m_lastRtt;
     ns3::Time m_srtt;
     ns3::Time m_minRtt;
+    uint32_t m_bytesInFlight = 0;
 };
 
 class TcpSink : public ns3::Application

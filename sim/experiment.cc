@@ -19,6 +19,7 @@
 #include "ns3/virtual-net-device.h"
 
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -191,7 +192,7 @@ struct WireCount
 } // namespace
 
 RunOutput
-RunExperiment(const Scenario& s)
+RunExperiment(const Scenario& s, const RunOptions& options)
 {
     auto wallStart = std::chrono::steady_clock::now();
 
@@ -507,6 +508,48 @@ RunExperiment(const Scenario& s)
             MakeCallback(&BacklogStats::Change, &tunBacklog));
     }
 
+    // ---- optional time series: one sampling event per interval.
+    std::ostringstream series;
+    std::function<void()> sample;
+    if (options.timeseriesIntervalMs > 0)
+    {
+        series << "time_s,ring_occupancy,qdisc_backlog,txq_stopped,sender_wmem_bytes,cwnd_bytes,srtt_ms,"
+              "bytes_in_flight\n";
+        Ptr<TcpBulkSender> tcp0;
+        for (const auto& a : apps)
+        {
+            if (a.tcpTx)
+            {
+                tcp0 = a.tcpTx;
+                break;
+            }
+        }
+        const Time interval = NanoSeconds(static_cast<int64_t>(options.timeseriesIntervalMs * 1e6));
+        sample = [&, tcp0, interval]() {
+            uint64_t wmem = 0;
+            for (const auto& a : apps)
+            {
+                wmem += a.account->WmemAlloc();
+            }
+            const TunQueue& q = tun->GetQueue(0);
+            series << Simulator::Now().GetSeconds() << ',' << q.Ring().Count() << ','
+               << (tunQdisc ? tunQdisc->GetNPackets() : 0) << ',' << (q.IsStopped() ? 1 : 0) << ','
+               << wmem << ',';
+            if (tcp0)
+            {
+                series << tcp0->Cwnd() << ',' << tcp0->Srtt().GetSeconds() * 1e3 << ','
+                       << tcp0->BytesInFlight();
+            }
+            else
+            {
+                series << ",,";
+            }
+            series << '\n';
+            Simulator::Schedule(interval, sample);
+        };
+        Simulator::ScheduleNow(sample);
+    }
+
     // ---- run.
     Simulator::Stop(duration);
     Simulator::Run();
@@ -747,6 +790,7 @@ RunExperiment(const Scenario& s)
     SocketAccountTable::Reset();
 
     RunOutput r;
+    r.timeseriesCsv = series.str();
     r.result = std::move(out);
     r.conservationOk = consOk;
     r.summary = sum.str();

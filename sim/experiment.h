@@ -21,16 +21,26 @@
 namespace tunsim
 {
 
+struct RunOptions
+{
+    /// Sample a time series every this many ms (0 = off: no sampling event
+    /// is scheduled at all).
+    double timeseriesIntervalMs = 0;
+};
+
 struct RunOutput
 {
     nlohmann::json result;   ///< the whole result.json document
     bool conservationOk = false;
     std::string summary;     ///< short human summary for stdout
+    /// CSV: time_s, ring_occupancy, qdisc_backlog, txq_stopped,
+    /// sender_wmem_bytes, cwnd_bytes, srtt_ms, bytes_in_flight (empty if off).
+    std::string timeseriesCsv;
 };
 
 /// Run one scenario. Deterministic: the same scenario (seed included) gives
 /// the same result apart from the "wall" block. Not re-entrant (ns-3 has one
 /// simulator per process); it resets ns-3's global state before and after.
-RunOutput RunExperiment(const Scenario& s);
+RunOutput RunExperiment(const Scenario& s, const RunOptions& options = {});
 
 } // namespace tunsim

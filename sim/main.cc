@@ -45,8 +45,11 @@ const char* kUsage = R"(tunsim: a discrete-event simulator of the Linux TUN tran
 
 usage:
   tunsim run SCENARIO.json [--set key=value]... [--seed N] [--out DIR] [--quiet]
+             [--timeseries MS]
       Run a scenario; write DIR/result.json (default DIR: results/<name>)
-      and print a short summary.
+      and print a short summary. --timeseries MS also writes
+      DIR/timeseries.csv sampled every MS ms (ring, qdisc, txq, socket
+      memory, and cwnd/srtt/bytes in flight of the first TCP flow).
   tunsim validate SCENARIO.json [--set key=value]...
       Check a scenario and print it fully resolved (every default filled in).
   tunsim list
@@ -217,7 +220,8 @@ Main(int argc, char** argv)
     opts.add_options()("help,h", "show help")("version", "show the version")(
         "set", po::value<std::vector<std::string>>()->composing(), "key=value override")(
         "seed", po::value<std::string>(), "RNG run number (overrides the scenario's seed)")(
-        "out", po::value<std::string>(), "output directory")("quiet,q", "no summary on stdout");
+        "out", po::value<std::string>(), "output directory")(
+        "timeseries", po::value<double>(), "sample a time series every MS ms into DIR/timeseries.csv")("quiet,q", "no summary on stdout");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::string>())("scenario", po::value<std::vector<std::string>>());
     po::options_description all;
@@ -303,7 +307,20 @@ Main(int argc, char** argv)
             throw BadInput("--out: " + out + " exists and is not a directory");
         }
     }
-    tunsim::RunOutput r = tunsim::RunExperiment(sc);
+    tunsim::RunOptions ro;
+    if (vm.count("timeseries"))
+    {
+        ro.timeseriesIntervalMs = vm["timeseries"].as<double>();
+        if (!(ro.timeseriesIntervalMs > 0))
+        {
+            throw BadInput("--timeseries: must be a positive interval in ms");
+        }
+    }
+    tunsim::RunOutput r = tunsim::RunExperiment(sc, ro);
+    if (!r.timeseriesCsv.empty())
+    {
+        tunsim::WriteFileAtomically((std::filesystem::path(out) / "timeseries.csv").string(), r.timeseriesCsv);
+    }
     tunsim::WriteResult(out, r.result);
     if (!vm.count("quiet"))
     {

@@ -164,3 +164,23 @@ TEST_F(Cli, BadInputLeavesAnEarlierResultIntact)
     std::string after((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
     EXPECT_EQ(before, after);
 }
+
+TEST_F(Cli, TimeseriesOnlyWhenAsked)
+{
+    auto out = dir / "ts";
+    ASSERT_EQ(Tunsim("run " + Scenario("bursts.json") + " --set duration_s=0.1 --timeseries 10 --out " + out.string()).code, 0);
+    std::ifstream in(out / "timeseries.csv");
+    std::string header;
+    std::getline(in, header);
+    EXPECT_EQ(header, "time_s,ring_occupancy,qdisc_backlog,txq_stopped,sender_wmem_bytes,cwnd_bytes,srtt_ms,bytes_in_flight");
+    int rows = 0;
+    for (std::string line; std::getline(in, line);)
+    {
+        ++rows;
+    }
+    EXPECT_EQ(rows, 10); // t = 0, 10, ..., 90 ms
+    auto off = dir / "off";
+    ASSERT_EQ(Tunsim("run " + Scenario("bursts.json") + " --set duration_s=0.1 --out " + off.string()).code, 0);
+    EXPECT_FALSE(fs::exists(off / "timeseries.csv"));
+    EXPECT_EQ(Tunsim("run " + Scenario("bursts.json") + " --timeseries 0 --out " + (dir / "bad").string()).code, 2);
+}

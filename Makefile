@@ -1,5 +1,5 @@
 # Convenience targets; the scripts install what they need (Debian, as root).
-.PHONY: all setup demo test bench clean
+.PHONY: all setup demo test bench reproduce clean
 all: setup
 setup:
 	bash scripts/setup.sh
@@ -7,6 +7,8 @@ demo:
 	bash scripts/demo.sh
 test:
 	bash scripts/test.sh
+reproduce:
+	bash scripts/reproduce.sh
 bench: setup
 	cmake --build build --target bench
 clean:

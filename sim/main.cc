@@ -284,7 +284,7 @@ Main(int argc, char** argv)
     }
     if (cmd != "run" && cmd != "validate")
     {
-        throw BadInput("command: unknown command \"" + cmd + "\"; allowed: run, validate, list, table");
+        throw BadInput("command: unknown command \"" + cmd + "\"; allowed: run, validate, list, table, sweep, merge, kernel, compare");
     }
     if (files.size() != 1)
     {

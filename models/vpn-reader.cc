@@ -88,6 +88,18 @@ VpnReader::GetTypeId()
                           ns3::TimeValue(ns3::MicroSeconds(5)),
                           ns3::MakeTimeAccessor(&VpnReader::m_wakeupLatency),
                           ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("DeepIdleAfter",
+                          "A reader that slept at least this long before sk_data_ready() pays "
+                          "DeepWakeupLatency instead of WakeupLatency (0 = one level)",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_deepIdleAfter),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("DeepWakeupLatency",
+                          "Wake-up latency after a sleep of at least DeepIdleAfter (deep idle "
+                          "state, descheduled vCPU)",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_deepWakeupLatency),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
             .AddAttribute("Batch",
                           "Packets taken from the ring per read",
                           ns3::UintegerValue(1),
@@ -248,6 +260,7 @@ VpnReader::ReadLoop()
         // tun_ring_recv(): nothing there, go to sleep until sk_data_ready().
         m_state = State::Sleeping;
         ++m_stats.sleeps;
+        m_sleepingSince = ns3::Simulator::Now();
         m_tun->TunRingWait(m_queue);
         return;
     }
@@ -311,7 +324,16 @@ VpnReader::OnDataReady()
     }
     m_state = State::Waking;
     ns3::Time now = ns3::Simulator::Now();
-    ns3::Time at = std::max(now + m_wakeupLatency, m_cpuFreeAt);
+    ++m_stats.wakeups;
+    ns3::Time latency = m_wakeupLatency;
+    if (m_deepIdleAfter.IsStrictlyPositive() && now - m_sleepingSince >= m_deepIdleAfter)
+    {
+        // Slept long enough for the CPU to enter a deep idle state (or the
+        // host to deschedule the vCPU): the wake-up is the slow one.
+        latency = m_deepWakeupLatency;
+        ++m_stats.deepWakeups;
+    }
+    ns3::Time at = std::max(now + latency, m_cpuFreeAt);
     m_event = ns3::Simulator::Schedule(at - now, &VpnReader::Resume, this);
 }
 

@@ -12,7 +12,10 @@
 //   * CPU time per packet = PerPacketCost + NsPerByte * bytes;
 //   * an empty ring puts the process to sleep (TunRingWait: the blocking wait
 //     in tun_ring_recv); the producer's sk_data_ready() wakes it, and it runs
-//     again WakeupLatency later (scheduler wake-up);
+//     again WakeupLatency later (scheduler wake-up). Two levels when
+//     DeepIdleAfter > 0: a reader that slept at least DeepIdleAfter before
+//     sk_data_ready() pays DeepWakeupLatency instead (its CPU went into a
+//     deep idle state, or its vCPU was descheduled by the host);
 //   * each packet is encapsulated (EncapOverhead bytes) and sent on the VPN's
 //     UDP socket; that socket has its own sk_sndbuf account, released when
 //     the underlay NIC has transmitted the packet: when the underlay is the
@@ -96,6 +99,8 @@ class VpnReader : public ns3::Application
         uint64_t bytesRead = 0;
         uint64_t reads = 0;       ///< read calls that returned data
         uint64_t sleeps = 0;      ///< times it slept on an empty ring
+        uint64_t wakeups = 0;     ///< sleeps ended by sk_data_ready()
+        uint64_t deepWakeups = 0; ///< of which after >= DeepIdleAfter (DeepWakeupLatency)
         uint64_t sndbufBlocks = 0;///< times sendto() blocked on sk_sndbuf
         ns3::Time busy;           ///< CPU time spent (packets + stolen)
         ns3::Time stolen;         ///< of which charged by softirqs
@@ -142,6 +147,9 @@ class VpnReader : public ns3::Application
     ns3::Time m_perPacket;
     double m_nsPerByte = 0;
     ns3::Time m_wakeupLatency;
+    ns3::Time m_deepIdleAfter;      ///< 0 = one level
+    ns3::Time m_deepWakeupLatency;
+    ns3::Time m_sleepingSince;      ///< when it last went to sleep on an empty ring
     uint32_t m_batch = 1;
     uint32_t m_encapOverhead = 0;
 

@@ -281,6 +281,9 @@ RunExperiment(const Scenario& s, const RunOptions& options)
     reader->SetAttribute("PerPacketCost", TimeValue(NanoSeconds(static_cast<int64_t>(s.reader.perPacketNs))));
     reader->SetAttribute("NsPerByte", DoubleValue(s.reader.nsPerByte));
     reader->SetAttribute("WakeupLatency", TimeValue(NanoSeconds(static_cast<int64_t>(s.reader.wakeupLatencyUs * 1e3))));
+    reader->SetAttribute("DeepIdleAfter", TimeValue(NanoSeconds(static_cast<int64_t>(s.reader.deepIdleAfterUs * 1e3))));
+    reader->SetAttribute("DeepWakeupLatency",
+                         TimeValue(NanoSeconds(static_cast<int64_t>(s.reader.deepWakeupLatencyUs * 1e3))));
     reader->SetAttribute("Batch", UintegerValue(s.reader.batch));
     reader->SetAttribute("EncapOverhead", UintegerValue(encap));
     client->AddApplication(reader);
@@ -727,6 +730,8 @@ RunExperiment(const Scenario& s, const RunOptions& options)
                     {"bytes_read", rs.bytesRead},
                     {"reads", rs.reads},
                     {"sleeps", rs.sleeps},
+                    {"wakeups", rs.wakeups},
+                    {"deep_wakeups", rs.deepWakeups},
                     {"preemptions", rs.preemptions},
                     {"sndbuf_blocks", rs.sndbufBlocks},
                     {"busy_fraction", endNs ? rs.busy.GetNanoSeconds() / static_cast<double>(endNs) : 0.0},

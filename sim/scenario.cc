@@ -387,6 +387,8 @@ const std::vector<std::string> kQdiscKeys = {"kind", "limit", "target_ms", "inte
 const std::vector<std::string> kReaderKeys = {"per_packet_ns",
                                               "ns_per_byte",
                                               "wakeup_latency_us",
+                                              "deep_idle_after_us",
+                                              "deep_wakeup_latency_us",
                                               "batch",
                                               "encap",
                                               "encap_overhead_bytes",
@@ -467,6 +469,14 @@ ParseReader(const json& j, double durationS)
     o.Double("per_packet_ns", r.perPacketNs, {0, false, 1e10, false});
     o.Double("ns_per_byte", r.nsPerByte, {0, false, 1e6, false});
     o.Double("wakeup_latency_us", r.wakeupLatencyUs, {0, false, 1e6, false});
+    o.Double("deep_idle_after_us", r.deepIdleAfterUs, {0, false, 1e6, false});
+    o.Double("deep_wakeup_latency_us", r.deepWakeupLatencyUs, {0, false, 1e6, false});
+    if ((r.deepIdleAfterUs > 0) != (r.deepWakeupLatencyUs > 0))
+    {
+        throw ScenarioError(o.Path(r.deepIdleAfterUs > 0 ? "deep_wakeup_latency_us" : "deep_idle_after_us"),
+                            "deep_idle_after_us and deep_wakeup_latency_us must both be > 0 (two-level "
+                            "wake-up on) or both 0 (off: every wake-up takes wakeup_latency_us)");
+    }
     o.Uint("batch", r.batch, 1, 1024);
     o.Enum("encap", r.encap, EncapKinds(), "encap");
     if (o.Has("encap_overhead_bytes") && r.encap != "custom")
@@ -900,6 +910,8 @@ ScenarioToJson(const Scenario& s)
         {"per_packet_ns", s.reader.perPacketNs},
         {"ns_per_byte", s.reader.nsPerByte},
         {"wakeup_latency_us", s.reader.wakeupLatencyUs},
+        {"deep_idle_after_us", s.reader.deepIdleAfterUs},
+        {"deep_wakeup_latency_us", s.reader.deepWakeupLatencyUs},
         {"batch", s.reader.batch},
         {"encap", s.reader.encap},
         {"sndbuf_bytes", s.reader.sndbufBytes},

@@ -64,6 +64,8 @@ struct ReaderConfig
     double perPacketNs = 1000.0;       ///< fixed CPU per packet read [0, 1e10] ns
     double nsPerByte = 0.0;            ///< crypto cost per byte of the packet [0, 1e6] ns/B
     double wakeupLatencyUs = 5.0;      ///< sleeping on an empty ring -> running again [0, 1e6] us
+    double deepIdleAfterUs = 0.0;      ///< slept at least this long -> deepWakeupLatencyUs [0, 1e6] us; 0 = one level
+    double deepWakeupLatencyUs = 0.0;  ///< wake-up latency after a deep idle [0, 1e6] us (> 0 iff deepIdleAfterUs > 0)
     uint32_t batch = 1;                ///< packets taken per read [1, 1024]
     std::string encap = "openvpn";     ///< none | openvpn | wireguard | custom
     uint32_t encapOverheadBytes = 0;   ///< bytes added per packet when encap == custom [0, 1000]

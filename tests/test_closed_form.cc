@@ -285,3 +285,77 @@ INSTANTIATE_TEST_SUITE_P(BatchRule,
                                            TwoBurstCase{500, 33, 40, 8},
                                            TwoBurstCase{25, 10, 10, 0},
                                            TwoBurstCase{25, 10, 12, 2}));
+
+// ------------------------------------------------------ two-level wake-up
+//
+// Ring 1, drop + pfifo_fast, bursts of 10 datagrams with 10 us of sender CPU
+// each (datagram k of a burst enters the ring at t0 + 10k us), reader 2 us
+// per packet, three bursts at 1, 3 and 5 ms (the reader sleeps from t = 0
+// until the first one, ~1.9 ms between the others). Worked by hand:
+//
+//  * one level, 45 us: #0 woken at +45, read by +47, asleep again; #1..#4
+//    dropped (ring full). #5 at +50 wakes it (45 us) at +95: #6..#9 dropped
+//    on the full ring. 8 of 10 lost per burst.
+//  * two levels, shallow 1 us, deep 45 us after >= 100 us asleep: the first
+//    wake of a burst is deep (slept ~1.9 ms): #0 at +45, #1..#4 dropped; the
+//    reader sleeps at +47 and #5 wakes it after 3 us < 100 us: shallow, read
+//    at +51..+53, and so on for #6..#9 (each 1 + 2 us < 10 us). 4 lost per
+//    burst; wake-ups 6 per burst, 1 of them deep.
+//  * deep_idle_after 5000 us (longer than any sleep here): every wake-up is
+//    the shallow 1 us, nothing lost.
+struct TwoLevelCase
+{
+    double wakeUs;
+    double deepAfterUs;
+    double deepWakeUs;
+    uint64_t expectLost;
+    uint64_t expectWakeups;
+    uint64_t expectDeep;
+};
+
+void
+PrintTo(const TwoLevelCase& c, std::ostream* os)
+{
+    *os << "wake " << c.wakeUs << " deep after " << c.deepAfterUs << " deep wake " << c.deepWakeUs;
+}
+
+class ClosedFormTwoLevelWakeup : public ::testing::TestWithParam<TwoLevelCase>
+{
+};
+
+TEST_P(ClosedFormTwoLevelWakeup, LossFollowsTheSleepLength)
+{
+    const TwoLevelCase& c = GetParam();
+    Scenario s;
+    s.name = "closed-form-two-level-wakeup";
+    s.durationS = 0.006;
+    s.tun.ringSize = 1;
+    s.tun.policy = "drop";
+    s.qdisc.kind = "pfifo_fast";
+    s.reader.perPacketNs = 2000;
+    s.reader.wakeupLatencyUs = c.wakeUs;
+    s.reader.deepIdleAfterUs = c.deepAfterUs;
+    s.reader.deepWakeupLatencyUs = c.deepWakeUs;
+    s.host.udpSndbufBytes = 1000000000;
+    FlowConfig f = Burst(10, 0.001);
+    f.burstIntervalMs = 2.0;
+    f.sendCostNs = 10000;
+    s.flows = {f};
+
+    json r = RunExperiment(s).result;
+    SCOPED_TRACE(Brief(r) + "\nreader " + r["reader"].dump());
+    EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 30u);
+    EXPECT_EQ(FullRing(r), c.expectLost);
+    EXPECT_EQ(r["flows"][0]["dropped_packets"].get<uint64_t>(), c.expectLost);
+    EXPECT_EQ(r["reader"]["packets_read"].get<uint64_t>(), 30u - c.expectLost);
+    EXPECT_EQ(r["reader"]["wakeups"].get<uint64_t>(), c.expectWakeups);
+    EXPECT_EQ(r["reader"]["deep_wakeups"].get<uint64_t>(), c.expectDeep);
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(WakeLevels,
+                         ClosedFormTwoLevelWakeup,
+                         ::testing::Values(TwoLevelCase{45, 0, 0, 24, 6, 0},      // one level, slow
+                                           TwoLevelCase{1, 100, 45, 12, 18, 3},  // two levels
+                                           TwoLevelCase{1, 5000, 45, 0, 30, 0},  // never deep
+                                           TwoLevelCase{1, 0, 0, 0, 30, 0}));    // one level, fast

@@ -105,6 +105,8 @@ ExpectSame(const Scenario& a, const Scenario& b)
     EXPECT_EQ(a.reader.perPacketNs, b.reader.perPacketNs);
     EXPECT_EQ(a.reader.nsPerByte, b.reader.nsPerByte);
     EXPECT_EQ(a.reader.wakeupLatencyUs, b.reader.wakeupLatencyUs);
+    EXPECT_EQ(a.reader.deepIdleAfterUs, b.reader.deepIdleAfterUs);
+    EXPECT_EQ(a.reader.deepWakeupLatencyUs, b.reader.deepWakeupLatencyUs);
     EXPECT_EQ(a.reader.batch, b.reader.batch);
     EXPECT_EQ(a.reader.encap, b.reader.encap);
     EXPECT_EQ(a.reader.encapOverheadBytes, b.reader.encapOverheadBytes);
@@ -163,6 +165,8 @@ Everything()
     s.reader.perPacketNs = 1e10;
     s.reader.nsPerByte = 0.3;
     s.reader.wakeupLatencyUs = 7.7;
+    s.reader.deepIdleAfterUs = 1.0 / 3.0;
+    s.reader.deepWakeupLatencyUs = 1e6;
     s.reader.batch = 64;
     s.reader.encap = "custom";
     s.reader.encapOverheadBytes = 60;
@@ -285,10 +289,12 @@ TEST(Scenario, ToJsonHasEveryFieldResolved)
     }
     EXPECT_EQ(j["tun"].size(), 6u);
     EXPECT_EQ(j["qdisc"].size(), 4u);
-    EXPECT_EQ(j["reader"].size(), 7u); // encap_overhead_bytes only for custom
+    EXPECT_EQ(j["reader"].size(), 11u); // encap_overhead_bytes only for custom
+    EXPECT_EQ(j["reader"]["deep_idle_after_us"], 0.0);
+    EXPECT_EQ(j["reader"]["deep_wakeup_latency_us"], 0.0);
     EXPECT_FALSE(j["reader"].contains("encap_overhead_bytes"));
     EXPECT_EQ(j["underlay"].size(), 4u);
-    EXPECT_EQ(j["host"].size(), 2u);
+    EXPECT_EQ(j["host"].size(), 5u); // + tcp_small_queues, tcp_limit_output_bytes, tcp_pacing_shift
     EXPECT_EQ(j["tun"]["ring_size"], 500);
     EXPECT_EQ(j["flows"][0]["mode"], "flood");
     EXPECT_FALSE(j["flows"][0].contains("cc"));
@@ -566,6 +572,46 @@ TEST(ScenarioErrors, FlowTimesWithinTheDuration)
     EXPECT_EQ(ScenarioFromJson(j).flows[0].stopS, -1.0);
 }
 
+TEST(ScenarioErrors, DeepWakeupBothOrNeither)
+{
+    // Defaults: one level.
+    Scenario d = ScenarioFromJson(Minimal());
+    EXPECT_EQ(d.reader.deepIdleAfterUs, 0.0);
+    EXPECT_EQ(d.reader.deepWakeupLatencyUs, 0.0);
+
+    ScenarioError e = ErrorWith("reader.deep_idle_after_us=200");
+    EXPECT_EQ(e.Field(), "reader.deep_wakeup_latency_us");
+    EXPECT_CONTAINS(std::string(e.what()), "must both be > 0");
+
+    e = ErrorWith("reader.deep_wakeup_latency_us=80");
+    EXPECT_EQ(e.Field(), "reader.deep_idle_after_us");
+    EXPECT_CONTAINS(std::string(e.what()), "both 0 (off");
+
+    e = ErrorWith("reader.deep_idle_after_us=-1");
+    EXPECT_EQ(e.Field(), "reader.deep_idle_after_us");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, 1e6], got -1");
+
+    e = ErrorWith("reader.deep_wakeup_latency_us=1000001");
+    EXPECT_EQ(e.Field(), "reader.deep_wakeup_latency_us");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, 1e6]");
+
+    e = ErrorWith("reader.deep_idle_after_us=\"x\"");
+    EXPECT_EQ(e.Field(), "reader.deep_idle_after_us");
+
+    json j = Minimal();
+    j["reader"] = {{"deep_idle_after_us", 150}, {"deep_wakeup_latency_us", 80.5}, {"wakeup_latency_us", 3.4}};
+    Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(s.reader.deepIdleAfterUs, 150.0);
+    EXPECT_EQ(s.reader.deepWakeupLatencyUs, 80.5);
+    json back = ScenarioToJson(s);
+    EXPECT_EQ(back["reader"]["deep_idle_after_us"], 150.0);
+    EXPECT_EQ(back["reader"]["deep_wakeup_latency_us"], 80.5);
+    EXPECT_EQ(ScenarioFromJson(back).reader.deepWakeupLatencyUs, 80.5);
+
+    j["reader"] = {{"deep_idle_after_us", 0}, {"deep_wakeup_latency_us", 0}};
+    EXPECT_EQ(ScenarioFromJson(j).reader.deepIdleAfterUs, 0.0);
+}
+
 TEST(ScenarioErrors, EncapOverheadOnlyForCustom)
 {
     ScenarioError e = ErrorWith("reader.encap_overhead_bytes=40");
@@ -693,7 +739,7 @@ TEST(Scenario, Listings)
 {
     EXPECT_EQ(QdiscKinds(), (std::vector<std::string>{"fq_codel", "pfifo_fast", "pfifo", "noqueue"}));
     EXPECT_EQ(TrafficKinds(),
-              (std::vector<std::string>{"udp/flood", "udp/rate", "udp/bursts", "tcp"}));
+              (std::vector<std::string>{"udp/flood", "udp/rate", "udp/bursts", "udp/video", "tcp"}));
     EXPECT_EQ(EncapKinds(), (std::vector<std::string>{"none", "openvpn", "wireguard", "custom"}));
 }
 

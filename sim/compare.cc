@@ -1,6 +1,8 @@
 // tunsim compare (see compare.h).
 #include "compare.h"
 
+#include "cli.h"
+
 #include <boost/program_options.hpp>
 
 #include <algorithm>
@@ -21,11 +23,6 @@ namespace tunsim
 {
 namespace
 {
-
-struct BadInput : std::runtime_error
-{
-    using std::runtime_error::runtime_error;
-};
 
 std::string
 FormatNumber(double v)
@@ -125,35 +122,6 @@ NaturalLess(const std::string& a, const std::string& b)
         ++j;
     }
     return a.size() - i < b.size() - j;
-}
-
-json
-ReadResultFile(const std::string& arg)
-{
-    std::filesystem::path p(arg);
-    if (std::filesystem::is_directory(p))
-    {
-        p /= "result.json";
-    }
-    std::ifstream in(p);
-    if (!in)
-    {
-        throw BadInput(p.string() + ": cannot read");
-    }
-    json j;
-    try
-    {
-        j = json::parse(in);
-    }
-    catch (const json::exception& e)
-    {
-        throw BadInput(p.string() + ": not a result file: " + e.what());
-    }
-    if (!j.is_object() || !j.contains("flows"))
-    {
-        throw BadInput(p.string() + ": not a tunsim result (no \"flows\")");
-    }
-    return j;
 }
 
 std::string
@@ -332,22 +300,7 @@ CompareCommand(int argc, char** argv)
         opts.add_options()("help,h", "show help")("all", "include scenario, tunsim and wall")(
             "only", po::value<std::vector<std::string>>()->composing(), "metric path prefix (repeatable)")(
             "changed", "only the metrics that differ")("csv", "CSV instead of a table");
-        po::options_description hidden;
-        hidden.add_options()("file", po::value<std::vector<std::string>>());
-        po::options_description all;
-        all.add(opts).add(hidden);
-        po::positional_options_description pos;
-        pos.add("file", -1);
-        po::variables_map vm;
-        try
-        {
-            po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-            po::notify(vm);
-        }
-        catch (const po::error& e)
-        {
-            throw BadInput(std::string("usage: ") + e.what() + " (see tunsim compare --help)");
-        }
+        po::variables_map vm = ParseCommandLine(argc, argv, opts, {{"file", -1}}, "compare");
         if (vm.count("help"))
         {
             std::cout << "usage: tunsim compare A.json|DIR B.json|DIR [--all] [--only PREFIX]... [--changed] [--csv]\n"

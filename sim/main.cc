@@ -14,6 +14,7 @@
 // written); 3 the run finished but packet conservation failed (the result is
 // written, with conservation.ok = false); 1 any other failure.
 #include "compare.h"
+#include "cli.h"
 #include "experiment.h"
 #include "kernel-run.h"
 #include "result-writer.h"
@@ -83,10 +84,7 @@ docs: docs/scenario.md (scenario format), docs/results.md (result format),
 docs/sweep.md (sweeps).
 )";
 
-struct BadInput : std::runtime_error
-{
-    using std::runtime_error::runtime_error;
-};
+using tunsim::BadInput;
 
 tunsim::Scenario
 LoadScenario(const std::string& path, const std::vector<std::string>& sets, const std::string& seed)
@@ -129,29 +127,6 @@ PrintList()
     }
 }
 
-nlohmann::json
-ReadResult(const std::string& arg)
-{
-    std::filesystem::path p(arg);
-    if (std::filesystem::is_directory(p))
-    {
-        p /= "result.json";
-    }
-    std::ifstream in(p);
-    if (!in)
-    {
-        throw BadInput(p.string() + ": cannot read");
-    }
-    try
-    {
-        return nlohmann::json::parse(in);
-    }
-    catch (const nlohmann::json::exception& e)
-    {
-        throw BadInput(p.string() + ": not a result file: " + e.what());
-    }
-}
-
 /// tunsim table: the figures a reader compares first, one row per flow.
 void
 PrintTable(const std::vector<std::string>& files)
@@ -159,7 +134,7 @@ PrintTable(const std::vector<std::string>& files)
     std::vector<nlohmann::json> results;
     for (const auto& f : files)
     {
-        results.push_back(ReadResult(f));
+        results.push_back(tunsim::ReadResultFile(f));
     }
     std::printf("%-18s %6s %-10s %4s %10s %10s %10s %7s %10s %9s %9s %9s %s\n",
                 "policy", "ring", "qdisc", "flow", "sent", "delivered", "dropped", "loss%",
@@ -222,23 +197,7 @@ Main(int argc, char** argv)
         "seed", po::value<std::string>(), "RNG run number (overrides the scenario's seed)")(
         "out", po::value<std::string>(), "output directory")(
         "timeseries", po::value<double>(), "sample a time series every MS ms into DIR/timeseries.csv")("quiet,q", "no summary on stdout");
-    po::options_description hidden;
-    hidden.add_options()("command", po::value<std::string>())("scenario", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("command", 1).add("scenario", -1);
-
-    po::variables_map vm;
-    try
-    {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    }
-    catch (const po::error& e)
-    {
-        throw BadInput(std::string("usage: ") + e.what() + " (see tunsim --help)");
-    }
+    po::variables_map vm = tunsim::ParseCommandLine(argc, argv, opts, {{"command", 1}, {"scenario", -1}}, "");
 
     if (vm.count("help"))
     {

@@ -1,6 +1,8 @@
 // tunsim sweep / tunsim merge. See sim/sweep.h and docs/sweep.md.
 #include "sweep.h"
 
+#include "cli.h"
+
 #include "result-writer.h"
 #include "scenario.h"
 
@@ -1406,23 +1408,7 @@ SweepMain(int argc, char** argv)
         "jobs,j", po::value<unsigned>(), "runs at a time (default: nproc)")(
         "emit", po::value<std::string>(), "parallel | slurm: write a job list, run nothing")(
         "out,o", po::value<std::string>(), "sweep directory")("quiet,q", "no progress output");
-    po::options_description hidden;
-    hidden.add_options()("scenario", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("scenario", -1);
-    po::variables_map vm;
-    try
-    {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    }
-    catch (const po::error& e)
-    {
-        std::cerr << "tunsim sweep: usage: " << e.what() << " (see tunsim sweep --help)\n";
-        return kBadInput;
-    }
+    po::variables_map vm = ParseCommandLine(argc, argv, opts, {{"scenario", -1}}, "sweep");
     if (vm.count("help"))
     {
         std::cout << kSweepUsage << "\n" << opts;
@@ -1480,6 +1466,11 @@ SweepMain(int argc, char** argv)
         plan = MakePlan(scen[0], sets, varies, seeds);
     }
     catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim sweep: " << e.what() << "\n";
+        return kBadInput;
+    }
+    catch (const BadInput& e)
     {
         std::cerr << "tunsim sweep: " << e.what() << "\n";
         return kBadInput;
@@ -1733,23 +1724,7 @@ MergeMain(int argc, char** argv)
     po::options_description opts("merge options");
     opts.add_options()("help,h", "show help")("out,o", po::value<std::string>(),
                                               "where results.csv and summary.csv go (default: the first DIR)");
-    po::options_description hidden;
-    hidden.add_options()("dirs", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("dirs", -1);
-    po::variables_map vm;
-    try
-    {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    }
-    catch (const po::error& e)
-    {
-        std::cerr << "tunsim merge: usage: " << e.what() << " (see tunsim merge --help)\n";
-        return kBadInput;
-    }
+    po::variables_map vm = ParseCommandLine(argc, argv, opts, {{"dirs", -1}}, "merge");
     if (vm.count("help"))
     {
         std::cout << kSweepUsage << "\n" << opts;
@@ -1767,6 +1742,11 @@ MergeMain(int argc, char** argv)
         c = Collect(dirs);
     }
     catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim merge: " << e.what() << "\n";
+        return kBadInput;
+    }
+    catch (const BadInput& e)
     {
         std::cerr << "tunsim merge: " << e.what() << "\n";
         return kBadInput;
@@ -1828,6 +1808,11 @@ SweepCommand(int argc, char** argv)
         std::cerr << "tunsim sweep: " << e.what() << "\n";
         return kBadInput;
     }
+    catch (const BadInput& e)
+    {
+        std::cerr << "tunsim sweep: " << e.what() << "\n";
+        return kBadInput;
+    }
     catch (const std::exception& e)
     {
         std::cerr << "tunsim sweep: error: " << e.what() << "\n";
@@ -1843,6 +1828,11 @@ MergeCommand(int argc, char** argv)
         return MergeMain(argc, argv);
     }
     catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim merge: " << e.what() << "\n";
+        return kBadInput;
+    }
+    catch (const BadInput& e)
     {
         std::cerr << "tunsim merge: " << e.what() << "\n";
         return kBadInput;

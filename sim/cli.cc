@@ -1,0 +1,77 @@
+#include "cli.h"
+
+#include <filesystem>
+#include <fstream>
+
+namespace po = boost::program_options;
+
+namespace tunsim
+{
+
+po::variables_map
+ParseCommandLine(int argc,
+                 char** argv,
+                 const po::options_description& visible,
+                 const std::vector<std::pair<std::string, int>>& positional,
+                 const std::string& command)
+{
+    po::options_description hidden;
+    po::positional_options_description pos;
+    for (const auto& [name, count] : positional)
+    {
+        if (count == 1)
+        {
+            hidden.add_options()(name.c_str(), po::value<std::string>());
+        }
+        else
+        {
+            hidden.add_options()(name.c_str(), po::value<std::vector<std::string>>());
+        }
+        pos.add(name.c_str(), count);
+    }
+    po::options_description all;
+    all.add(visible).add(hidden);
+    po::variables_map vm;
+    try
+    {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    }
+    catch (const po::error& e)
+    {
+        std::string see = command.empty() ? "tunsim --help" : "tunsim " + command + " --help";
+        throw BadInput(std::string("usage: ") + e.what() + " (see " + see + ")");
+    }
+    return vm;
+}
+
+nlohmann::json
+ReadResultFile(const std::string& fileOrDir)
+{
+    std::filesystem::path p(fileOrDir);
+    if (std::filesystem::is_directory(p))
+    {
+        p /= "result.json";
+    }
+    std::ifstream in(p);
+    if (!in)
+    {
+        throw BadInput(p.string() + ": cannot read");
+    }
+    nlohmann::json j;
+    try
+    {
+        j = nlohmann::json::parse(in);
+    }
+    catch (const nlohmann::json::exception& e)
+    {
+        throw BadInput(p.string() + ": not a result file: " + e.what());
+    }
+    if (!j.is_object() || !j.contains("flows"))
+    {
+        throw BadInput(p.string() + ": not a tunsim result (no \"flows\")");
+    }
+    return j;
+}
+
+} // namespace tunsim

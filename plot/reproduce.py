@@ -184,9 +184,6 @@ def main():
         for p in ["drop", "nodrop-v8"]:
             R.add("tcp-%s-500-seed%d" % (p, s), "germany-usa-tcp.json", tdur + ["tun.policy=" + p], seed=s,
                   timeseries=50 if s == 1 else None)
-        for ring in [5, 10]:
-            R.add("tcp-nodrop-v8-%d-seed%d" % (ring, s), "germany-usa-tcp.json",
-                  tdur + ["tun.policy=nodrop-v8", "tun.ring_size=%d" % ring], seed=s)
     tcp_rings = [5, 10, 25, 100, 500, 1000]
     for p in ["drop", "nodrop-v6", "nodrop-v8"]:
         for ring in tcp_rings:
@@ -259,10 +256,11 @@ def main():
     rx8 = statistics.mean(R.get("tcp-nodrop-v8-500-seed%d" % s)["flows"][0]["retransmits"] for s in seeds)
     T.add("germany-usa-tcp", "retransmitted segments drop / nodrop-v8", "-", "%.0f / %.0f" % (rx, rx8),
           "(reported)", True)
+    g500 = gp("tcp-sweep-nodrop-v8-ring500")
     for ring in [5, 10]:
-        g = statistics.mean(gp("tcp-nodrop-v8-%d-seed%d" % (ring, s)) for s in seeds)
-        T.add("germany-usa-tcp", "nodrop-v8 ring %d vs ring 500" % ring, "no loss of performance",
-              100 * (g / m8 - 1), "within 5 %", abs(g / m8 - 1) <= 0.05, " %")
+        g = gp("tcp-sweep-nodrop-v8-ring%d" % ring)
+        T.add("germany-usa-tcp", "nodrop-v8 ring %d vs ring 500 (seed 1)" % ring, "no loss of performance",
+              100 * (g / g500 - 1), "within 5 %", abs(g / g500 - 1) <= 0.05, " %")
     tpoints = {p: [(ring, gp("tcp-sweep-%s-ring%d" % (p, ring))) for ring in tcp_rings]
                for p in ["drop", "nodrop-v6", "nodrop-v8"]}
     plot_vs_ring(tpoints, "goodput (Mbit/s)", "TCP Cubic, 120 ms RTT, OpenVPN-like reader", a.out,

@@ -4,8 +4,9 @@
 Reads the validation.csv of scripts/validate-kernel.sh and draws, for each
 reader cost (one panel), loss against ring size (txqueuelen, log axis): the
 kernel's mean over repeats as points with error bars (min..max), the
-simulator as a line (solid: the sender's cost measured at that point;
-dotted: the calibration run's costs only), one colour per burst size. Writes
+simulator as a line (solid: two-level wake-up, the sender's cost measured at
+that point; dotted: one wake-up level, the model before the two levels),
+one colour per burst size. Writes
 DIR/kernel_validation.png and .pdf (default DIR: the CSV's directory)."""
 import argparse
 import os
@@ -37,7 +38,10 @@ def main():
             x = [num(r["ring"]) for r in pts]
             ax.plot(x, [num(r["sim_loss_pct"]) for r in pts], color=color, linestyle="-", marker=None,
                     label="sim, burst %d" % b)
-            if "sim_global_loss_pct" in pts[0]:
+            if "sim_onelevel_loss_pct" in pts[0]:
+                ax.plot(x, [num(r["sim_onelevel_loss_pct"]) for r in pts], color=color, linestyle=":",
+                        linewidth=0.9, marker=None, label="sim, one wake-up level, burst %d" % b)
+            elif "sim_global_loss_pct" in pts[0]:
                 ax.plot(x, [num(r["sim_global_loss_pct"]) for r in pts], color=color, linestyle=":",
                         linewidth=0.9, marker=None, label="sim (global calibration), burst %d" % b)
             mean = [num(r["kernel_loss_pct_mean"]) for r in pts]

@@ -6,12 +6,19 @@
 # A grid of ring size (txqueuelen 1..1000) x burst size x reader cost, each
 # point run on the kernel (`tunsim kernel`, N repeats for the run-to-run
 # spread) and in the simulator (`tunsim run`, drop policy). The simulator's
-# fixed costs come from measurements, not by hand: a calibration run of
-# `tunsim kernel` (no losses: big ring, slow bursts) gives the reader's
-# wake-up latency (and a global sender cost); each point's own kernel runs
-# give the sender's mean cost per send() at that point (it is cheaper when
-# the ring drops). Both predictions are reported: "sim" (per-point sender
-# cost) and "global" (calibration run only).
+# fixed costs come from measurements, not by hand: two calibration runs of
+# `tunsim kernel` (no losses: big ring, bursts 10 ms apart; reader 20 us, and
+# reader 2 us, faster than the sender, so it also sleeps between the packets
+# of a burst) give the reader's (sleep, wake-up) pairs, from which the
+# two-level wake-up is fitted: the sleep-length threshold
+# (reader.deep_idle_after_us) and the median wake-up below it
+# (reader.wakeup_latency_us) and at or above it (reader.deep_wakeup_latency_us),
+# each minus one send(); the first run also gives a global sender cost. Each
+# point's own kernel runs give the sender's mean cost per send() at that point
+# (it is cheaper when the ring drops). Three predictions are reported: "sim"
+# (two-level wake-up, per-point sender cost), "global" (two-level, the
+# calibration's sender cost) and "one level" (one wake-up latency, the long
+# sleeps' median, per-point sender cost: the model before the two levels).
 #
 # Writes DIR/validation.csv (one row per point), DIR/calibration.json, the
 # per-point results under DIR/kernel/ and DIR/sim/, and the plot
@@ -31,7 +38,7 @@ while [ $# -gt 0 ]; do
     --repeat) REPEAT=$2; shift ;;
     --out) OUT=$2; shift ;;
     --tunsim) BIN=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "validate-kernel: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -49,7 +56,7 @@ else
   RINGS="1 5 25 100 500 1000"; BURSTS="20 60 200"; COSTS="2000 5000 20000"; DURATION=0.3
 fi
 PAYLOAD=1200
-mkdir -p "$OUT/kernel" "$OUT/sim" "$OUT/sim-global"
+mkdir -p "$OUT/kernel" "$OUT/sim" "$OUT/sim-global" "$OUT/sim-onelevel"
 
 # The base scenario: one UDP flow of bursts into a reader of fixed cost per
 # packet, pfifo_fast on tun0 (the Debian default), mainline drop.
@@ -73,31 +80,110 @@ interval_ms() { # burst reader_ns
   $PY -c "import sys; b,c=int(sys.argv[1]),float(sys.argv[2]); print(max(10.0, round(3*b*c/1e6, 3)))" "$1" "$2"
 }
 
-echo "validate-kernel: calibration (tunsim kernel, ring 1000, burst 60, reader 20 us: no drops)"
+echo "validate-kernel: calibration (tunsim kernel, ring 1000, bursts of 60 / 200 every 10 ms, reader 20 / 2 us: no drops)"
 "$BIN" kernel "$BASE" --set tun.ring_size=1000 --set flows.0.burst_packets=60 --set reader.per_packet_ns=20000 \
   --set duration_s=0.5 --repeat 3 --out "$OUT/calibration" -q
-$PY - "$OUT/calibration/result.json" "$OUT/calibration.json" <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-k = r["kernel"]
-send_ns = r["flows"][0]["kernel"]["send_ns_mean"]
+"$BIN" kernel "$BASE" --set tun.ring_size=1000 --set flows.0.burst_packets=200 --set reader.per_packet_ns=2000 \
+  --set duration_s=0.5 --repeat 3 --out "$OUT/calibration-fast-reader" -q
+$PY - "$OUT/calibration.json" "$OUT/calibration/result.json" "$OUT/calibration-fast-reader/result.json" <<'EOF'
+import csv, json, math, os, statistics, sys
+out, runs = sys.argv[1], sys.argv[2:]
+r0 = json.load(open(runs[0]))
+k = r0["kernel"]
+send_ns = r0["flows"][0]["kernel"]["send_ns_mean"]
+# (sleep, wake - one send()) pairs of all calibration runs, in us
+pairs = []
+for path in runs:
+    r = json.load(open(path))
+    s_ns = r["flows"][0]["kernel"]["send_ns_mean"]
+    with open(os.path.join(os.path.dirname(path), "reader_wakeups.csv")) as f:
+        for row in csv.DictReader(f):
+            pairs.append((int(row["sleep_ns"]) / 1e3, (int(row["wake_ns"]) - s_ns) / 1e3))
+pairs.sort()
+
+
+def absdev(xs):
+    if not xs:
+        return 0.0
+    m = statistics.median(xs)
+    return sum(abs(x - m) for x in xs)
+
+
+# The threshold: the two-level step (median below / at or above T) with the
+# least absolute deviation, T on a log grid 1 us .. 100 ms (20 per decade);
+# a range of equally good T (a gap in the sleep lengths): its geometric middle.
+n = len(pairs)
+min_side = max(5, n // 100)
+cand = []
+for i in range(101):
+    t = 10 ** (i / 20)
+    below = [w for s, w in pairs if s < t]
+    above = [w for s, w in pairs if s >= t]
+    if len(below) < min_side or len(above) < min_side:
+        continue
+    cand.append((t, absdev(below) + absdev(above)))
+best = min(range(len(cand)), key=lambda i: cand[i][1])
+tol = cand[best][1] * 1e-3 + 1e-3
+lo = hi = best
+while lo > 0 and cand[lo - 1][1] <= cand[best][1] + tol:
+    lo -= 1
+while hi + 1 < len(cand) and cand[hi + 1][1] <= cand[best][1] + tol:
+    hi += 1
+thr = math.sqrt(cand[lo][0] * cand[hi][0])
+short = [w for s, w in pairs if s < thr]
+long_ = [w for s, w in pairs if s >= thr]
+shallow = max(0.0, statistics.median(short))
+deep = max(0.0, statistics.median(long_))
 wake_us = k["reader_wakeup_us"]["p50"]
+# histogram of (sleep, wake - send) pairs
+edges = [-math.inf, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, math.inf]
+hist = []
+for a, b in zip(edges, edges[1:]):
+    ws = [w for s, w in pairs if a <= s < b]
+    if ws:
+        q = statistics.quantiles(ws, n=10) if len(ws) > 1 else [ws[0]] * 9
+        hist.append({"sleep_us_from": a if a > -math.inf else "-inf", "sleep_us_to": b if b < math.inf else "inf",
+                     "samples": len(ws), "wake_minus_send_us_p10": q[0], "wake_minus_send_us_p50": statistics.median(ws),
+                     "wake_minus_send_us_p90": q[-1]})
 cal = {
-    "source": sys.argv[1],
+    "source": runs,
     "kernel": k["uname"]["release"],
-    "sender_send_ns": send_ns,                      # -> flows[0].send_cost_ns
-    "reader_wakeup_send_to_read_us_p50": wake_us,  # includes one send()
-    "reader_wakeup_latency_us": max(0.0, wake_us - send_ns / 1e3),  # -> reader.wakeup_latency_us
+    "sender_send_ns": send_ns,                      # -> flows[0].send_cost_ns (global)
+    "reader_wakeup_send_to_read_us_p50": wake_us,  # first run only; includes one send()
+    "reader_wakeup_latency_us_one_level": max(0.0, wake_us - send_ns / 1e3),  # the model before: one level
+    "wake_pairs": n,
+    "threshold_fit": {"method": "least absolute deviation two-level step, log grid 1 us..100 ms, 20/decade",
+                      "tied_range_us": [cand[lo][0], cand[hi][0]],
+                      "abs_dev_us_mean_one_level": absdev([w for _, w in pairs]) / n,
+                      "abs_dev_us_mean_two_levels": cand[best][1] / n},
+    "reader_deep_idle_after_us": thr,                # -> reader.deep_idle_after_us
+    "reader_wakeup_latency_us": shallow,             # -> reader.wakeup_latency_us (short sleeps)
+    "reader_deep_wakeup_latency_us": deep,           # -> reader.deep_wakeup_latency_us (long sleeps)
+    "short_sleeps": {"samples": len(short), "wake_minus_send_us_p10": statistics.quantiles(short, n=10)[0],
+                     "wake_minus_send_us_p90": statistics.quantiles(short, n=10)[-1],
+                     "sleep_us_max": max(s for s, _ in pairs if s < thr)},
+    "long_sleeps": {"samples": len(long_), "wake_minus_send_us_p10": statistics.quantiles(long_, n=10)[0],
+                    "wake_minus_send_us_p90": statistics.quantiles(long_, n=10)[-1],
+                    "sleep_us_min": min(s for s, _ in pairs if s >= thr)},
+    "histogram": hist,
     "reader_read_ns_mean": k["calibration"]["reader_read_ns"]["mean_ns"],
     "reader_read_ns_in_run_mean": k["reader_read_ns_mean"],
-    "loss_ratio": r["flows"][0]["loss_ratio"],
+    "loss_ratio": [json.load(open(p))["flows"][0]["loss_ratio"] for p in runs],
 }
-json.dump(cal, open(sys.argv[2], "w"), indent=2)
-print("  sender send() %.0f ns, reader wake-up %.1f us (send->read p50 %.1f us), read() %.0f ns, calibration loss %.4f"
-      % (send_ns, cal["reader_wakeup_latency_us"], wake_us, cal["reader_read_ns_mean"], cal["loss_ratio"]))
+json.dump(cal, open(out, "w"), indent=2)
+print("  sender send() %.0f ns; reader wake-up: %.2f us after a sleep < %.1f us (%d samples), %.1f us after a longer one "
+      "(%d samples); one level (before): %.1f us; read() %.0f ns; calibration losses %s"
+      % (send_ns, shallow, thr, len(short), deep, len(long_), cal["reader_wakeup_latency_us_one_level"],
+         cal["reader_read_ns_mean"], cal["loss_ratio"]))
 EOF
-SEND_NS=$($PY -c "import json;print(round(json.load(open('$OUT/calibration.json'))['sender_send_ns']))")
-WAKE_US=$($PY -c "import json;print(round(json.load(open('$OUT/calibration.json'))['reader_wakeup_latency_us'],2))")
+cal() { $PY -c "import json;print(round(json.load(open('$OUT/calibration.json'))['$1'],$2))"; }
+SEND_NS=$(cal sender_send_ns 0)
+WAKE1_US=$(cal reader_wakeup_latency_us_one_level 2)
+WAKE_US=$(cal reader_wakeup_latency_us 2)
+DEEP_AFTER_US=$(cal reader_deep_idle_after_us 1)
+DEEP_WAKE_US=$(cal reader_deep_wakeup_latency_us 2)
+WAKE2=(--set reader.wakeup_latency_us="$WAKE_US" --set reader.deep_idle_after_us="$DEEP_AFTER_US"
+       --set reader.deep_wakeup_latency_us="$DEEP_WAKE_US")
 
 npoints=0
 for c in $COSTS; do for b in $BURSTS; do for k in $RINGS; do npoints=$((npoints + 1)); done; done; done
@@ -115,12 +201,15 @@ for c in $COSTS; do
         rc=$?; echo "validate-kernel: tunsim kernel failed at $p (exit $rc)" >&2; [ $rc -eq 3 ] || exit $rc; }
       # The simulator with the sender's cost measured at this point (mean
       # send() time over the point's kernel repeats) and the calibrated
-      # wake-up latency; and with both from the calibration run only.
+      # two-level wake-up; with the calibration run's sender cost ("global");
+      # and with one wake-up level, as before the two levels ("one level").
       PT_SEND_NS=$($PY -c "import json;print(round(json.load(open('$OUT/kernel/$p/result.json'))['flows'][0]['kernel']['send_ns_mean']))")
+      "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$PT_SEND_NS" "${WAKE2[@]}" \
+        --out "$OUT/sim/$p" -q
+      "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$SEND_NS" "${WAKE2[@]}" \
+        --out "$OUT/sim-global/$p" -q
       "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$PT_SEND_NS" \
-        --set reader.wakeup_latency_us="$WAKE_US" --out "$OUT/sim/$p" -q
-      "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$SEND_NS" \
-        --set reader.wakeup_latency_us="$WAKE_US" --out "$OUT/sim-global/$p" -q
+        --set reader.wakeup_latency_us="$WAKE1_US" --out "$OUT/sim-onelevel/$p" -q
     done
   done
 done
@@ -138,6 +227,7 @@ for c in costs:
             ls = kr["kernel"]["loss_ratio"][0]
             sim = sr["flows"][0]["loss_ratio"]
             sg = json.load(open(os.path.join(out, "sim-global", p, "result.json")))["flows"][0]["loss_ratio"]
+            s1 = json.load(open(os.path.join(out, "sim-onelevel", p, "result.json")))["flows"][0]["loss_ratio"]
             send_ns = kr["flows"][0]["kernel"]["send_ns_mean"] or 0
             diff = 100 * (ls["mean"] - sim)
             spread = 100 * ls["stddev"]
@@ -151,20 +241,22 @@ for c in costs:
                 "kernel_send_ns": round(send_ns, 1),
                 "sim_global_loss_pct": round(100 * sg, 3), "diff_global_pp": round(100 * (ls["mean"] - sg), 3),
                 "reader_faster_than_sender": int(c) < send_ns,
+                "sim_onelevel_loss_pct": round(100 * s1, 3), "diff_onelevel_pp": round(100 * (ls["mean"] - s1), 3),
+                "sim_wakeups": sr["reader"]["wakeups"], "sim_deep_wakeups": sr["reader"]["deep_wakeups"],
             })
 with open(os.path.join(out, "validation.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
     w.writeheader()
     w.writerows(rows)
-print("%6s %6s %7s %18s %9s %8s %10s %9s %s" % ("ring", "burst", "reader", "kernel loss %", "sim %", "diff pp",
-                                               "send ns", "global pp", ""))
+print("%6s %6s %7s %18s %9s %8s %10s %9s %9s %s" % ("ring", "burst", "reader", "kernel loss %", "sim %", "diff pp",
+                                                    "send ns", "global pp", "1-lvl pp", ""))
 for r in rows:
     flag = "ok" if r["within_3pp"] else ("MISS" if r["spread_below_3pp"] else "(spread >= 3 pp)")
     if r["reader_faster_than_sender"]:
         flag += " [reader faster than sender]"
-    print("%6d %6d %5.0fus %9.2f +- %5.2f %9.2f %+8.2f %10.0f %+9.2f %s" % (
+    print("%6d %6d %5.0fus %9.2f +- %5.2f %9.2f %+8.2f %10.0f %+9.2f %+9.2f %s" % (
           r["ring"], r["burst"], r["reader_ns"] / 1e3, r["kernel_loss_pct_mean"], r["kernel_loss_pct_sd"],
-          r["sim_loss_pct"], r["diff_pp"], r["kernel_send_ns"], r["diff_global_pp"], flag))
+          r["sim_loss_pct"], r["diff_pp"], r["kernel_send_ns"], r["diff_global_pp"], r["diff_onelevel_pp"], flag))
 
 def summary(name, rows, key):
     eligible = [r for r in rows if r["spread_below_3pp"]]
@@ -181,6 +273,9 @@ summary("all points", rows, "diff_pp")
 summary("reader slower than sender", [r for r in rows if not r["reader_faster_than_sender"]], "diff_pp")
 summary("reader faster than sender", [r for r in rows if r["reader_faster_than_sender"]], "diff_pp")
 summary("global calibration only", rows, "diff_global_pp")
+summary("one wake-up level (before)", rows, "diff_onelevel_pp")
+summary("one wake-up level (before), reader faster than sender", [r for r in rows if r["reader_faster_than_sender"]],
+        "diff_onelevel_pp")
 print("validate-kernel: kernel cross-checks ok: %d/%d" % (sum(r["kernel_cross_check_ok"] for r in rows), len(rows)))
 EOF
 $PY plot/kernel_validation.py "$OUT/validation.csv" --out "$OUT" || echo "validate-kernel: plot skipped (matplotlib missing?)" >&2

@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -558,6 +560,9 @@ struct ReaderStats
     int64_t busyNs = 0;       ///< read + per-packet work, inside the measurement window
     int64_t readNsTotal = 0;  ///< time inside read() for packets returned
     std::vector<int64_t> wakeNs;   ///< read done - send time, for the first packet found after a sleep
+    /// (sleep, wake) per wake sample: sleep = send() of the datagram that woke
+    /// the reader - the first poll() entry of that idle stretch; wake = wakeNs.
+    std::vector<std::pair<int64_t, int64_t>> sleepWakeNs;
 };
 
 struct Repeat
@@ -582,6 +587,7 @@ ReaderLoop(int fd, const Scenario& sc, int64_t t0, int64_t tEnd, std::vector<Flo
     std::vector<uint8_t> buf(65536);
     const uint32_t nflows = static_cast<uint32_t>(flows.size());
     bool idleBefore = true;
+    int64_t sleepStart = -1; ///< first poll() entry since the last packet read
     int64_t idleSince = -1;
     int64_t doneAt = -1;
     for (;;)
@@ -638,6 +644,10 @@ ReaderLoop(int fd, const Scenario& sc, int64_t t0, int64_t tEnd, std::vector<Flo
             }
             ++rs.sleeps;
             idleBefore = true;
+            if (sleepStart < 0)
+            {
+                sleepStart = NowNs();
+            }
             pollfd p{fd, POLLIN, 0};
             poll(&p, 1, 2);
             continue;
@@ -665,8 +675,13 @@ ReaderLoop(int fd, const Scenario& sc, int64_t t0, int64_t tEnd, std::vector<Flo
             if (rs.wakeNs.size() < 1000000)
             {
                 rs.wakeNs.push_back(afterRead - p.ts);
+                if (sleepStart >= 0)
+                {
+                    rs.sleepWakeNs.emplace_back(p.ts - sleepStart, afterRead - p.ts);
+                }
             }
             idleBefore = false;
+            sleepStart = -1;
         }
         FlowStats& f = flows[p.flow];
         ++f.received;
@@ -1078,6 +1093,159 @@ struct Assembled
 /// The result document (the `tunsim run` schema) of one or more repeats; with
 /// several, counters are summed and ratios pooled, and kernel.repeats lists
 /// each repeat's figures.
+/// The reader's wake-up split by how long it slept (docs/kernel.md). `pairs`
+/// are (sleep, wake) in ns; the threshold between a short and a long sleep is
+/// fitted to the data: the step function (median wake below / at or above T)
+/// with the least absolute deviation, T on a log grid of 1 us .. 100 ms (20
+/// per decade); when a range of T fits equally well (a gap in the sleep
+/// lengths), the geometric middle of that range.
+json
+WakeBySleepJson(const std::vector<std::pair<int64_t, int64_t>>& pairs)
+{
+    if (pairs.empty())
+    {
+        return nullptr;
+    }
+    std::vector<std::pair<int64_t, int64_t>> v(pairs); // sorted by sleep
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    auto stats = [](std::vector<int64_t> w, std::vector<int64_t> sl) {
+        if (w.empty())
+        {
+            return json(nullptr);
+        }
+        double sum = 0;
+        for (auto x : w)
+        {
+            sum += static_cast<double>(x);
+        }
+        return json({{"samples", w.size()},
+                     {"wake_us_mean", sum / w.size() / 1e3},
+                     {"wake_us_p10", Quantile(w, 0.1) / 1e3},
+                     {"wake_us_p50", Quantile(w, 0.5) / 1e3},
+                     {"wake_us_p90", Quantile(w, 0.9) / 1e3},
+                     {"sleep_us_min", sl.empty() ? 0.0 : *std::min_element(sl.begin(), sl.end()) / 1e3},
+                     {"sleep_us_p50", Quantile(sl, 0.5) / 1e3},
+                     {"sleep_us_max", sl.empty() ? 0.0 : *std::max_element(sl.begin(), sl.end()) / 1e3}});
+    };
+    auto split = [&](size_t from, size_t to, std::vector<int64_t>& w, std::vector<int64_t>& sl) {
+        w.clear();
+        sl.clear();
+        for (size_t i = from; i < to; ++i)
+        {
+            sl.push_back(v[i].first);
+            w.push_back(v[i].second);
+        }
+    };
+    auto absDev = [](std::vector<int64_t> w) {
+        if (w.empty())
+        {
+            return 0.0;
+        }
+        double med = Quantile(w, 0.5);
+        double d = 0;
+        for (auto x : w)
+        {
+            d += std::fabs(static_cast<double>(x) - med);
+        }
+        return d;
+    };
+    // histogram
+    const std::vector<double> edgesUs = {0, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000};
+    json hist = json::array();
+    std::vector<int64_t> w, sl;
+    size_t i = 0;
+    for (size_t b = 0; b < edgesUs.size(); ++b)
+    {
+        const bool last = b + 1 == edgesUs.size();
+        const int64_t hi = last ? INT64_MAX : static_cast<int64_t>(edgesUs[b + 1] * 1e3);
+        size_t j = i;
+        while (j < n && v[j].first < hi)
+        {
+            ++j;
+        }
+        split(i, j, w, sl);
+        json row = {{"sleep_us_from", b == 0 ? json("-inf") : json(edgesUs[b])},
+                    {"sleep_us_to", last ? json("inf") : json(edgesUs[b + 1])},
+                    {"samples", j - i}};
+        if (j > i)
+        {
+            std::vector<int64_t> wc(w);
+            row["wake_us_p10"] = Quantile(wc, 0.1) / 1e3;
+            row["wake_us_p50"] = Quantile(wc, 0.5) / 1e3;
+            row["wake_us_p90"] = Quantile(wc, 0.9) / 1e3;
+        }
+        hist.push_back(row);
+        i = j;
+    }
+    // threshold: least absolute deviation of a two-level step
+    std::vector<int64_t> all;
+    for (const auto& p : v)
+    {
+        all.push_back(p.second);
+    }
+    const double oneLevel = absDev(all);
+    const size_t minSide = std::max<size_t>(5, n / 100);
+    std::vector<std::pair<double, double>> cand; // (T us, cost)
+    for (int k = 0; k <= 100; ++k)
+    {
+        double tUs = std::pow(10.0, k / 20.0);
+        int64_t t = static_cast<int64_t>(tUs * 1e3);
+        size_t cut = static_cast<size_t>(std::lower_bound(v.begin(), v.end(), std::make_pair(t, INT64_MIN)) - v.begin());
+        if (cut < minSide || n - cut < minSide)
+        {
+            continue;
+        }
+        split(0, cut, w, sl);
+        double c = absDev(w);
+        split(cut, n, w, sl);
+        c += absDev(w);
+        cand.emplace_back(tUs, c);
+    }
+    json out;
+    out["sleep"] = "first poll() entry after the ring was found empty -> send() of the datagram that woke the reader";
+    out["wake"] = "send() -> read() returned for that datagram (wake-up latency + one send())";
+    out["samples"] = n;
+    out["histogram"] = hist;
+    out["abs_dev_one_level_us_mean"] = oneLevel / n / 1e3;
+    if (cand.empty())
+    {
+        out["threshold_us"] = nullptr;
+        out["short"] = nullptr;
+        out["long"] = nullptr;
+        return out;
+    }
+    size_t best = 0;
+    for (size_t c = 1; c < cand.size(); ++c)
+    {
+        if (cand[c].second < cand[best].second)
+        {
+            best = c;
+        }
+    }
+    const double tol = cand[best].second * 1e-3 + 1.0;
+    size_t lo = best, hi = best;
+    while (lo > 0 && cand[lo - 1].second <= cand[best].second + tol)
+    {
+        --lo;
+    }
+    while (hi + 1 < cand.size() && cand[hi + 1].second <= cand[best].second + tol)
+    {
+        ++hi;
+    }
+    const double tUs = std::sqrt(cand[lo].first * cand[hi].first);
+    const int64_t t = static_cast<int64_t>(tUs * 1e3);
+    size_t cut = static_cast<size_t>(std::lower_bound(v.begin(), v.end(), std::make_pair(t, INT64_MIN)) - v.begin());
+    out["threshold_us"] = tUs;
+    out["threshold_range_us"] = {cand[lo].first, cand[hi].first};
+    out["abs_dev_two_levels_us_mean"] = cand[best].second / n / 1e3;
+    split(0, cut, w, sl);
+    out["short"] = stats(w, sl);
+    split(cut, n, w, sl);
+    out["long"] = stats(w, sl);
+    return out;
+}
+
 Assembled
 Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, const json& probe,
          const json& calibration, const std::string& nsName, double wallS)
@@ -1114,6 +1282,8 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
         tot.reader.busyNs += r.reader.busyNs;
         tot.reader.readNsTotal += r.reader.readNsTotal;
         tot.reader.wakeNs.insert(tot.reader.wakeNs.end(), r.reader.wakeNs.begin(), r.reader.wakeNs.end());
+        tot.reader.sleepWakeNs.insert(tot.reader.sleepWakeNs.end(), r.reader.sleepWakeNs.begin(),
+                                      r.reader.sleepWakeNs.end());
         tot.txPackets += r.txPackets;
         tot.txBytes += r.txBytes;
         tot.txDropped += r.txDropped;
@@ -1305,6 +1475,20 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
     rd["bytes_read"] = tot.reader.bytesRead;
     rd["reads"] = tot.reader.packetsRead;
     rd["sleeps"] = tot.reader.sleeps;
+    rd["wakeups"] = tot.reader.wakeNs.size();
+    if (sc.reader.deepIdleAfterUs > 0)
+    {
+        uint64_t deep = 0;
+        for (const auto& [sl, wk] : tot.reader.sleepWakeNs)
+        {
+            deep += sl >= static_cast<int64_t>(sc.reader.deepIdleAfterUs * 1e3) ? 1 : 0;
+        }
+        rd["deep_wakeups"] = deep;
+    }
+    else
+    {
+        rd["deep_wakeups"] = nullptr;
+    }
     rd["sndbuf_blocks"] = nullptr;
     rd["busy_fraction"] = windowS > 0 ? tot.reader.busyNs / 1e9 / windowS : 0.0;
     rd["softirq_stolen_s"] = nullptr;
@@ -1381,6 +1565,7 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
     kernelJ["repeats"] = repeats;
     kernelJ["loss_ratio"] = lossStats;
     kernelJ["cross_check"] = crossTotal;
+    kernelJ["reader_wakeup_by_sleep"] = WakeBySleepJson(tot.reader.sleepWakeNs);
     {
         // Send -> read() returned, for the first datagram after the reader slept
         // in poll(): the reader's wake-up latency plus one send().
@@ -1400,7 +1585,8 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
     kernelJ["drain_s_max"] = tot.drainS;
     kernelJ["warnings"] = warnings;
     kernelJ["not_applicable"] = {"flows[].send_cost_ns (the sender's real cost: flows[].kernel.send_ns_mean)",
-                                 "reader.wakeup_latency_us (the kernel's own)",
+                                 "reader.wakeup_latency_us, reader.deep_idle_after_us, reader.deep_wakeup_latency_us "
+                                 "(the kernel's own: kernel.reader_wakeup_by_sleep)",
                                  "reader.encap, reader.sndbuf_bytes, underlay.* (no underlay: the reader is the tunnel exit)",
                                  "tun.softirq_latency_us, tun.softirq_on_reader_cpu, tun.xmit_cost_ns, tun.softirq_cost_ns",
                                  "host.sender_wakeup_latency_us"};
@@ -1658,6 +1844,18 @@ KernelMain(int argc, char** argv)
     double wallS = (NowNs() - wall0) / 1e9;
     Assembled a = Assemble(sc, qdiscLimit, reps, probe, calibration, nsName, wallS);
     WriteResult(out, a.result);
+    {
+        // Every (sleep, wake) pair, for calibration (scripts/validate-kernel.sh).
+        std::ofstream csv(std::filesystem::path(out) / "reader_wakeups.csv");
+        csv << "repeat,sleep_ns,wake_ns\n";
+        for (size_t k = 0; k < reps.size(); ++k)
+        {
+            for (const auto& [sl, wk] : reps[k].reader.sleepWakeNs)
+            {
+                csv << (k + 1) << ',' << sl << ',' << wk << '\n';
+            }
+        }
+    }
     if (repeat > 1)
     {
         for (size_t k = 0; k < reps.size(); ++k)

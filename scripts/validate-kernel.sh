@@ -111,7 +111,7 @@ def absdev(xs):
 
 # The threshold: the two-level step (median below / at or above T) with the
 # least absolute deviation, T on a log grid 1 us .. 100 ms (20 per decade);
-# a range of equally good T (a gap in the sleep lengths): its geometric middle.
+# a range of T as good within 1 % (a gap in the sleep lengths): its geometric middle.
 n = len(pairs)
 min_side = max(5, n // 100)
 cand = []
@@ -123,7 +123,7 @@ for i in range(101):
         continue
     cand.append((t, absdev(below) + absdev(above)))
 best = min(range(len(cand)), key=lambda i: cand[i][1])
-tol = cand[best][1] * 1e-3 + 1e-3
+tol = cand[best][1] * 1e-2 + 1e-3  # within 1 %: one outlier moving sides does not end a gap
 lo = hi = best
 while lo > 0 and cand[lo - 1][1] <= cand[best][1] + tol:
     lo -= 1

@@ -421,86 +421,57 @@ RunExperiment(const Scenario& s, const RunOptions& options)
     });
 
     // ---- drop points -> ledger (and sock_wfree() of whatever owned the skb).
-    auto qdiscDrops = [ledger](const std::string& place) {
-        return [ledger, place](Ptr<const QueueDiscItem> item, const char* reason) {
-            Ptr<Packet> p = item->GetPacket();
-            SocketAccountTable::Orphan(p);
-            ledger->Dropped(p, place, reason);
-        };
-    };
-    auto connectQdisc = [&](Ptr<QueueDisc> q, const std::string& place) {
+    using PacketTrace = Callback<void, Ptr<const Packet>>;
+    auto connectQdisc = [ledger](Ptr<QueueDisc> q, const std::string& place) {
         if (!q)
         {
             return;
         }
-        auto cb = qdiscDrops(place);
-        q->TraceConnectWithoutContext(
-            "DropBeforeEnqueue",
-            MakeCallback(&std::function<void(Ptr<const QueueDiscItem>, const char*)>::operator(),
-                         new std::function<void(Ptr<const QueueDiscItem>, const char*)>(cb)));
-        q->TraceConnectWithoutContext(
-            "DropAfterDequeue",
-            MakeCallback(&std::function<void(Ptr<const QueueDiscItem>, const char*)>::operator(),
-                         new std::function<void(Ptr<const QueueDiscItem>, const char*)>(cb)));
+        Callback<void, Ptr<const QueueDiscItem>, const char*> drop(
+            [ledger, place](Ptr<const QueueDiscItem> item, const char* reason) {
+                Ptr<Packet> p = item->GetPacket();
+                SocketAccountTable::Orphan(p);
+                ledger->Dropped(p, place, reason);
+            });
+        q->TraceConnectWithoutContext("DropBeforeEnqueue", drop);
+        q->TraceConnectWithoutContext("DropAfterDequeue", drop);
     };
-    // (the std::function objects live as long as the process; a handful per run)
     connectQdisc(tunQdisc, "tun0_qdisc");
     connectQdisc(underlayQdiscC, "underlay_qdisc");
     connectQdisc(underlayQdiscS, "underlay_qdisc");
-    tun->TraceConnectWithoutContext(
-        "Drop",
-        MakeCallback(&std::function<void(Ptr<const Packet>, TunDropReason)>::operator(),
-                     new std::function<void(Ptr<const Packet>, TunDropReason)>(
-                         [ledger](Ptr<const Packet> p, TunDropReason r) {
-                             ledger->Dropped(p, "tun0_ring", TunDropReasonName(r));
-                         })));
+    tun->TraceConnectWithoutContext("Drop",
+                                    Callback<void, Ptr<const Packet>, TunDropReason>(
+                                        [ledger](Ptr<const Packet> p, TunDropReason r) {
+                                            ledger->Dropped(p, "tun0_ring", TunDropReasonName(r));
+                                        }));
     // noqueue + stopped txq: __dev_queue_xmit() frees the skb ("Virtual
     // device tun0 asks to queue packet!") and counts tx_dropped.
     uint64_t noqueueDrops = 0;
-    auto tcLayer = client->GetObject<TrafficControlLayer>();
-    tcLayer->TraceConnectWithoutContext(
+    client->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
         "TcDrop",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>([ledger, &noqueueDrops](Ptr<const Packet> p) {
-                         ++noqueueDrops;
-                         SocketAccountTable::Orphan(p);
-                         ledger->Dropped(p, "tun0_noqueue", "TXQ_STOPPED");
-                     })));
-    for (auto dev : {eth0c, eth0s})
-    {
-        dev->TraceConnectWithoutContext(
-            "MacTxDrop",
-            MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                         new std::function<void(Ptr<const Packet>)>([ledger](Ptr<const Packet> p) {
-                             SocketAccountTable::Orphan(p);
-                             ledger->Dropped(p, "underlay_nic", "QUEUE_FULL");
-                         })));
-    }
+        PacketTrace([ledger, &noqueueDrops](Ptr<const Packet> p) {
+            ++noqueueDrops;
+            SocketAccountTable::Orphan(p);
+            ledger->Dropped(p, "tun0_noqueue", "TXQ_STOPPED");
+        }));
+    PacketTrace nicDrop([ledger](Ptr<const Packet> p) {
+        SocketAccountTable::Orphan(p);
+        ledger->Dropped(p, "underlay_nic", "QUEUE_FULL");
+    });
+    eth0c->TraceConnectWithoutContext("MacTxDrop", nicDrop);
+    eth0s->TraceConnectWithoutContext("MacTxDrop", nicDrop);
     // The underlay NIC finished sending: the skb is freed, sock_wfree() for
-    // the VPN's socket; and the wire's in-flight count.
+    // the VPN's socket; and the wire's in-flight count, per direction.
+    eth0c->TraceConnectWithoutContext("PhyTxEnd",
+                                      PacketTrace([](Ptr<const Packet> p) { SocketAccountTable::Orphan(p); }));
     WireCount wireC2S;
     WireCount wireS2C;
-    eth0c->TraceConnectWithoutContext(
-        "PhyTxBegin",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>([&wireC2S](Ptr<const Packet>) { ++wireC2S.txBegin; })));
-    eth0c->TraceConnectWithoutContext(
-        "PhyTxEnd",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>(
-                         [](Ptr<const Packet> p) { SocketAccountTable::Orphan(p); })));
-    eth0s->TraceConnectWithoutContext(
-        "PhyRxEnd",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>([&wireC2S](Ptr<const Packet>) { ++wireC2S.rxEnd; })));
-    eth0s->TraceConnectWithoutContext(
-        "PhyTxBegin",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>([&wireS2C](Ptr<const Packet>) { ++wireS2C.txBegin; })));
-    eth0c->TraceConnectWithoutContext(
-        "PhyRxEnd",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>([&wireS2C](Ptr<const Packet>) { ++wireS2C.rxEnd; })));
+    auto countWire = [](Ptr<PointToPointNetDevice> from, Ptr<PointToPointNetDevice> to, WireCount& w) {
+        from->TraceConnectWithoutContext("PhyTxBegin", PacketTrace([&w](Ptr<const Packet>) { ++w.txBegin; }));
+        to->TraceConnectWithoutContext("PhyRxEnd", PacketTrace([&w](Ptr<const Packet>) { ++w.rxEnd; }));
+    };
+    countWire(eth0c, eth0s, wireC2S);
+    countWire(eth0s, eth0c, wireS2C);
 
     // qdisc backlog statistics
     BacklogStats tunBacklog;

@@ -188,7 +188,7 @@ def main():
     for p in ["drop", "nodrop-v6", "nodrop-v8"]:
         for ring in tcp_rings:
             R.add("tcp-sweep-%s-ring%d" % (p, ring), "germany-usa-tcp.json",
-                  ["duration_s=%d" % (15 if q else 30), "tun.policy=" + p, "tun.ring_size=%d" % ring])
+                  ["duration_s=%d" % (10 if q else 20), "tun.policy=" + p, "tun.ring_size=%d" % ring])
 
     # ---- 3. seed 003 netperf
     ndur = ["duration_s=0.3"] if q else ["duration_s=1"]

@@ -1,7 +1,10 @@
 #include "cli.h"
 
+#include "scenario.h"
+
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 namespace po = boost::program_options;
 
@@ -43,6 +46,30 @@ ParseCommandLine(int argc,
         throw BadInput(std::string("usage: ") + e.what() + " (see " + see + ")");
     }
     return vm;
+}
+
+int
+RunCommand(const std::string& prefix, const std::function<int()>& body)
+{
+    try
+    {
+        return body();
+    }
+    catch (const ScenarioError& e)
+    {
+        std::cerr << prefix << ": " << e.what() << "\n";
+        return 2;
+    }
+    catch (const BadInput& e)
+    {
+        std::cerr << prefix << ": " << e.what() << "\n";
+        return 2;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << prefix << ": error: " << e.what() << "\n";
+        return 1;
+    }
 }
 
 nlohmann::json

@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -30,6 +31,12 @@ boost::program_options::variables_map ParseCommandLine(
     const boost::program_options::options_description& visible,
     const std::vector<std::pair<std::string, int>>& positional,
     const std::string& command);
+
+/// Run a command's body and turn what it throws into the exit codes every
+/// tunsim command uses: a ScenarioError or BadInput is printed as
+/// "<prefix>: <message>" and gives 2; any other exception
+/// "<prefix>: error: <message>" and 1.
+int RunCommand(const std::string& prefix, const std::function<int()>& body);
 
 /// A result.json, named as the file or as its directory. BadInput when it
 /// cannot be read or is not a tunsim result.

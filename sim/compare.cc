@@ -294,8 +294,7 @@ FormatCompare(const std::vector<CompareRow>& rows, const std::string& nameA, con
 int
 CompareCommand(int argc, char** argv)
 {
-    try
-    {
+    return RunCommand("tunsim", [&] {
         po::options_description opts("options");
         opts.add_options()("help,h", "show help")("all", "include scenario, tunsim and wall")(
             "only", po::value<std::vector<std::string>>()->composing(), "metric path prefix (repeatable)")(
@@ -329,12 +328,7 @@ CompareCommand(int argc, char** argv)
         std::cout << FormatCompare(rows, Label(a, files[0]), Label(b, files[1]), vm.count("changed") > 0,
                                    vm.count("csv") > 0);
         return 0;
-    }
-    catch (const BadInput& e)
-    {
-        std::cerr << "tunsim: " << e.what() << "\n";
-        return 2;
-    }
+    });
 }
 
 } // namespace tunsim

@@ -8,6 +8,8 @@
 // destructors (device fd, namespace) always run.
 #include "kernel-run.h"
 
+#include "cli.h"
+
 #include "result-writer.h"
 #include "scenario.h"
 #include "tunsim-version.h"
@@ -79,11 +81,6 @@ Interrupted()
 {
     return g_signal.load() != 0;
 }
-
-struct BadInput : std::runtime_error
-{
-    using std::runtime_error::runtime_error;
-};
 
 struct InterruptedError : std::runtime_error
 {
@@ -1699,22 +1696,7 @@ KernelMain(int argc, char** argv)
         "out", po::value<std::string>(), "output directory")("repeat", po::value<int>()->default_value(1),
                                                               "repeats (1..1000)")(
         "seed", po::value<std::string>(), "seed (rate/Poisson pattern only)")("quiet,q", "no summary");
-    po::options_description hidden;
-    hidden.add_options()("scenario", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("scenario", -1);
-    po::variables_map vm;
-    try
-    {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    }
-    catch (const po::error& e)
-    {
-        throw BadInput(std::string("usage: ") + e.what() + " (see tunsim kernel --help)");
-    }
+    po::variables_map vm = ParseCommandLine(argc, argv, opts, {{"scenario", -1}}, "kernel");
     if (vm.count("help"))
     {
         std::cout << kKernelUsage;
@@ -1985,6 +1967,8 @@ RingBatch(uint32_t size)
 int
 KernelCommand(int argc, char** argv)
 {
+    // Not RunCommand(): an interruption (exit 130) and an error while
+    // interrupted need their own codes.
     try
     {
         return KernelMain(argc, argv);

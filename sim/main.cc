@@ -300,23 +300,5 @@ Main(int argc, char** argv)
 int
 main(int argc, char** argv)
 {
-    try
-    {
-        return Main(argc, argv);
-    }
-    catch (const tunsim::ScenarioError& e)
-    {
-        std::cerr << "tunsim: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    catch (const BadInput& e)
-    {
-        std::cerr << "tunsim: " << e.what() << "\n";
-        return kExitBadInput;
-    }
-    catch (const std::exception& e)
-    {
-        std::cerr << "tunsim: error: " << e.what() << "\n";
-        return kExitFailure;
-    }
+    return tunsim::RunCommand("tunsim", [&] { return Main(argc, argv); });
 }

@@ -1799,49 +1799,13 @@ MergeMain(int argc, char** argv)
 int
 SweepCommand(int argc, char** argv)
 {
-    try
-    {
-        return SweepMain(argc, argv);
-    }
-    catch (const ScenarioError& e)
-    {
-        std::cerr << "tunsim sweep: " << e.what() << "\n";
-        return kBadInput;
-    }
-    catch (const BadInput& e)
-    {
-        std::cerr << "tunsim sweep: " << e.what() << "\n";
-        return kBadInput;
-    }
-    catch (const std::exception& e)
-    {
-        std::cerr << "tunsim sweep: error: " << e.what() << "\n";
-        return kFailure;
-    }
+    return RunCommand("tunsim sweep", [&] { return SweepMain(argc, argv); });
 }
 
 int
 MergeCommand(int argc, char** argv)
 {
-    try
-    {
-        return MergeMain(argc, argv);
-    }
-    catch (const ScenarioError& e)
-    {
-        std::cerr << "tunsim merge: " << e.what() << "\n";
-        return kBadInput;
-    }
-    catch (const BadInput& e)
-    {
-        std::cerr << "tunsim merge: " << e.what() << "\n";
-        return kBadInput;
-    }
-    catch (const std::exception& e)
-    {
-        std::cerr << "tunsim merge: error: " << e.what() << "\n";
-        return kFailure;
-    }
+    return RunCommand("tunsim merge", [&] { return MergeMain(argc, argv); });
 }
 
 } // namespace tunsim

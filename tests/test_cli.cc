@@ -1,5 +1,7 @@
 // The tunsim program as a user meets it: exit codes, error messages naming
 // the field, nothing written on bad input, results never half-written.
+#include "test-support.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -13,35 +15,14 @@
 
 namespace fs = std::filesystem;
 
+using tunsim_test::Outcome;
+using tunsim_test::Shell;
+using tunsim_test::Tunsim;
+
 namespace
 {
 
-struct Outcome
-{
-    int code = -1;
-    std::string out; // stdout + stderr
-};
 
-Outcome
-Tunsim(const std::string& args)
-{
-    std::string cmd = std::string(TUNSIM_BINARY) + " " + args + " 2>&1";
-    Outcome o;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p)
-    {
-        return o;
-    }
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    {
-        o.out.append(buf.data(), n);
-    }
-    int status = pclose(p);
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return o;
-}
 
 std::string
 Scenario(const std::string& name)

@@ -2,6 +2,8 @@
 // differences, files or directories, exit 2 on bad input.
 #include "compare.h"
 
+#include "test-support.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +18,10 @@
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+
+using tunsim_test::Outcome;
+using tunsim_test::Shell;
+using tunsim_test::Tunsim;
 
 namespace
 {
@@ -56,27 +62,7 @@ Find(const std::vector<tunsim::CompareRow>& rows, const std::string& m)
     return nullptr;
 }
 
-struct Outcome
-{
-    int code = -1;
-    std::string out;
-};
 
-Outcome
-Tunsim(const std::string& args)
-{
-    Outcome o;
-    FILE* p = popen((std::string(TUNSIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    {
-        o.out.append(buf.data(), n);
-    }
-    int st = pclose(p);
-    o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return o;
-}
 
 } // namespace
 

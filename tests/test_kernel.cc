@@ -4,6 +4,8 @@
 // behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
 #include "kernel-run.h"
 
+#include "test-support.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -24,34 +26,14 @@
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+using tunsim_test::Outcome;
+using tunsim_test::Shell;
+using tunsim_test::Tunsim;
+
 namespace
 {
 
-struct Outcome
-{
-    int code = -1;
-    std::string out;
-};
 
-Outcome
-Shell(const std::string& cmd)
-{
-    Outcome o;
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (!p)
-    {
-        return o;
-    }
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    {
-        o.out.append(buf.data(), n);
-    }
-    int st = pclose(p);
-    o.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return o;
-}
 
 /// Start the binary without a shell; returns the child's pid (the namespace
 /// is then tunsim-<pid>).

@@ -4,6 +4,8 @@
 // scripts on a small sweep. Short runs: scenarios/bursts.json, 50 ms simulated.
 #include "sweep.h"
 
+#include "test-support.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -24,40 +26,15 @@
 
 namespace fs = std::filesystem;
 
+using tunsim_test::Outcome;
+using tunsim_test::Shell;
+using tunsim_test::Tunsim;
+
 namespace
 {
 
-struct Outcome
-{
-    int code = -1;
-    std::string out; // stdout + stderr
-};
 
-Outcome
-Shell(const std::string& cmd)
-{
-    Outcome o;
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (!p)
-    {
-        return o;
-    }
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-    {
-        o.out.append(buf.data(), n);
-    }
-    int status = pclose(p);
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return o;
-}
 
-Outcome
-Tunsim(const std::string& args)
-{
-    return Shell(std::string(TUNSIM_BINARY) + " " + args);
-}
 
 const std::string kScenario = std::string(TUNSIM_SOURCE_DIR) + "/scenarios/bursts.json";
 const std::string kShort = " --set duration_s=0.05 ";

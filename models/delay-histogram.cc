@@ -64,4 +64,18 @@ DelayHistogram::QuantileNs(double q) const
     return m_max;
 }
 
+std::vector<std::pair<int64_t, uint64_t>>
+DelayHistogram::Buckets() const
+{
+    std::vector<std::pair<int64_t, uint64_t>> out;
+    for (int b = 0; b < kBuckets; ++b)
+    {
+        if (m_buckets[b])
+        {
+            out.emplace_back(static_cast<int64_t>(UpperEdge(b)), m_buckets[b]);
+        }
+    }
+    return out;
+}
+
 } // namespace tunsim

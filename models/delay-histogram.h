@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace tunsim
 {
@@ -21,6 +23,10 @@ class DelayHistogram
     /// The q-quantile (0 < q <= 1): the upper edge of the bucket holding the
     /// ceil(q * count)-th smallest sample, clipped to the maximum. 0 if empty.
     int64_t QuantileNs(double q) const;
+
+    /// The non-empty buckets, in increasing order: (upper edge in ns, count).
+    /// Merging two histograms' bucket lists adds counts of equal edges.
+    std::vector<std::pair<int64_t, uint64_t>> Buckets() const;
 
   private:
     static constexpr int kSub = 64;

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """One-way delay distribution per policy: plot/delay_cdf.py SWEEP_DIR [--flow N] [--out DIR]
 
-result.json holds delay quantiles, not the histogram (docs/results.md, `delay`:
-p50_ms, p99_ms, max_ms, mean_ms). So this draws the CDF at the points that are
-known -- F(p50) = 0.5, F(p99) = 0.99, F(max) = 1 -- joined by straight lines;
-the shape between the quantiles is not measured and the plot says so. The y
-axis is stretched towards the tail (-log10(1 - F), with the maximum drawn at
-F = 0.999), so p99 and max stay apart. One panel per ring size (at most
-six, spread over the swept sizes), one line per policy, means across seeds
-from SWEEP_DIR/summary.csv. Writes delay_cdf.png and .pdf."""
+The CDF comes from each run's delay histogram (result.json `delay.histogram`,
+docs/results.md): the runs of a point (all its seeds) are merged bucket by
+bucket, so the curve is the measured distribution, within the histogram's
+bucket width (1/32 of the value). For sweeps whose results predate the
+histogram, it falls back to the quantiles in SWEEP_DIR/summary.csv -- F(p50)
+= 0.5, F(p99) = 0.99, F(max) = 1, joined by straight lines -- and says so on
+the plot. The y axis is stretched towards the tail (-log10(1 - F), the
+maximum drawn at F = 0.999). One panel per ring size (at most six, spread
+over the swept sizes), one line per policy. Writes delay_cdf.png and .pdf."""
+import glob
+import json
 import argparse
 import math
 import os
@@ -34,6 +37,44 @@ def pick(values, n):
     return [values[i] for i in idx]
 
 
+def point_histograms(sweep_dir, flow):
+    """{point id: (edges_ms, cumulative fractions)} merged over the point's
+    seeds, from SWEEP_DIR/sweep.json and the per-run result.json files; empty
+    when the results carry no histogram."""
+    try:
+        with open(os.path.join(sweep_dir, "sweep.json")) as f:
+            points = json.load(f)["points"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    out = {}
+    for p in points:
+        merged = {}
+        for path in glob.glob(os.path.join(sweep_dir, "points", p["id"], "seed-*", "result.json")):
+            with open(path) as f:
+                r = json.load(f)
+            flows = r.get("flows", [])
+            if int(flow) >= len(flows):
+                continue
+            h = flows[int(flow)].get("delay", {}).get("histogram")
+            if not h:
+                return {}
+            for edge, n in zip(h["upper_edge_ms"], h["count"]):
+                merged[edge] = merged.get(edge, 0) + n
+        total = sum(merged.values())
+        if total:
+            edges = sorted(merged)
+            cum, acc = [], 0
+            for e in edges:
+                acc += merged[e]
+                cum.append(acc / total)
+            out[p["id"]] = (edges, cum)
+    return out
+
+
+def point_id(row, keys):
+    return ",".join("%s=%s" % (k, row[k]) for k in keys)
+
+
 def plot(sweep_dir, outdir, flow="0"):
     path = sweep_csv(sweep_dir, "summary.csv")
     if not os.path.exists(path):
@@ -48,6 +89,7 @@ def plot(sweep_dir, outdir, flow="0"):
         raise Skip("no delivered packets for flow %s in %s" % (flow, path))
     rings = pick(sorted({int(r["ring_size"]) for r in rows}), 6)
     keys = varied_keys(header)
+    hists = point_histograms(sweep_dir, flow) if os.path.isdir(sweep_dir) else {}
     skip = {"tun.ring_size", "tun.policy"}
     varying = {k for k in keys if k not in skip and len({r[k] for r in rows}) > 1}
     paper_style()
@@ -65,17 +107,26 @@ def plot(sweep_dir, outdir, flow="0"):
         seen = {}
         for key in sorted(groups, key=lambda k: (policy_rank(k[0]), k[0], k[1])):
             r = groups[key][0]
-            xs = [num(r[c]) for c, _ in QUANTILES]
-            ys = [tail(q) for _, q in QUANTILES]
             n = seen.get(key[0], 0)
             seen[key[0]] = n + 1
             st = series_style(key, n)
-            (h,) = ax.plot(xs, ys, color=st["color"], marker=st["marker"], linestyle=st["linestyle"])
+            hist = hists.get(point_id(r, keys))
+            if hist:
+                xs, fs = hist
+                # F is 0 below the first bucket and reaches each bucket's
+                # cumulative fraction at its upper edge.
+                (h,) = ax.plot([xs[0]] + xs, [0.0] + [tail(f) for f in fs], color=st["color"],
+                               linestyle=st["linestyle"], drawstyle="steps-pre")
+            else:
+                xs = [num(r[c]) for c, _ in QUANTILES]
+                ys = [tail(q) for _, q in QUANTILES]
+                (h,) = ax.plot(xs, ys, color=st["color"], marker=st["marker"], linestyle=st["linestyle"])
             handles.setdefault(series_label(key, varying), h)
         ax.set_title("ring size %d" % ring, loc="left")
-        ax.set_ylim(tail(0.4), tail(1.0) + 0.2)
-        ax.set_yticks([tail(f) for f, _ in TICKS])
-        ax.set_yticklabels([t for _, t in TICKS])
+        ticks = ([(0.0, "0")] if hists else []) + TICKS
+        ax.set_ylim(0 if hists else tail(0.4), tail(1.0) + 0.2)
+        ax.set_yticks([tail(f) for f, _ in ticks])
+        ax.set_yticklabels([t for _, t in ticks])
         if i % cols == 0:
             ax.set_ylabel("cumulative fraction")
         if i // cols == nrows - 1:
@@ -84,9 +135,11 @@ def plot(sweep_dir, outdir, flow="0"):
         axes[j // cols][j % cols].set_visible(False)
     fig.legend(list(handles.values()), list(handles.keys()), title="tun.policy", loc="upper center",
                ncol=min(4, len(handles)), frameon=False, bbox_to_anchor=(0.5, 1.0))
-    fig.text(0.01, -0.02, "Points: p50, p99, max (means across seeds). result.json has "
-             "quantiles only, no histogram: the curve between them is not measured. Flow %s." % flow,
-             fontsize=7, color="0.35", ha="left", va="top")
+    note = ("Measured delay histograms, all seeds of a point merged (bucket width 1/32 of the value). "
+            "Flow %s." % flow) if hists else (
+        "Points: p50, p99, max (means across seeds); these results have no histogram, "
+        "so the curve between the quantiles is not measured. Flow %s." % flow)
+    fig.text(0.01, -0.02, note, fontsize=7, color="0.35", ha="left", va="top")
     fig.tight_layout(rect=(0, 0, 1, 0.86))
     return save(fig, outdir, "delay_cdf")
 

@@ -178,6 +178,15 @@ DelayJson(const DelayHistogram& h)
     j["p99_ms"] = Ms(h.QuantileNs(0.99));
     j["max_ms"] = Ms(h.Max());
     j["mean_ms"] = h.MeanNs() / 1e6;
+    // The whole distribution: non-empty log-linear buckets (upper edge, count).
+    json edges = json::array();
+    json counts = json::array();
+    for (const auto& [edge, n] : h.Buckets())
+    {
+        edges.push_back(Ms(edge));
+        counts.push_back(n);
+    }
+    j["histogram"] = {{"upper_edge_ms", edges}, {"count", counts}};
     return j;
 }
 

@@ -90,6 +90,27 @@ INSTANTIATE_TEST_SUITE_P(PolicyQdisc,
                          ::testing::Combine(::testing::Values("nodrop-v6", "nodrop-v8"),
                                             ::testing::Values("pfifo", "fq_codel")));
 
+TEST(EndToEnd, DelayHistogramHoldsEverySample)
+{
+    json r = RunExperiment(Load("bursts.json", {"duration_s=0.2", "tun.policy=\"nodrop-v8\""})).result;
+    const json& d = r["flows"][0]["delay"];
+    const json& h = d["histogram"];
+    uint64_t total = 0;
+    double prev = -1;
+    for (size_t i = 0; i < h["count"].size(); ++i)
+    {
+        total += h["count"][i].get<uint64_t>();
+        double edge = h["upper_edge_ms"][i].get<double>();
+        EXPECT_GT(edge, prev) << "edges increase";
+        prev = edge;
+    }
+    EXPECT_EQ(total, d["samples"].get<uint64_t>());
+    EXPECT_EQ(total, r["flows"][0]["delivered_packets"].get<uint64_t>());
+    // the last bucket holds the maximum, within the 1/32 bucket width
+    EXPECT_GE(prev * 1.0001, d["max_ms"].get<double>());
+    EXPECT_LE(prev, d["max_ms"].get<double>() * (1 + 1.0 / 32) + 1e-6);
+}
+
 TEST(EndToEnd, BurstsLoseExactlyTheOverflowUnderDrop)
 {
     // 60 back-to-back datagrams (1 us apart) into an empty 25-entry ring,

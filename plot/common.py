@@ -134,5 +134,22 @@ def sweep_csv(d, name):
     return os.path.join(d, name) if os.path.isdir(d) else d
 
 
+def sweep_plot_main(plot, name, doc):
+    """The command line every sweep plot script shares:
+    SCRIPT SWEEP_DIR [--flow N] [--out DIR]; prints the files written, or why
+    the data does not support the plot."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sweep_dir")
+    ap.add_argument("--flow", default="0", help="flow index (default 0)")
+    ap.add_argument("--out", help="output directory (default SWEEP_DIR/plots)")
+    a = ap.parse_args()
+    try:
+        for p in plot(a.sweep_dir, a.out or os.path.join(a.sweep_dir, "plots"), a.flow):
+            print(p)
+    except Skip as e:
+        print("%s: skipped: %s" % (name, e), file=sys.stderr)
+
+
 class Skip(Exception):
     """The data does not support this plot; the message says why."""

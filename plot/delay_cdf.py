@@ -12,13 +12,12 @@ maximum drawn at F = 0.999). One panel per ring size (at most six, spread
 over the swept sizes), one line per policy. Writes delay_cdf.png and .pdf."""
 import glob
 import json
-import argparse
 import math
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (Skip, num, paper_style, plt, policy_rank, read_csv, save, series_key,  # noqa: E402
+from common import (Skip, num, sweep_plot_main, paper_style, plt, policy_rank, read_csv, save, series_key,  # noqa: E402
                     series_label, series_style, sweep_csv, varied_keys)
 
 QUANTILES = [("delay_p50_ms_mean", 0.5), ("delay_p99_ms_mean", 0.99), ("delay_max_ms_mean", 1.0)]
@@ -145,16 +144,7 @@ def plot(sweep_dir, outdir, flow="0"):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sweep_dir")
-    ap.add_argument("--flow", default="0")
-    ap.add_argument("--out", help="output directory (default SWEEP_DIR/plots)")
-    a = ap.parse_args()
-    try:
-        for p in plot(a.sweep_dir, a.out or os.path.join(a.sweep_dir, "plots"), a.flow):
-            print(p)
-    except Skip as e:
-        print("delay_cdf: skipped: %s" % e, file=sys.stderr)
+    sweep_plot_main(plot, "delay_cdf", __doc__)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,11 @@
 
 Reads SWEEP_DIR/summary.csv (tunsim sweep ... --vary tun.ring_size=... --vary tun.policy=...);
 writes loss_vs_ring.png and .pdf into SWEEP_DIR/plots (or --out)."""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Skip, sweep_csv  # noqa: E402
+from common import sweep_csv, sweep_plot_main  # noqa: E402
 from sweep_lines import plot_vs_ring  # noqa: E402
 
 
@@ -18,16 +17,7 @@ def plot(sweep_dir, outdir, flow="0"):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sweep_dir")
-    ap.add_argument("--flow", default="0", help="flow index (default 0)")
-    ap.add_argument("--out", help="output directory (default SWEEP_DIR/plots)")
-    a = ap.parse_args()
-    try:
-        for p in plot(a.sweep_dir, a.out or os.path.join(a.sweep_dir, "plots"), a.flow):
-            print(p)
-    except Skip as e:
-        print("loss_vs_ring: skipped: %s" % e, file=sys.stderr)
+    sweep_plot_main(plot, "loss_vs_ring", __doc__)
 
 
 if __name__ == "__main__":

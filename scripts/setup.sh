@@ -9,7 +9,7 @@ PACKAGES=(
   libns3-dev ns3 libgsl-dev          # ns-3.37; ns3 and libgsl-dev only because
                                      # Debian's ns3Config.cmake references their files
   libboost-program-options-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev
   python3 python3-matplotlib parallel
 )
 

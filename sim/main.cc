@@ -13,8 +13,9 @@
 // Exit codes: 0 success; 2 bad input (usage, scenario, --set; nothing is
 // written); 3 the run finished but packet conservation failed (the result is
 // written, with conservation.ok = false); 1 any other failure.
-#include "compare.h"
+#include "allocator.h"
 #include "cli.h"
+#include "compare.h"
 #include "experiment.h"
 #include "kernel-run.h"
 #include "result-writer.h"
@@ -206,7 +207,8 @@ Main(int argc, char** argv)
     }
     if (vm.count("version"))
     {
-        std::cout << "tunsim " << TUNSIM_VERSION << " (" << TUNSIM_GIT_REV << "), ns-3.37\n";
+        std::cout << "tunsim " << TUNSIM_VERSION << " (" << TUNSIM_GIT_REV << "), ns-3.37, "
+                  << tunsim::HeapAllocator() << "\n";
         return kExitOk;
     }
     if (!vm.count("command"))

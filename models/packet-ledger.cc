@@ -53,10 +53,23 @@ PacketLedger::Delivered(ns3::Ptr<const ns3::Packet> p)
     f.delay.Add(ns3::Simulator::Now().GetNanoSeconds() - tag.txTimeNs);
 }
 
+uint32_t
+PacketLedger::DropPoint(const std::string& place, const std::string& reason)
+{
+    auto [it, added] = m_pointIds.emplace(place + "/" + reason, static_cast<uint32_t>(m_pointNames.size()));
+    if (added)
+    {
+        m_pointNames.push_back(it->first);
+        for (auto& perPoint : m_drops)
+        {
+            perPoint.push_back(0);
+        }
+    }
+    return it->second;
+}
+
 void
-PacketLedger::Dropped(ns3::Ptr<const ns3::Packet> p,
-                      const std::string& place,
-                      const std::string& reason)
+PacketLedger::Dropped(ns3::Ptr<const ns3::Packet> p, uint32_t point)
 {
     FlowLedger* f = Lookup(p);
     if (!f)
@@ -64,7 +77,22 @@ PacketLedger::Dropped(ns3::Ptr<const ns3::Packet> p,
         return;
     }
     ++f->droppedPackets;
-    ++m_drops[static_cast<int>(f->direction)][place + "/" + reason];
+    ++m_drops[static_cast<int>(f->direction)].at(point);
+}
+
+std::map<std::string, uint64_t>
+PacketLedger::Drops(Direction d) const
+{
+    std::map<std::string, uint64_t> out;
+    const auto& perPoint = m_drops[static_cast<int>(d)];
+    for (size_t i = 0; i < perPoint.size(); ++i)
+    {
+        if (perPoint[i] > 0)
+        {
+            out[m_pointNames[i]] = perPoint[i];
+        }
+    }
+    return out;
 }
 
 uint64_t

@@ -54,15 +54,20 @@ class PacketLedger : public ns3::SimpleRefCount<PacketLedger>
     void Sent(uint32_t flowId, uint32_t bytes);
     /// The packet left the tunnel at the far end (decapsulated).
     void Delivered(ns3::Ptr<const ns3::Packet> p);
+    /// The id of drop point "place/reason", registered on first use. Drop
+    /// sites look theirs up once, so a drop costs no string work.
+    uint32_t DropPoint(const std::string& place, const std::string& reason);
+    /// The packet was freed at drop point `point` (from DropPoint()).
+    void Dropped(ns3::Ptr<const ns3::Packet> p, uint32_t point);
     /// The packet was freed at `place` for `reason`.
-    void Dropped(ns3::Ptr<const ns3::Packet> p, const std::string& place, const std::string& reason);
+    void Dropped(ns3::Ptr<const ns3::Packet> p, const std::string& place, const std::string& reason)
+    {
+        Dropped(p, DropPoint(place, reason));
+    }
 
     const std::vector<FlowLedger>& Flows() const { return m_flows; }
-    /// Per direction: "place/reason" -> packets.
-    const std::map<std::string, uint64_t>& Drops(Direction d) const
-    {
-        return m_drops[static_cast<int>(d)];
-    }
+    /// Per direction: "place/reason" -> packets (points with drops only).
+    std::map<std::string, uint64_t> Drops(Direction d) const;
     uint64_t SentPackets(Direction d) const;
     uint64_t DeliveredPackets(Direction d) const;
     uint64_t DroppedPackets(Direction d) const;
@@ -73,7 +78,9 @@ class PacketLedger : public ns3::SimpleRefCount<PacketLedger>
     FlowLedger* Lookup(ns3::Ptr<const ns3::Packet> p);
 
     std::vector<FlowLedger> m_flows;
-    std::map<std::string, uint64_t> m_drops[2];
+    std::map<std::string, uint32_t> m_pointIds; ///< "place/reason" -> point id
+    std::vector<std::string> m_pointNames;      ///< point id -> "place/reason"
+    std::vector<uint64_t> m_drops[2];           ///< per direction, per point id
     uint64_t m_untracked = 0;
 };
 

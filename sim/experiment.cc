@@ -1,5 +1,7 @@
 #include "experiment.h"
 
+#include "allocator.h"
+
 #include "packet-ledger.h"
 #include "socket-account.h"
 #include "traffic-apps.h"
@@ -18,6 +20,7 @@
 #include "ns3/traffic-control-module.h"
 #include "ns3/virtual-net-device.h"
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <cmath>
@@ -448,24 +451,30 @@ RunExperiment(const Scenario& s, const RunOptions& options)
     connectQdisc(tunQdisc, "tun0_qdisc");
     connectQdisc(underlayQdiscC, "underlay_qdisc");
     connectQdisc(underlayQdiscS, "underlay_qdisc");
+    std::array<uint32_t, static_cast<size_t>(TunDropReason::COUNT)> ringPoints{};
+    for (size_t r = 0; r < ringPoints.size(); ++r)
+    {
+        ringPoints[r] = ledger->DropPoint("tun0_ring", TunDropReasonName(static_cast<TunDropReason>(r)));
+    }
     tun->TraceConnectWithoutContext("Drop",
                                     Callback<void, Ptr<const Packet>, TunDropReason>(
-                                        [ledger](Ptr<const Packet> p, TunDropReason r) {
-                                            ledger->Dropped(p, "tun0_ring", TunDropReasonName(r));
+                                        [ledger, ringPoints](Ptr<const Packet> p, TunDropReason r) {
+                                            ledger->Dropped(p, ringPoints[static_cast<size_t>(r)]);
                                         }));
     // noqueue + stopped txq: __dev_queue_xmit() frees the skb ("Virtual
     // device tun0 asks to queue packet!") and counts tx_dropped.
     uint64_t noqueueDrops = 0;
     client->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
         "TcDrop",
-        PacketTrace([ledger, &noqueueDrops](Ptr<const Packet> p) {
+        PacketTrace([ledger, &noqueueDrops, point = ledger->DropPoint("tun0_noqueue", "TXQ_STOPPED")](
+                        Ptr<const Packet> p) {
             ++noqueueDrops;
             SocketAccountTable::Orphan(p);
-            ledger->Dropped(p, "tun0_noqueue", "TXQ_STOPPED");
+            ledger->Dropped(p, point);
         }));
-    PacketTrace nicDrop([ledger](Ptr<const Packet> p) {
+    PacketTrace nicDrop([ledger, point = ledger->DropPoint("underlay_nic", "QUEUE_FULL")](Ptr<const Packet> p) {
         SocketAccountTable::Orphan(p);
-        ledger->Dropped(p, "underlay_nic", "QUEUE_FULL");
+        ledger->Dropped(p, point);
     });
     eth0c->TraceConnectWithoutContext("MacTxDrop", nicDrop);
     eth0s->TraceConnectWithoutContext("MacTxDrop", nicDrop);
@@ -744,7 +753,8 @@ RunExperiment(const Scenario& s, const RunOptions& options)
     out["simulator_events"] = events;
     out["wall"] = {{"seconds", wallS},
                    {"simulated_packets_per_wall_s", wallS > 0 ? simPackets / wallS : 0.0},
-                   {"events_per_wall_s", wallS > 0 ? events / wallS : 0.0}};
+                   {"events_per_wall_s", wallS > 0 ? events / wallS : 0.0},
+                   {"allocator", HeapAllocator()}};
 
     // ---- human summary
     std::ostringstream sum;

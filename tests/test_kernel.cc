@@ -277,6 +277,21 @@ TEST_F(Kernel, TinyBurstLosesTheClosedFormAmount)
             EXPECT_EQ(r["qdisc"]["backlog_packets_end"], 0);
         }
         EXPECT_TRUE(r["kernel"]["cross_check"]["ok"].get<bool>()) << r["kernel"]["cross_check"].dump();
+        // Every send() timed, by position in the burst and by fate: the
+        // first K sends reached the ring, the rest were dropped.
+        const auto& prof = f["kernel"]["send_ns_profile"];
+        EXPECT_EQ(prof["delivered"]["n"], c.k);
+        EXPECT_EQ(prof["dropped"]["n"], c.n - c.k);
+        uint64_t timed = 0;
+        for (const auto& p : prof["by_position"])
+        {
+            timed += p["n"].get<uint64_t>();
+        }
+        EXPECT_EQ(timed, static_cast<uint64_t>(c.n));
+        EXPECT_EQ(prof["by_position"][0]["position"], "0");
+        EXPECT_EQ(prof["by_position"][0]["n"], 1);                // one burst, one first send
+        EXPECT_TRUE(prof["by_position"][0]["dropped_mean_ns"].is_null()); // it always fits the ring
+        EXPECT_GT(prof["by_position"][0]["mean_ns"].get<double>(), 0.0);
         // The probe: txqueuelen 1, 32 datagrams -> 31 dropped.
         EXPECT_EQ(r["kernel"]["policy_probe"]["tx_dropped"], 31);
         EXPECT_TRUE(r["kernel"]["policy_probe"]["matches_closed_form"].get<bool>());

@@ -188,13 +188,19 @@ UdpSeqSender::SendLoop()
     uint32_t l3 = m_cfg.payloadBytes + kUdpIpHeaders;
     SocketAccountTable::SetOwner(p, *m_account, m_flowId, l3);
     m_ledger->Sent(m_flowId, l3);
+    // The first sendto() after the sender slept with nothing to send (its
+    // backlog had run out and its last send had finished before this one was
+    // due) costs sendCostFirst; the rest of a burst sendCost.
+    const bool first = m_drained && (m_seq == 0 || now > m_nextSendAllowed);
+    const ns3::Time cost = first ? m_cfg.sendCostFirst : m_cfg.sendCost;
     ++m_seq;
     --m_backlog;
-    m_nextSendAllowed = now + m_cfg.sendCost;
+    m_drained = m_backlog == 0;
+    m_nextSendAllowed = now + cost;
     m_socket->Send(p);
     if (m_backlog > 0)
     {
-        m_sendEvent = ns3::Simulator::Schedule(m_cfg.sendCost, &UdpSeqSender::SendLoop, this);
+        m_sendEvent = ns3::Simulator::Schedule(cost, &UdpSeqSender::SendLoop, this);
     }
 }
 

@@ -54,6 +54,10 @@ class UdpSeqSender : public ns3::Application
         ns3::Time burstInterval = ns3::MilliSeconds(10);
         ns3::Time wakeupLatency = ns3::MicroSeconds(5); ///< blocked -> running
         ns3::Time sendCost = ns3::NanoSeconds(1000);    ///< CPU per sendto()
+        /// CPU of the first sendto() after the sender slept with nothing to
+        /// send (a burst's or a paced datagram's first): cold caches, and the
+        /// wake-up of an idle reader paid inside send() (docs/kernel.md)
+        ns3::Time sendCostFirst = ns3::NanoSeconds(1000);
         // Video: rateBps is the encoder's bit rate; a GOP of `gop` frames
         // starts with an I frame `iFrameRatio` times the size of a P frame.
         double fps = 30;
@@ -100,6 +104,7 @@ class UdpSeqSender : public ns3::Application
     uint64_t m_backlog = 0;
     bool m_running = false;
     bool m_blocked = false;
+    bool m_drained = true; ///< backlog ran out: the next send may follow a sleep
     ns3::Time m_nextSendAllowed;
     uint64_t m_frame = 0;
     std::vector<uint64_t> m_frameStarts;

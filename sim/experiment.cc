@@ -372,6 +372,7 @@ RunExperiment(const Scenario& s, const RunOptions& options)
             c.burstInterval = NanoSeconds(static_cast<int64_t>(f.burstIntervalMs * 1e6));
             c.wakeupLatency = NanoSeconds(static_cast<int64_t>(s.host.senderWakeupLatencyUs * 1e3));
             c.sendCost = NanoSeconds(static_cast<int64_t>(f.sendCostNs));
+            c.sendCostFirst = f.sendCostFirstNs < 0 ? c.sendCost : NanoSeconds(static_cast<int64_t>(f.sendCostFirstNs));
             apps[i].account = SocketAccountTable::Create(name, s.host.udpSndbufBytes);
             apps[i].udpTx = CreateObject<UdpSeqSender>();
             apps[i].udpTx->Setup(dest, c, apps[i].account, ledger, id);

@@ -411,6 +411,7 @@ const std::vector<std::string> kFlowKeys = {"kind",
                                             "burst_interval_ms",
                                             "poisson",
                                             "send_cost_ns",
+                                            "send_cost_first_ns",
                                             "fps",
                                             "gop",
                                             "i_frame_ratio",
@@ -422,7 +423,7 @@ const std::vector<std::string> kFlowKeys = {"kind",
                                             "stop_s"};
 const std::vector<std::string> kUdpOnlyKeys =
     {"mode", "payload_bytes", "rate_mbps", "burst_packets", "burst_interval_ms", "poisson", "send_cost_ns",
-     "fps", "gop", "i_frame_ratio", "phase_ms", "frame_size_cv"};
+     "send_cost_first_ns", "fps", "gop", "i_frame_ratio", "phase_ms", "frame_size_cv"};
 const std::vector<std::string> kTcpOnlyKeys = {"cc", "max_bytes"};
 
 const std::vector<std::string> kUnderlayQdiscs = {"pfifo_fast", "fq_codel", "noqueue"};
@@ -583,6 +584,18 @@ ParseFlow(const json& j, const std::string& path, double durationS)
         o.Double("burst_interval_ms", f.burstIntervalMs, {0, true, 1e6, false});
         o.Bool("poisson", f.poisson);
         o.Double("send_cost_ns", f.sendCostNs, {0, false, 1e9, false});
+        if (const json* v = o.Get("send_cost_first_ns"))
+        {
+            const Range r{0, false, 1e9, false};
+            const bool minusOne = v->is_number() && v->get<double>() == -1.0;
+            if (!minusOne && (!v->is_number() || !std::isfinite(v->get<double>()) || !r.Contains(v->get<double>())))
+            {
+                throw ScenarioError(o.Path("send_cost_first_ns"),
+                                    "must be -1 (same as send_cost_ns) or a number in " + r.Text() + ", got " +
+                                        Got(*v));
+            }
+            f.sendCostFirstNs = v->get<double>();
+        }
         o.Double("fps", f.fps, {0, true, 1000, false});
         o.Uint("gop", f.gop, 1, 100000);
         o.Double("i_frame_ratio", f.iFrameRatio, {1, false, 1000, false});
@@ -962,6 +975,7 @@ ScenarioToJson(const Scenario& s)
             fj["burst_interval_ms"] = f.burstIntervalMs;
             fj["poisson"] = f.poisson;
             fj["send_cost_ns"] = f.sendCostNs;
+            fj["send_cost_first_ns"] = f.sendCostFirstNs;
             fj["fps"] = f.fps;
             fj["gop"] = f.gop;
             fj["i_frame_ratio"] = f.iFrameRatio;

@@ -105,6 +105,9 @@ struct FlowConfig
     double burstIntervalMs = 10.0; ///< mode bursts: burst period (0, 1e6] ms
     bool poisson = false;         ///< mode rate: exponential inter-send times
     double sendCostNs = 1000.0;   ///< udp only: sender CPU per sendto() [0, 1e9] ns
+    /// udp only: CPU of the first sendto() after the sender slept (it had
+    /// nothing to send) [0, 1e9] ns; -1 = send_cost_ns
+    double sendCostFirstNs = -1.0;
     double fps = 30.0;            ///< mode video: frames per second (0, 1000]
     uint32_t gop = 30;            ///< mode video: frames per GOP (one I frame) [1, 100000]
     double iFrameRatio = 5.0;     ///< mode video: I-frame size / P-frame size [1, 1000]

@@ -359,3 +359,72 @@ INSTANTIATE_TEST_SUITE_P(WakeLevels,
                                            TwoLevelCase{1, 100, 45, 12, 18, 3},  // two levels
                                            TwoLevelCase{1, 5000, 45, 0, 30, 0},  // never deep
                                            TwoLevelCase{1, 0, 0, 0, 30, 0}));    // one level, fast
+
+// ------------------------------------- the first send() after the sender slept
+//
+// Two bursts of N = 40 datagrams, at s1 = 1 ms and s2 = 3 ms, into a 5-entry
+// ring (drop, pfifo_fast). The reader (per_packet_ns 100, wake-up 1 us) is
+// stalled for the first W = 51 us of each burst and afterwards drains the
+// ring far faster than the sender fills it, so each burst loses exactly the
+// datagrams sent within its first W beyond the K = 5 the ring holds.
+// The sender pays send_cost_first_ns F for the first datagram of a burst (it
+// slept between the bursts) and send_cost_ns c = 2 us for the others, so the
+// i-th datagram of a burst is produced at 0, F, F + c, ..., F + (i - 1) c:
+//   F = c (or -1: same as c):  t_i = 2i us < 51  -> 26 sent within W, 21 lost
+//   F = 30 us:                 30 + 2(i - 1) < 51 -> 12 sent within W, 7 lost
+//   F = 60 us (> W):           only the first    -> 1 sent within W, 0 lost
+// per burst, twice.
+
+struct FirstSendCase
+{
+    double firstNs;
+    uint32_t expectLost;
+};
+
+void
+PrintTo(const FirstSendCase& c, std::ostream* os)
+{
+    *os << "send_cost_first_ns " << c.firstNs << ", expect " << c.expectLost << " lost";
+}
+
+class ClosedFormFirstSend : public ::testing::TestWithParam<FirstSendCase>
+{
+};
+
+TEST_P(ClosedFormFirstSend, LossCountsTheSendsBeforeTheReaderRuns)
+{
+    const FirstSendCase& c = GetParam();
+    constexpr double kS1 = 0.001;
+    constexpr double kS2 = 0.003;
+    constexpr double kW = 51e-6;
+    Scenario s;
+    s.name = "closed-form-first-send";
+    s.durationS = 0.005;
+    s.tun.ringSize = 5;
+    s.tun.policy = "drop";
+    s.qdisc.kind = "pfifo_fast";
+    s.reader.perPacketNs = 100;
+    s.reader.wakeupLatencyUs = 1;
+    s.reader.stalls = {StallConfig{kS1, kW}, StallConfig{kS2, kW}};
+    s.host.udpSndbufBytes = 1000000000;
+    FlowConfig f = Burst(40, kS1);
+    f.burstIntervalMs = (kS2 - kS1) * 1e3;
+    f.sendCostNs = 2000;
+    f.sendCostFirstNs = c.firstNs;
+    s.flows = {f};
+
+    json r = RunExperiment(s).result;
+    SCOPED_TRACE(Brief(r));
+    EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 80u);
+    EXPECT_EQ(FullRing(r), c.expectLost);
+    EXPECT_EQ(r["flows"][0]["dropped_packets"].get<uint64_t>(), c.expectLost);
+    EXPECT_EQ(r["flows"][0]["delivered_packets"].get<uint64_t>(), 80u - c.expectLost);
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(SenderCost,
+                         ClosedFormFirstSend,
+                         ::testing::Values(FirstSendCase{-1, 42},     // same as send_cost_ns
+                                           FirstSendCase{2000, 42},   // explicitly equal
+                                           FirstSendCase{30000, 14},  // 7 per burst
+                                           FirstSendCase{60000, 0})); // longer than the stall

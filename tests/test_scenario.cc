@@ -572,6 +572,23 @@ TEST(ScenarioErrors, FlowTimesWithinTheDuration)
     EXPECT_EQ(ScenarioFromJson(j).flows[0].stopS, -1.0);
 }
 
+TEST(ScenarioErrors, SendCostFirstIsMinusOneOrARange)
+{
+    EXPECT_EQ(ScenarioFromJson(Minimal()).flows[0].sendCostFirstNs, -1.0); // default: = send_cost_ns
+
+    ScenarioError e = ErrorWith("flows.0.send_cost_first_ns=-2");
+    EXPECT_EQ(e.Field(), "flows[0].send_cost_first_ns");
+    EXPECT_CONTAINS(std::string(e.what()), "-1 (same as send_cost_ns) or a number in [0, 1e9], got -2");
+    EXPECT_EQ(ErrorWith("flows.0.send_cost_first_ns=2e9").Field(), "flows[0].send_cost_first_ns");
+    EXPECT_EQ(ErrorWith("flows.0.send_cost_first_ns=\"fast\"").Field(), "flows[0].send_cost_first_ns");
+
+    json j = Minimal();
+    j["flows"][0]["send_cost_first_ns"] = 45000;
+    EXPECT_EQ(ScenarioFromJson(j).flows[0].sendCostFirstNs, 45000.0);
+    // The resolved scenario keeps it (results carry what was run).
+    EXPECT_EQ(ScenarioToJson(ScenarioFromJson(j))["flows"][0]["send_cost_first_ns"], 45000.0);
+}
+
 TEST(ScenarioErrors, DeepWakeupBothOrNeither)
 {
     // Defaults: one level.

@@ -4,8 +4,10 @@
 Reads the validation.csv of scripts/validate-kernel.sh and draws, for each
 reader cost (one panel), loss against ring size (txqueuelen, log axis): the
 kernel's mean over repeats as points with error bars (min..max), the
-simulator as a line (solid: two-level wake-up, the sender's cost measured at
-that point; dotted: one wake-up level, the model before the two levels),
+simulator as a line (solid: two-level wake-up, the sender's first-of-burst
+and other send() costs measured at that point; dotted: one send cost, the
+point's mean, the model before the first-send cost; older CSVs: one wake-up
+level),
 one colour per burst size. Writes
 DIR/kernel_validation.png and .pdf (default DIR: the CSV's directory)."""
 import argparse
@@ -38,7 +40,10 @@ def main():
             x = [num(r["ring"]) for r in pts]
             ax.plot(x, [num(r["sim_loss_pct"]) for r in pts], color=color, linestyle="-", marker=None,
                     label="sim, burst %d" % b)
-            if "sim_onelevel_loss_pct" in pts[0]:
+            if "sim_meansend_loss_pct" in pts[0]:
+                ax.plot(x, [num(r["sim_meansend_loss_pct"]) for r in pts], color=color, linestyle=":",
+                        linewidth=0.9, marker=None, label="sim, one send cost, burst %d" % b)
+            elif "sim_onelevel_loss_pct" in pts[0]:
                 ax.plot(x, [num(r["sim_onelevel_loss_pct"]) for r in pts], color=color, linestyle=":",
                         linewidth=0.9, marker=None, label="sim, one wake-up level, burst %d" % b)
             elif "sim_global_loss_pct" in pts[0]:

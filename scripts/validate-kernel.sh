@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validate tunsim against the running kernel (docs/kernel.md).
 #
-#   bash scripts/validate-kernel.sh [--quick] [--repeat N] [--out DIR] [--tunsim BIN]
+#   bash scripts/validate-kernel.sh [--quick] [--sim-only] [--repeat N] [--out DIR] [--tunsim BIN]
 #
 # A grid of ring size (txqueuelen 1..1000) x burst size x reader cost, each
 # point run on the kernel (`tunsim kernel`, N repeats for the run-to-run
@@ -14,11 +14,20 @@
 # (reader.deep_idle_after_us) and the median wake-up below it
 # (reader.wakeup_latency_us) and at or above it (reader.deep_wakeup_latency_us),
 # each minus one send(); the first run also gives a global sender cost. Each
-# point's own kernel runs give the sender's mean cost per send() at that point
-# (it is cheaper when the ring drops). Three predictions are reported: "sim"
-# (two-level wake-up, per-point sender cost), "global" (two-level, the
-# calibration's sender cost) and "one level" (one wake-up latency, the long
-# sleeps' median, per-point sender cost: the model before the two levels).
+# point's own kernel runs give the sender's cost per send() at that point, in
+# two parts: the first send() of a burst (after the sender slept; it also
+# pays for waking the idle reader: tens of us) and the others (2-3 us; cheaper
+# when the ring drops). Five predictions are reported: "sim" (two-level
+# wake-up, per-point first/other send cost), "global" (the same with the
+# calibration run's send costs), "mean send" (two-level wake-up, one send
+# cost = the point's mean: the model before the first-send cost), "one
+# level" (one wake-up latency, the long sleeps' median, the point's mean send
+# cost: the model before the two levels) and "local" (every cost from the
+# point's own kernel runs, its reader wake-up after the sleep between bursts
+# too: what the model predicts when it knows what that run paid, which
+# separates the model from the calibration's run-to-run drift).
+# --sim-only re-runs the simulator on the kernel results already in DIR (no
+# root needed): for iterating on the model without measuring again.
 #
 # Writes DIR/validation.csv (one row per point), DIR/calibration.json, the
 # per-point results under DIR/kernel/ and DIR/sim/, and the plot
@@ -31,14 +40,16 @@ cd "$(dirname "$0")/.."
 OUT=results/kernel-validation
 REPEAT=5
 QUICK=0
+SIM_ONLY=0
 BIN=${TUNSIM:-build/tunsim}
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
+    --sim-only) SIM_ONLY=1 ;;
     --repeat) REPEAT=$2; shift ;;
     --out) OUT=$2; shift ;;
     --tunsim) BIN=$2; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "validate-kernel: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -80,17 +91,25 @@ interval_ms() { # burst reader_ns
   $PY -c "import sys; b,c=int(sys.argv[1]),float(sys.argv[2]); print(max(10.0, round(3*b*c/1e6, 3)))" "$1" "$2"
 }
 
-echo "validate-kernel: calibration (tunsim kernel, ring 1000, bursts of 60 / 200 every 10 ms, reader 20 / 2 us: no drops)"
-"$BIN" kernel "$BASE" --set tun.ring_size=1000 --set flows.0.burst_packets=60 --set reader.per_packet_ns=20000 \
-  --set duration_s=0.5 --repeat 3 --out "$OUT/calibration" -q
-"$BIN" kernel "$BASE" --set tun.ring_size=1000 --set flows.0.burst_packets=200 --set reader.per_packet_ns=2000 \
-  --set duration_s=0.5 --repeat 3 --out "$OUT/calibration-fast-reader" -q
+if [ "$SIM_ONLY" = 1 ]; then
+  echo "validate-kernel: --sim-only: kernel results from $OUT/calibration*/ and $OUT/kernel/"
+else
+  echo "validate-kernel: calibration (tunsim kernel, ring 1000, bursts of 60 / 200 every 10 ms, reader 20 / 2 us: no drops)"
+  "$BIN" kernel "$BASE" --set tun.ring_size=1000 --set flows.0.burst_packets=60 --set reader.per_packet_ns=20000 \
+    --set duration_s=0.5 --repeat 3 --out "$OUT/calibration" -q
+  "$BIN" kernel "$BASE" --set tun.ring_size=1000 --set flows.0.burst_packets=200 --set reader.per_packet_ns=2000 \
+    --set duration_s=0.5 --repeat 3 --out "$OUT/calibration-fast-reader" -q
+fi
 $PY - "$OUT/calibration.json" "$OUT/calibration/result.json" "$OUT/calibration-fast-reader/result.json" <<'EOF'
 import csv, json, math, os, statistics, sys
 out, runs = sys.argv[1], sys.argv[2:]
 r0 = json.load(open(runs[0]))
 k = r0["kernel"]
 send_ns = r0["flows"][0]["kernel"]["send_ns_mean"]
+prof = r0["flows"][0]["kernel"]["send_ns_profile"]["by_position"]
+send_first_ns = prof[0]["mean_ns"]  # position 0: the first send() after the sender slept
+rest = [p for p in prof if p["position"] != "0"]
+send_rest_ns = sum(p["n"] * p["mean_ns"] for p in rest) / sum(p["n"] for p in rest)
 # (sleep, wake - one send()) pairs of all calibration runs, in us
 pairs = []
 for path in runs:
@@ -148,7 +167,9 @@ for a, b in zip(edges, edges[1:]):
 cal = {
     "source": runs,
     "kernel": k["uname"]["release"],
-    "sender_send_ns": send_ns,                      # -> flows[0].send_cost_ns (global)
+    "sender_send_ns": send_ns,                      # mean of all send()s
+    "sender_send_first_ns": send_first_ns,          # -> flows[0].send_cost_first_ns (global)
+    "sender_send_rest_ns": send_rest_ns,            # -> flows[0].send_cost_ns (global)
     "reader_wakeup_send_to_read_us_p50": wake_us,  # first run only; includes one send()
     "reader_wakeup_latency_us_one_level": max(0.0, wake_us - send_ns / 1e3),  # the model before: one level
     "wake_pairs": n,
@@ -171,13 +192,14 @@ cal = {
     "loss_ratio": [json.load(open(p))["flows"][0]["loss_ratio"] for p in runs],
 }
 json.dump(cal, open(out, "w"), indent=2)
-print("  sender send() %.0f ns; reader wake-up: %.2f us after a sleep < %.1f us (%d samples), %.1f us after a longer one "
+print("  sender send() %.0f ns (first of a burst %.0f ns, others %.0f ns); reader wake-up: %.2f us after a sleep < %.1f us (%d samples), %.1f us after a longer one "
       "(%d samples); one level (before): %.1f us; read() %.0f ns; calibration losses %s"
-      % (send_ns, shallow, thr, len(short), deep, len(long_), cal["reader_wakeup_latency_us_one_level"],
+      % (send_ns, send_first_ns, send_rest_ns, shallow, thr, len(short), deep, len(long_), cal["reader_wakeup_latency_us_one_level"],
          cal["reader_read_ns_mean"], cal["loss_ratio"]))
 EOF
 cal() { $PY -c "import json;print(round(json.load(open('$OUT/calibration.json'))['$1'],$2))"; }
-SEND_NS=$(cal sender_send_ns 0)
+SEND_FIRST_NS=$(cal sender_send_first_ns 0)
+SEND_REST_NS=$(cal sender_send_rest_ns 0)
 WAKE1_US=$(cal reader_wakeup_latency_us_one_level 2)
 WAKE_US=$(cal reader_wakeup_latency_us 2)
 DEEP_AFTER_US=$(cal reader_deep_idle_after_us 1)
@@ -197,17 +219,41 @@ for c in $COSTS; do
       sets=(--set tun.ring_size="$k" --set flows.0.burst_packets="$b" --set reader.per_packet_ns="$c"
             --set flows.0.burst_interval_ms="$iv")
       printf 'validate-kernel: [%d/%d] %s\n' "$i" "$npoints" "$p"
-      "$BIN" kernel "$BASE" "${sets[@]}" --repeat "$REPEAT" --out "$OUT/kernel/$p" -q || {
-        rc=$?; echo "validate-kernel: tunsim kernel failed at $p (exit $rc)" >&2; [ $rc -eq 3 ] || exit $rc; }
-      # The simulator with the sender's cost measured at this point (mean
-      # send() time over the point's kernel repeats) and the calibrated
-      # two-level wake-up; with the calibration run's sender cost ("global");
-      # and with one wake-up level, as before the two levels ("one level").
-      PT_SEND_NS=$($PY -c "import json;print(round(json.load(open('$OUT/kernel/$p/result.json'))['flows'][0]['kernel']['send_ns_mean']))")
+      if [ "$SIM_ONLY" = 1 ]; then
+        [ -f "$OUT/kernel/$p/result.json" ] || { echo "validate-kernel: --sim-only: no $OUT/kernel/$p/result.json" >&2; exit 2; }
+      else
+        "$BIN" kernel "$BASE" "${sets[@]}" --repeat "$REPEAT" --out "$OUT/kernel/$p" -q || {
+          rc=$?; echo "validate-kernel: tunsim kernel failed at $p (exit $rc)" >&2; [ $rc -eq 3 ] || exit $rc; }
+      fi
+      # The simulator with the sender's costs measured at this point (over
+      # the point's kernel repeats: the first send() of a burst, the others)
+      # and the calibrated two-level wake-up; with the calibration run's
+      # sender costs ("global"); with one send cost, the point's mean ("mean
+      # send", the model before the first-send cost); and with one wake-up
+      # level and the mean send cost ("one level").
+      read -r PT_SEND_NS PT_FIRST_NS PT_REST_NS PT_DEEP_US < <($PY - "$OUT/kernel/$p" "$DEEP_WAKE_US" <<'PYEOF'
+import csv, json, os, statistics, sys
+d, fallback = sys.argv[1], sys.argv[2]
+k = json.load(open(os.path.join(d, "result.json")))["flows"][0]["kernel"]
+prof = k["send_ns_profile"]["by_position"]
+rest = [p for p in prof if p["position"] != "0"]
+# this point's wake-up after the sleep between bursts (>= 1 ms), minus one send(), as in the calibration
+with open(os.path.join(d, "reader_wakeups.csv")) as f:
+    w = [(int(r["wake_ns"]) - k["send_ns_mean"]) / 1e3 for r in csv.DictReader(f) if int(r["sleep_ns"]) >= 1000000]
+print(round(k["send_ns_mean"]), round(prof[0]["mean_ns"]),
+      round(sum(p["n"] * p["mean_ns"] for p in rest) / sum(p["n"] for p in rest)),
+      round(max(0.0, statistics.median(w)), 2) if len(w) >= 5 else fallback)
+PYEOF
+)
+      "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$PT_REST_NS" \
+        --set flows.0.send_cost_first_ns="$PT_FIRST_NS" "${WAKE2[@]}" --out "$OUT/sim/$p" -q
+      "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$SEND_REST_NS" \
+        --set flows.0.send_cost_first_ns="$SEND_FIRST_NS" "${WAKE2[@]}" --out "$OUT/sim-global/$p" -q
       "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$PT_SEND_NS" "${WAKE2[@]}" \
-        --out "$OUT/sim/$p" -q
-      "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$SEND_NS" "${WAKE2[@]}" \
-        --out "$OUT/sim-global/$p" -q
+        --out "$OUT/sim-meansend/$p" -q
+      "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$PT_REST_NS" \
+        --set flows.0.send_cost_first_ns="$PT_FIRST_NS" "${WAKE2[@]}" --set reader.deep_wakeup_latency_us="$PT_DEEP_US" \
+        --out "$OUT/sim-local/$p" -q
       "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$PT_SEND_NS" \
         --set reader.wakeup_latency_us="$WAKE1_US" --out "$OUT/sim-onelevel/$p" -q
     done
@@ -228,7 +274,12 @@ for c in costs:
             sim = sr["flows"][0]["loss_ratio"]
             sg = json.load(open(os.path.join(out, "sim-global", p, "result.json")))["flows"][0]["loss_ratio"]
             s1 = json.load(open(os.path.join(out, "sim-onelevel", p, "result.json")))["flows"][0]["loss_ratio"]
+            sm = json.load(open(os.path.join(out, "sim-meansend", p, "result.json")))["flows"][0]["loss_ratio"]
+            slr = json.load(open(os.path.join(out, "sim-local", p, "result.json")))
+            sl = slr["flows"][0]["loss_ratio"]
             send_ns = kr["flows"][0]["kernel"]["send_ns_mean"] or 0
+            scen = sr["scenario"]["flows"][0]
+            send_first, send_rest = scen["send_cost_first_ns"], scen["send_cost_ns"]
             diff = 100 * (ls["mean"] - sim)
             spread = 100 * ls["stddev"]
             rows.append({
@@ -239,24 +290,30 @@ for c in costs:
                 "spread_below_3pp": spread < 3.0, "within_3pp": abs(diff) <= 3.0,
                 "kernel_cross_check_ok": kr["kernel"]["cross_check"]["ok"],
                 "kernel_send_ns": round(send_ns, 1),
+                "kernel_send_first_ns": round(send_first, 1), "kernel_send_rest_ns": round(send_rest, 1),
                 "sim_global_loss_pct": round(100 * sg, 3), "diff_global_pp": round(100 * (ls["mean"] - sg), 3),
-                "reader_faster_than_sender": int(c) < send_ns,
+                "reader_faster_than_sender": int(c) < send_rest,
                 "sim_onelevel_loss_pct": round(100 * s1, 3), "diff_onelevel_pp": round(100 * (ls["mean"] - s1), 3),
+                "sim_meansend_loss_pct": round(100 * sm, 3), "diff_meansend_pp": round(100 * (ls["mean"] - sm), 3),
+                "sim_local_loss_pct": round(100 * sl, 3), "diff_local_pp": round(100 * (ls["mean"] - sl), 3),
+                "kernel_deep_wakeup_us": slr["scenario"]["reader"]["deep_wakeup_latency_us"],
                 "sim_wakeups": sr["reader"]["wakeups"], "sim_deep_wakeups": sr["reader"]["deep_wakeups"],
             })
 with open(os.path.join(out, "validation.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
     w.writeheader()
     w.writerows(rows)
-print("%6s %6s %7s %18s %9s %8s %10s %9s %9s %s" % ("ring", "burst", "reader", "kernel loss %", "sim %", "diff pp",
-                                                    "send ns", "global pp", "1-lvl pp", ""))
+print("%6s %6s %7s %18s %9s %8s %15s %9s %9s %9s %9s %s" % (
+    "ring", "burst", "reader", "kernel loss %", "sim %", "diff pp", "send 1st/rest", "global pp", "mean pp", "1-lvl pp",
+    "local pp", ""))
 for r in rows:
     flag = "ok" if r["within_3pp"] else ("MISS" if r["spread_below_3pp"] else "(spread >= 3 pp)")
     if r["reader_faster_than_sender"]:
         flag += " [reader faster than sender]"
-    print("%6d %6d %5.0fus %9.2f +- %5.2f %9.2f %+8.2f %10.0f %+9.2f %+9.2f %s" % (
+    print("%6d %6d %5.0fus %9.2f +- %5.2f %9.2f %+8.2f %8.0f/%-6.0f %+9.2f %+9.2f %+9.2f %+9.2f %s" % (
           r["ring"], r["burst"], r["reader_ns"] / 1e3, r["kernel_loss_pct_mean"], r["kernel_loss_pct_sd"],
-          r["sim_loss_pct"], r["diff_pp"], r["kernel_send_ns"], r["diff_global_pp"], r["diff_onelevel_pp"], flag))
+          r["sim_loss_pct"], r["diff_pp"], r["kernel_send_first_ns"], r["kernel_send_rest_ns"],
+          r["diff_global_pp"], r["diff_meansend_pp"], r["diff_onelevel_pp"], r["diff_local_pp"], flag))
 
 def summary(name, rows, key):
     eligible = [r for r in rows if r["spread_below_3pp"]]
@@ -273,6 +330,10 @@ summary("all points", rows, "diff_pp")
 summary("reader slower than sender", [r for r in rows if not r["reader_faster_than_sender"]], "diff_pp")
 summary("reader faster than sender", [r for r in rows if r["reader_faster_than_sender"]], "diff_pp")
 summary("global calibration only", rows, "diff_global_pp")
+summary("local: every cost from the point's own runs", rows, "diff_local_pp")
+summary("one send cost, the point's mean (before)", rows, "diff_meansend_pp")
+summary("one send cost (before), reader faster than sender", [r for r in rows if r["reader_faster_than_sender"]],
+        "diff_meansend_pp")
 summary("one wake-up level (before)", rows, "diff_onelevel_pp")
 summary("one wake-up level (before), reader faster than sender", [r for r in rows if r["reader_faster_than_sender"]],
         "diff_onelevel_pp")

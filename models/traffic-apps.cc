@@ -99,6 +99,7 @@ UdpSeqSender::StopApplication()
     m_running = false;
     m_genEvent.Cancel();
     m_sendEvent.Cancel();
+    m_sendScheduled = false;
     if (m_cfg.mode == Mode::Flood)
     {
         m_backlog = 0;
@@ -156,17 +157,25 @@ UdpSeqSender::Generate()
 }
 
 void
+UdpSeqSender::SendEvent()
+{
+    m_sendScheduled = false;
+    SendLoop();
+}
+
+void
 UdpSeqSender::SendLoop()
 {
     // One sendto() per call; each costs the sender `sendCost` of CPU.
-    if (!m_running || m_backlog == 0 || m_blocked || m_sendEvent.IsRunning())
+    if (!m_running || m_backlog == 0 || m_blocked || m_sendScheduled)
     {
         return;
     }
     ns3::Time now = ns3::Simulator::Now();
     if (now < m_nextSendAllowed)
     {
-        m_sendEvent = ns3::Simulator::Schedule(m_nextSendAllowed - now, &UdpSeqSender::SendLoop, this);
+        m_sendScheduled = true;
+        m_sendEvent = ns3::Simulator::Schedule(m_nextSendAllowed - now, &UdpSeqSender::SendEvent, this);
         return;
     }
     if (!m_account->MaySend())
@@ -174,9 +183,10 @@ UdpSeqSender::SendLoop()
         // sock_alloc_send_pskb(): sleep until sk_write_space().
         m_blocked = true;
         m_account->Block([this]() {
+            m_sendScheduled = true;
             m_sendEvent = ns3::Simulator::Schedule(m_cfg.wakeupLatency, [this]() {
                 m_blocked = false;
-                SendLoop();
+                SendEvent();
             });
         });
         return;
@@ -200,7 +210,8 @@ UdpSeqSender::SendLoop()
     m_socket->Send(p);
     if (m_backlog > 0)
     {
-        m_sendEvent = ns3::Simulator::Schedule(cost, &UdpSeqSender::SendLoop, this);
+        m_sendScheduled = true;
+        m_sendEvent = ns3::Simulator::Schedule(cost, &UdpSeqSender::SendEvent, this);
     }
 }
 

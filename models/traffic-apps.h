@@ -89,6 +89,8 @@ class UdpSeqSender : public ns3::Application
     void DoDispose() override;
     void Generate();
     void SendLoop();
+    /// m_sendEvent fired: no send is scheduled any more; SendLoop().
+    void SendEvent();
 
     ns3::InetSocketAddress m_dest{ns3::Ipv4Address::GetAny(), 0};
     Config m_cfg;
@@ -100,6 +102,7 @@ class UdpSeqSender : public ns3::Application
     ns3::Ptr<ns3::LogNormalRandomVariable> m_frameFactor;
     ns3::EventId m_genEvent;
     ns3::EventId m_sendEvent;
+    bool m_sendScheduled = false; ///< m_sendEvent is pending (cheaper than EventId::IsRunning())
     uint64_t m_seq = 0;
     uint64_t m_backlog = 0;
     bool m_running = false;

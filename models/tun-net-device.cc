@@ -484,7 +484,10 @@ TunNetDevice::IsBroadcast() const
 ns3::Address
 TunNetDevice::GetBroadcast() const
 {
-    return ns3::Mac48Address::GetBroadcast();
+    // Ipv4Interface::Send() asks for it on every packet (tun needs no ARP);
+    // build the Address once instead of converting a Mac48Address each time.
+    static const ns3::Address kBroadcast = ns3::Mac48Address::GetBroadcast();
+    return kBroadcast;
 }
 
 bool

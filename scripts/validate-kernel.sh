@@ -106,10 +106,9 @@ out, runs = sys.argv[1], sys.argv[2:]
 r0 = json.load(open(runs[0]))
 k = r0["kernel"]
 send_ns = r0["flows"][0]["kernel"]["send_ns_mean"]
-prof = r0["flows"][0]["kernel"]["send_ns_profile"]["by_position"]
-send_first_ns = prof[0]["mean_ns"]  # position 0: the first send() after the sender slept
-rest = [p for p in prof if p["position"] != "0"]
-send_rest_ns = sum(p["n"] * p["mean_ns"] for p in rest) / sum(p["n"] for p in rest)
+prof = r0["flows"][0]["kernel"]["send_ns_profile"]
+send_first_ns = prof["first"]["mean_ns"]  # position 0: the first send() after the sender slept
+send_rest_ns = prof["rest"]["mean_ns"]
 # (sleep, wake - one send()) pairs of all calibration runs, in us
 pairs = []
 for path in runs:
@@ -235,13 +234,11 @@ for c in $COSTS; do
 import csv, json, os, statistics, sys
 d, fallback = sys.argv[1], sys.argv[2]
 k = json.load(open(os.path.join(d, "result.json")))["flows"][0]["kernel"]
-prof = k["send_ns_profile"]["by_position"]
-rest = [p for p in prof if p["position"] != "0"]
+prof = k["send_ns_profile"]
 # this point's wake-up after the sleep between bursts (>= 1 ms), minus one send(), as in the calibration
 with open(os.path.join(d, "reader_wakeups.csv")) as f:
     w = [(int(r["wake_ns"]) - k["send_ns_mean"]) / 1e3 for r in csv.DictReader(f) if int(r["sleep_ns"]) >= 1000000]
-print(round(k["send_ns_mean"]), round(prof[0]["mean_ns"]),
-      round(sum(p["n"] * p["mean_ns"] for p in rest) / sum(p["n"] for p in rest)),
+print(round(k["send_ns_mean"]), round(prof["first"]["mean_ns"]), round(prof["rest"]["mean_ns"]),
       round(max(0.0, statistics.median(w)), 2) if len(w) >= 5 else fallback)
 PYEOF
 )

@@ -28,6 +28,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -573,34 +574,45 @@ struct SendProfile
         }
     }
 
-    /// {by_position: [{position, n, mean_ns, delivered_mean_ns, dropped_mean_ns}], delivered, dropped}
+    /// {n, mean_ns} over positions [from, to) of the datagrams of the given
+    /// fates (0 = delivered, 1 = dropped); mean_ns null when n is 0.
+    json Summary(size_t from, size_t to, std::initializer_list<int> fates) const
+    {
+        int64_t sum = 0;
+        uint64_t cnt = 0;
+        for (size_t pos = from; pos < to; ++pos)
+        {
+            for (int d : fates)
+            {
+                sum += sumNs[d][pos];
+                cnt += n[d][pos];
+            }
+        }
+        return {{"n", cnt}, {"mean_ns", cnt ? json(static_cast<double>(sum) / cnt) : json(nullptr)}};
+    }
+
+    /// {by_position: [{position, n, mean_ns, delivered_mean_ns, dropped_mean_ns}],
+    ///  first (position 0), rest (positions 1+), delivered, dropped: {n, mean_ns}}
     json ToJson() const
     {
-        auto mean = [](int64_t sum, uint64_t cnt) { return cnt ? json(static_cast<double>(sum) / cnt) : json(nullptr); };
         json byPos = json::array();
-        int64_t fateSum[2] = {0, 0};
-        uint64_t fateN[2] = {0, 0};
         for (size_t pos = 0; pos < kPositions; ++pos)
         {
-            const uint64_t cnt = n[0][pos] + n[1][pos];
-            if (cnt == 0)
+            json all = Summary(pos, pos + 1, {0, 1});
+            if (all["n"] == 0)
             {
                 continue;
             }
-            byPos.push_back({{"position", pos == kPositions - 1 ? std::to_string(pos) + "+" : std::to_string(pos)},
-                             {"n", cnt},
-                             {"mean_ns", mean(sumNs[0][pos] + sumNs[1][pos], cnt)},
-                             {"delivered_mean_ns", mean(sumNs[0][pos], n[0][pos])},
-                             {"dropped_mean_ns", mean(sumNs[1][pos], n[1][pos])}});
-            for (int d = 0; d < 2; ++d)
-            {
-                fateSum[d] += sumNs[d][pos];
-                fateN[d] += n[d][pos];
-            }
+            all["position"] = pos == kPositions - 1 ? std::to_string(pos) + "+" : std::to_string(pos);
+            all["delivered_mean_ns"] = Summary(pos, pos + 1, {0})["mean_ns"];
+            all["dropped_mean_ns"] = Summary(pos, pos + 1, {1})["mean_ns"];
+            byPos.push_back(all);
         }
         return {{"by_position", byPos},
-                {"delivered", {{"n", fateN[0]}, {"mean_ns", mean(fateSum[0], fateN[0])}}},
-                {"dropped", {{"n", fateN[1]}, {"mean_ns", mean(fateSum[1], fateN[1])}}}};
+                {"first", Summary(0, 1, {0, 1})},
+                {"rest", Summary(1, kPositions, {0, 1})},
+                {"delivered", Summary(0, kPositions, {0})},
+                {"dropped", Summary(0, kPositions, {1})}};
     }
 };
 

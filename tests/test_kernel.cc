@@ -292,6 +292,9 @@ TEST_F(Kernel, TinyBurstLosesTheClosedFormAmount)
         EXPECT_EQ(prof["by_position"][0]["n"], 1);                // one burst, one first send
         EXPECT_TRUE(prof["by_position"][0]["dropped_mean_ns"].is_null()); // it always fits the ring
         EXPECT_GT(prof["by_position"][0]["mean_ns"].get<double>(), 0.0);
+        EXPECT_EQ(prof["first"]["n"], 1);
+        EXPECT_EQ(prof["first"]["mean_ns"], prof["by_position"][0]["mean_ns"]);
+        EXPECT_EQ(prof["rest"]["n"], c.n - 1);
         // The probe: txqueuelen 1, 32 datagrams -> 31 dropped.
         EXPECT_EQ(r["kernel"]["policy_probe"]["tx_dropped"], 31);
         EXPECT_TRUE(r["kernel"]["policy_probe"]["matches_closed_form"].get<bool>());

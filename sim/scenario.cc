@@ -337,6 +337,48 @@ class Obj
         }
     }
 
+    /// -1 (which means `minusOne`, e.g. "run to the end") or a number in r.
+    void DoubleOrMinusOne(const std::string& key,
+                          double& out,
+                          const Range& r,
+                          const std::string& minusOne,
+                          const std::string& rangeText = "") const
+    {
+        const json* v = Get(key);
+        if (!v)
+        {
+            return;
+        }
+        if (v->is_number() && v->get<double>() == -1.0)
+        {
+            out = -1.0;
+            return;
+        }
+        if (!v->is_number() || !std::isfinite(v->get<double>()) || !r.Contains(v->get<double>()))
+        {
+            throw ScenarioError(Path(key),
+                                "must be -1 (" + minusOne + ") or a number in " +
+                                    (rangeText.empty() ? r.Text() : rangeText) + ", got " + Got(*v));
+        }
+        out = v->get<double>();
+    }
+
+    /// Two settings that switch one feature on together: both > 0 (`on`) or
+    /// both 0 (`off`); the error names the one that is 0.
+    void BothPositiveOrZero(const std::string& a,
+                            double va,
+                            const std::string& b,
+                            double vb,
+                            const std::string& on,
+                            const std::string& off) const
+    {
+        if ((va > 0) != (vb > 0))
+        {
+            throw ScenarioError(Path(va > 0 ? b : a),
+                                a + " and " + b + " must both be > 0 (" + on + ") or both 0 (" + off + ")");
+        }
+    }
+
     void Bool(const std::string& key, bool& out) const
     {
         if (const json* v = Get(key))
@@ -472,12 +514,8 @@ ParseReader(const json& j, double durationS)
     o.Double("wakeup_latency_us", r.wakeupLatencyUs, {0, false, 1e6, false});
     o.Double("deep_idle_after_us", r.deepIdleAfterUs, {0, false, 1e6, false});
     o.Double("deep_wakeup_latency_us", r.deepWakeupLatencyUs, {0, false, 1e6, false});
-    if ((r.deepIdleAfterUs > 0) != (r.deepWakeupLatencyUs > 0))
-    {
-        throw ScenarioError(o.Path(r.deepIdleAfterUs > 0 ? "deep_wakeup_latency_us" : "deep_idle_after_us"),
-                            "deep_idle_after_us and deep_wakeup_latency_us must both be > 0 (two-level "
-                            "wake-up on) or both 0 (off: every wake-up takes wakeup_latency_us)");
-    }
+    o.BothPositiveOrZero("deep_idle_after_us", r.deepIdleAfterUs, "deep_wakeup_latency_us", r.deepWakeupLatencyUs,
+                         "two-level wake-up on", "off: every wake-up takes wakeup_latency_us");
     o.Uint("batch", r.batch, 1, 1024);
     o.Enum("encap", r.encap, EncapKinds(), "encap");
     if (o.Has("encap_overhead_bytes") && r.encap != "custom")
@@ -491,12 +529,8 @@ ParseReader(const json& j, double durationS)
     o.Uint("sndbuf_bytes", r.sndbufBytes, kMinSndbuf, kMaxSndbuf);
     o.Double("preempt_interval_ms", r.preemptIntervalMs, {0, false, 1e6, false});
     o.Double("preempt_ms", r.preemptMs, {0, false, 1e6, false});
-    if ((r.preemptIntervalMs > 0) != (r.preemptMs > 0))
-    {
-        throw ScenarioError(o.Path(r.preemptIntervalMs > 0 ? "preempt_ms" : "preempt_interval_ms"),
-                            "preempt_interval_ms and preempt_ms must both be > 0 (preemption on) or "
-                            "both 0 (off)");
-    }
+    o.BothPositiveOrZero("preempt_interval_ms", r.preemptIntervalMs, "preempt_ms", r.preemptMs, "preemption on",
+                         "off");
     if (const json* stalls = o.Get("stalls"))
     {
         const std::string path = o.Path("stalls");
@@ -584,18 +618,7 @@ ParseFlow(const json& j, const std::string& path, double durationS)
         o.Double("burst_interval_ms", f.burstIntervalMs, {0, true, 1e6, false});
         o.Bool("poisson", f.poisson);
         o.Double("send_cost_ns", f.sendCostNs, {0, false, 1e9, false});
-        if (const json* v = o.Get("send_cost_first_ns"))
-        {
-            const Range r{0, false, 1e9, false};
-            const bool minusOne = v->is_number() && v->get<double>() == -1.0;
-            if (!minusOne && (!v->is_number() || !std::isfinite(v->get<double>()) || !r.Contains(v->get<double>())))
-            {
-                throw ScenarioError(o.Path("send_cost_first_ns"),
-                                    "must be -1 (same as send_cost_ns) or a number in " + r.Text() + ", got " +
-                                        Got(*v));
-            }
-            f.sendCostFirstNs = v->get<double>();
-        }
+        o.DoubleOrMinusOne("send_cost_first_ns", f.sendCostFirstNs, {0, false, 1e9, false}, "same as send_cost_ns");
         o.Double("fps", f.fps, {0, true, 1000, false});
         o.Uint("gop", f.gop, 1, 100000);
         o.Double("i_frame_ratio", f.iFrameRatio, {1, false, 1000, false});
@@ -611,27 +634,8 @@ ParseFlow(const json& j, const std::string& path, double durationS)
              f.startS,
              {0, false, durationS, true},
              "[0, duration_s) = [0, " + Num(durationS) + ")");
-    if (const json* v = o.Get("stop_s"))
-    {
-        const bool minusOne = v->is_number() && v->get<double>() == -1.0;
-        if (minusOne)
-        {
-            f.stopS = -1.0;
-        }
-        else
-        {
-            const Range r{f.startS, true, durationS, false};
-            if (!v->is_number() || !std::isfinite(v->get<double>()) ||
-                !r.Contains(v->get<double>()))
-            {
-                throw ScenarioError(o.Path("stop_s"),
-                                    "must be -1 (run to the end) or a number in (start_s, "
-                                    "duration_s] = " +
-                                        r.Text() + ", got " + Got(*v));
-            }
-            f.stopS = v->get<double>();
-        }
-    }
+    const Range stopRange{f.startS, true, durationS, false};
+    o.DoubleOrMinusOne("stop_s", f.stopS, stopRange, "run to the end", "(start_s, duration_s] = " + stopRange.Text());
     return f;
 }
 

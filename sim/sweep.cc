@@ -832,34 +832,56 @@ StudentT975(unsigned df)
            (3 * std::pow(z, 7) + 19 * std::pow(z, 5) + 17 * z * z * z - 15 * z) / (384 * d * d * d);
 }
 
-std::string
-ResultsCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records)
+/// The leading cells of a CSV row, as Header() names them: point, the varied
+/// values, [seed,] policy, ring_size, qdisc, flow, kind.
+std::vector<std::string>
+LeadCells(const SweepRecord& rec, const json& flow, bool withSeed)
 {
-    std::string out = CsvLine(Header(keys, false));
+    const json& r = rec.result;
+    std::vector<std::string> row{rec.point};
+    row.insert(row.end(), rec.values.begin(), rec.values.end());
+    if (withSeed)
+    {
+        row.push_back(std::to_string(rec.seed));
+    }
+    row.push_back(Str(r, {"tun", "policy"}));
+    row.push_back(Str(r, {"tun", "tx_queue_len"}));
+    row.push_back(Str(r, {"qdisc", "kind"}));
+    row.push_back(Str(flow, {"index"}));
+    row.push_back(Str(flow, {"kind"}));
+    return row;
+}
+
+/// fn(record, flow) for every flow of every record that has flows.
+template <typename Fn>
+void
+ForEachFlow(const std::vector<SweepRecord>& records, Fn fn)
+{
     for (const auto& rec : records)
     {
-        const json& r = rec.result;
-        const json* flows = Lookup(r, {"flows"});
+        const json* flows = Lookup(rec.result, {"flows"});
         if (!flows || !flows->is_array())
         {
             continue;
         }
         for (const auto& f : *flows)
         {
-            std::vector<std::string> row{rec.point};
-            row.insert(row.end(), rec.values.begin(), rec.values.end());
-            row.push_back(std::to_string(rec.seed));
-            row.push_back(Str(r, {"tun", "policy"}));
-            row.push_back(Str(r, {"tun", "tx_queue_len"}));
-            row.push_back(Str(r, {"qdisc", "kind"}));
-            row.push_back(Str(f, {"index"}));
-            row.push_back(Str(f, {"kind"}));
-            auto m = MetricCells(r, f);
-            row.insert(row.end(), m.begin(), m.end());
-            row.push_back(ConservationOk(r) ? "true" : "false");
-            out += CsvLine(row);
+            fn(rec, f);
         }
     }
+}
+
+std::string
+ResultsCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records)
+{
+    std::string out = CsvLine(Header(keys, false));
+    ForEachFlow(records, [&out](const SweepRecord& rec, const json& f) {
+        std::vector<std::string> row = LeadCells(rec, f, true);
+        auto m = MetricCells(rec.result, f);
+        row.insert(row.end(), m.begin(), m.end());
+        row.push_back(ConservationOk(rec.result) ? "true" : "false");
+        out += CsvLine(row);
+    });
     return out;
 }
 
@@ -874,36 +896,20 @@ SummaryCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>&
     };
     std::vector<Group> groups;
     std::map<std::pair<std::string, std::string>, size_t> where;
-    for (const auto& rec : records)
-    {
-        const json& r = rec.result;
-        const json* flows = Lookup(r, {"flows"});
-        if (!flows || !flows->is_array())
+    ForEachFlow(records, [&groups, &where](const SweepRecord& rec, const json& f) {
+        auto key = std::make_pair(rec.point, Str(f, {"index"}));
+        auto it = where.find(key);
+        if (it == where.end())
         {
-            continue;
+            Group g;
+            g.lead = LeadCells(rec, f, false);
+            it = where.emplace(key, groups.size()).first;
+            groups.push_back(std::move(g));
         }
-        for (const auto& f : *flows)
-        {
-            auto key = std::make_pair(rec.point, Str(f, {"index"}));
-            auto it = where.find(key);
-            if (it == where.end())
-            {
-                Group g;
-                g.lead.push_back(rec.point);
-                g.lead.insert(g.lead.end(), rec.values.begin(), rec.values.end());
-                g.lead.push_back(Str(r, {"tun", "policy"}));
-                g.lead.push_back(Str(r, {"tun", "tx_queue_len"}));
-                g.lead.push_back(Str(r, {"qdisc", "kind"}));
-                g.lead.push_back(Str(f, {"index"}));
-                g.lead.push_back(Str(f, {"kind"}));
-                it = where.emplace(key, groups.size()).first;
-                groups.push_back(std::move(g));
-            }
-            Group& g = groups[it->second];
-            g.samples.push_back(Metrics(r, f));
-            g.conserved = g.conserved && ConservationOk(r);
-        }
-    }
+        Group& g = groups[it->second];
+        g.samples.push_back(Metrics(rec.result, f));
+        g.conserved = g.conserved && ConservationOk(rec.result);
+    });
     std::string out = CsvLine(Header(keys, true));
     for (const auto& g : groups)
     {

@@ -403,26 +403,19 @@ PrintTable()
     }
 }
 
+/// The ring sizes, one run each per repetition, timed by the wall clock.
+void
+RingSizes(benchmark::internal::Benchmark* b)
+{
+    b->ArgName("ring")->Arg(1)->Arg(25)->Arg(500)->Arg(65536);
+    b->Iterations(kIterations)->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+
 } // namespace
 
-BENCHMARK_CAPTURE(BM_TunPath, drop, std::string("drop"), std::string("pfifo_fast"))
-    ->ArgName("ring")
-    ->Arg(1)
-    ->Arg(25)
-    ->Arg(500)
-    ->Arg(65536)
-    ->Iterations(kIterations)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TunPath, drop, std::string("drop"), std::string("pfifo_fast"))->Apply(RingSizes);
 BENCHMARK_CAPTURE(BM_TunPath, nodrop_v8_fq_codel, std::string("nodrop-v8"), std::string("fq_codel"))
-    ->ArgName("ring")
-    ->Arg(1)
-    ->Arg(25)
-    ->Arg(500)
-    ->Arg(65536)
-    ->Iterations(kIterations)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+    ->Apply(RingSizes);
 BENCHMARK(BM_P2PBaseline)->Iterations(kIterations)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 int

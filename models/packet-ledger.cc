@@ -56,10 +56,9 @@ PacketLedger::Delivered(ns3::Ptr<const ns3::Packet> p)
 uint32_t
 PacketLedger::DropPoint(const std::string& place, const std::string& reason)
 {
-    auto [it, added] = m_pointIds.emplace(place + "/" + reason, static_cast<uint32_t>(m_pointNames.size()));
+    auto [it, added] = m_pointIds.emplace(place + "/" + reason, static_cast<uint32_t>(m_pointIds.size()));
     if (added)
     {
-        m_pointNames.push_back(it->first);
         for (auto& perPoint : m_drops)
         {
             perPoint.push_back(0);
@@ -85,11 +84,11 @@ PacketLedger::Drops(Direction d) const
 {
     std::map<std::string, uint64_t> out;
     const auto& perPoint = m_drops[static_cast<int>(d)];
-    for (size_t i = 0; i < perPoint.size(); ++i)
+    for (const auto& [name, id] : m_pointIds)
     {
-        if (perPoint[i] > 0)
+        if (perPoint[id] > 0)
         {
-            out[m_pointNames[i]] = perPoint[i];
+            out[name] = perPoint[id];
         }
     }
     return out;

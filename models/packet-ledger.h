@@ -78,8 +78,7 @@ class PacketLedger : public ns3::SimpleRefCount<PacketLedger>
     FlowLedger* Lookup(ns3::Ptr<const ns3::Packet> p);
 
     std::vector<FlowLedger> m_flows;
-    std::map<std::string, uint32_t> m_pointIds; ///< "place/reason" -> point id
-    std::vector<std::string> m_pointNames;      ///< point id -> "place/reason"
+    std::map<std::string, uint32_t> m_pointIds; ///< "place/reason" -> point id (0, 1, ...)
     std::vector<uint64_t> m_drops[2];           ///< per direction, per point id
     uint64_t m_untracked = 0;
 };

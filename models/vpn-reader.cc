@@ -153,6 +153,18 @@ VpnReader::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
 }
 
 void
+VpnReader::SetDeepWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stream)
+{
+    m_deepQuantiles = std::move(quantiles);
+    m_deepDraw = nullptr;
+    if (!m_deepQuantiles.empty())
+    {
+        m_deepDraw = ns3::CreateObject<ns3::UniformRandomVariable>();
+        m_deepDraw->SetStream(stream);
+    }
+}
+
+void
 VpnReader::Preempt()
 {
     ++m_stats.preemptions;
@@ -330,7 +342,8 @@ VpnReader::OnDataReady()
     {
         // Slept long enough for the CPU to enter a deep idle state (or the
         // host to deschedule the vCPU): the wake-up is the slow one.
-        latency = m_deepWakeupLatency;
+        latency = m_deepDraw ? m_deepQuantiles[m_deepDraw->GetInteger(0, m_deepQuantiles.size() - 1)]
+                             : m_deepWakeupLatency;
         ++m_stats.deepWakeups;
     }
     ns3::Time at = std::max(now + latency, m_cpuFreeAt);

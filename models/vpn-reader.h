@@ -15,7 +15,8 @@
 //     again WakeupLatency later (scheduler wake-up). Two levels when
 //     DeepIdleAfter > 0: a reader that slept at least DeepIdleAfter before
 //     sk_data_ready() pays DeepWakeupLatency instead (its CPU went into a
-//     deep idle state, or its vCPU was descheduled by the host);
+//     deep idle state, or its vCPU was descheduled by the host), or one of
+//     SetDeepWakeupQuantiles()'s values drawn per wake-up;
 //   * each packet is encapsulated (EncapOverhead bytes) and sent on the VPN's
 //     UDP socket; that socket has its own sk_sndbuf account, released when
 //     the underlay NIC has transmitted the packet: when the underlay is the
@@ -81,6 +82,12 @@ class VpnReader : public ns3::Application
     /// exponentially distributed intervals (mean `interval`) for exponentially
     /// distributed times (mean `duration`). Zero interval = never.
     void SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream);
+
+    /// The slow wake-up as a distribution: each wake-up after a sleep of at
+    /// least DeepIdleAfter takes one of `quantiles` (equally likely, e.g.
+    /// the quantiles of measured wake-ups) instead of DeepWakeupLatency.
+    /// Empty = DeepWakeupLatency every time.
+    void SetDeepWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stream);
 
     /// CPU time taken from this process by something else on its CPU
     /// (a NET_TX softirq it triggered). Delays whatever it does next.
@@ -149,6 +156,8 @@ class VpnReader : public ns3::Application
     ns3::Time m_wakeupLatency;
     ns3::Time m_deepIdleAfter;      ///< 0 = one level
     ns3::Time m_deepWakeupLatency;
+    std::vector<ns3::Time> m_deepQuantiles;          ///< non-empty: drawn instead of m_deepWakeupLatency
+    ns3::Ptr<ns3::UniformRandomVariable> m_deepDraw; ///< index into m_deepQuantiles
     ns3::Time m_sleepingSince;      ///< when it last went to sleep on an empty ring
     uint32_t m_batch = 1;
     uint32_t m_encapOverhead = 0;

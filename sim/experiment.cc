@@ -309,6 +309,14 @@ RunExperiment(const Scenario& s, const RunOptions& options)
         reader->AddStall(NanoSeconds(static_cast<int64_t>(st.atS * 1e9)),
                          NanoSeconds(static_cast<int64_t>(st.forS * 1e9)));
     }
+    {
+        std::vector<Time> q;
+        for (double us : s.reader.deepWakeupQuantilesUs)
+        {
+            q.push_back(NanoSeconds(static_cast<int64_t>(us * 1e3)));
+        }
+        reader->SetDeepWakeupQuantiles(std::move(q), 902);
+    }
     reader->SetPreemption(NanoSeconds(static_cast<int64_t>(s.reader.preemptIntervalMs * 1e6)),
                           NanoSeconds(static_cast<int64_t>(s.reader.preemptMs * 1e6)),
                           900);

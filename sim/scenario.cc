@@ -431,6 +431,7 @@ const std::vector<std::string> kReaderKeys = {"per_packet_ns",
                                               "wakeup_latency_us",
                                               "deep_idle_after_us",
                                               "deep_wakeup_latency_us",
+                                              "deep_wakeup_quantiles_us",
                                               "batch",
                                               "encap",
                                               "encap_overhead_bytes",
@@ -514,8 +515,38 @@ ParseReader(const json& j, double durationS)
     o.Double("wakeup_latency_us", r.wakeupLatencyUs, {0, false, 1e6, false});
     o.Double("deep_idle_after_us", r.deepIdleAfterUs, {0, false, 1e6, false});
     o.Double("deep_wakeup_latency_us", r.deepWakeupLatencyUs, {0, false, 1e6, false});
-    o.BothPositiveOrZero("deep_idle_after_us", r.deepIdleAfterUs, "deep_wakeup_latency_us", r.deepWakeupLatencyUs,
-                         "two-level wake-up on", "off: every wake-up takes wakeup_latency_us");
+    if (const json* q = o.Get("deep_wakeup_quantiles_us"))
+    {
+        const std::string path = o.Path("deep_wakeup_quantiles_us");
+        constexpr size_t kMaxQuantiles = 1000;
+        if (!q->is_array() || q->size() > kMaxQuantiles)
+        {
+            throw ScenarioError(path, "must be an array of at most " + std::to_string(kMaxQuantiles) +
+                                          " numbers in [0, 1e6] (us), got " + Got(*q));
+        }
+        for (size_t i = 0; i < q->size(); ++i)
+        {
+            r.deepWakeupQuantilesUs.push_back(ToDouble((*q)[i], Index(path, i), {0, false, 1e6, false}));
+        }
+    }
+    if (r.deepWakeupQuantilesUs.empty())
+    {
+        o.BothPositiveOrZero("deep_idle_after_us", r.deepIdleAfterUs, "deep_wakeup_latency_us",
+                             r.deepWakeupLatencyUs, "two-level wake-up on",
+                             "off: every wake-up takes wakeup_latency_us");
+    }
+    else if (r.deepIdleAfterUs <= 0)
+    {
+        throw ScenarioError(o.Path("deep_wakeup_quantiles_us"),
+                            "needs reader.deep_idle_after_us > 0 (the sleep after which the slow "
+                            "wake-up applies); deep_idle_after_us is 0");
+    }
+    else if (r.deepWakeupLatencyUs > 0)
+    {
+        throw ScenarioError(o.Path("deep_wakeup_latency_us"),
+                            "give either deep_wakeup_latency_us (one slow wake-up) or "
+                            "deep_wakeup_quantiles_us (drawn per wake-up), not both");
+    }
     o.Uint("batch", r.batch, 1, 1024);
     o.Enum("encap", r.encap, EncapKinds(), "encap");
     if (o.Has("encap_overhead_bytes") && r.encap != "custom")
@@ -929,6 +960,7 @@ ScenarioToJson(const Scenario& s)
         {"wakeup_latency_us", s.reader.wakeupLatencyUs},
         {"deep_idle_after_us", s.reader.deepIdleAfterUs},
         {"deep_wakeup_latency_us", s.reader.deepWakeupLatencyUs},
+        {"deep_wakeup_quantiles_us", s.reader.deepWakeupQuantilesUs},
         {"batch", s.reader.batch},
         {"encap", s.reader.encap},
         {"sndbuf_bytes", s.reader.sndbufBytes},

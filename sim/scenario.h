@@ -66,6 +66,10 @@ struct ReaderConfig
     double wakeupLatencyUs = 5.0;      ///< sleeping on an empty ring -> running again [0, 1e6] us
     double deepIdleAfterUs = 0.0;      ///< slept at least this long -> deepWakeupLatencyUs [0, 1e6] us; 0 = one level
     double deepWakeupLatencyUs = 0.0;  ///< wake-up latency after a deep idle [0, 1e6] us (> 0 iff deepIdleAfterUs > 0)
+    /// or, instead of deepWakeupLatencyUs, equally likely values (e.g. the
+    /// quantiles of a measured distribution), one drawn per deep wake-up;
+    /// each [0, 1e6] us, at most 1000; empty = the fixed deepWakeupLatencyUs
+    std::vector<double> deepWakeupQuantilesUs;
     uint32_t batch = 1;                ///< packets taken per read [1, 1024]
     std::string encap = "openvpn";     ///< none | openvpn | wireguard | custom
     uint32_t encapOverheadBytes = 0;   ///< bytes added per packet when encap == custom [0, 1000]

@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 using nlohmann::json;
@@ -359,6 +360,67 @@ INSTANTIATE_TEST_SUITE_P(WakeLevels,
                                            TwoLevelCase{1, 100, 45, 12, 18, 3},  // two levels
                                            TwoLevelCase{1, 5000, 45, 0, 30, 0},  // never deep
                                            TwoLevelCase{1, 0, 0, 0, 30, 0}));    // one level, fast
+
+// ---------------------------------- the slow wake-up drawn from a distribution
+//
+// The two-level set-up above, 200 bursts 2 ms apart, the slow wake-up drawn
+// per wake-up from {45 us, 5 us} (deep_wakeup_quantiles_us). Per burst, as
+// worked above: 45 us -> #1..#4 dropped; 5 us -> #0 read by +7, #1 at +10
+// finds the reader asleep for 3 us (shallow, 1 us): nothing lost. So the loss
+// is 4 x (bursts that drew 45 us), Binomial(200, 1/2) of them; exactly one
+// slow wake-up per burst. One quantile is the fixed value, bit for bit.
+Scenario
+DrawnWakeupScenario(std::vector<double> quantiles, uint32_t seed)
+{
+    Scenario s;
+    s.name = "closed-form-drawn-wakeup";
+    s.seed = seed;
+    s.durationS = 0.401;
+    s.tun.ringSize = 1;
+    s.tun.policy = "drop";
+    s.qdisc.kind = "pfifo_fast";
+    s.reader.perPacketNs = 2000;
+    s.reader.wakeupLatencyUs = 1;
+    s.reader.deepIdleAfterUs = 100;
+    s.reader.deepWakeupQuantilesUs = std::move(quantiles);
+    s.host.udpSndbufBytes = 1000000000;
+    FlowConfig f = Burst(10, 0.001);
+    f.burstIntervalMs = 2.0;
+    f.sendCostNs = 10000;
+    s.flows = {f};
+    return s;
+}
+
+TEST(ClosedFormDrawnWakeup, LossIsFourPerBurstThatDrewTheSlowValue)
+{
+    std::set<uint64_t> lossesBySeed;
+    for (uint32_t seed = 1; seed <= 5; ++seed)
+    {
+        json r = RunExperiment(DrawnWakeupScenario({45, 5}, seed)).result;
+        SCOPED_TRACE(Brief(r) + "\nreader " + r["reader"].dump());
+        EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 2000u);
+        EXPECT_EQ(r["reader"]["deep_wakeups"].get<uint64_t>(), 200u);
+        const uint64_t lost = FullRing(r);
+        EXPECT_EQ(lost % 4, 0u);
+        // 100 +- 4.2 standard deviations (sqrt(200 / 4) = 7.1)
+        EXPECT_GE(lost / 4, 70u);
+        EXPECT_LE(lost / 4, 130u);
+        EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+        // the same seed draws the same wake-ups
+        EXPECT_EQ(FullRing(RunExperiment(DrawnWakeupScenario({45, 5}, seed)).result), lost);
+        lossesBySeed.insert(lost);
+    }
+    EXPECT_GT(lossesBySeed.size(), 1u); // the draw depends on the seed
+
+    Scenario fixed = DrawnWakeupScenario({}, 1);
+    fixed.reader.deepWakeupLatencyUs = 45;
+    json a = RunExperiment(fixed).result;
+    json b = RunExperiment(DrawnWakeupScenario({45}, 1)).result;
+    EXPECT_EQ(FullRing(a), 800u);
+    EXPECT_EQ(a["flows"], b["flows"]);
+    EXPECT_EQ(a["reader"], b["reader"]);
+    EXPECT_EQ(FullRing(RunExperiment(DrawnWakeupScenario({5}, 1)).result), 0u);
+}
 
 // ------------------------------------- the first send() after the sender slept
 //

@@ -107,6 +107,7 @@ ExpectSame(const Scenario& a, const Scenario& b)
     EXPECT_EQ(a.reader.wakeupLatencyUs, b.reader.wakeupLatencyUs);
     EXPECT_EQ(a.reader.deepIdleAfterUs, b.reader.deepIdleAfterUs);
     EXPECT_EQ(a.reader.deepWakeupLatencyUs, b.reader.deepWakeupLatencyUs);
+    EXPECT_EQ(a.reader.deepWakeupQuantilesUs, b.reader.deepWakeupQuantilesUs);
     EXPECT_EQ(a.reader.batch, b.reader.batch);
     EXPECT_EQ(a.reader.encap, b.reader.encap);
     EXPECT_EQ(a.reader.encapOverheadBytes, b.reader.encapOverheadBytes);
@@ -289,9 +290,10 @@ TEST(Scenario, ToJsonHasEveryFieldResolved)
     }
     EXPECT_EQ(j["tun"].size(), 6u);
     EXPECT_EQ(j["qdisc"].size(), 4u);
-    EXPECT_EQ(j["reader"].size(), 11u); // encap_overhead_bytes only for custom
+    EXPECT_EQ(j["reader"].size(), 12u); // encap_overhead_bytes only for custom
     EXPECT_EQ(j["reader"]["deep_idle_after_us"], 0.0);
     EXPECT_EQ(j["reader"]["deep_wakeup_latency_us"], 0.0);
+    EXPECT_EQ(j["reader"]["deep_wakeup_quantiles_us"], json::array());
     EXPECT_FALSE(j["reader"].contains("encap_overhead_bytes"));
     EXPECT_EQ(j["underlay"].size(), 4u);
     EXPECT_EQ(j["host"].size(), 5u); // + tcp_small_queues, tcp_limit_output_bytes, tcp_pacing_shift
@@ -627,6 +629,47 @@ TEST(ScenarioErrors, DeepWakeupBothOrNeither)
 
     j["reader"] = {{"deep_idle_after_us", 0}, {"deep_wakeup_latency_us", 0}};
     EXPECT_EQ(ScenarioFromJson(j).reader.deepIdleAfterUs, 0.0);
+}
+
+TEST(ScenarioErrors, DeepWakeupQuantilesReplaceTheFixedSlowWakeup)
+{
+    EXPECT_TRUE(ScenarioFromJson(Minimal()).reader.deepWakeupQuantilesUs.empty()); // default: fixed
+
+    json j = Minimal();
+    j["reader"] = {{"deep_idle_after_us", 250}, {"deep_wakeup_quantiles_us", {60, 80.5, 0, 1e6}}};
+    Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(s.reader.deepWakeupQuantilesUs, (std::vector<double>{60, 80.5, 0, 1e6}));
+    json back = ScenarioToJson(s);
+    EXPECT_EQ(back["reader"]["deep_wakeup_quantiles_us"], json({60.0, 80.5, 0.0, 1e6}));
+    EXPECT_EQ(ScenarioFromJson(back).reader.deepWakeupQuantilesUs, s.reader.deepWakeupQuantilesUs);
+
+    // An element out of range or not a number: the error names the element.
+    j["reader"]["deep_wakeup_quantiles_us"] = {60, -1};
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.deep_wakeup_quantiles_us[1]");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, 1e6], got -1");
+    j["reader"]["deep_wakeup_quantiles_us"] = {"slow"};
+    EXPECT_EQ(ErrorOf(j).Field(), "reader.deep_wakeup_quantiles_us[0]");
+    j["reader"]["deep_wakeup_quantiles_us"] = 80;
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.deep_wakeup_quantiles_us");
+    EXPECT_CONTAINS(std::string(e.what()), "an array of at most 1000 numbers");
+    j["reader"]["deep_wakeup_quantiles_us"] = std::vector<double>(1001, 50.0);
+    EXPECT_EQ(ErrorOf(j).Field(), "reader.deep_wakeup_quantiles_us");
+
+    // Only with the two-level wake-up on, and instead of the fixed value.
+    j["reader"] = {{"deep_wakeup_quantiles_us", {60, 80}}};
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.deep_wakeup_quantiles_us");
+    EXPECT_CONTAINS(std::string(e.what()), "needs reader.deep_idle_after_us > 0");
+    j["reader"] = {{"deep_idle_after_us", 250}, {"deep_wakeup_latency_us", 70}, {"deep_wakeup_quantiles_us", {60}}};
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.deep_wakeup_latency_us");
+    EXPECT_CONTAINS(std::string(e.what()), "not both");
+
+    // An empty array is the fixed value (both-or-neither applies again).
+    j["reader"] = {{"deep_idle_after_us", 250}, {"deep_wakeup_quantiles_us", json::array()}};
+    EXPECT_EQ(ErrorOf(j).Field(), "reader.deep_wakeup_latency_us");
 }
 
 TEST(ScenarioErrors, EncapOverheadOnlyForCustom)

@@ -153,15 +153,27 @@ VpnReader::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
 }
 
 void
+DrawnLatency::Set(std::vector<ns3::Time> values, int64_t stream)
+{
+    m_values = std::move(values);
+    m_draw = nullptr;
+    if (!m_values.empty())
+    {
+        m_draw = ns3::CreateObject<ns3::UniformRandomVariable>();
+        m_draw->SetStream(stream);
+    }
+}
+
+void
+VpnReader::SetWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stream)
+{
+    m_wakeupDraw.Set(std::move(quantiles), stream);
+}
+
+void
 VpnReader::SetDeepWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stream)
 {
-    m_deepQuantiles = std::move(quantiles);
-    m_deepDraw = nullptr;
-    if (!m_deepQuantiles.empty())
-    {
-        m_deepDraw = ns3::CreateObject<ns3::UniformRandomVariable>();
-        m_deepDraw->SetStream(stream);
-    }
+    m_deepWakeupDraw.Set(std::move(quantiles), stream);
 }
 
 void
@@ -312,7 +324,7 @@ VpnReader::SendInHand()
             m_state = State::Blocked;
             ++m_stats.sndbufBlocks;
             m_account->Block([this]() {
-                m_event = ns3::Simulator::Schedule(m_wakeupLatency, &VpnReader::SendInHand, this);
+                m_event = ns3::Simulator::Schedule(m_wakeupDraw.Next(m_wakeupLatency), &VpnReader::SendInHand, this);
             });
             return;
         }
@@ -337,14 +349,17 @@ VpnReader::OnDataReady()
     m_state = State::Waking;
     ns3::Time now = ns3::Simulator::Now();
     ++m_stats.wakeups;
-    ns3::Time latency = m_wakeupLatency;
+    ns3::Time latency;
     if (m_deepIdleAfter.IsStrictlyPositive() && now - m_sleepingSince >= m_deepIdleAfter)
     {
         // Slept long enough for the CPU to enter a deep idle state (or the
         // host to deschedule the vCPU): the wake-up is the slow one.
-        latency = m_deepDraw ? m_deepQuantiles[m_deepDraw->GetInteger(0, m_deepQuantiles.size() - 1)]
-                             : m_deepWakeupLatency;
+        latency = m_deepWakeupDraw.Next(m_deepWakeupLatency);
         ++m_stats.deepWakeups;
+    }
+    else
+    {
+        latency = m_wakeupDraw.Next(m_wakeupLatency);
     }
     ns3::Time at = std::max(now + latency, m_cpuFreeAt);
     m_event = ns3::Simulator::Schedule(at - now, &VpnReader::Resume, this);

@@ -15,8 +15,10 @@
 //     again WakeupLatency later (scheduler wake-up). Two levels when
 //     DeepIdleAfter > 0: a reader that slept at least DeepIdleAfter before
 //     sk_data_ready() pays DeepWakeupLatency instead (its CPU went into a
-//     deep idle state, or its vCPU was descheduled by the host), or one of
-//     SetDeepWakeupQuantiles()'s values drawn per wake-up;
+//     deep idle state, or its vCPU was descheduled by the host). Either
+//     level can instead be drawn per wake-up from equally likely values
+//     (SetWakeupQuantiles(), SetDeepWakeupQuantiles(): measured
+//     distributions);
 //   * each packet is encapsulated (EncapOverhead bytes) and sent on the VPN's
 //     UDP socket; that socket has its own sk_sndbuf account, released when
 //     the underlay NIC has transmitted the packet: when the underlay is the
@@ -43,6 +45,23 @@
 
 namespace tunsim
 {
+
+/// A latency drawn per use from equally likely values (e.g. the quantiles
+/// of a measured distribution), or a fixed one when there are none.
+class DrawnLatency
+{
+  public:
+    /// `values` empty: Next() returns its `fixed` argument.
+    void Set(std::vector<ns3::Time> values, int64_t stream);
+    ns3::Time Next(ns3::Time fixed) const
+    {
+        return m_draw ? m_values[m_draw->GetInteger(0, static_cast<uint32_t>(m_values.size() - 1))] : fixed;
+    }
+
+  private:
+    std::vector<ns3::Time> m_values;
+    ns3::Ptr<ns3::UniformRandomVariable> m_draw; ///< index into m_values
+};
 
 /// The header the VPN puts in front of the inner packet (opcode, peer id,
 /// packet id, AEAD tag...): opaque bytes of a configurable length.
@@ -83,10 +102,13 @@ class VpnReader : public ns3::Application
     /// distributed times (mean `duration`). Zero interval = never.
     void SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream);
 
-    /// The slow wake-up as a distribution: each wake-up after a sleep of at
-    /// least DeepIdleAfter takes one of `quantiles` (equally likely, e.g.
-    /// the quantiles of measured wake-ups) instead of DeepWakeupLatency.
-    /// Empty = DeepWakeupLatency every time.
+    /// The wake-up as a distribution: each wake-up after a sleep shorter
+    /// than DeepIdleAfter (every wake-up with one level) takes one of
+    /// `quantiles` (equally likely, e.g. the quantiles of measured
+    /// wake-ups) instead of WakeupLatency. Empty = WakeupLatency every time.
+    void SetWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stream);
+    /// The same for the slow wake-up, after a sleep of at least
+    /// DeepIdleAfter, instead of DeepWakeupLatency.
     void SetDeepWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stream);
 
     /// CPU time taken from this process by something else on its CPU
@@ -156,8 +178,8 @@ class VpnReader : public ns3::Application
     ns3::Time m_wakeupLatency;
     ns3::Time m_deepIdleAfter;      ///< 0 = one level
     ns3::Time m_deepWakeupLatency;
-    std::vector<ns3::Time> m_deepQuantiles;          ///< non-empty: drawn instead of m_deepWakeupLatency
-    ns3::Ptr<ns3::UniformRandomVariable> m_deepDraw; ///< index into m_deepQuantiles
+    DrawnLatency m_wakeupDraw;      ///< drawn instead of m_wakeupLatency, if set
+    DrawnLatency m_deepWakeupDraw;  ///< drawn instead of m_deepWakeupLatency, if set
     ns3::Time m_sleepingSince;      ///< when it last went to sleep on an empty ring
     uint32_t m_batch = 1;
     uint32_t m_encapOverhead = 0;

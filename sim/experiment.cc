@@ -309,14 +309,16 @@ RunExperiment(const Scenario& s, const RunOptions& options)
         reader->AddStall(NanoSeconds(static_cast<int64_t>(st.atS * 1e9)),
                          NanoSeconds(static_cast<int64_t>(st.forS * 1e9)));
     }
-    {
-        std::vector<Time> q;
-        for (double us : s.reader.deepWakeupQuantilesUs)
+    auto toTimes = [](const std::vector<double>& us) {
+        std::vector<Time> t;
+        for (double u : us)
         {
-            q.push_back(NanoSeconds(static_cast<int64_t>(us * 1e3)));
+            t.push_back(NanoSeconds(static_cast<int64_t>(u * 1e3)));
         }
-        reader->SetDeepWakeupQuantiles(std::move(q), 902);
-    }
+        return t;
+    };
+    reader->SetWakeupQuantiles(toTimes(s.reader.wakeupQuantilesUs), 903);
+    reader->SetDeepWakeupQuantiles(toTimes(s.reader.deepWakeupQuantilesUs), 902);
     reader->SetPreemption(NanoSeconds(static_cast<int64_t>(s.reader.preemptIntervalMs * 1e6)),
                           NanoSeconds(static_cast<int64_t>(s.reader.preemptMs * 1e6)),
                           900);

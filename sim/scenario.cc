@@ -363,6 +363,28 @@ class Obj
         out = v->get<double>();
     }
 
+    /// Equally likely latencies (us), drawn per use: an array of at most
+    /// 1000 numbers in [0, 1e6]; an error names the element.
+    void Quantiles(const std::string& key, std::vector<double>& out) const
+    {
+        const json* q = Get(key);
+        if (!q)
+        {
+            return;
+        }
+        constexpr size_t kMax = 1000;
+        if (!q->is_array() || q->size() > kMax)
+        {
+            throw ScenarioError(Path(key), "must be an array of at most " + std::to_string(kMax) +
+                                               " numbers in [0, 1e6] (us), got " + Got(*q));
+        }
+        out.clear();
+        for (size_t i = 0; i < q->size(); ++i)
+        {
+            out.push_back(ToDouble((*q)[i], Index(Path(key), i), {0, false, 1e6, false}));
+        }
+    }
+
     /// Two settings that switch one feature on together: both > 0 (`on`) or
     /// both 0 (`off`); the error names the one that is 0.
     void BothPositiveOrZero(const std::string& a,
@@ -429,6 +451,7 @@ const std::vector<std::string> kQdiscKeys = {"kind", "limit", "target_ms", "inte
 const std::vector<std::string> kReaderKeys = {"per_packet_ns",
                                               "ns_per_byte",
                                               "wakeup_latency_us",
+                                              "wakeup_quantiles_us",
                                               "deep_idle_after_us",
                                               "deep_wakeup_latency_us",
                                               "deep_wakeup_quantiles_us",
@@ -515,20 +538,18 @@ ParseReader(const json& j, double durationS)
     o.Double("wakeup_latency_us", r.wakeupLatencyUs, {0, false, 1e6, false});
     o.Double("deep_idle_after_us", r.deepIdleAfterUs, {0, false, 1e6, false});
     o.Double("deep_wakeup_latency_us", r.deepWakeupLatencyUs, {0, false, 1e6, false});
-    if (const json* q = o.Get("deep_wakeup_quantiles_us"))
+    o.Quantiles("wakeup_quantiles_us", r.wakeupQuantilesUs);
+    if (!r.wakeupQuantilesUs.empty())
     {
-        const std::string path = o.Path("deep_wakeup_quantiles_us");
-        constexpr size_t kMaxQuantiles = 1000;
-        if (!q->is_array() || q->size() > kMaxQuantiles)
+        if (r.wakeupLatencyUs != 0 && o.Has("wakeup_latency_us"))
         {
-            throw ScenarioError(path, "must be an array of at most " + std::to_string(kMaxQuantiles) +
-                                          " numbers in [0, 1e6] (us), got " + Got(*q));
+            throw ScenarioError(o.Path("wakeup_latency_us"),
+                                "give either wakeup_latency_us (one wake-up latency) or wakeup_quantiles_us "
+                                "(drawn per wake-up), not both");
         }
-        for (size_t i = 0; i < q->size(); ++i)
-        {
-            r.deepWakeupQuantilesUs.push_back(ToDouble((*q)[i], Index(path, i), {0, false, 1e6, false}));
-        }
+        r.wakeupLatencyUs = 0;
     }
+    o.Quantiles("deep_wakeup_quantiles_us", r.deepWakeupQuantilesUs);
     if (r.deepWakeupQuantilesUs.empty())
     {
         o.BothPositiveOrZero("deep_idle_after_us", r.deepIdleAfterUs, "deep_wakeup_latency_us",
@@ -958,6 +979,7 @@ ScenarioToJson(const Scenario& s)
         {"per_packet_ns", s.reader.perPacketNs},
         {"ns_per_byte", s.reader.nsPerByte},
         {"wakeup_latency_us", s.reader.wakeupLatencyUs},
+        {"wakeup_quantiles_us", s.reader.wakeupQuantilesUs},
         {"deep_idle_after_us", s.reader.deepIdleAfterUs},
         {"deep_wakeup_latency_us", s.reader.deepWakeupLatencyUs},
         {"deep_wakeup_quantiles_us", s.reader.deepWakeupQuantilesUs},

@@ -64,6 +64,9 @@ struct ReaderConfig
     double perPacketNs = 1000.0;       ///< fixed CPU per packet read [0, 1e10] ns
     double nsPerByte = 0.0;            ///< crypto cost per byte of the packet [0, 1e6] ns/B
     double wakeupLatencyUs = 5.0;      ///< sleeping on an empty ring -> running again [0, 1e6] us
+    /// or, instead of wakeupLatencyUs (which is then 0), equally likely
+    /// values, one drawn per wake-up; each [0, 1e6] us, at most 1000
+    std::vector<double> wakeupQuantilesUs;
     double deepIdleAfterUs = 0.0;      ///< slept at least this long -> deepWakeupLatencyUs [0, 1e6] us; 0 = one level
     double deepWakeupLatencyUs = 0.0;  ///< wake-up latency after a deep idle [0, 1e6] us (> 0 iff deepIdleAfterUs > 0)
     /// or, instead of deepWakeupLatencyUs, equally likely values (e.g. the

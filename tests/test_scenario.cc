@@ -107,6 +107,7 @@ ExpectSame(const Scenario& a, const Scenario& b)
     EXPECT_EQ(a.reader.wakeupLatencyUs, b.reader.wakeupLatencyUs);
     EXPECT_EQ(a.reader.deepIdleAfterUs, b.reader.deepIdleAfterUs);
     EXPECT_EQ(a.reader.deepWakeupLatencyUs, b.reader.deepWakeupLatencyUs);
+    EXPECT_EQ(a.reader.wakeupQuantilesUs, b.reader.wakeupQuantilesUs);
     EXPECT_EQ(a.reader.deepWakeupQuantilesUs, b.reader.deepWakeupQuantilesUs);
     EXPECT_EQ(a.reader.batch, b.reader.batch);
     EXPECT_EQ(a.reader.encap, b.reader.encap);
@@ -290,7 +291,8 @@ TEST(Scenario, ToJsonHasEveryFieldResolved)
     }
     EXPECT_EQ(j["tun"].size(), 6u);
     EXPECT_EQ(j["qdisc"].size(), 4u);
-    EXPECT_EQ(j["reader"].size(), 12u); // encap_overhead_bytes only for custom
+    EXPECT_EQ(j["reader"].size(), 13u); // encap_overhead_bytes only for custom
+    EXPECT_EQ(j["reader"]["wakeup_quantiles_us"], json::array());
     EXPECT_EQ(j["reader"]["deep_idle_after_us"], 0.0);
     EXPECT_EQ(j["reader"]["deep_wakeup_latency_us"], 0.0);
     EXPECT_EQ(j["reader"]["deep_wakeup_quantiles_us"], json::array());
@@ -670,6 +672,32 @@ TEST(ScenarioErrors, DeepWakeupQuantilesReplaceTheFixedSlowWakeup)
     // An empty array is the fixed value (both-or-neither applies again).
     j["reader"] = {{"deep_idle_after_us", 250}, {"deep_wakeup_quantiles_us", json::array()}};
     EXPECT_EQ(ErrorOf(j).Field(), "reader.deep_wakeup_latency_us");
+}
+
+TEST(ScenarioErrors, WakeupQuantilesReplaceTheFixedWakeup)
+{
+    json j = Minimal();
+    j["reader"] = {{"wakeup_quantiles_us", {0.8, 1.1, 35}}};
+    Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(s.reader.wakeupQuantilesUs, (std::vector<double>{0.8, 1.1, 35}));
+    EXPECT_EQ(s.reader.wakeupLatencyUs, 0.0); // replaced: the resolved scenario says 0
+    json back = ScenarioToJson(s);
+    EXPECT_EQ(back["reader"]["wakeup_latency_us"], 0.0);
+    EXPECT_EQ(ScenarioFromJson(back).reader.wakeupQuantilesUs, s.reader.wakeupQuantilesUs);
+
+    j["reader"]["wakeup_quantiles_us"] = {1, 2e6};
+    ScenarioError e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.wakeup_quantiles_us[1]");
+    EXPECT_CONTAINS(std::string(e.what()), "[0, 1e6], got 2000000");
+    j["reader"]["wakeup_quantiles_us"] = "fast";
+    EXPECT_EQ(ErrorOf(j).Field(), "reader.wakeup_quantiles_us");
+
+    j["reader"] = {{"wakeup_latency_us", 5}, {"wakeup_quantiles_us", {1}}};
+    e = ErrorOf(j);
+    EXPECT_EQ(e.Field(), "reader.wakeup_latency_us");
+    EXPECT_CONTAINS(std::string(e.what()), "not both");
+    j["reader"]["wakeup_latency_us"] = 0;
+    EXPECT_EQ(ScenarioFromJson(j).reader.wakeupQuantilesUs, std::vector<double>{1});
 }
 
 TEST(ScenarioErrors, EncapOverheadOnlyForCustom)

@@ -4,11 +4,11 @@
 Reads the validation.csv of scripts/validate-kernel.sh and draws, for each
 reader cost (one panel), loss against ring size (txqueuelen, log axis): the
 kernel's mean over repeats as points with error bars (min..max), the
-simulator as a line (solid: two-level wake-up, the sender's first-of-burst
-and other send() costs measured at that point; dotted: one send cost, the
-point's mean, the model before the first-send cost; older CSVs: one wake-up
-level),
-one colour per burst size. Writes
+simulator as a line (solid: the model, with the sender's first-of-burst and
+other send() costs and the reader's slow wake-ups (drawn per burst) measured
+at that point; dotted: the same with the calibration run's slow wake-ups, a
+prediction without the point's own wake-ups; older CSVs: one send cost or
+one wake-up level), one colour per burst size. Writes
 DIR/kernel_validation.png and .pdf (default DIR: the CSV's directory)."""
 import argparse
 import os
@@ -40,7 +40,10 @@ def main():
             x = [num(r["ring"]) for r in pts]
             ax.plot(x, [num(r["sim_loss_pct"]) for r in pts], color=color, linestyle="-", marker=None,
                     label="sim, burst %d" % b)
-            if "sim_meansend_loss_pct" in pts[0]:
+            if "sim_calwake_loss_pct" in pts[0]:
+                ax.plot(x, [num(r["sim_calwake_loss_pct"]) for r in pts], color=color, linestyle=":",
+                        linewidth=0.9, marker=None, label="sim, calibration's wake-ups, burst %d" % b)
+            elif "sim_meansend_loss_pct" in pts[0]:
                 ax.plot(x, [num(r["sim_meansend_loss_pct"]) for r in pts], color=color, linestyle=":",
                         linewidth=0.9, marker=None, label="sim, one send cost, burst %d" % b)
             elif "sim_onelevel_loss_pct" in pts[0]:

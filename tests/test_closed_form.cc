@@ -324,24 +324,33 @@ class ClosedFormTwoLevelWakeup : public ::testing::TestWithParam<TwoLevelCase>
 {
 };
 
-TEST_P(ClosedFormTwoLevelWakeup, LossFollowsTheSleepLength)
+/// The bursts above: ring 1, drop + pfifo_fast, a reader of 2 us per packet,
+/// bursts of 10 datagrams with 10 us of sender CPU each, every 2 ms from 1 ms.
+Scenario
+TenDatagramBursts(const std::string& name, double durationS)
 {
-    const TwoLevelCase& c = GetParam();
     Scenario s;
-    s.name = "closed-form-two-level-wakeup";
-    s.durationS = 0.006;
+    s.name = name;
+    s.durationS = durationS;
     s.tun.ringSize = 1;
     s.tun.policy = "drop";
     s.qdisc.kind = "pfifo_fast";
     s.reader.perPacketNs = 2000;
-    s.reader.wakeupLatencyUs = c.wakeUs;
-    s.reader.deepIdleAfterUs = c.deepAfterUs;
-    s.reader.deepWakeupLatencyUs = c.deepWakeUs;
     s.host.udpSndbufBytes = 1000000000;
     FlowConfig f = Burst(10, 0.001);
     f.burstIntervalMs = 2.0;
     f.sendCostNs = 10000;
     s.flows = {f};
+    return s;
+}
+
+TEST_P(ClosedFormTwoLevelWakeup, LossFollowsTheSleepLength)
+{
+    const TwoLevelCase& c = GetParam();
+    Scenario s = TenDatagramBursts("closed-form-two-level-wakeup", 0.006);
+    s.reader.wakeupLatencyUs = c.wakeUs;
+    s.reader.deepIdleAfterUs = c.deepAfterUs;
+    s.reader.deepWakeupLatencyUs = c.deepWakeUs;
 
     json r = RunExperiment(s).result;
     SCOPED_TRACE(Brief(r) + "\nreader " + r["reader"].dump());
@@ -372,22 +381,11 @@ INSTANTIATE_TEST_SUITE_P(WakeLevels,
 Scenario
 DrawnWakeupScenario(std::vector<double> quantiles, uint32_t seed)
 {
-    Scenario s;
-    s.name = "closed-form-drawn-wakeup";
+    Scenario s = TenDatagramBursts("closed-form-drawn-wakeup", 0.401);
     s.seed = seed;
-    s.durationS = 0.401;
-    s.tun.ringSize = 1;
-    s.tun.policy = "drop";
-    s.qdisc.kind = "pfifo_fast";
-    s.reader.perPacketNs = 2000;
     s.reader.wakeupLatencyUs = 1;
     s.reader.deepIdleAfterUs = 100;
     s.reader.deepWakeupQuantilesUs = std::move(quantiles);
-    s.host.udpSndbufBytes = 1000000000;
-    FlowConfig f = Burst(10, 0.001);
-    f.burstIntervalMs = 2.0;
-    f.sendCostNs = 10000;
-    s.flows = {f};
     return s;
 }
 

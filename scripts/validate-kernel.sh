@@ -70,6 +70,7 @@ if [ ! -x "$BIN" ]; then
 fi
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" # kernel_wakeups.py
 
 if [ "$QUICK" = 1 ]; then
   RINGS="1 25 1000"; BURSTS="60"; COSTS="5000 20000"; DURATION=0.2
@@ -112,7 +113,7 @@ else
     --set duration_s=0.5 --repeat 3 --out "$OUT/calibration-fast-reader" -q
 fi
 $PY - "$OUT/calibration.json" "$OUT/calibration/result.json" "$OUT/calibration-fast-reader/result.json" <<'EOF'
-import csv, json, math, os, statistics, sys
+import json, math, statistics, sys
 out, runs = sys.argv[1], sys.argv[2:]
 r0 = json.load(open(runs[0]))
 k = r0["kernel"]
@@ -120,22 +121,9 @@ send_ns = r0["flows"][0]["kernel"]["send_ns_mean"]
 prof = r0["flows"][0]["kernel"]["send_ns_profile"]
 send_first_ns = prof["first"]["mean_ns"]  # position 0: the first send() after the sender slept
 send_rest_ns = prof["rest"]["mean_ns"]
+from kernel_wakeups import quantile_midpoints, wake_pairs
 # (sleep, wake - one send()) pairs of all calibration runs, in us
-pairs = []
-for path in runs:
-    r = json.load(open(path))
-    s_ns = r["flows"][0]["kernel"]["send_ns_mean"]
-    with open(os.path.join(os.path.dirname(path), "reader_wakeups.csv")) as f:
-        for row in csv.DictReader(f):
-            pairs.append((int(row["sleep_ns"]) / 1e3, (int(row["wake_ns"]) - s_ns) / 1e3))
-pairs.sort()
-
-
-def quantile_midpoints(xs, q):
-    """q equally likely values standing for the distribution of xs: the
-    empirical quantiles at (i + 1/2) / q, i = 0 .. q-1 (each >= 0)."""
-    xs = sorted(xs)
-    return [round(max(0.0, xs[min(len(xs) - 1, int((i + 0.5) / q * len(xs)))]), 2) for i in range(q)]
+pairs = sorted(p for path in runs for p in wake_pairs(path))
 
 
 def absdev(xs):
@@ -262,26 +250,20 @@ for c in $COSTS; do
       # level and the mean send cost ("one level").
       read -r PT_SEND_NS PT_FIRST_NS PT_REST_NS PT_DEEP_US PT_SHORT_Q PT_DEEP_Q < <($PY - "$OUT/kernel/$p" \
         "$DEEP_AFTER_US" "$DEEP_WAKE_US" "$CAL_SHORT_Q" "$CAL_DEEP_Q" <<'PYEOF'
-import csv, json, os, statistics, sys
+import json, os, statistics, sys
+from kernel_wakeups import quantile_midpoints, wake_pairs
 d, thr, fallback, fallback_short_q, fallback_deep_q = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 k = json.load(open(os.path.join(d, "result.json")))["flows"][0]["kernel"]
 prof = k["send_ns_profile"]
 # this point's (sleep, wake-up minus one send()) pairs, split at the calibration's threshold
-with open(os.path.join(d, "reader_wakeups.csv")) as f:
-    pairs = [(int(r["sleep_ns"]) / 1e3, (int(r["wake_ns"]) - k["send_ns_mean"]) / 1e3) for r in csv.DictReader(f)]
-short = sorted(w for s, w in pairs if s < thr)
-deep = sorted(w for s, w in pairs if s >= thr)
-
-
-def quantile_midpoints(xs, q):  # as in the calibration
-    return json.dumps([round(max(0.0, xs[min(len(xs) - 1, int((i + 0.5) / q * len(xs)))]), 2) for i in range(q)],
-                      separators=(",", ":"))
-
-
+pairs = wake_pairs(os.path.join(d, "result.json"))
+short = [w for s, w in pairs if s < thr]
+deep = [w for s, w in pairs if s >= thr]
+q_json = lambda xs: json.dumps(quantile_midpoints(xs, 100), separators=(",", ":"))
 print(round(k["send_ns_mean"]), round(prof["first"]["mean_ns"]), round(prof["rest"]["mean_ns"]),
       round(max(0.0, statistics.median(deep)), 2) if len(deep) >= 5 else fallback,
-      quantile_midpoints(short, 100) if len(short) >= 5 else fallback_short_q,
-      quantile_midpoints(deep, 100) if len(deep) >= 5 else fallback_deep_q)
+      q_json(short) if len(short) >= 5 else fallback_short_q,
+      q_json(deep) if len(deep) >= 5 else fallback_deep_q)
 PYEOF
 )
       "$BIN" run "$BASE" "${sets[@]}" --set flows.0.send_cost_ns="$PT_REST_NS" \

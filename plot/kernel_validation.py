@@ -18,6 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import OKABE_ITO, num, paper_style, plt, read_csv, save  # noqa: E402
 
 
+DOTTED = [("sim_calwake_loss_pct", "calibration's wake-ups"), ("sim_meansend_loss_pct", "one send cost"),
+          ("sim_onelevel_loss_pct", "one wake-up level"), ("sim_global_loss_pct", "global calibration")]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv")
@@ -40,18 +44,12 @@ def main():
             x = [num(r["ring"]) for r in pts]
             ax.plot(x, [num(r["sim_loss_pct"]) for r in pts], color=color, linestyle="-", marker=None,
                     label="sim, burst %d" % b)
-            if "sim_calwake_loss_pct" in pts[0]:
-                ax.plot(x, [num(r["sim_calwake_loss_pct"]) for r in pts], color=color, linestyle=":",
-                        linewidth=0.9, marker=None, label="sim, calibration's wake-ups, burst %d" % b)
-            elif "sim_meansend_loss_pct" in pts[0]:
-                ax.plot(x, [num(r["sim_meansend_loss_pct"]) for r in pts], color=color, linestyle=":",
-                        linewidth=0.9, marker=None, label="sim, one send cost, burst %d" % b)
-            elif "sim_onelevel_loss_pct" in pts[0]:
-                ax.plot(x, [num(r["sim_onelevel_loss_pct"]) for r in pts], color=color, linestyle=":",
-                        linewidth=0.9, marker=None, label="sim, one wake-up level, burst %d" % b)
-            elif "sim_global_loss_pct" in pts[0]:
-                ax.plot(x, [num(r["sim_global_loss_pct"]) for r in pts], color=color, linestyle=":",
-                        linewidth=0.9, marker=None, label="sim (global calibration), burst %d" % b)
+            # the dotted line: the first of these the CSV has (older CSVs lack the first ones)
+            for col, what in DOTTED:
+                if col in pts[0]:
+                    ax.plot(x, [num(r[col]) for r in pts], color=color, linestyle=":", linewidth=0.9, marker=None,
+                            label="sim, %s, burst %d" % (what, b))
+                    break
             mean = [num(r["kernel_loss_pct_mean"]) for r in pts]
             lo = [m - num(r["kernel_loss_pct_min"]) for m, r in zip(mean, pts)]
             hi = [num(r["kernel_loss_pct_max"]) - m for m, r in zip(mean, pts)]

@@ -152,6 +152,48 @@ FloodScenario(const std::string& policy, const std::string& qdisc, uint32_t ring
     return tunsim::ScenarioFromJson(j);
 }
 
+/// What one run of a configuration carried; `ok` false = packet
+/// conservation violated.
+struct RunCounts
+{
+    uint64_t sent = 0;
+    uint64_t delivered = 0;
+    uint64_t events = 0;
+    bool ok = true;
+};
+
+/// Runs `run` (returning RunCounts) once per benchmark iteration, timing it
+/// in wall and thread-CPU seconds, and records the figures of `fig`'s row.
+template <typename Run>
+void
+Measure(benchmark::State& state, Figure fig, Run run)
+{
+    uint64_t totalSim = 0;
+    uint64_t totalDelivered = 0;
+    uint64_t totalEvents = 0;
+    for (auto _ : state)
+    {
+        double c0 = ThreadCpuS();
+        auto t0 = std::chrono::steady_clock::now();
+        RunCounts out = run();
+        auto t1 = std::chrono::steady_clock::now();
+        double c1 = ThreadCpuS();
+        if (!out.ok)
+        {
+            state.SkipWithError("packet conservation violated");
+            return;
+        }
+        fig.Time(std::chrono::duration<double>(t1 - t0).count(), c1 - c0);
+        fig.simPackets = out.sent;
+        fig.delivered = out.delivered;
+        fig.events = out.events;
+        totalSim += out.sent;
+        totalDelivered += out.delivered;
+        totalEvents += out.events;
+    }
+    Record(state, fig, totalSim, totalDelivered, totalEvents);
+}
+
 void
 BM_TunPath(benchmark::State& state, const std::string& policy, const std::string& qdisc)
 {
@@ -160,44 +202,22 @@ BM_TunPath(benchmark::State& state, const std::string& policy, const std::string
     Figure fig;
     fig.variant = policy + "+" + qdisc;
     fig.ring = ring;
-    uint64_t totalSim = 0;
-    uint64_t totalDelivered = 0;
-    uint64_t totalEvents = 0;
-    for (auto _ : state)
-    {
-        double c0 = ThreadCpuS();
-        auto t0 = std::chrono::steady_clock::now();
+    Measure(state, fig, [&s]() {
         tunsim::RunOutput out = tunsim::RunExperiment(s);
-        auto t1 = std::chrono::steady_clock::now();
-        double c1 = ThreadCpuS();
-        if (!out.conservationOk)
-        {
-            state.SkipWithError("packet conservation violated");
-            return;
-        }
-        fig.Time(std::chrono::duration<double>(t1 - t0).count(), c1 - c0);
-        fig.simPackets = out.result["simulated_packets"].get<uint64_t>();
-        fig.delivered = out.result["conservation"]["forward"]["delivered"].get<uint64_t>();
-        fig.events = out.result["simulator_events"].get<uint64_t>();
-        totalSim += fig.simPackets;
-        totalDelivered += fig.delivered;
-        totalEvents += fig.events;
-    }
-    Record(state, fig, totalSim, totalDelivered, totalEvents);
+        RunCounts c;
+        c.ok = out.conservationOk;
+        c.sent = out.result["simulated_packets"].get<uint64_t>();
+        c.delivered = out.result["conservation"]["forward"]["delivered"].get<uint64_t>();
+        c.events = out.result["simulator_events"].get<uint64_t>();
+        return c;
+    });
 }
 
 // ------------------------------------------------------- the p2p baseline
 
-struct BaselineOut
-{
-    uint64_t sent = 0;
-    uint64_t delivered = 0;
-    uint64_t events = 0;
-};
-
 /// Two nodes, one PointToPoint link at the reader's capacity, the flood
 /// sender of udp-flood.json on one end and a sink on the other.
-BaselineOut
+RunCounts
 RunP2PBaseline(const tunsim::Scenario& s)
 {
     using namespace ns3;
@@ -278,7 +298,7 @@ RunP2PBaseline(const tunsim::Scenario& s)
 
     Simulator::Stop(Seconds(s.durationS));
     Simulator::Run();
-    BaselineOut out;
+    RunCounts out;
     out.sent = ledger->SentPackets(tunsim::Direction::Forward);
     out.delivered = rx->Received();
     out.events = Simulator::GetEventCount();
@@ -293,25 +313,7 @@ BM_P2PBaseline(benchmark::State& state)
     const tunsim::Scenario s = FloodScenario("drop", "pfifo_fast", 500);
     Figure fig;
     fig.variant = "p2p-baseline";
-    uint64_t totalSim = 0;
-    uint64_t totalDelivered = 0;
-    uint64_t totalEvents = 0;
-    for (auto _ : state)
-    {
-        double c0 = ThreadCpuS();
-        auto t0 = std::chrono::steady_clock::now();
-        BaselineOut out = RunP2PBaseline(s);
-        auto t1 = std::chrono::steady_clock::now();
-        double c1 = ThreadCpuS();
-        fig.Time(std::chrono::duration<double>(t1 - t0).count(), c1 - c0);
-        fig.simPackets = out.sent;
-        fig.delivered = out.delivered;
-        fig.events = out.events;
-        totalSim += out.sent;
-        totalDelivered += out.delivered;
-        totalEvents += out.events;
-    }
-    Record(state, fig, totalSim, totalDelivered, totalEvents);
+    Measure(state, fig, [&s]() { return RunP2PBaseline(s); });
 }
 
 void

@@ -215,7 +215,7 @@ TEST_F(Kernel, UnprivilegedRunExits2WithAClearMessage)
 TEST_F(Kernel, NamespaceIsCreatedAndRemoved)
 {
     NeedPrivileges();
-    auto sc = Write("ns.json", R"({"name": "ns", "duration_s": 0.4, "tun": {"ring_size": 50},
+    auto sc = Write("ns.json", R"({"name": "ns", "duration_s": 0.4, "tun": {"ring_size": 1000},
                                    "qdisc": {"kind": "pfifo"},
                                    "reader": {"per_packet_ns": 5000},
                                    "flows": [{"mode": "rate", "rate_mbps": 20, "payload_bytes": 1000}]})");
@@ -234,9 +234,11 @@ TEST_F(Kernel, NamespaceIsCreatedAndRemoved)
     EXPECT_EQ(r["kernel"]["namespace"], "tunsim-" + std::to_string(pid));
     EXPECT_TRUE(r["kernel"]["cross_check"]["ok"].get<bool>()) << r["kernel"]["cross_check"].dump();
     EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
-    EXPECT_EQ(r["tun"]["tx_queue_len"], 50);
+    EXPECT_EQ(r["tun"]["tx_queue_len"], 1000); // set from the scenario (tun's default is 500)
     // 20 Mbit/s of 1000-byte datagrams for 0.4 s = 1000 datagrams, a reader
-    // at 200k packets/s: nothing lost.
+    // at 200k packets/s: nothing lost. The ring holds 400 ms of them: this
+    // VM's host has been seen to stall a vCPU for > 20 ms (15 drops with a
+    // 50-entry ring), which is the host, not what this test is about.
     EXPECT_NEAR(r["flows"][0]["sent_packets"].get<double>(), 1000, 5);
     EXPECT_EQ(r["flows"][0]["dropped_packets"], 0);
     EXPECT_EQ(r["tun"]["tx_packets"], r["flows"][0]["delivered_packets"]);

@@ -270,30 +270,20 @@ RunP2PBaseline(const tunsim::Scenario& s)
     // ledger as the tunnel peer's do.
     auto dev0 = DynamicCast<PointToPointNetDevice>(link.Get(0));
     auto dev1 = DynamicCast<PointToPointNetDevice>(link.Get(1));
-    auto orphan = [](Ptr<const Packet> p) { tunsim::SocketAccountTable::Orphan(ConstCast<Packet>(p)); };
-    dev0->TraceConnectWithoutContext(
-        "PhyTxEnd",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>(orphan)));
-    dev0->TraceConnectWithoutContext(
-        "MacTxDrop",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>(orphan)));
+    using PacketTrace = Callback<void, Ptr<const Packet>>;
+    PacketTrace orphan([](Ptr<const Packet> p) { tunsim::SocketAccountTable::Orphan(p); });
+    dev0->TraceConnectWithoutContext("PhyTxEnd", orphan);
+    dev0->TraceConnectWithoutContext("MacTxDrop", orphan);
     tunsim::PacketLedger* l = PeekPointer(ledger);
-    dev1->TraceConnectWithoutContext(
-        "MacRx",
-        MakeCallback(&std::function<void(Ptr<const Packet>)>::operator(),
-                     new std::function<void(Ptr<const Packet>)>([l](Ptr<const Packet> p) { l->Delivered(p); })));
+    dev1->TraceConnectWithoutContext("MacRx", PacketTrace([l](Ptr<const Packet> p) { l->Delivered(p); }));
     auto q = nodes.Get(0)->GetObject<TrafficControlLayer>()->GetRootQueueDiscOnDevice(dev0);
     if (q)
     {
-        auto drop = [](Ptr<const QueueDiscItem> item, const char*) {
-            tunsim::SocketAccountTable::Orphan(item->GetPacket());
-        };
         q->TraceConnectWithoutContext(
             "DropBeforeEnqueue",
-            MakeCallback(&std::function<void(Ptr<const QueueDiscItem>, const char*)>::operator(),
-                         new std::function<void(Ptr<const QueueDiscItem>, const char*)>(drop)));
+            Callback<void, Ptr<const QueueDiscItem>, const char*>([](Ptr<const QueueDiscItem> item, const char*) {
+                tunsim::SocketAccountTable::Orphan(item->GetPacket());
+            }));
     }
 
     Simulator::Stop(Seconds(s.durationS));

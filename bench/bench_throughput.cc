@@ -48,6 +48,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <string>
@@ -58,7 +59,29 @@ using nlohmann::json;
 namespace
 {
 
-constexpr double kDurationS = 0.3;
+/// Simulated seconds per run: 0.3, or TUNSIM_BENCH_DURATION_S (bench/
+/// instructions.sh counts a short and a very short run under callgrind to
+/// subtract set-up and tear-down).
+double
+DurationS()
+{
+    static const double d = [] {
+        const char* env = std::getenv("TUNSIM_BENCH_DURATION_S");
+        if (!env || !*env)
+        {
+            return 0.3;
+        }
+        char* end = nullptr;
+        const double v = std::strtod(env, &end);
+        if (*end != '\0' || !(v > 0 && v <= 100))
+        {
+            std::fprintf(stderr, "bench_throughput: TUNSIM_BENCH_DURATION_S must be a number of seconds in (0, 100], got '%s'\n", env);
+            std::exit(2);
+        }
+        return v;
+    }();
+    return d;
+}
 constexpr int kIterations = 1; ///< per benchmark run; repeat with --benchmark_repetitions
 
 /// CPU time of this thread (less disturbed than wall time by other processes
@@ -145,7 +168,7 @@ tunsim::Scenario
 FloodScenario(const std::string& policy, const std::string& qdisc, uint32_t ring)
 {
     json j = tunsim::LoadScenarioJson(std::string(TUNSIM_SOURCE_DIR) + "/scenarios/udp-flood.json");
-    tunsim::ApplySet(j, "duration_s=" + std::to_string(kDurationS));
+    tunsim::ApplySet(j, "duration_s=" + std::to_string(DurationS()));
     tunsim::ApplySet(j, "tun.ring_size=" + std::to_string(ring));
     tunsim::ApplySet(j, "tun.policy=" + policy);
     tunsim::ApplySet(j, "qdisc.kind=" + qdisc);
@@ -324,8 +347,8 @@ PrintTable()
         }
     }
     size_t runs = figs.empty() ? 0 : figs.front().walls.size();
-    std::printf("\nSimulated packets per wall second: %.1f s of udp-flood.json per run, best of %zu runs\n",
-                kDurationS, runs);
+    std::printf("\nSimulated packets per wall second: %g s of udp-flood.json per run, best of %zu runs\n",
+                DurationS(), runs);
     std::printf("%-20s %6s %8s %9s %7s %8s %7s %8s %8s %6s %6s %6s\n", "variant", "ring", "sim_pkts", "delivered",
                 "wall_s", "kpkt/s", "ns/pkt", "cpu_ns/p", "ns/deliv", "ev/pkt", "ns/ev", "x_p2p");
     for (const auto& f : figs)
@@ -413,6 +436,7 @@ BENCHMARK(BM_P2PBaseline)->Iterations(kIterations)->UseRealTime()->Unit(benchmar
 int
 main(int argc, char** argv)
 {
+    DurationS(); // a bad TUNSIM_BENCH_DURATION_S stops here, before any output
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
     {

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Instructions per simulated packet (valgrind callgrind: a count, not a time,
 # so it repeats exactly whatever else the machine does) for udp-flood across
-# ring sizes and policies. Prints a table; needs valgrind (Debian package).
+# ring sizes and policies, and for the same traffic over the stock ns-3
+# PointToPoint link of bench_throughput's p2p baseline (no tun, no reader, no
+# tunnel). Prints a table; needs valgrind (Debian package) and a built
+# build/bench/bench_throughput for the baseline row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${TUNSIM:-build/tunsim}
+B=${BENCH:-build/bench/bench_throughput}
 DUR=${DUR:-0.02}
 command -v valgrind >/dev/null || { echo "instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -29,3 +33,16 @@ for policy in drop nodrop-v8; do
       "$(awk "BEGIN{print $i1/$p1}")" "$(awk "BEGIN{print ($i1-$i0)/($p1-$p0)}")"
   done
 done
+# The p2p baseline: bench_throughput's BM_P2PBaseline at the same two lengths.
+base() { # duration -> instructions packets
+  TUNSIM_BENCH_DURATION_S="$1" valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$B" \
+    --benchmark_filter=P2PBaseline >"$tmp/out" 2>"$tmp/err"
+  local ins pk
+  ins=$(grep -o "Collected : [0-9]*" "$tmp/err" | grep -o "[0-9]*")
+  pk=$(awk '$1 == "p2p-baseline" && $2 == "-" { print $3 }' "$tmp/out")
+  echo "$ins $pk"
+}
+read -r i1 p1 < <(base "$DUR")
+read -r i0 p0 < <(base "$(awk "BEGIN{print $DUR/20}")")
+printf "%-10s %-10s %6s %12s %10.0f %14.0f\n" p2p-base pfifo_fast - "$p1" \
+  "$(awk "BEGIN{print $i1/$p1}")" "$(awk "BEGIN{print ($i1-$i0)/($p1-$p0)}")"

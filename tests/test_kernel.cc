@@ -33,8 +33,6 @@ using tunsim_test::Tunsim;
 namespace
 {
 
-
-
 /// Start the binary without a shell; returns the child's pid (the namespace
 /// is then tunsim-<pid>).
 pid_t

@@ -31,9 +31,9 @@
 // simulates more events per packet: that is model work, not overhead).
 // Run it with `cmake --build build --target bench` (3 repetitions, randomly
 // interleaved) or build/bench/bench_throughput [--benchmark_filter=...].
-#include "experiment.h"
+#include "run/experiment.h"
 #include "packet-ledger.h"
-#include "scenario.h"
+#include "scenario/scenario.h"
 #include "socket-account.h"
 #include "traffic-apps.h"
 
@@ -229,9 +229,9 @@ BM_TunPath(benchmark::State& state, const std::string& policy, const std::string
         tunsim::RunOutput out = tunsim::RunExperiment(s);
         RunCounts c;
         c.ok = out.conservationOk;
-        c.sent = out.result["simulated_packets"].get<uint64_t>();
-        c.delivered = out.result["conservation"]["forward"]["delivered"].get<uint64_t>();
-        c.events = out.result["simulator_events"].get<uint64_t>();
+        c.sent = out.result.simulatedPackets;
+        c.delivered = out.result.conservation.forward.delivered;
+        c.events = out.result.simulatorEvents.value_or(0);
         return c;
     });
 }

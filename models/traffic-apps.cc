@@ -6,7 +6,9 @@
 #include "ns3/packet.h"
 #include "ns3/seq-ts-header.h"
 #include "ns3/simulator.h"
+#include "ns3/tcp-cubic.h"
 #include "ns3/tcp-l4-protocol.h"
+#include "ns3/tcp-congestion-ops.h"
 #include "ns3/tcp-socket-base.h"
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
@@ -248,6 +250,32 @@ UdpSeqSink::DoDispose()
     ns3::Application::DoDispose();
 }
 
+UdpSeqSink::FrameLoss
+UdpSeqSink::FrameLossOf(const UdpSeqSender& sender, uint64_t inFlight) const
+{
+    FrameLoss r;
+    const auto& starts = sender.FrameStarts();
+    const uint64_t sent = sender.Sent();
+    for (size_t k = 0; k < starts.size(); ++k)
+    {
+        const uint64_t end = k + 1 < starts.size() ? starts[k + 1] : sent + 1;
+        if (end > sent || end + inFlight > sent)
+        {
+            break; // not sent entirely, or may still be in the tunnel
+        }
+        ++r.judged;
+        for (uint64_t q = starts[k]; q < end; ++q)
+        {
+            if (!Got(q))
+            {
+                ++r.lost;
+                break;
+            }
+        }
+    }
+    return r;
+}
+
 void
 UdpSeqSink::HandleRead(ns3::Ptr<ns3::Socket> socket)
 {
@@ -287,14 +315,22 @@ TcpBulkSender::GetTypeId()
 
 void
 TcpBulkSender::Setup(ns3::InetSocketAddress dest,
-                     ns3::TypeId congestionControl,
+                     CongestionControl congestionControl,
                      uint64_t maxBytes,
                      ns3::Ptr<SocketAccount> account,
                      ns3::Ptr<PacketLedger> ledger,
                      uint32_t flowId)
 {
     m_dest = dest;
-    m_cc = congestionControl;
+    switch (congestionControl)
+    {
+    case CongestionControl::Cubic:
+        m_cc = ns3::TcpCubic::GetTypeId();
+        break;
+    case CongestionControl::NewReno:
+        m_cc = ns3::TcpNewReno::GetTypeId();
+        break;
+    }
     m_maxBytes = maxBytes;
     m_account = account;
     m_ledger = ledger;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "packet-ledger.h"
+#include "traffic-kinds.h"
 #include "socket-account.h"
 
 #include "ns3/application.h"
@@ -37,13 +38,8 @@ namespace tunsim
 class UdpSeqSender : public ns3::Application
 {
   public:
-    enum class Mode
-    {
-        Flood,
-        Rate,
-        Bursts,
-        Video, ///< frames of a GOP structure, each handed to the socket at once
-    };
+    using Mode = UdpMode;
+
     struct Config
     {
         Mode mode = Mode::Flood;
@@ -128,6 +124,19 @@ class UdpSeqSink : public ns3::Application
         return seq / 64 < m_seen.size() && (m_seen[seq / 64] >> (seq % 64) & 1u);
     }
 
+    /// Video frames judged and lost.
+    struct FrameLoss
+    {
+        uint64_t judged = 0;
+        uint64_t lost = 0;
+    };
+    /// A frame is lost when any of its datagrams is missing (a decoder shows
+    /// an artefact). Judged are the frames `sender` sent entirely whose
+    /// datagrams cannot still be in the tunnel: `inFlight` datagrams of the
+    /// flow are neither delivered nor dropped at the end, so the frames with
+    /// any of the last `inFlight` sequence numbers are not judged.
+    FrameLoss FrameLossOf(const UdpSeqSender& sender, uint64_t inFlight) const;
+
   private:
     void StartApplication() override;
     void StopApplication() override;
@@ -148,7 +157,7 @@ class TcpBulkSender : public ns3::Application
   public:
     static ns3::TypeId GetTypeId();
     void Setup(ns3::InetSocketAddress dest,
-               ns3::TypeId congestionControl,
+               CongestionControl congestionControl,
                uint64_t maxBytes,
                ns3::Ptr<SocketAccount> account,
                ns3::Ptr<PacketLedger> ledger,

@@ -11,7 +11,7 @@
 // (the pre-3.8 skb list). A policy acts only through TunTxQueue (stop, wake,
 // look at the ring); the device does the rest (orphan, produce, drop, count).
 // Adding a policy is one file in models/policies/ plus one line in
-// TunPolicyRegistry() (tun-policy.cc).
+// models/policies/policy-list.h.
 #pragma once
 
 #include "ptr-ring.h"
@@ -96,6 +96,7 @@ struct TunPolicyInfo
 {
     std::string name;
     std::string summary; ///< one line for `tunsim list`
+    std::string source;  ///< where it comes from: seed, patch, date
     std::function<ns3::Ptr<TunPolicy>()> create;
 };
 

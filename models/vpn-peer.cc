@@ -1,5 +1,7 @@
 #include "vpn-peer.h"
 
+#include "vpn-encap.h"
+
 #include "vpn-reader.h"
 
 #include "ns3/packet.h"

@@ -31,6 +31,7 @@
 
 #include "socket-account.h"
 #include "tun-net-device.h"
+#include "vpn-encap.h"
 
 #include "ns3/application.h"
 #include "ns3/event-id.h"
@@ -61,23 +62,6 @@ class DrawnLatency
   private:
     std::vector<ns3::Time> m_values;
     ns3::Ptr<ns3::UniformRandomVariable> m_draw; ///< index into m_values
-};
-
-/// The header the VPN puts in front of the inner packet (opcode, peer id,
-/// packet id, AEAD tag...): opaque bytes of a configurable length.
-class VpnEncapHeader : public ns3::Header
-{
-  public:
-    explicit VpnEncapHeader(uint32_t bytes = 0);
-    static ns3::TypeId GetTypeId();
-    ns3::TypeId GetInstanceTypeId() const override;
-    uint32_t GetSerializedSize() const override;
-    void Serialize(ns3::Buffer::Iterator start) const override;
-    uint32_t Deserialize(ns3::Buffer::Iterator start) override;
-    void Print(std::ostream& os) const override;
-
-  private:
-    uint32_t m_bytes;
 };
 
 class VpnReader : public ns3::Application

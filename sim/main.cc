@@ -1,47 +1,23 @@
-// tunsim: the command-line program.
-//
-//   tunsim run SCENARIO.json [--set key=value]... [--seed N] [--out DIR]
-//   tunsim validate SCENARIO.json [--set key=value]...
-//   tunsim list
-//   tunsim table RESULT.json...
-//   tunsim sweep SCENARIO.json --vary KEY=V1,V2,... --out DIR   (sim/sweep.cc)
-//   tunsim merge DIR...                                         (sim/sweep.cc)
-//   tunsim kernel SCENARIO.json [--set ...] [--out DIR] [--repeat N]  (sim/kernel-run.cc)
-//   tunsim compare A B                                            (sim/compare.cc)
-//   tunsim --help | --version
-//
-// Exit codes: 0 success; 2 bad input (usage, scenario, --set; nothing is
-// written); 3 the run finished but packet conservation failed (the result is
-// written, with conservation.ok = false); 1 any other failure.
-#include "allocator.h"
-#include "cli.h"
-#include "compare.h"
-#include "experiment.h"
-#include "kernel-run.h"
-#include "result-writer.h"
-#include "scenario.h"
-#include "sweep.h"
-#include "tun-policy.h"
+// tunsim: the command-line program. One line per command in kCommands; each
+// command lives with the part of sim/ it belongs to.
+#include "cli/cli.h"
+#include "common/allocator.h"
+#include "compare/compare.h"
+#include "kernel/kernel-run.h"
+#include "result/table-command.h"
+#include "run/run-command.h"
+#include "scenario/list-command.h"
+#include "sweep/sweep.h"
 #include "tunsim-version.h"
 
-#include <boost/program_options.hpp>
-
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <cstring>
 #include <iostream>
 #include <string>
-#include <vector>
-
-namespace po = boost::program_options;
 
 namespace
 {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitBadInput = 2;
-constexpr int kExitConservation = 3;
+using tunsim::BadInput;
 
 const char* kUsage = R"(tunsim: a discrete-event simulator of the Linux TUN transmit path (ns-3)
 
@@ -54,8 +30,9 @@ usage:
       memory, and cwnd/srtt/bytes in flight of the first TCP flow).
   tunsim validate SCENARIO.json [--set key=value]...
       Check a scenario and print it fully resolved (every default filled in).
-  tunsim list
-      Policies, qdisc kinds, traffic kinds and encapsulations.
+  tunsim list [fields]
+      Policies (with their sources), qdisc kinds, traffic kinds and
+      encapsulations; `fields`: every scenario field, its default, unit and range.
   tunsim table RESULT.json|DIR...
       One line per result and flow: policy, ring, qdisc, sent, delivered,
       dropped, loss, goodput, delay p50/p99, txq stops, conservation.
@@ -85,216 +62,74 @@ docs: docs/scenario.md (scenario format), docs/results.md (result format),
 docs/sweep.md (sweeps).
 )";
 
-using tunsim::BadInput;
-
-tunsim::Scenario
-LoadScenario(const std::string& path, const std::vector<std::string>& sets, const std::string& seed)
+/// One tunsim command: argv[0] is its name, the result the exit code.
+struct Command
 {
-    nlohmann::json j = tunsim::LoadScenarioJson(path);
-    for (const auto& s : sets)
-    {
-        tunsim::ApplySet(j, s);
-    }
-    if (!seed.empty())
-    {
-        tunsim::ApplySet(j, "seed=" + seed);
-    }
-    return tunsim::ScenarioFromJson(j);
-}
+    const char* name;
+    int (*main)(int argc, char** argv);
+    bool ownHelp;      ///< --help is the command's own (else this usage)
+    bool ownExitCodes; ///< handles its own errors (kernel: exit 130 on a signal)
+};
 
-void
-PrintList()
-{
-    std::cout << "policies (tun.policy):\n";
-    for (const auto& p : tunsim::TunPolicyRegistry())
-    {
-        std::cout << "  " << p.name << std::string(p.name.size() < 18 ? 18 - p.name.size() : 1, ' ')
-                  << p.summary << "\n";
-    }
-    std::cout << "qdisc kinds (qdisc.kind):\n";
-    for (const auto& k : tunsim::QdiscKinds())
-    {
-        std::cout << "  " << k << "\n";
-    }
-    std::cout << "traffic kinds (flows[].kind/mode):\n";
-    for (const auto& k : tunsim::TrafficKinds())
-    {
-        std::cout << "  " << k << "\n";
-    }
-    std::cout << "encapsulations (reader.encap):\n";
-    for (const auto& k : tunsim::EncapKinds())
-    {
-        std::cout << "  " << k << "\n";
-    }
-}
+const Command kCommands[] = {
+    {"run", tunsim::RunScenarioCommand, false, false},
+    {"validate", tunsim::ValidateCommand, false, false},
+    {"list", tunsim::ListCommand, false, false},
+    {"table", tunsim::TableCommand, false, false},
+    {"sweep", tunsim::SweepCommand, true, false},
+    {"merge", tunsim::MergeCommand, true, false},
+    {"kernel", tunsim::KernelCommand, true, true},
+    {"compare", tunsim::CompareCommand, true, false},
+};
 
-/// tunsim table: the figures a reader compares first, one row per flow.
-void
-PrintTable(const std::vector<std::string>& files)
+bool
+Flag(const char* arg, const char* shortName, const char* longName)
 {
-    std::vector<nlohmann::json> results;
-    for (const auto& f : files)
-    {
-        results.push_back(tunsim::ReadResultFile(f));
-    }
-    std::printf("%-18s %6s %-10s %4s %10s %10s %10s %7s %10s %9s %9s %9s %s\n",
-                "policy", "ring", "qdisc", "flow", "sent", "delivered", "dropped", "loss%",
-                "goodput", "p50_ms", "p99_ms", "txqstops", "conserved");
-    for (const auto& r : results)
-    {
-        try
-        {
-            for (const auto& f : r.at("flows"))
-            {
-                std::printf("%-18s %6u %-10s %4zu %10llu %10llu %10llu %7.2f %10.2f %9.3f %9.3f %9llu %s\n",
-                            r.at("tun").at("policy").get<std::string>().c_str(),
-                            r.at("tun").at("tx_queue_len").get<unsigned>(),
-                            r.at("qdisc").at("kind").get<std::string>().c_str(),
-                            f.at("index").get<size_t>(),
-                            static_cast<unsigned long long>(f.at("sent_packets").get<uint64_t>()),
-                            static_cast<unsigned long long>(f.at("delivered_packets").get<uint64_t>()),
-                            static_cast<unsigned long long>(f.at("dropped_packets").get<uint64_t>()),
-                            100.0 * f.at("loss_ratio").get<double>(),
-                            f.at("goodput_mbps").get<double>(),
-                            f.at("delay").at("p50_ms").get<double>(),
-                            f.at("delay").at("p99_ms").get<double>(),
-                            static_cast<unsigned long long>(r.at("tun").at("txq").at("stop_count").get<uint64_t>()),
-                            r.at("conservation").at("ok").get<bool>() ? "yes" : "NO");
-            }
-        }
-        catch (const nlohmann::json::exception& e)
-        {
-            throw BadInput(std::string("not a tunsim result: ") + e.what());
-        }
-    }
-    std::printf("(goodput in Mbit/s; delay is one-way, send to tunnel exit)\n");
+    return std::strcmp(arg, shortName) == 0 || std::strcmp(arg, longName) == 0;
 }
 
 int
 Main(int argc, char** argv)
 {
-    // Subcommands with options of their own, each in its own file.
-    // (add one `if` per command here)
-    if (argc > 1 && std::string(argv[1]) == "kernel")
+    if (argc < 2)
     {
-        return tunsim::KernelCommand(argc - 1, argv + 1);
+        std::cerr << kUsage;
+        return tunsim::kExitBadInput;
     }
-    if (argc > 1 && std::string(argv[1]) == "compare")
-    {
-        return tunsim::CompareCommand(argc - 1, argv + 1);
-    }
-    if (argc > 1 && std::string(argv[1]) == "sweep")
-    {
-        return tunsim::SweepCommand(argc - 1, argv + 1);
-    }
-    if (argc > 1 && std::string(argv[1]) == "merge")
-    {
-        return tunsim::MergeCommand(argc - 1, argv + 1);
-    }
-
-    po::options_description opts("options");
-    opts.add_options()("help,h", "show help")("version", "show the version")(
-        "set", po::value<std::vector<std::string>>()->composing(), "key=value override")(
-        "seed", po::value<std::string>(), "RNG run number (overrides the scenario's seed)")(
-        "out", po::value<std::string>(), "output directory")(
-        "timeseries", po::value<double>(), "sample a time series every MS ms into DIR/timeseries.csv")("quiet,q", "no summary on stdout");
-    po::variables_map vm = tunsim::ParseCommandLine(argc, argv, opts, {{"command", 1}, {"scenario", -1}}, "");
-
-    if (vm.count("help"))
+    if (Flag(argv[1], "-h", "--help"))
     {
         std::cout << kUsage;
-        return kExitOk;
+        return tunsim::kExitOk;
     }
-    if (vm.count("version"))
+    if (std::strcmp(argv[1], "--version") == 0)
     {
         std::cout << "tunsim " << TUNSIM_VERSION << " (" << TUNSIM_GIT_REV << "), ns-3.37, "
                   << tunsim::HeapAllocator() << "\n";
-        return kExitOk;
+        return tunsim::kExitOk;
     }
-    if (!vm.count("command"))
+    std::string names;
+    for (const Command& c : kCommands)
     {
-        std::cerr << kUsage;
-        return kExitBadInput;
-    }
-    const std::string cmd = vm["command"].as<std::string>();
-    std::vector<std::string> files;
-    if (vm.count("scenario"))
-    {
-        files = vm["scenario"].as<std::vector<std::string>>();
-    }
-    std::vector<std::string> sets;
-    if (vm.count("set"))
-    {
-        sets = vm["set"].as<std::vector<std::string>>();
-    }
-    std::string seed = vm.count("seed") ? vm["seed"].as<std::string>() : "";
-
-    if (cmd == "list")
-    {
-        PrintList();
-        return kExitOk;
-    }
-    if (cmd == "table")
-    {
-        if (files.empty())
+        if (std::strcmp(argv[1], c.name) == 0)
         {
-            throw BadInput("usage: tunsim table RESULT.json|DIR... (see tunsim --help)");
+            for (int i = 2; i < argc && !c.ownHelp; ++i)
+            {
+                if (Flag(argv[i], "-h", "--help"))
+                {
+                    std::cout << kUsage;
+                    return tunsim::kExitOk;
+                }
+            }
+            if (c.ownExitCodes)
+            {
+                return c.main(argc - 1, argv + 1);
+            }
+            return tunsim::RunCommand("tunsim", [&] { return c.main(argc - 1, argv + 1); });
         }
-        PrintTable(files);
-        return kExitOk;
+        names += (names.empty() ? "" : ", ") + std::string(c.name);
     }
-    if (cmd != "run" && cmd != "validate")
-    {
-        throw BadInput("command: unknown command \"" + cmd + "\"; allowed: run, validate, list, table, sweep, merge, kernel, compare");
-    }
-    if (files.size() != 1)
-    {
-        throw BadInput("usage: tunsim " + cmd + " takes exactly one SCENARIO.json (see tunsim --help)");
-    }
-    tunsim::Scenario sc = LoadScenario(files[0], sets, seed);
-    if (cmd == "validate")
-    {
-        std::cout << tunsim::ScenarioToJson(sc).dump(2) << "\n";
-        return kExitOk;
-    }
-
-    std::string out = vm.count("out") ? vm["out"].as<std::string>() : ("results/" + sc.name);
-    // Fail on an unusable output directory before spending time on the run.
-    {
-        std::error_code ec;
-        std::filesystem::path p(out);
-        if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
-        {
-            throw BadInput("--out: " + out + " exists and is not a directory");
-        }
-    }
-    tunsim::RunOptions ro;
-    if (vm.count("timeseries"))
-    {
-        ro.timeseriesIntervalMs = vm["timeseries"].as<double>();
-        if (!(ro.timeseriesIntervalMs > 0))
-        {
-            throw BadInput("--timeseries: must be a positive interval in ms");
-        }
-    }
-    tunsim::RunOutput r = tunsim::RunExperiment(sc, ro);
-    if (!r.timeseriesCsv.empty())
-    {
-        tunsim::WriteFileAtomically((std::filesystem::path(out) / "timeseries.csv").string(), r.timeseriesCsv);
-    }
-    tunsim::WriteResult(out, r.result);
-    if (!vm.count("quiet"))
-    {
-        std::cout << r.summary;
-        std::cout << "  result: " << (std::filesystem::path(out) / "result.json").string() << "\n";
-    }
-    if (!r.conservationOk)
-    {
-        std::cerr << "tunsim: packet conservation violated: see conservation in "
-                  << (std::filesystem::path(out) / "result.json").string() << "\n";
-        return kExitConservation;
-    }
-    return kExitOk;
+    std::cerr << "tunsim: command: unknown command \"" << argv[1] << "\"; allowed: " << names << "\n";
+    return tunsim::kExitBadInput;
 }
 
 } // namespace
@@ -302,5 +137,5 @@ Main(int argc, char** argv)
 int
 main(int argc, char** argv)
 {
-    return tunsim::RunCommand("tunsim", [&] { return Main(argc, argv); });
+    return Main(argc, argv);
 }

@@ -17,8 +17,8 @@
 //    produce it. Either way the ring holds K, the stopped queue keeps the
 //    other N - K in fq_codel (limit 10240, nothing dequeued, so CoDel never
 //    drops), and nothing is dropped anywhere. N < K: no stop, all N in the ring.
-#include "experiment.h"
-#include "scenario.h"
+#include "run/experiment.h"
+#include "scenario/scenario.h"
 
 #include <gtest/gtest.h>
 
@@ -37,8 +37,8 @@ FlowConfig
 Burst(uint32_t n, double startS = 0.0)
 {
     FlowConfig f;
-    f.kind = "udp";
-    f.mode = "bursts";
+    f.kind = FlowKind::Udp;
+    f.mode = UdpMode::Bursts;
     f.payloadBytes = 1400;
     f.burstPackets = n;
     f.burstIntervalMs = 1e5; // one burst per run
@@ -56,7 +56,7 @@ BurstIntoStalledReader(const std::string& policy, const std::string& qdisc, uint
     s.seed = 1;
     s.tun.ringSize = ring;
     s.tun.policy = policy;
-    s.qdisc.kind = qdisc;
+    s.qdisc.kind = *EnumFromName<QdiscKind>(qdisc);
     s.qdisc.limit = 0; // the kind's Linux default
     s.reader.perPacketNs = 1000;
     s.reader.wakeupLatencyUs = 5;
@@ -101,7 +101,7 @@ class ClosedFormDrop : public ::testing::TestWithParam<DropCase>
 TEST_P(ClosedFormDrop, LosesExactlyNMinusK)
 {
     const auto [k, n] = GetParam();
-    json r = RunExperiment(BurstIntoStalledReader("drop", "pfifo_fast", k, n)).result;
+    json r = ToJson(RunExperiment(BurstIntoStalledReader("drop", "pfifo_fast", k, n)).result);
     SCOPED_TRACE(Brief(r));
     const uint64_t expectDrops = n > k ? n - k : 0;
     const uint64_t expectRing = n > k ? k : n;
@@ -152,7 +152,7 @@ class ClosedFormNodrop : public ::testing::TestWithParam<NodropCase>
 TEST_P(ClosedFormNodrop, RingHoldsKQdiscHoldsTheRest)
 {
     const NodropCase& c = GetParam();
-    json r = RunExperiment(BurstIntoStalledReader(c.policy, "fq_codel", c.ring, c.n)).result;
+    json r = ToJson(RunExperiment(BurstIntoStalledReader(c.policy, "fq_codel", c.ring, c.n)).result);
     SCOPED_TRACE(Brief(r));
     const uint64_t inRing = c.n >= c.ring ? c.ring : c.n;
     const uint64_t inQdisc = c.n - inRing;
@@ -197,7 +197,7 @@ TEST(ClosedForm, V8WithNoqueueIsMainlineDrop)
     // v8 only stops with a qdisc attached; with noqueue the mainline drop
     // stays: N - K FULL_RING drops, and the queue is never stopped (so no
     // "asks to queue packet" drops either).
-    json r = RunExperiment(BurstIntoStalledReader("nodrop-v8", "noqueue", 25, 100)).result;
+    json r = ToJson(RunExperiment(BurstIntoStalledReader("nodrop-v8", "noqueue", 25, 100)).result);
     SCOPED_TRACE(Brief(r));
     EXPECT_EQ(FullRing(r), 75u);
     EXPECT_EQ(r["tun"]["tx_dropped"].get<uint64_t>(), 75u);
@@ -256,7 +256,7 @@ TEST_P(ClosedFormTwoBursts, OnlyZeroedSlotsTakeTheSecondBurst)
     s.durationS = 0.008;
     s.tun.ringSize = c.ring;
     s.tun.policy = "drop";
-    s.qdisc.kind = "pfifo_fast";
+    s.qdisc.kind = QdiscKind::PfifoFast;
     s.reader.perPacketNs = perPacketS * 1e9;
     s.reader.wakeupLatencyUs = wakeS * 1e6;
     s.reader.stalls = {StallConfig{wakeS + (c.reads - 0.5) * perPacketS, s.durationS}};
@@ -264,7 +264,7 @@ TEST_P(ClosedFormTwoBursts, OnlyZeroedSlotsTakeTheSecondBurst)
     s.flows = {Burst(c.ring, 0.0), Burst(c.second, 0.005)};
     ASSERT_LT(wakeS + c.reads * perPacketS, 0.005) << "reads must end before burst 2";
 
-    json r = RunExperiment(s).result;
+    json r = ToJson(RunExperiment(s).result);
     SCOPED_TRACE(Brief(r));
     ASSERT_EQ(r["reader"]["packets_read"].get<uint64_t>(), c.reads);
     EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), c.ring);
@@ -334,7 +334,7 @@ TenDatagramBursts(const std::string& name, double durationS)
     s.durationS = durationS;
     s.tun.ringSize = 1;
     s.tun.policy = "drop";
-    s.qdisc.kind = "pfifo_fast";
+    s.qdisc.kind = QdiscKind::PfifoFast;
     s.reader.perPacketNs = 2000;
     s.host.udpSndbufBytes = 1000000000;
     FlowConfig f = Burst(10, 0.001);
@@ -352,7 +352,7 @@ TEST_P(ClosedFormTwoLevelWakeup, LossFollowsTheSleepLength)
     s.reader.deepIdleAfterUs = c.deepAfterUs;
     s.reader.deepWakeupLatencyUs = c.deepWakeUs;
 
-    json r = RunExperiment(s).result;
+    json r = ToJson(RunExperiment(s).result);
     SCOPED_TRACE(Brief(r) + "\nreader " + r["reader"].dump());
     EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 30u);
     EXPECT_EQ(FullRing(r), c.expectLost);
@@ -394,7 +394,7 @@ TEST(ClosedFormDrawnWakeup, LossIsFourPerBurstThatDrewTheSlowValue)
     std::set<uint64_t> lossesBySeed;
     for (uint32_t seed = 1; seed <= 5; ++seed)
     {
-        json r = RunExperiment(DrawnWakeupScenario({45, 5}, seed)).result;
+        json r = ToJson(RunExperiment(DrawnWakeupScenario({45, 5}, seed)).result);
         SCOPED_TRACE(Brief(r) + "\nreader " + r["reader"].dump());
         EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 2000u);
         EXPECT_EQ(r["reader"]["deep_wakeups"].get<uint64_t>(), 200u);
@@ -405,19 +405,19 @@ TEST(ClosedFormDrawnWakeup, LossIsFourPerBurstThatDrewTheSlowValue)
         EXPECT_LE(lost / 4, 130u);
         EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
         // the same seed draws the same wake-ups
-        EXPECT_EQ(FullRing(RunExperiment(DrawnWakeupScenario({45, 5}, seed)).result), lost);
+        EXPECT_EQ(FullRing(ToJson(RunExperiment(DrawnWakeupScenario({45, 5}, seed)).result)), lost);
         lossesBySeed.insert(lost);
     }
     EXPECT_GT(lossesBySeed.size(), 1u); // the draw depends on the seed
 
     Scenario fixed = DrawnWakeupScenario({}, 1);
     fixed.reader.deepWakeupLatencyUs = 45;
-    json a = RunExperiment(fixed).result;
-    json b = RunExperiment(DrawnWakeupScenario({45}, 1)).result;
+    json a = ToJson(RunExperiment(fixed).result);
+    json b = ToJson(RunExperiment(DrawnWakeupScenario({45}, 1)).result);
     EXPECT_EQ(FullRing(a), 800u);
     EXPECT_EQ(a["flows"], b["flows"]);
     EXPECT_EQ(a["reader"], b["reader"]);
-    EXPECT_EQ(FullRing(RunExperiment(DrawnWakeupScenario({5}, 1)).result), 0u);
+    EXPECT_EQ(FullRing(ToJson(RunExperiment(DrawnWakeupScenario({5}, 1)).result)), 0u);
 }
 
 // The same bursts with one wake-up level drawn from {45 us, 1 us}
@@ -447,7 +447,7 @@ TEST(ClosedFormDrawnWakeup, OneLevelDrawnLosesTheExpectedAmount)
         s.reader.deepIdleAfterUs = 0;
         s.reader.wakeupLatencyUs = 0;
         s.reader.wakeupQuantilesUs = {45, 1};
-        json r = RunExperiment(s).result;
+        json r = ToJson(RunExperiment(s).result);
         SCOPED_TRACE(Brief(r) + "\nreader " + r["reader"].dump());
         EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 2000u);
         EXPECT_NEAR(static_cast<double>(FullRing(r)), 200 * ExpectedDrawnLoss(0), 4.2 * 21.3);
@@ -461,8 +461,8 @@ TEST(ClosedFormDrawnWakeup, OneLevelDrawnLosesTheExpectedAmount)
     Scenario one = fixed;
     one.reader.wakeupLatencyUs = 0;
     one.reader.wakeupQuantilesUs = {45};
-    json a = RunExperiment(fixed).result;
-    json b = RunExperiment(one).result;
+    json a = ToJson(RunExperiment(fixed).result);
+    json b = ToJson(RunExperiment(one).result);
     EXPECT_EQ(FullRing(a), 1600u);
     EXPECT_EQ(a["flows"], b["flows"]);
     EXPECT_EQ(a["reader"], b["reader"]);
@@ -510,7 +510,7 @@ TEST_P(ClosedFormFirstSend, LossCountsTheSendsBeforeTheReaderRuns)
     s.durationS = 0.005;
     s.tun.ringSize = 5;
     s.tun.policy = "drop";
-    s.qdisc.kind = "pfifo_fast";
+    s.qdisc.kind = QdiscKind::PfifoFast;
     s.reader.perPacketNs = 100;
     s.reader.wakeupLatencyUs = 1;
     s.reader.stalls = {StallConfig{kS1, kW}, StallConfig{kS2, kW}};
@@ -521,7 +521,7 @@ TEST_P(ClosedFormFirstSend, LossCountsTheSendsBeforeTheReaderRuns)
     f.sendCostFirstNs = c.firstNs;
     s.flows = {f};
 
-    json r = RunExperiment(s).result;
+    json r = ToJson(RunExperiment(s).result);
     SCOPED_TRACE(Brief(r));
     EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 80u);
     EXPECT_EQ(FullRing(r), c.expectLost);

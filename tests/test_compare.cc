@@ -1,6 +1,7 @@
 // tunsim compare: the union of two results' metrics, absolute and relative
 // differences, files or directories, exit 2 on bad input.
-#include "compare.h"
+#include "compare/compare.h"
+#include "result/run-result.h"
 
 #include "test-support.h"
 
@@ -46,6 +47,32 @@ ResultB()
     })");
 }
 
+/// A whole result file's JSON with ResultA()/ResultB()'s figures (tunsim
+/// compare reads only files that are tunsim results).
+json
+FullResult(const json& partial)
+{
+    tunsim::RunResult r;
+    r.tunsimVersion = "0.1.0";
+    r.tunsimGit = "test";
+    r.ns3Version = "3.37";
+    r.scenario = partial["scenario"];
+    tunsim::FlowResult f;
+    f.kind = "udp";
+    f.sentPackets = partial["flows"][0]["sent_packets"];
+    f.lossRatio = partial["flows"][0]["loss_ratio"];
+    r.flows.push_back(f);
+    r.tun.policy = "drop";
+    r.tun.txDropped = partial["tun"]["tx_dropped"];
+    if (!partial["tun"]["xmit_calls"].is_null())
+    {
+        r.tun.xmitCalls = partial["tun"]["xmit_calls"].get<uint64_t>();
+    }
+    r.wall.seconds = partial["wall"]["seconds"];
+    r.kernel = partial.value("kernel", json());
+    return tunsim::ToJson(r);
+}
+
 const tunsim::CompareRow*
 Find(const std::vector<tunsim::CompareRow>& rows, const std::string& m)
 {
@@ -58,8 +85,6 @@ Find(const std::vector<tunsim::CompareRow>& rows, const std::string& m)
     }
     return nullptr;
 }
-
-
 
 } // namespace
 
@@ -133,8 +158,8 @@ TEST(Compare, CommandOnFilesAndDirectories)
     fs::path dir = fs::temp_directory_path() / ("tunsim-compare-" + std::to_string(getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir / "b");
-    std::ofstream(dir / "a.json") << ResultA().dump(2);
-    std::ofstream(dir / "b" / "result.json") << ResultB().dump(2);
+    std::ofstream(dir / "a.json") << FullResult(ResultA()).dump(2);
+    std::ofstream(dir / "b" / "result.json") << FullResult(ResultB()).dump(2);
     auto o = Tunsim("compare " + (dir / "a.json").string() + " " + (dir / "b").string());
     EXPECT_EQ(o.code, 0) << o.out;
     EXPECT_NE(o.out.find("flows[0].loss_ratio"), std::string::npos) << o.out;
@@ -153,5 +178,10 @@ TEST(Compare, CommandOnFilesAndDirectories)
     auto bad = Tunsim("compare " + (dir / "a.json").string() + " " + (dir / "bad.json").string());
     EXPECT_EQ(bad.code, 2);
     EXPECT_NE(bad.out.find("not a result file"), std::string::npos) << bad.out;
+    // JSON, but not a result: the first missing field is named
+    std::ofstream(dir / "partial.json") << ResultA().dump(2);
+    auto partial = Tunsim("compare " + (dir / "a.json").string() + " " + (dir / "partial.json").string());
+    EXPECT_EQ(partial.code, 2);
+    EXPECT_NE(partial.out.find("not a tunsim result: tunsim.git: missing"), std::string::npos) << partial.out;
     fs::remove_all(dir);
 }

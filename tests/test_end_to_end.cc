@@ -2,8 +2,8 @@
 // tunsim relies on: drop loses, NODROP does not, the sender is throttled to
 // the reader's capacity, every packet is accounted for, runs repeat bit for
 // bit, and a stalled reader blocks every flow behind it (seed 002).
-#include "experiment.h"
-#include "scenario.h"
+#include "run/experiment.h"
+#include "scenario/scenario.h"
 
 #include <gtest/gtest.h>
 
@@ -46,7 +46,7 @@ ExpectConserved(const json& r)
 
 TEST(EndToEnd, UdpFloodDropLosesPackets)
 {
-    json r = RunExperiment(Load("udp-flood.json", {"duration_s=0.2"})).result;
+    json r = ToJson(RunExperiment(Load("udp-flood.json", {"duration_s=0.2"})).result);
     ExpectConserved(r);
     const json& f = r["flows"][0];
     // The sender (1 us per datagram) is twice as fast as the reader (2 us):
@@ -69,9 +69,8 @@ class NodropFlood : public ::testing::TestWithParam<std::tuple<std::string, std:
 TEST_P(NodropFlood, NoLossAndSenderAtReaderCapacity)
 {
     auto [policy, qdisc] = GetParam();
-    json r = RunExperiment(Load("udp-flood.json",
-                                {"duration_s=0.2", "tun.policy=\"" + policy + "\"", "qdisc.kind=\"" + qdisc + "\""}))
-                 .result;
+    json r = ToJson(RunExperiment(Load("udp-flood.json",
+                                {"duration_s=0.2", "tun.policy=\"" + policy + "\"", "qdisc.kind=\"" + qdisc + "\""})).result);
     ExpectConserved(r);
     const json& f = r["flows"][0];
     EXPECT_EQ(f["dropped_packets"].get<uint64_t>(), 0u);
@@ -92,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(PolicyQdisc,
 
 TEST(EndToEnd, DelayHistogramHoldsEverySample)
 {
-    json r = RunExperiment(Load("bursts.json", {"duration_s=0.2", "tun.policy=\"nodrop-v8\""})).result;
+    json r = ToJson(RunExperiment(Load("bursts.json", {"duration_s=0.2", "tun.policy=\"nodrop-v8\""})).result);
     const json& d = r["flows"][0]["delay"];
     const json& h = d["histogram"];
     uint64_t total = 0;
@@ -117,7 +116,7 @@ TEST(EndToEnd, BurstsLoseExactlyTheOverflowUnderDrop)
     // read at 20 us each after a 5 us wake-up: the reader takes packets at
     // t = 5, 25, 45 us (3 of them) while the burst arrives in 60 us, so
     // 60 - 25 - 3 = 32 are dropped per burst; 2 s / 10 ms = 200 bursts.
-    json r = RunExperiment(Load("bursts.json")).result;
+    json r = ToJson(RunExperiment(Load("bursts.json")).result);
     ExpectConserved(r);
     EXPECT_EQ(r["flows"][0]["dropped_packets"].get<uint64_t>(), 32u * 200u);
 }
@@ -126,7 +125,7 @@ TEST(EndToEnd, BurstsNoLossWithNodrop)
 {
     for (const char* p : {"nodrop-v2", "nodrop-v4", "nodrop-v6", "nodrop-v8", "legacy-flowctl", "stop-if-nonempty"})
     {
-        json r = RunExperiment(Load("bursts.json", {"duration_s=0.5", std::string("tun.policy=\"") + p + "\""})).result;
+        json r = ToJson(RunExperiment(Load("bursts.json", {"duration_s=0.5", std::string("tun.policy=\"") + p + "\""})).result);
         ExpectConserved(r);
         EXPECT_EQ(r["flows"][0]["dropped_packets"].get<uint64_t>(), 0u) << p;
         EXPECT_GT(r["qdisc"]["backlog_packets_max"].get<uint32_t>(), 0u) << p;
@@ -137,15 +136,13 @@ TEST(EndToEnd, NoqueueKeepsDroppingUnderV8ButV6DropsInTheStack)
 {
     // v8 only stops the queue when a qdisc is attached: with noqueue the
     // mainline FULL_RING drop stays.
-    json v8 = RunExperiment(Load("bursts.json", {"duration_s=0.5", "tun.policy=\"nodrop-v8\"", "qdisc.kind=\"noqueue\""}))
-                  .result;
+    json v8 = ToJson(RunExperiment(Load("bursts.json", {"duration_s=0.5", "tun.policy=\"nodrop-v8\"", "qdisc.kind=\"noqueue\""})).result);
     ExpectConserved(v8);
     EXPECT_EQ(v8["tun"]["txq"]["stop_count"].get<uint64_t>(), 0u);
     EXPECT_GT(v8["tun"]["drop_reasons"]["FULL_RING"].get<uint64_t>(), 0u);
     // v6 stops even without a qdisc; __dev_queue_xmit() then frees what the
     // stopped virtual device cannot take ("asks to queue packet").
-    json v6 = RunExperiment(Load("bursts.json", {"duration_s=0.5", "tun.policy=\"nodrop-v6\"", "qdisc.kind=\"noqueue\""}))
-                  .result;
+    json v6 = ToJson(RunExperiment(Load("bursts.json", {"duration_s=0.5", "tun.policy=\"nodrop-v6\"", "qdisc.kind=\"noqueue\""})).result);
     ExpectConserved(v6);
     EXPECT_GT(v6["conservation"]["forward"]["dropped_by_place"]["tun0_noqueue/TXQ_STOPPED"].get<uint64_t>(), 0u);
 }
@@ -155,11 +152,11 @@ TEST(EndToEnd, SameSeedSameResult)
     auto sets = std::vector<std::string>{"duration_s=0.2",
                                          "flows=[{\"kind\":\"udp\",\"mode\":\"rate\",\"poisson\":true,\"rate_mbps\":5000}]",
                                          "tun.policy=\"nodrop-v8\""};
-    json a = RunExperiment(Load("udp-flood.json", sets)).result;
-    json b = RunExperiment(Load("udp-flood.json", sets)).result;
+    json a = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
+    json b = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
     EXPECT_EQ(Deterministic(a).dump(), Deterministic(b).dump());
     sets.push_back("seed=2");
-    json c = RunExperiment(Load("udp-flood.json", sets)).result;
+    json c = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
     EXPECT_NE(Deterministic(a)["flows"].dump(), Deterministic(c)["flows"].dump())
         << "the seed must change a Poisson flow";
     ExpectConserved(a);
@@ -168,10 +165,9 @@ TEST(EndToEnd, SameSeedSameResult)
 
 TEST(EndToEnd, TcpThroughTheTunnel)
 {
-    json r = RunExperiment(
+    json r = ToJson(RunExperiment(
                  Load("udp-flood.json",
-                      {"duration_s=1", "flows=[{\"kind\":\"tcp\"}]", "underlay.delay_ms=10", "tun.policy=\"nodrop-v8\""}))
-                 .result;
+                      {"duration_s=1", "flows=[{\"kind\":\"tcp\"}]", "underlay.delay_ms=10", "tun.policy=\"nodrop-v8\""})).result);
     ExpectConserved(r);
     const json& f = r["flows"][0];
     EXPECT_GT(f["goodput_mbps"].get<double>(), 100.0);
@@ -192,7 +188,7 @@ TEST(EndToEnd, StalledReaderBlocksEveryFlowBehindTheQueue)
         "qdisc.limit=10000"};
     auto nodropSets = sets;
     nodropSets.push_back("tun.policy=\"nodrop-v6\"");
-    json nd = RunExperiment(Load("udp-flood.json", nodropSets)).result;
+    json nd = ToJson(RunExperiment(Load("udp-flood.json", nodropSets)).result);
     ExpectConserved(nd);
     for (const auto& f : nd["flows"])
     {
@@ -201,7 +197,7 @@ TEST(EndToEnd, StalledReaderBlocksEveryFlowBehindTheQueue)
     }
     EXPECT_TRUE(nd["tun"]["txq"]["stopped_s"].get<double>() > 0.25);
 
-    json dr = RunExperiment(Load("udp-flood.json", sets)).result;
+    json dr = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
     ExpectConserved(dr);
     for (const auto& f : dr["flows"])
     {

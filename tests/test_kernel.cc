@@ -2,7 +2,7 @@
 // burst into a stalled reader loses exactly the closed-form N - K, an
 // unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
 // behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
-#include "kernel-run.h"
+#include "kernel/kernel-run.h"
 
 #include "test-support.h"
 

@@ -49,9 +49,9 @@
 // Wall time: the model simulates about 100k packets per wall second on the
 // 2-core test machine; the whole file runs ~4.2 million simulated packets
 // (about 50 s).
-#include "experiment.h"
+#include "run/experiment.h"
 #include "ptr-ring.h"
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #include <gtest/gtest.h>
 
@@ -363,7 +363,7 @@ RunTunMD1K(double rho, uint32_t ringSize, const std::string& qdisc, uint64_t arr
     Scenario s = ScenarioFromJson(j);
     RunOutput out = RunExperiment(s);
     TunRun r;
-    r.result = out.result;
+    r.result = ToJson(out.result);
     const json& f = r.result["flows"][0];
     r.sent = f["sent_packets"].get<uint64_t>();
     r.dropped = f["dropped_packets"].get<uint64_t>();

@@ -1,7 +1,7 @@
 // Short versions of the paper reproductions (issue 3), asserting the
 // qualitative result; `make reproduce` checks the full-length figures.
-#include "experiment.h"
-#include "scenario.h"
+#include "run/experiment.h"
+#include "scenario/scenario.h"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@ RunScenario(const std::string& file, const std::vector<std::string>& sets)
     {
         tunsim::ApplySet(j, s);
     }
-    json r = tunsim::RunExperiment(tunsim::ScenarioFromJson(j)).result;
+    json r = ToJson(tunsim::RunExperiment(tunsim::ScenarioFromJson(j)).result);
     EXPECT_TRUE(r["conservation"]["ok"].get<bool>()) << file;
     return r;
 }

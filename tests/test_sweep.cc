@@ -2,7 +2,7 @@
 // documented CSV columns, resume after SIGKILL to the same CSV, a failing run
 // reported, the GNU parallel job list and the SLURM array script, and the plot
 // scripts on a small sweep. Short runs: scenarios/bursts.json, 50 ms simulated.
-#include "sweep.h"
+#include "sweep/sweep.h"
 
 #include "test-support.h"
 
@@ -320,7 +320,7 @@ TEST_F(Sweep, FailingRunIsReportedWithItsErrorAndExitStatus)
     const fs::path blocked = dir / "s" / "points" / "tun.ring_size=25" / "seed-1" / "result.json" / "x";
     fs::create_directories(blocked);
     auto o = Tunsim("sweep " + kScenario + kShort + "--vary tun.ring_size=10,25 --out " + (dir / "s").string());
-    EXPECT_EQ(o.code, tunsim::kSweepExitRunsFailed) << o.out;
+    EXPECT_EQ(o.code, tunsim::kExitRunsFailed) << o.out;
     EXPECT_NE(o.out.find("1 of 2 runs FAILED"), std::string::npos) << o.out;
     EXPECT_NE(o.out.find("exit status 1"), std::string::npos) << o.out;
     EXPECT_NE(o.out.find("cannot rename into place"), std::string::npos) << o.out;
@@ -370,7 +370,7 @@ TEST_F(Sweep, GnuParallelJobListRunsToTheSameCsv)
     ASSERT_EQ(Shell("cd " + (dir / "a").string() + " && head -n 4 jobs.txt | parallel").code, 0);
     ASSERT_EQ(Shell("cd " + (dir / "b").string() + " && tail -n +5 jobs.txt | parallel").code, 0);
     auto half = Tunsim("merge " + (dir / "a").string());
-    EXPECT_EQ(half.code, tunsim::kSweepExitRunsFailed) << half.out; // 4 runs missing, reported
+    EXPECT_EQ(half.code, tunsim::kExitRunsFailed) << half.out; // 4 runs missing, reported
     EXPECT_NE(half.out.find("4 runs listed in sweep.json have no result"), std::string::npos) << half.out;
     auto both = Tunsim("merge " + (dir / "a").string() + " " + (dir / "b").string() + " --out " +
                        (dir / "ab").string());

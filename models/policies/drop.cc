@@ -2,7 +2,7 @@
 // ptr_ring_produce() fails the skb is freed with SKB_DROP_REASON_FULL_RING and
 // counted in tx_dropped; the device does that whatever the policy, so this
 // policy has no hook at all.
-#include "policies.h"
+#include "tun-policy.h"
 
 namespace tunsim
 {

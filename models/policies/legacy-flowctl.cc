@@ -9,7 +9,7 @@
 // A list frees each entry as it is read and can hold tx_queue_len + 1 skbs
 // (the one that triggered the stop), so the model's queue is a ring of
 // tx_queue_len + 1 slots with batch 1, which behaves as that list.
-#include "policies.h"
+#include "tun-policy.h"
 
 namespace tunsim
 {

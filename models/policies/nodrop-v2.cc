@@ -16,7 +16,7 @@
 //
 // The wake-on-empty ("waking when not full showed crashes in our testing")
 // lets the ring drain completely before the qdisc refills it.
-#include "policies.h"
+#include "tun-policy.h"
 
 namespace tunsim
 {

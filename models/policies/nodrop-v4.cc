@@ -9,7 +9,7 @@
 // __ptr_ring_spare(r, 1) looks at the slot behind consumer_head: it is free
 // only once the consumed run was zeroed, so with a 500-entry ring (batch 16)
 // the wake comes every 16 reads, with a 25-entry ring (batch 1) every read.
-#include "policies.h"
+#include "tun-policy.h"
 
 namespace tunsim
 {

@@ -17,7 +17,7 @@
 //               netif_tx_wake_queue(txq);
 //
 // The blocking wait needs no wake of its own since v5.
-#include "policies.h"
+#include "tun-policy.h"
 
 namespace tunsim
 {

@@ -20,7 +20,7 @@
 // when the consumer raced in between cannot trigger in a discrete-event
 // model. The exact comparison in __tun_wake_queue() was not available to us:
 // tunsim wakes when cons_cnt >= size / 2 (docs/kernel-fidelity.md).
-#include "policies.h"
+#include "tun-policy.h"
 
 namespace tunsim
 {

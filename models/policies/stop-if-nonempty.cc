@@ -7,7 +7,7 @@
 // Right after a produce the ring is almost never empty, so the queue stops
 // after nearly every packet and each packet waits for a read + a NET_TX
 // softirq: the ping-pong that cost 1720 -> 1395 Mbit/s in the seed.
-#include "policies.h"
+#include "tun-policy.h"
 
 namespace tunsim
 {

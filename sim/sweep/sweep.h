@@ -11,6 +11,8 @@
 // the layout, every CSV column and the exit codes.
 #pragma once
 
+#include "common/errors.h"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -19,8 +21,8 @@
 namespace tunsim
 {
 
-/// Exit codes of sweep and merge (besides 0 ok, 1 other failure, 2 bad input).
-constexpr int kSweepExitRunsFailed = 4; ///< some runs failed or are missing
+/// Exit codes of sweep and merge: common/errors.h (kExitRunsFailed: some
+/// runs failed or are missing).
 
 /// `tunsim sweep ...`; argv[0] is "sweep". Returns the process exit code.
 int SweepCommand(int argc, char** argv);

@@ -3,8 +3,6 @@
 // target (rename(2) is atomic within a file system).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <string>
 
 namespace tunsim
@@ -13,8 +11,5 @@ namespace tunsim
 /// Write `text` to `path` atomically; creates the parent directories.
 /// Throws std::runtime_error naming the path on failure.
 void WriteFileAtomically(const std::string& path, const std::string& text);
-
-/// result.json in `dir`, pretty-printed.
-void WriteResult(const std::string& dir, const nlohmann::json& result);
 
 } // namespace tunsim

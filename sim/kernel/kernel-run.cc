@@ -8,10 +8,10 @@
 // destructors (device fd, namespace) always run.
 #include "kernel-run.h"
 
-#include "cli.h"
-
-#include "result-writer.h"
-#include "scenario.h"
+#include "cli/cli.h"
+#include "result/result-writer.h"
+#include "result/run-result.h"
+#include "scenario/scenario.h"
 #include "tunsim-version.h"
 
 #include <boost/program_options.hpp>
@@ -60,11 +60,7 @@ namespace tunsim
 namespace
 {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitBadInput = 2;
-constexpr int kExitCrossCheck = 3;
-constexpr int kExitInterrupted = 130;
+constexpr int kExitCrossCheck = kExitConservation;
 
 constexpr uint16_t kFirstPort = 5000;
 constexpr uint32_t kHeaderBytes = 12; // u32 sequence + u64 send time (ns), like ns-3's SeqTsHeader
@@ -826,7 +822,7 @@ SenderLoop(int sock, const FlowConfig& fc, uint32_t flowIndex, uint64_t seed, in
         WaitUntil(due);
     };
     waitFor(tStart);
-    if (fc.mode == "flood")
+    if (fc.mode == UdpMode::Flood)
     {
         while (!Interrupted() && NowNs() < tStop)
         {
@@ -835,7 +831,7 @@ SenderLoop(int sock, const FlowConfig& fc, uint32_t flowIndex, uint64_t seed, in
         return;
     }
     std::mt19937_64 rng(seed * 1000003ULL + flowIndex);
-    if (fc.mode == "rate")
+    if (fc.mode == UdpMode::Rate)
     {
         const double meanNs = fc.payloadBytes * 8.0 / (fc.rateMbps * 1e6) * 1e9;
         std::exponential_distribution<double> expo(1.0 / meanNs);
@@ -883,7 +879,7 @@ RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
     rep.flows.resize(sc.flows.size());
     auto wall0 = NowNs();
     TunDevice dev(ns, kDev, sc.tun.ringSize, "10.8.0.1/24");
-    SetQdisc(ns, kDev, sc.qdisc.kind, qdiscLimit);
+    SetQdisc(ns, kDev, NameOf(sc.qdisc.kind), qdiscLimit);
 
     std::vector<int> socks(sc.flows.size(), -1);
     struct SockCloser
@@ -965,7 +961,7 @@ RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
     rep.txDropped = v[2];
     rep.rxPackets = v[3];
     rep.txQueueLen = v[4];
-    if (sc.qdisc.kind != "noqueue")
+    if (sc.qdisc.kind != QdiscKind::Noqueue)
     {
         rep.tc = QdiscStats(ns, kDev);
         rep.haveTc = true;
@@ -1491,8 +1487,8 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
         totalDelivered += f.received;
         json j;
         j["index"] = i;
-        j["kind"] = fc.kind;
-        j["mode"] = fc.mode;
+        j["kind"] = NameOf(fc.kind);
+        j["mode"] = NameOf(fc.mode);
         j["active_s"] = stopS - fc.startS;
         j["sent_packets"] = f.sent;
         j["delivered_packets"] = f.received;
@@ -1503,7 +1499,7 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
         j["delay"] = DelayJson(f.delayNs);
         j["app_sent_datagrams"] = f.sent;
         j["app_received_datagrams"] = f.received;
-        j["app_backlog_datagrams"] = fc.mode == "flood" ? 0 : (f.generated > f.sent + f.sendErrors ? f.generated - f.sent - f.sendErrors : 0);
+        j["app_backlog_datagrams"] = fc.mode == UdpMode::Flood ? 0 : (f.generated > f.sent + f.sendErrors ? f.generated - f.sent - f.sendErrors : 0);
         j["reordered_datagrams"] = f.reordered;
         j["sent_mbps"] = f.sentBytes * 8.0 / act / 1e6;
         j["socket"] = {{"sndbuf_bytes", f.sndbuf}, {"wmem_max_bytes", nullptr}, {"blocked_count", nullptr},
@@ -1523,7 +1519,7 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
     tunJ["tx_queue_len"] = tot.txQueueLen;
     tunJ["ring_size"] = tot.txQueueLen;
     tunJ["ring_batch"] = kernel::RingBatch(static_cast<uint32_t>(tot.txQueueLen));
-    tunJ["has_qdisc"] = sc.qdisc.kind != "noqueue";
+    tunJ["has_qdisc"] = sc.qdisc.kind != QdiscKind::Noqueue;
     tunJ["tx_packets"] = tot.txPackets;
     tunJ["tx_bytes"] = tot.txBytes;
     tunJ["tx_dropped"] = tot.txDropped;
@@ -1545,8 +1541,8 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
 
     // qdisc
     json qd;
-    qd["kind"] = sc.qdisc.kind;
-    if (sc.qdisc.kind == "noqueue")
+    qd["kind"] = NameOf(sc.qdisc.kind);
+    if (sc.qdisc.kind == QdiscKind::Noqueue)
     {
         qd["limit_packets"] = nullptr;
     }
@@ -1710,12 +1706,12 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
     s << "tunsim kernel  " << u.sysname << " " << u.release << "  behaves as \"" << tunJ["policy"].get<std::string>()
       << "\" (probe: txqueuelen " << probe["txqueuelen"] << ", burst " << probe["burst_packets"] << " -> tx_dropped "
       << probe["tx_dropped"] << ", qdisc backlog " << probe["qdisc_backlog_packets"] << ")\n";
-    s << "  scenario " << sc.name << "  ring " << sc.tun.ringSize << "  qdisc " << sc.qdisc.kind << "  repeats "
+    s << "  scenario " << sc.name << "  ring " << sc.tun.ringSize << "  qdisc " << NameOf(sc.qdisc.kind) << "  repeats "
       << nr << "\n";
     for (size_t i = 0; i < nf; ++i)
     {
         const json& f = flows[i];
-        s << "  flow " << i << " udp/" << sc.flows[i].mode << ": sent " << f["sent_packets"].get<uint64_t>()
+        s << "  flow " << i << " udp/" << NameOf(sc.flows[i].mode) << ": sent " << f["sent_packets"].get<uint64_t>()
           << "  delivered " << f["delivered_packets"].get<uint64_t>() << "  dropped "
           << f["dropped_packets"].get<uint64_t>() << " (" << 100.0 * f["loss_ratio"].get<double>() << " %";
         if (nr > 1)
@@ -1831,25 +1827,29 @@ KernelMain(int argc, char** argv)
     Scenario sc = ScenarioFromJson(j);
 
     // What a live kernel here can run.
-    const std::vector<std::string> kinds = {"pfifo_fast", "pfifo", "noqueue"};
-    if (std::find(kinds.begin(), kinds.end(), sc.qdisc.kind) == kinds.end())
+    if (sc.qdisc.kind == QdiscKind::FqCodel)
     {
-        throw ScenarioError("qdisc.kind", "\"" + sc.qdisc.kind +
+        throw ScenarioError("qdisc.kind", "\"" + std::string(NameOf(sc.qdisc.kind)) +
                                               "\" is not available for tunsim kernel on this kernel (no "
                                               "modules; built-in root qdiscs only); allowed here: pfifo_fast, pfifo, noqueue");
     }
-    if (sc.qdisc.kind == "pfifo_fast" && sc.qdisc.limit != 0)
+    if (sc.qdisc.kind == QdiscKind::PfifoFast && sc.qdisc.limit != 0)
     {
         throw ScenarioError("qdisc.limit", "Linux pfifo_fast takes its limit from txqueuelen; use 0 "
                                            "(or qdisc.kind pfifo), got " + std::to_string(sc.qdisc.limit));
     }
     for (size_t i = 0; i < sc.flows.size(); ++i)
     {
-        if (sc.flows[i].kind != "udp")
+        if (sc.flows[i].kind != FlowKind::Udp)
         {
             throw ScenarioError("flows[" + std::to_string(i) + "].kind",
                                 "tunsim kernel runs udp flows only (flood, "
-                                "rate, bursts), got \"" + sc.flows[i].kind + "\"");
+                                "rate, bursts), got \"" + std::string(NameOf(sc.flows[i].kind)) + "\"");
+        }
+        if (sc.flows[i].mode == UdpMode::Video)
+        {
+            throw ScenarioError("flows[" + std::to_string(i) + "].mode",
+                                "tunsim kernel runs the udp modes flood, rate and bursts; not \"video\"");
         }
     }
     if (sc.flows.size() > 64)
@@ -1924,7 +1924,7 @@ KernelMain(int argc, char** argv)
     }
     double wallS = (NowNs() - wall0) / 1e9;
     Assembled a = Assemble(sc, qdiscLimit, reps, probe, calibration, nsName, wallS);
-    WriteResult(out, a.result);
+    WriteResult(out, RunResultFromJson(a.result));
     {
         // Every (sleep, wake) pair, for calibration (scripts/validate-kernel.sh).
         std::ofstream csv(std::filesystem::path(out) / "reader_wakeups.csv");
@@ -1944,7 +1944,7 @@ KernelMain(int argc, char** argv)
             std::vector<Repeat> one;
             one.push_back(std::move(reps[k]));
             Assembled r = Assemble(sc, qdiscLimit, one, probe, calibration, nsName, one[0].wallS);
-            WriteResult((std::filesystem::path(out) / "repeats" / std::to_string(k + 1)).string(), r.result);
+            WriteResult((std::filesystem::path(out) / "repeats" / std::to_string(k + 1)).string(), RunResultFromJson(r.result));
         }
     }
     if (!quiet)

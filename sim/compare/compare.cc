@@ -1,7 +1,8 @@
 // tunsim compare (see compare.h).
 #include "compare.h"
 
-#include "cli.h"
+#include "cli/cli.h"
+#include "result/run-result.h"
 
 #include <boost/program_options.hpp>
 
@@ -317,8 +318,8 @@ CompareCommand(int argc, char** argv)
         {
             throw BadInput("usage: tunsim compare takes exactly two results, A and B (see tunsim compare --help)");
         }
-        json a = ReadResultFile(files[0]);
-        json b = ReadResultFile(files[1]);
+        json a = ToJson(ReadResultFile(files[0]));
+        json b = ToJson(ReadResultFile(files[1]));
         std::vector<std::string> only;
         if (vm.count("only"))
         {

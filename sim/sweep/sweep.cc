@@ -1,10 +1,11 @@
 // tunsim sweep / tunsim merge. See sim/sweep.h and docs/sweep.md.
 #include "sweep.h"
 
-#include "cli.h"
+#include "cli/cli.h"
+#include "common/number-text.h"
 
-#include "result-writer.h"
-#include "scenario.h"
+#include "result/result-writer.h"
+#include "scenario/scenario.h"
 
 #include <boost/program_options.hpp>
 
@@ -42,9 +43,9 @@ using nlohmann::json;
 namespace
 {
 
-constexpr int kOk = 0;
-constexpr int kFailure = 1;
-constexpr int kBadInput = 2;
+constexpr int kOk = kExitOk;
+constexpr int kFailure = kExitFailure;
+constexpr int kBadInput = kExitBadInput;
 
 using Clock = std::chrono::steady_clock;
 
@@ -53,25 +54,7 @@ using Clock = std::chrono::steady_clock;
 std::string
 Num(double v)
 {
-    if (!std::isfinite(v))
-    {
-        return "";
-    }
-    char buf[64];
-    if (v == std::floor(v) && std::fabs(v) < 1e15)
-    {
-        std::snprintf(buf, sizeof buf, "%.0f", v);
-        return std::string(buf) == "-0" ? "0" : buf;
-    }
-    for (int p = 1; p <= 17; ++p)
-    {
-        std::snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (std::strtod(buf, nullptr) == v)
-        {
-            break;
-        }
-    }
-    return buf;
+    return NumberText(v, NumberStyle::Cell);
 }
 
 std::string
@@ -1719,7 +1702,7 @@ SweepMain(int argc, char** argv)
                          static_cast<unsigned long long>(r.seed), f.status.c_str(), f.error.c_str(),
                          (dir / r.dir / "run.log").c_str());
         }
-        return kSweepExitRunsFailed;
+        return kExitRunsFailed;
     }
     return kOk;
 }
@@ -1790,12 +1773,12 @@ MergeMain(int argc, char** argv)
         {
             std::cerr << "  " << m << "\n";
         }
-        rc = kSweepExitRunsFailed;
+        rc = kExitRunsFailed;
     }
     if (bad)
     {
         std::cerr << "tunsim merge: " << bad << " results violate packet conservation (conservation_ok = false)\n";
-        rc = kSweepExitRunsFailed;
+        rc = kExitRunsFailed;
     }
     return rc;
 }

@@ -1,9 +1,7 @@
 #include "cli.h"
 
-#include "scenario.h"
+#include "scenario/scenario.h"
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -58,47 +56,18 @@ RunCommand(const std::string& prefix, const std::function<int()>& body)
     catch (const ScenarioError& e)
     {
         std::cerr << prefix << ": " << e.what() << "\n";
-        return 2;
+        return kExitBadInput;
     }
     catch (const BadInput& e)
     {
         std::cerr << prefix << ": " << e.what() << "\n";
-        return 2;
+        return kExitBadInput;
     }
     catch (const std::exception& e)
     {
         std::cerr << prefix << ": error: " << e.what() << "\n";
-        return 1;
+        return kExitFailure;
     }
-}
-
-nlohmann::json
-ReadResultFile(const std::string& fileOrDir)
-{
-    std::filesystem::path p(fileOrDir);
-    if (std::filesystem::is_directory(p))
-    {
-        p /= "result.json";
-    }
-    std::ifstream in(p);
-    if (!in)
-    {
-        throw BadInput(p.string() + ": cannot read");
-    }
-    nlohmann::json j;
-    try
-    {
-        j = nlohmann::json::parse(in);
-    }
-    catch (const nlohmann::json::exception& e)
-    {
-        throw BadInput(p.string() + ": not a result file: " + e.what());
-    }
-    if (!j.is_object() || !j.contains("flows"))
-    {
-        throw BadInput(p.string() + ": not a tunsim result (no \"flows\")");
-    }
-    return j;
 }
 
 } // namespace tunsim

@@ -65,10 +65,4 @@ WriteFileAtomically(const std::string& path, const std::string& text)
     }
 }
 
-void
-WriteResult(const std::string& dir, const nlohmann::json& result)
-{
-    WriteFileAtomically((std::filesystem::path(dir) / "result.json").string(), result.dump(2) + "\n");
-}
-
 } // namespace tunsim

@@ -1,0 +1,64 @@
+// The root qdiscs tunsim can put on a device, as Linux configures them, on
+// ns-3's traffic-control queue discs.
+//
+//   kind        ns-3 queue disc        Linux default limit (limit 0)
+//   fq_codel    FqCoDelQueueDisc       10240 packets (fq_codel_init())
+//   pfifo_fast  PfifoFastQueueDisc     dev->tx_queue_len (per band)
+//   pfifo       FifoQueueDisc          dev->tx_queue_len (pfifo_init())
+//   noqueue     none: dev_queue_xmit() calls the driver directly
+//
+// A new kind: one enum value and its name below, one case in
+// DefaultQdiscLimit() and InstallLinuxQdisc() (linux-qdisc.cc).
+#pragma once
+
+#include "enum-names.h"
+
+#include "ns3/ptr.h"
+
+#include <cstdint>
+
+namespace ns3
+{
+class NetDevice;
+class QueueDisc;
+} // namespace ns3
+
+namespace tunsim
+{
+
+enum class QdiscKind
+{
+    FqCodel,
+    PfifoFast,
+    Pfifo,
+    Noqueue,
+};
+
+template <>
+struct EnumNames<QdiscKind>
+{
+    static constexpr const char* kNoun = "qdisc kind";
+    static constexpr std::array<const char*, 4> kNames{"fq_codel", "pfifo_fast", "pfifo", "noqueue"};
+};
+
+/// What a qdisc is given besides its kind.
+struct QdiscParams
+{
+    uint32_t limit = 0;       ///< packets; 0 = the kind's Linux default
+    double targetMs = 5.0;    ///< fq_codel target
+    double intervalMs = 100.0; ///< fq_codel interval
+};
+
+/// The limit Linux gives a qdisc of `kind` created with no limit on a device
+/// of `txQueueLen` (fq_codel 10240; pfifo/pfifo_fast tx_queue_len, at least
+/// 1); `configured` when it is not 0. 0 for noqueue, which holds nothing.
+uint32_t DefaultQdiscLimit(QdiscKind kind, uint32_t configured, uint32_t txQueueLen);
+
+/// tc qdisc replace dev DEV root KIND limit L: install the root queue disc of
+/// `kind` with `params.limit` already resolved (DefaultQdiscLimit()).
+/// Returns it, or null for noqueue (no queue disc, packets go straight to
+/// the device). A run of the qdisc continues until it is empty or the device
+/// queue stops, as __qdisc_run() does across its softirq reschedules.
+ns3::Ptr<ns3::QueueDisc> InstallLinuxQdisc(ns3::Ptr<ns3::NetDevice> dev, QdiscKind kind, const QdiscParams& params);
+
+} // namespace tunsim

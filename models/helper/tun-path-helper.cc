@@ -1,0 +1,129 @@
+#include "tun-path-helper.h"
+
+#include "tun-policy.h"
+
+#include "ns3/abort.h"
+#include "ns3/inet-socket-address.h"
+#include "ns3/ipv4.h"
+#include "ns3/net-device-queue-interface.h"
+#include "ns3/point-to-point-helper.h"
+#include "ns3/queue-size.h"
+#include "ns3/uinteger.h"
+
+namespace tunsim
+{
+
+namespace
+{
+
+constexpr uint16_t kVpnPort = 1194;
+
+/// ip addr add ADDR/MASK dev DEV; ip link set DEV up.
+void
+AddAddress(ns3::Ptr<ns3::Node> node, ns3::Ptr<ns3::NetDevice> dev, const char* addr, const char* mask)
+{
+    ns3::Ptr<ns3::Ipv4> ipv4 = node->GetObject<ns3::Ipv4>();
+    NS_ABORT_MSG_IF(!ipv4, "TunPathHelper: node " << node->GetId() << " has no IPv4 stack");
+    const int32_t i = ipv4->AddInterface(dev);
+    ipv4->AddAddress(i, ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(addr), ns3::Ipv4Mask(mask)));
+    ipv4->SetMetric(i, 1);
+    ipv4->SetUp(i);
+}
+
+} // namespace
+
+TunPathHelper::TunPathHelper()
+{
+    m_tunFactory.SetTypeId(TunNetDevice::GetTypeId());
+    m_readerFactory.SetTypeId(VpnReader::GetTypeId());
+}
+
+void
+TunPathHelper::SetTunAttribute(const std::string& name, const ns3::AttributeValue& value)
+{
+    m_tunFactory.Set(name, value);
+}
+
+void
+TunPathHelper::SetReaderAttribute(const std::string& name, const ns3::AttributeValue& value)
+{
+    m_readerFactory.Set(name, value);
+}
+
+void
+TunPathHelper::SetUnderlay(ns3::DataRate rate, ns3::Time delay, uint32_t queuePackets, QdiscKind qdisc)
+{
+    m_underlayRate = rate;
+    m_underlayDelay = delay;
+    m_underlayQueue = queuePackets;
+    m_underlayQdisc = qdisc;
+}
+
+TunPath
+TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) const
+{
+    using namespace ns3;
+    TunPath path;
+    path.client = client;
+    path.server = server;
+    path.encapOverhead = EncapOverheadBytes(m_encap, m_encapCustom);
+
+    // The underlay: one PointToPoint link, its MTU large enough for an
+    // encapsulated 1500-byte packet, a qdisc on each NIC.
+    PointToPointHelper p2p;
+    p2p.SetDeviceAttribute("DataRate", DataRateValue(m_underlayRate));
+    p2p.SetDeviceAttribute("Mtu", UintegerValue(9000));
+    p2p.SetChannelAttribute("Delay", TimeValue(m_underlayDelay));
+    p2p.SetQueue("ns3::DropTailQueue<Packet>", "MaxSize",
+                 QueueSizeValue(QueueSize(std::to_string(m_underlayQueue) + "p")));
+    NetDeviceContainer link = p2p.Install(client, server);
+    path.clientNic = DynamicCast<PointToPointNetDevice>(link.Get(0));
+    path.serverNic = DynamicCast<PointToPointNetDevice>(link.Get(1));
+    const QdiscParams nicQdisc{DefaultQdiscLimit(m_underlayQdisc, 0, 1000), 5, 100};
+    path.clientNicQdisc = InstallLinuxQdisc(path.clientNic, m_underlayQdisc, nicQdisc);
+    path.serverNicQdisc = InstallLinuxQdisc(path.serverNic, m_underlayQdisc, nicQdisc);
+    AddAddress(client, path.clientNic, "192.168.0.1", "255.255.255.252");
+    AddAddress(server, path.serverNic, "192.168.0.2", "255.255.255.252");
+
+    // tun0: ring, policy, netdev queue, qdisc.
+    Ptr<TunPolicy> policy = CreateTunPolicy(m_policy);
+    NS_ABORT_MSG_IF(!policy, "TunPathHelper: unknown policy " << m_policy);
+    path.tun = m_tunFactory.Create<TunNetDevice>();
+    path.tun->Configure(policy, m_ringSize, 1);
+    path.tun->AggregateObject(CreateObject<NetDeviceQueueInterface>());
+    client->AddDevice(path.tun);
+    path.tunQdiscKind = m_qdisc;
+    path.tunQdiscLimit = DefaultQdiscLimit(m_qdisc, m_qdiscParams.limit, m_ringSize);
+    QdiscParams tunQdisc = m_qdiscParams;
+    tunQdisc.limit = path.tunQdiscLimit;
+    path.tunQdisc = InstallLinuxQdisc(path.tun, m_qdisc, tunQdisc);
+    path.tun->SetHasQdisc(path.tunQdisc != nullptr);
+    AddAddress(client, path.tun, "10.8.0.1", "255.255.255.0");
+
+    // The server's end of the tunnel.
+    path.peerDevice = CreateObject<VirtualNetDevice>();
+    path.peerDevice->SetNeedsArp(false);
+    path.peerDevice->SetIsPointToPoint(true);
+    path.peerDevice->SetSupportsSendFrom(false);
+    path.peerDevice->SetAddress(Mac48Address::Allocate());
+    server->AddDevice(path.peerDevice);
+    AddAddress(server, path.peerDevice, "10.8.0.2", "255.255.255.0");
+
+    // The VPN processes.
+    path.readerAccount = SocketAccountTable::Create("vpn-reader", m_readerSndbuf);
+    path.reader = m_readerFactory.Create<VpnReader>();
+    path.reader->SetAttribute("EncapOverhead", UintegerValue(path.encapOverhead));
+    client->AddApplication(path.reader);
+    path.reader->Setup(path.tun, 0, InetSocketAddress(Ipv4Address("192.168.0.1"), kVpnPort),
+                       InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort), path.readerAccount);
+    path.reader->SetStartTime(Seconds(0));
+
+    path.peer = CreateObject<VpnPeer>();
+    server->AddApplication(path.peer);
+    path.peer->Setup(path.peerDevice, InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort),
+                     InetSocketAddress(Ipv4Address("192.168.0.1"), kVpnPort), path.encapOverhead);
+    path.peer->SetStartTime(Seconds(0));
+    return path;
+}
+
+} // namespace tunsim

@@ -1,0 +1,122 @@
+// TunPathHelper: puts a VPN tunnel between two ns-3 nodes, as a Linux client
+// with a tun device and a user-space VPN process has it.
+//
+//   client node                                          server node
+//   ---------------------------------------              -----------------------
+//   app (UDP/TCP) -> IPv4 -> qdisc(tun0)                 VirtualNetDevice vtun0
+//     -> TunNetDevice tun0 (ring, policy)                  -> IPv4 -> sink app
+//     -> VpnReader (user space) -> UDP:1194               VpnPeer UDP:1194
+//     -> IPv4 -> qdisc(eth0) -> PointToPoint eth0 ==link== PointToPoint eth0
+//
+// Both nodes need an IPv4 stack (InternetStackHelper) and nothing else. The
+// tunnel's addresses are 10.8.0.1/24 (client) and 10.8.0.2/24 (server), the
+// underlay's 192.168.0.1/30 and 192.168.0.2/30: send to TunPath::ServerTunAddress()
+// from the client to go through tun0.
+//
+//   TunPathHelper h;
+//   h.SetPolicy("nodrop-v8");
+//   h.SetRingSize(25);
+//   h.SetQdisc(QdiscKind::FqCodel);
+//   h.SetReaderAttribute("PerPacketCost", TimeValue(MicroSeconds(10)));
+//   TunPath path = h.Install(client, server);
+//
+// Then TunPathMonitor (tun-path-monitor.h) books every packet of the path.
+#pragma once
+
+#include "linux-qdisc.h"
+#include "socket-account.h"
+#include "tun-net-device.h"
+#include "vpn-encap.h"
+#include "vpn-peer.h"
+#include "vpn-reader.h"
+
+#include "ns3/data-rate.h"
+#include "ns3/ipv4-address.h"
+#include "ns3/node.h"
+#include "ns3/nstime.h"
+#include "ns3/object-factory.h"
+#include "ns3/point-to-point-net-device.h"
+#include "ns3/queue-disc.h"
+#include "ns3/virtual-net-device.h"
+
+#include <string>
+
+namespace tunsim
+{
+
+/// What TunPathHelper::Install() created.
+struct TunPath
+{
+    ns3::Ptr<ns3::Node> client;
+    ns3::Ptr<ns3::Node> server;
+    ns3::Ptr<TunNetDevice> tun;                 ///< tun0 on the client
+    ns3::Ptr<ns3::QueueDisc> tunQdisc;          ///< its root qdisc; null for noqueue
+    QdiscKind tunQdiscKind = QdiscKind::PfifoFast;
+    uint32_t tunQdiscLimit = 0;                 ///< packets (0 for noqueue)
+    ns3::Ptr<VpnReader> reader;                 ///< the VPN process on the client
+    ns3::Ptr<SocketAccount> readerAccount;      ///< its UDP socket's sk_wmem_alloc
+    ns3::Ptr<ns3::VirtualNetDevice> peerDevice; ///< the server's tunnel device
+    ns3::Ptr<VpnPeer> peer;                     ///< the VPN process on the server
+    ns3::Ptr<ns3::PointToPointNetDevice> clientNic;
+    ns3::Ptr<ns3::PointToPointNetDevice> serverNic;
+    ns3::Ptr<ns3::QueueDisc> clientNicQdisc;    ///< null for noqueue
+    ns3::Ptr<ns3::QueueDisc> serverNicQdisc;
+    uint32_t encapOverhead = 0;                 ///< bytes the VPN adds per packet
+
+    static ns3::Ipv4Address ClientTunAddress() { return ns3::Ipv4Address("10.8.0.1"); }
+    static ns3::Ipv4Address ServerTunAddress() { return ns3::Ipv4Address("10.8.0.2"); }
+};
+
+class TunPathHelper
+{
+  public:
+    TunPathHelper();
+
+    /// The stop/wake policy of tun0 (TunPolicyNames(); default "drop").
+    /// NS_FATAL_ERROR at Install() if there is no such policy.
+    void SetPolicy(const std::string& name) { m_policy = name; }
+    /// dev->tx_queue_len, the ring's size (default 500).
+    void SetRingSize(uint32_t txQueueLen) { m_ringSize = txQueueLen; }
+    /// The root qdisc of tun0 (default pfifo_fast, Linux limits).
+    void SetQdisc(QdiscKind kind, QdiscParams params = {})
+    {
+        m_qdisc = kind;
+        m_qdiscParams = params;
+    }
+    /// An attribute of tunsim::TunNetDevice (SoftirqLatency, SoftirqCost, XmitCost, Mtu).
+    void SetTunAttribute(const std::string& name, const ns3::AttributeValue& value);
+    /// An attribute of tunsim::VpnReader (PerPacketCost, NsPerByte, WakeupLatency,
+    /// DeepIdleAfter, DeepWakeupLatency, Batch). EncapOverhead comes from SetEncap().
+    void SetReaderAttribute(const std::string& name, const ns3::AttributeValue& value);
+    /// sk_sndbuf of the VPN's UDP socket (default 212992).
+    void SetReaderSndbuf(uint32_t bytes) { m_readerSndbuf = bytes; }
+    /// What the VPN adds per packet (default openvpn).
+    void SetEncap(EncapKind kind, uint32_t customBytes = 0)
+    {
+        m_encap = kind;
+        m_encapCustom = customBytes;
+    }
+    /// The physical link (defaults: 10 Gbit/s, 50 us one way, 1000-packet
+    /// device queue, pfifo_fast on both NICs).
+    void SetUnderlay(ns3::DataRate rate, ns3::Time delay, uint32_t queuePackets, QdiscKind qdisc);
+
+    /// Build the path between `client` and `server` (both with IPv4).
+    TunPath Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) const;
+
+  private:
+    std::string m_policy = "drop";
+    uint32_t m_ringSize = 500;
+    QdiscKind m_qdisc = QdiscKind::PfifoFast;
+    QdiscParams m_qdiscParams;
+    ns3::ObjectFactory m_tunFactory;
+    ns3::ObjectFactory m_readerFactory;
+    uint32_t m_readerSndbuf = 212992;
+    EncapKind m_encap = EncapKind::OpenVpn;
+    uint32_t m_encapCustom = 0;
+    ns3::DataRate m_underlayRate{10000000000ULL};
+    ns3::Time m_underlayDelay = ns3::MicroSeconds(50);
+    uint32_t m_underlayQueue = 1000;
+    QdiscKind m_underlayQdisc = QdiscKind::PfifoFast;
+};
+
+} // namespace tunsim

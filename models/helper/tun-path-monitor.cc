@@ -1,0 +1,164 @@
+#include "tun-path-monitor.h"
+
+#include "socket-account.h"
+#include "tunsim-tag.h"
+
+#include "ns3/ipv4-header.h"
+#include "ns3/queue.h"
+#include "ns3/queue-disc.h"
+#include "ns3/simulator.h"
+#include "ns3/tcp-header.h"
+#include "ns3/tcp-l4-protocol.h"
+#include "ns3/traffic-control-layer.h"
+
+#include <array>
+
+namespace tunsim
+{
+
+void
+BacklogStats::Change(uint32_t, uint32_t n)
+{
+    const int64_t now = ns3::Simulator::Now().GetNanoSeconds();
+    area += static_cast<long double>(last) * (now - lastNs);
+    lastNs = now;
+    last = n;
+    max = std::max(max, n);
+}
+
+double
+BacklogStats::Mean(int64_t endNs) const
+{
+    if (endNs <= 0)
+    {
+        return last;
+    }
+    return static_cast<double>((area + static_cast<long double>(last) * (endNs - lastNs)) / endNs);
+}
+
+namespace
+{
+using PacketTrace = ns3::Callback<void, ns3::Ptr<const ns3::Packet>>;
+} // namespace
+
+TunPathMonitor::TunPathMonitor(const TunPath& path, ns3::Ptr<PacketLedger> ledger)
+    : m_path(path),
+      m_ledger(ledger)
+{
+    using namespace ns3;
+    // Deliveries: the peer writes into its tunnel device; the reader into tun0.
+    path.peer->SetDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    path.reader->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+
+    ConnectQdisc(path.tunQdisc, "tun0_qdisc");
+    ConnectQdisc(path.clientNicQdisc, "underlay_qdisc");
+    ConnectQdisc(path.serverNicQdisc, "underlay_qdisc");
+
+    std::array<uint32_t, static_cast<size_t>(TunDropReason::COUNT)> ringPoints{};
+    for (size_t r = 0; r < ringPoints.size(); ++r)
+    {
+        ringPoints[r] = ledger->DropPoint("tun0_ring", TunDropReasonName(static_cast<TunDropReason>(r)));
+    }
+    // tun_net_xmit() orphaned the skb before the ring: nothing to release.
+    path.tun->TraceConnectWithoutContext(
+        "Drop", Callback<void, Ptr<const Packet>, TunDropReason>([ledger, ringPoints](Ptr<const Packet> p, TunDropReason r) {
+            ledger->Dropped(p, ringPoints[static_cast<size_t>(r)]);
+        }));
+    // noqueue + stopped txq: __dev_queue_xmit() frees the skb (still charged
+    // to its socket) and counts tx_dropped.
+    path.client->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
+        "TcDrop", PacketTrace([this, ledger, point = ledger->DropPoint("tun0_noqueue", "TXQ_STOPPED")](
+                                  Ptr<const Packet> p) {
+            ++m_noqueueDrops;
+            SocketAccountTable::Orphan(p);
+            ledger->Dropped(p, point);
+        }));
+    PacketTrace nicDrop([ledger, point = ledger->DropPoint("underlay_nic", "QUEUE_FULL")](Ptr<const Packet> p) {
+        SocketAccountTable::Orphan(p);
+        ledger->Dropped(p, point);
+    });
+    path.clientNic->TraceConnectWithoutContext("MacTxDrop", nicDrop);
+    path.serverNic->TraceConnectWithoutContext("MacTxDrop", nicDrop);
+    // The underlay NIC finished sending: the skb is freed, sock_wfree() for
+    // the VPN's socket.
+    path.clientNic->TraceConnectWithoutContext("PhyTxEnd",
+                                               PacketTrace([](Ptr<const Packet> p) { SocketAccountTable::Orphan(p); }));
+    auto countWire = [](Ptr<PointToPointNetDevice> from, Ptr<PointToPointNetDevice> to, WireCount& w) {
+        from->TraceConnectWithoutContext("PhyTxBegin", PacketTrace([&w](Ptr<const Packet>) { ++w.txBegin; }));
+        to->TraceConnectWithoutContext("PhyRxEnd", PacketTrace([&w](Ptr<const Packet>) { ++w.rxEnd; }));
+    };
+    countWire(path.clientNic, path.serverNic, m_wireForward);
+    countWire(path.serverNic, path.clientNic, m_wireReverse);
+    if (path.tunQdisc)
+    {
+        path.tunQdisc->TraceConnectWithoutContext("PacketsInQueue", MakeCallback(&BacklogStats::Change, &m_tunBacklog));
+    }
+}
+
+void
+TunPathMonitor::ConnectQdisc(ns3::Ptr<ns3::QueueDisc> q, const std::string& place)
+{
+    if (!q)
+    {
+        return;
+    }
+    ns3::Ptr<PacketLedger> ledger = m_ledger;
+    // A qdisc drop frees the skb: sock_wfree() of whoever owned it.
+    ns3::Callback<void, ns3::Ptr<const ns3::QueueDiscItem>, const char*> drop(
+        [ledger, place](ns3::Ptr<const ns3::QueueDiscItem> item, const char* reason) {
+            ns3::Ptr<ns3::Packet> p = item->GetPacket();
+            SocketAccountTable::Orphan(p);
+            ledger->Dropped(p, place, reason);
+        });
+    q->TraceConnectWithoutContext("DropBeforeEnqueue", drop);
+    q->TraceConnectWithoutContext("DropAfterDequeue", drop);
+}
+
+void
+TunPathMonitor::TrackReverse(std::map<uint16_t, uint32_t> flowBySourcePort, uint32_t otherFlow)
+{
+    using namespace ns3;
+    Ptr<PacketLedger> ledger = m_ledger;
+    m_path.peer->SetReverseEntryCallback([ledger, flowBySourcePort, otherFlow](Ptr<Packet> p) {
+        Ipv4Header ip;
+        Ptr<Packet> c = p->Copy();
+        c->RemoveHeader(ip);
+        uint32_t flow = otherFlow;
+        if (ip.GetProtocol() == TcpL4Protocol::PROT_NUMBER)
+        {
+            TcpHeader tcp;
+            c->PeekHeader(tcp);
+            auto it = flowBySourcePort.find(tcp.GetSourcePort());
+            if (it != flowBySourcePort.end())
+            {
+                flow = it->second;
+            }
+        }
+        p->AddPacketTag(TunsimTag(flow, Simulator::Now().GetNanoSeconds(), 0, 0));
+        ledger->Sent(flow, p->GetSize());
+    });
+}
+
+std::map<std::string, uint64_t>
+TunPathMonitor::StillQueued(Direction d) const
+{
+    std::map<std::string, uint64_t> q;
+    if (d == Direction::Forward)
+    {
+        q["tun0_qdisc"] = m_path.tunQdisc ? m_path.tunQdisc->GetNPackets() : 0;
+        q["tun0_ring"] = m_path.tun->GetQueue(0).Ring().Count();
+        q["vpn_reader"] = m_path.reader->InHand();
+        q["underlay_qdisc"] = m_path.clientNicQdisc ? m_path.clientNicQdisc->GetNPackets() : 0;
+        q["underlay_nic"] = m_path.clientNic->GetQueue()->GetNPackets();
+        q["underlay_wire"] = m_wireForward.txBegin - m_wireForward.rxEnd;
+    }
+    else
+    {
+        q["underlay_qdisc"] = m_path.serverNicQdisc ? m_path.serverNicQdisc->GetNPackets() : 0;
+        q["underlay_nic"] = m_path.serverNic->GetQueue()->GetNPackets();
+        q["underlay_wire"] = m_wireReverse.txBegin - m_wireReverse.rxEnd;
+    }
+    return q;
+}
+
+} // namespace tunsim

@@ -1,0 +1,53 @@
+// The kinds of traffic a host sends through the tunnel (models/traffic-apps.h
+// implements them): one word per kind, mode and congestion control.
+#pragma once
+
+#include "enum-names.h"
+
+namespace tunsim
+{
+
+enum class FlowKind
+{
+    Udp, ///< UdpSeqSender -> UdpSeqSink
+    Tcp, ///< TcpBulkSender -> TcpSink
+};
+
+template <>
+struct EnumNames<FlowKind>
+{
+    static constexpr const char* kNoun = "flow kind";
+    static constexpr std::array<const char*, 2> kNames{"udp", "tcp"};
+};
+
+/// How a UdpSeqSender generates datagrams.
+enum class UdpMode
+{
+    Flood,  ///< as fast as the socket allows
+    Rate,   ///< constant (or Poisson) bit rate
+    Bursts, ///< N datagrams every T
+    Video,  ///< frames of a GOP structure, each handed to the socket at once
+};
+
+template <>
+struct EnumNames<UdpMode>
+{
+    static constexpr const char* kNoun = "mode";
+    static constexpr std::array<const char*, 4> kNames{"flood", "rate", "bursts", "video"};
+};
+
+/// TCP congestion control of a TcpBulkSender.
+enum class CongestionControl
+{
+    Cubic,   ///< ns3::TcpCubic (Linux's default)
+    NewReno, ///< ns3::TcpNewReno
+};
+
+template <>
+struct EnumNames<CongestionControl>
+{
+    static constexpr const char* kNoun = "congestion control";
+    static constexpr std::array<const char*, 2> kNames{"cubic", "newreno"};
+};
+
+} // namespace tunsim

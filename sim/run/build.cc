@@ -1,0 +1,215 @@
+// The build step: a scenario becomes an ns-3 testbed.
+#include "testbed.h"
+
+#include "socket-account.h"
+
+#include "ns3/config.h"
+#include "ns3/core-module.h"
+#include "ns3/internet-module.h"
+
+#include <iomanip>
+#include <sstream>
+
+namespace tunsim
+{
+
+using namespace ns3;
+
+namespace
+{
+
+constexpr uint16_t kFirstAppPort = 5000;
+
+Time
+Us(double us)
+{
+    return NanoSeconds(static_cast<int64_t>(us * 1e3));
+}
+
+Time
+Ns(double ns)
+{
+    return NanoSeconds(static_cast<int64_t>(ns));
+}
+
+std::vector<Time>
+UsTimes(const std::vector<double>& us)
+{
+    std::vector<Time> t;
+    for (double u : us)
+    {
+        t.push_back(Us(u));
+    }
+    return t;
+}
+
+/// The tunnel path of the scenario: TunPathHelper configured field by field.
+TunPath
+InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
+{
+    TunPathHelper h;
+    h.SetPolicy(s.tun.policy);
+    h.SetRingSize(s.tun.ringSize);
+    h.SetQdisc(s.qdisc.kind, QdiscParams{s.qdisc.limit, s.qdisc.targetMs, s.qdisc.intervalMs});
+    h.SetTunAttribute("SoftirqLatency", TimeValue(Us(s.tun.softirqLatencyUs)));
+    h.SetTunAttribute("SoftirqCost", TimeValue(Ns(s.tun.softirqCostNs)));
+    h.SetTunAttribute("XmitCost", TimeValue(Ns(s.tun.xmitCostNs)));
+    const ReaderConfig& r = s.reader;
+    h.SetReaderAttribute("PerPacketCost", TimeValue(Ns(r.perPacketNs)));
+    h.SetReaderAttribute("NsPerByte", DoubleValue(r.nsPerByte));
+    h.SetReaderAttribute("WakeupLatency", TimeValue(Us(r.wakeupLatencyUs)));
+    h.SetReaderAttribute("DeepIdleAfter", TimeValue(Us(r.deepIdleAfterUs)));
+    h.SetReaderAttribute("DeepWakeupLatency", TimeValue(Us(r.deepWakeupLatencyUs)));
+    h.SetReaderAttribute("Batch", UintegerValue(r.batch));
+    h.SetReaderSndbuf(r.sndbufBytes);
+    h.SetEncap(r.encap, r.encapOverheadBytes);
+    std::ostringstream rate;
+    rate << std::setprecision(17) << s.underlay.rateMbps * 1e6 << "bps";
+    h.SetUnderlay(DataRate(rate.str()), NanoSeconds(static_cast<int64_t>(s.underlay.delayMs * 1e6)),
+                  s.underlay.queuePackets, s.underlay.qdisc);
+    TunPath path = h.Install(client, server);
+
+    // What the helper leaves to its user: the reader's misbehaviour.
+    for (const auto& st : r.stalls)
+    {
+        path.reader->AddStall(NanoSeconds(static_cast<int64_t>(st.atS * 1e9)),
+                              NanoSeconds(static_cast<int64_t>(st.forS * 1e9)));
+    }
+    path.reader->SetWakeupQuantiles(UsTimes(r.wakeupQuantilesUs), 903);
+    path.reader->SetDeepWakeupQuantiles(UsTimes(r.deepWakeupQuantilesUs), 902);
+    path.reader->SetPreemption(NanoSeconds(static_cast<int64_t>(r.preemptIntervalMs * 1e6)),
+                               NanoSeconds(static_cast<int64_t>(r.preemptMs * 1e6)), 900);
+    if (s.tun.softirqOnReaderCpu)
+    {
+        VpnReader* reader = PeekPointer(path.reader);
+        path.tun->SetSoftirqCpuSink([reader](Time t) { reader->ChargeCpu(t); });
+    }
+    return path;
+}
+
+UdpSeqSender::Config
+UdpConfigOf(const FlowConfig& f, const HostConfig& host)
+{
+    UdpSeqSender::Config c;
+    c.mode = f.mode;
+    c.fps = f.fps;
+    c.gop = f.gop;
+    c.iFrameRatio = f.iFrameRatio;
+    c.phase = NanoSeconds(static_cast<int64_t>(f.phaseMs * 1e6));
+    c.frameSizeCv = f.frameSizeCv;
+    c.payloadBytes = f.payloadBytes;
+    c.rateBps = f.rateMbps * 1e6;
+    c.poisson = f.poisson;
+    c.burstPackets = f.burstPackets;
+    c.burstInterval = NanoSeconds(static_cast<int64_t>(f.burstIntervalMs * 1e6));
+    c.wakeupLatency = Us(host.senderWakeupLatencyUs);
+    c.sendCost = Ns(f.sendCostNs);
+    c.sendCostFirst = f.sendCostFirstNs < 0 ? c.sendCost : Ns(f.sendCostFirstNs);
+    return c;
+}
+
+/// Sender on the client, sink on the server, for flow `i`.
+void
+InstallFlow(const Scenario& s, size_t i, Testbed& tb)
+{
+    const FlowConfig& f = s.flows[i];
+    FlowApps& a = tb.flows[i];
+    const uint16_t port = static_cast<uint16_t>(kFirstAppPort + i);
+    const std::string name = "flow" + std::to_string(i) + "-" + NameOf(f.kind);
+    const uint32_t id = tb.ledger->AddFlow(name, Direction::Forward);
+    NS_ASSERT(id == i);
+    a.port = port;
+    const double stop = f.StopOr(s.durationS);
+    a.activeS = stop - f.startS;
+    const InetSocketAddress dest(TunPath::ServerTunAddress(), port);
+    Ptr<Node> client = tb.path.client;
+    Ptr<Node> server = tb.path.server;
+    Ptr<Application> tx;
+    Ptr<Application> rx;
+    switch (f.kind)
+    {
+    case FlowKind::Udp:
+        a.account = SocketAccountTable::Create(name, s.host.udpSndbufBytes);
+        a.udpTx = CreateObject<UdpSeqSender>();
+        a.udpTx->Setup(dest, UdpConfigOf(f, s.host), a.account, tb.ledger, id);
+        client->AddApplication(a.udpTx);
+        a.udpRx = CreateObject<UdpSeqSink>();
+        a.udpRx->Setup(port);
+        server->AddApplication(a.udpRx);
+        tx = a.udpTx;
+        rx = a.udpRx;
+        break;
+    case FlowKind::Tcp:
+        // TCP's sk_sndbuf is autotuned up to tcp_wmem[2]; ns-3's own send
+        // buffer limits the application. The account records wmem only.
+        a.account = SocketAccountTable::Create(name, 4u << 20);
+        a.tcpTx = CreateObject<TcpBulkSender>();
+        a.tcpTx->Setup(dest, f.cc, f.maxBytes, a.account, tb.ledger, id);
+        client->AddApplication(a.tcpTx);
+        a.tcpRx = CreateObject<TcpSink>();
+        a.tcpRx->Setup(port);
+        server->AddApplication(a.tcpRx);
+        tx = a.tcpTx;
+        rx = a.tcpRx;
+        break;
+    }
+    tx->SetStartTime(Seconds(f.startS));
+    tx->SetStopTime(Seconds(stop));
+    rx->SetStartTime(Seconds(0));
+}
+
+} // namespace
+
+void
+ResetSimulator(const Scenario& s)
+{
+    Simulator::Destroy();
+    Config::Reset();
+    SocketAccountTable::Reset();
+    RngSeedManager::SetSeed(1);
+    RngSeedManager::SetRun(s.seed);
+
+    // Linux-like TCP defaults (ns-3's are 536-byte segments and 128 KiB buffers).
+    Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(1448));
+    Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(4u << 20)); // tcp_wmem max
+    Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(6u << 20)); // tcp_rmem max
+    Config::SetDefault("ns3::TcpSocket::InitialCwnd", UintegerValue(10));
+    Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(true));
+    Config::SetDefault("tunsim::TsqTcpSocket::TsqEnabled", BooleanValue(s.host.tcpSmallQueues));
+    Config::SetDefault("tunsim::TsqTcpSocket::LimitOutputBytes", UintegerValue(s.host.tcpLimitOutputBytes));
+    Config::SetDefault("tunsim::TsqTcpSocket::PacingShift", UintegerValue(s.host.tcpPacingShift));
+}
+
+Testbed
+BuildTestbed(const Scenario& s)
+{
+    Testbed tb;
+    tb.nodes.Create(2);
+    InternetStackHelper internet;
+    // Connected routes only (no global routing to consult per packet), no IPv6.
+    Ipv4StaticRoutingHelper staticRouting;
+    internet.SetRoutingHelper(staticRouting);
+    internet.SetIpv6StackInstall(false);
+    internet.Install(tb.nodes);
+    internet.AssignStreams(tb.nodes, 0); // fixed RNG streams: runs repeat bit for bit
+
+    tb.path = InstallPath(s, tb.nodes.Get(0), tb.nodes.Get(1));
+    tb.ledger = Create<PacketLedger>();
+    tb.flows.resize(s.flows.size());
+    for (size_t i = 0; i < s.flows.size(); ++i)
+    {
+        InstallFlow(s, i, tb);
+    }
+    // Reverse-direction ledger flows (ACKs) for the TCP flows, after the
+    // forward ones so forward flow ids equal scenario indices.
+    for (size_t i = 0; i < s.flows.size(); ++i)
+    {
+        if (s.flows[i].kind == FlowKind::Tcp)
+        {
+            tb.flows[i].reverseFlow = tb.ledger->AddFlow("flow" + std::to_string(i) + "-tcp-acks", Direction::Reverse);
+        }
+    }
+    return tb;
+}
+
+} // namespace tunsim

@@ -1,0 +1,285 @@
+// The report step: RunResult from the models' own counters at the end of a
+// run, and the summary `tunsim run` prints.
+#include "common/allocator.h"
+#include "testbed.h"
+#include "tunsim-version.h"
+
+#include "ns3/simulator.h"
+
+#include <iomanip>
+#include <sstream>
+
+namespace tunsim
+{
+
+using namespace ns3;
+
+namespace
+{
+
+double
+Ms(int64_t ns)
+{
+    return static_cast<double>(ns) / 1e6;
+}
+
+DelayResult
+DelayOf(const DelayHistogram& h)
+{
+    DelayResult d;
+    d.samples = h.Count();
+    d.p50Ms = Ms(h.QuantileNs(0.50));
+    d.p99Ms = Ms(h.QuantileNs(0.99));
+    d.maxMs = Ms(h.Max());
+    d.meanMs = h.MeanNs() / 1e6;
+    DelayResult::Histogram hist;
+    for (const auto& [edge, n] : h.Buckets())
+    {
+        hist.upperEdgeMs.push_back(Ms(edge));
+        hist.count.push_back(n);
+    }
+    d.histogram = hist;
+    return d;
+}
+
+SocketResult
+SocketOf(const SocketAccount& a)
+{
+    return SocketResult{a.Sndbuf(), a.MaxWmemAlloc(), a.BlockCount(), a.BlockedTime().GetSeconds()};
+}
+
+FlowResult
+FlowOf(const Scenario& s, const Testbed& tb, size_t i)
+{
+    const FlowConfig& f = s.flows[i];
+    const FlowApps& a = tb.flows[i];
+    const FlowLedger& L = tb.ledger->Flows()[i];
+    FlowResult r;
+    r.index = i;
+    r.kind = NameOf(f.kind);
+    r.activeS = a.activeS;
+    r.sentPackets = L.sentPackets;
+    r.deliveredPackets = L.deliveredPackets;
+    r.droppedPackets = L.droppedPackets;
+    r.inFlightPackets = L.sentPackets - L.deliveredPackets - L.droppedPackets;
+    r.lossRatio = L.sentPackets ? static_cast<double>(L.droppedPackets) / L.sentPackets : 0.0;
+    r.delay = DelayOf(L.delay);
+    const double act = a.activeS > 0 ? a.activeS : 1;
+    switch (f.kind)
+    {
+    case FlowKind::Udp: {
+        r.goodputMbps = a.udpRx->ReceivedBytes() * 8.0 / act / 1e6;
+        const uint64_t backlog = a.udpTx->Backlog();
+        r.udp = UdpFlowResult{NameOf(f.mode),
+                              a.udpTx->Sent(),
+                              a.udpRx->Received(),
+                              backlog > (1ull << 60) ? 0 : backlog,
+                              a.udpRx->Reordered(),
+                              a.udpTx->SentBytes() * 8.0 / act / 1e6};
+        if (f.mode == UdpMode::Video)
+        {
+            const UdpSeqSink::FrameLoss fl = a.udpRx->FrameLossOf(*a.udpTx, r.inFlightPackets);
+            r.video = VideoResult{fl.judged, fl.lost, fl.judged ? static_cast<double>(fl.lost) / fl.judged : 0.0};
+        }
+        break;
+    }
+    case FlowKind::Tcp: {
+        r.goodputMbps = a.tcpRx->ReceivedBytes() * 8.0 / act / 1e6;
+        const FlowLedger& acks = tb.ledger->Flows()[a.reverseFlow];
+        r.tcp = TcpFlowResult{NameOf(f.cc),
+                              a.tcpRx->ReceivedBytes(),
+                              a.tcpTx->Retransmits(),
+                              a.tcpTx->Cwnd(),
+                              a.tcpTx->Srtt().GetSeconds() * 1e3,
+                              a.tcpTx->LastRtt().GetSeconds() * 1e3,
+                              a.tcpTx->MinRtt().GetSeconds() * 1e3,
+                              acks.sentPackets,
+                              acks.deliveredPackets};
+        break;
+    }
+    }
+    r.socket = SocketOf(*a.account);
+    return r;
+}
+
+TunResult
+TunOf(const Scenario& s, const Testbed& tb, const Instruments& in, int64_t endNs)
+{
+    const TunNetDevice& tun = *tb.path.tun;
+    const TunQueue& q = tun.GetQueue(0);
+    const auto& st = tun.GetStats();
+    const uint64_t noqueueDrops = in.monitor->NoqueueDrops();
+    TunResult t;
+    t.policy = s.tun.policy;
+    t.txQueueLen = tun.GetTxQueueLen();
+    t.ringSize = q.Ring().Size();
+    t.ringBatch = q.Ring().Batch();
+    t.hasQdisc = tun.GetHasQdisc();
+    t.txPackets = st.txPackets;
+    t.txBytes = st.txBytes;
+    t.txDropped = st.txDropped + noqueueDrops;
+    std::map<std::string, uint64_t> reasons;
+    for (size_t r = 0; r < st.dropReasons.size(); ++r)
+    {
+        if (st.dropReasons[r])
+        {
+            reasons[TunDropReasonName(static_cast<TunDropReason>(r))] = st.dropReasons[r];
+        }
+    }
+    if (noqueueDrops)
+    {
+        reasons["NOQUEUE_TXQ_STOPPED"] = noqueueDrops;
+    }
+    t.dropReasons = reasons;
+    t.rxPackets = st.rxPackets;
+    t.xmitCalls = st.xmitCalls;
+    t.txq = TxqResult{q.StopCount(),
+                      st.wakes,
+                      q.StoppedTime().GetSeconds(),
+                      endNs ? q.StoppedTime().GetNanoSeconds() / static_cast<double>(endNs) : 0.0,
+                      q.IsStopped(),
+                      st.softirqRuns};
+    t.ringOccupancyMean = q.MeanOccupancy();
+    t.ringOccupancyMax = q.MaxOccupancy();
+    t.ringOccupancyEnd = q.Ring().Count();
+    return t;
+}
+
+QdiscResult
+QdiscOf(const TunPath& path, const BacklogStats& b, int64_t endNs)
+{
+    QdiscResult r;
+    r.kind = NameOf(path.tunQdiscKind);
+    const Ptr<QueueDisc> q = path.tunQdisc;
+    if (!q)
+    {
+        return r;
+    }
+    const QueueDisc::Stats& st = q->GetStats();
+    r.limitPackets = path.tunQdiscLimit;
+    QdiscResult::Counters c;
+    c.receivedPackets = st.nTotalReceivedPackets;
+    c.sentPackets = st.nTotalSentPackets;
+    c.droppedPackets = st.nTotalDroppedPackets;
+    std::map<std::string, uint64_t> reasons;
+    for (const auto& [reason, n] : st.nDroppedPacketsBeforeEnqueue)
+    {
+        reasons[reason] += n;
+    }
+    for (const auto& [reason, n] : st.nDroppedPacketsAfterDequeue)
+    {
+        reasons[reason] += n;
+    }
+    c.dropReasons = reasons;
+    c.requeues = st.nTotalRequeuedPackets;
+    c.backlogPacketsEnd = q->GetNPackets();
+    c.backlogPacketsMax = b.max;
+    c.backlogPacketsMean = b.Mean(endNs);
+    r.counters = c;
+    return r;
+}
+
+ReaderResult
+ReaderOf(const Scenario& s, const TunPath& path, int64_t endNs)
+{
+    const auto& rs = path.reader->GetStats();
+    ReaderResult r;
+    r.packetsRead = rs.packetsRead;
+    r.bytesRead = rs.bytesRead;
+    r.reads = rs.reads;
+    r.sleeps = rs.sleeps;
+    r.wakeups = rs.wakeups;
+    r.deepWakeups = rs.deepWakeups;
+    r.preemptions = rs.preemptions;
+    r.sndbufBlocks = rs.sndbufBlocks;
+    r.busyFraction = endNs ? rs.busy.GetNanoSeconds() / static_cast<double>(endNs) : 0.0;
+    r.softirqStolenS = rs.stolen.GetSeconds();
+    if (rs.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0))
+    {
+        r.capacityPpsAtMeanSize =
+            1e9 / (s.reader.perPacketNs + s.reader.nsPerByte * static_cast<double>(rs.bytesRead) / rs.packetsRead);
+    }
+    r.socket = SocketOf(*path.readerAccount);
+    return r;
+}
+
+DirectionBooks
+BooksOf(const PacketLedger& ledger, Direction d, std::map<std::string, uint64_t> queued)
+{
+    DirectionBooks b;
+    b.sent = ledger.SentPackets(d);
+    b.delivered = ledger.DeliveredPackets(d);
+    b.dropped = ledger.DroppedPackets(d);
+    b.droppedByPlace = ledger.Drops(d);
+    b.stillQueuedByPlace = std::move(queued);
+    b.Close();
+    return b;
+}
+
+} // namespace
+
+RunResult
+Report(const Scenario& s, const Testbed& tb, const Instruments& in, const WallClock& wall)
+{
+    const int64_t endNs = Simulator::Now().GetNanoSeconds();
+    RunResult r;
+    r.tunsimVersion = TUNSIM_VERSION;
+    r.tunsimGit = TUNSIM_GIT_REV;
+    r.ns3Version = "3.37";
+    r.scenario = ScenarioToJson(s);
+    r.seed = s.seed;
+    r.simulatedS = endNs / 1e9;
+    for (size_t i = 0; i < s.flows.size(); ++i)
+    {
+        r.flows.push_back(FlowOf(s, tb, i));
+    }
+    r.tun = TunOf(s, tb, in, endNs);
+    r.qdisc = QdiscOf(tb.path, in.monitor->TunBacklog(), endNs);
+    r.reader = ReaderOf(s, tb.path, endNs);
+    r.underlayClientQdiscDrops = tb.path.clientNicQdisc ? tb.path.clientNicQdisc->GetStats().nTotalDroppedPackets : 0;
+    r.underlayServerQdiscDrops = tb.path.serverNicQdisc ? tb.path.serverNicQdisc->GetStats().nTotalDroppedPackets : 0;
+
+    const PacketLedger& ledger = *tb.ledger;
+    auto& cons = r.conservation;
+    cons.forward = BooksOf(ledger, Direction::Forward, in.monitor->StillQueued(Direction::Forward));
+    cons.reverse = BooksOf(ledger, Direction::Reverse, in.monitor->StillQueued(Direction::Reverse));
+    cons.untrackedPackets = ledger.Untracked();
+    cons.ok = cons.forward.ok && cons.reverse.ok && ledger.Untracked() == 0;
+
+    r.simulatedPackets = ledger.SentPackets(Direction::Forward) + ledger.SentPackets(Direction::Reverse);
+    r.simulatorEvents = wall.events;
+    r.wall.seconds = wall.seconds;
+    r.wall.simulatedPacketsPerWallS = wall.seconds > 0 ? r.simulatedPackets / wall.seconds : 0.0;
+    r.wall.eventsPerWallS = wall.seconds > 0 ? wall.events / wall.seconds : 0.0;
+    r.wall.allocator = HeapAllocator();
+    return r;
+}
+
+std::string
+Summary(const Scenario& s, const RunResult& r)
+{
+    std::ostringstream sum;
+    sum << std::fixed << std::setprecision(2);
+    sum << "tunsim " << TUNSIM_VERSION << "  scenario " << s.name << "  policy " << s.tun.policy << "  ring "
+        << s.tun.ringSize << "  qdisc " << NameOf(s.qdisc.kind) << "  seed " << s.seed << "\n";
+    for (const auto& f : r.flows)
+    {
+        sum << "  flow " << f.index << " " << f.kind << ": sent " << f.sentPackets << "  delivered "
+            << f.deliveredPackets << "  dropped " << f.droppedPackets << " (" << 100.0 * f.lossRatio
+            << " %)  goodput " << f.goodputMbps << " Mbit/s  delay p50 " << f.delay.p50Ms << " ms p99 "
+            << f.delay.p99Ms << " ms\n";
+    }
+    const uint64_t qdrops = r.qdisc.counters ? r.qdisc.counters->droppedPackets : 0;
+    sum << "  tun0: tx_dropped " << r.tun.txDropped << "  txq stops " << r.tun.txq.stopCount.value_or(0)
+        << "  ring mean/max " << r.tun.ringOccupancyMean.value_or(0) << "/" << r.tun.ringOccupancyMax.value_or(0)
+        << "  qdisc drops " << qdrops << "  reader busy " << 100.0 * r.reader.busyFraction << " %\n";
+    const auto& fwd = r.conservation.forward;
+    sum << "  conservation: " << (r.conservation.ok ? "ok" : "VIOLATED") << " (forward sent " << fwd.sent
+        << " = delivered " << fwd.delivered << " + dropped " << fwd.dropped << " + queued " << fwd.stillQueued
+        << ")\n";
+    sum << "  " << std::setprecision(3) << r.wall.seconds << " s wall, " << std::setprecision(0)
+        << r.wall.simulatedPacketsPerWallS << " simulated packets per wall second\n";
+    return sum.str();
+}
+
+} // namespace tunsim

@@ -1,0 +1,340 @@
+// The field table: every scenario field, declared once.
+//
+// Each Visit*() function names the fields of one JSON object in order, with
+// the member that holds it, its range, unit and doc line. A visitor does one
+// job with the table:
+//
+//   Parser        (scenario-parse.cc)  JSON -> struct, strict, exit-2 errors
+//   KeyCollector  (scenario-parse.cc)  the keys an object may have
+//   Writer        (scenario-write.cc)  struct -> the resolved JSON
+//   DocCollector  (scenario-write.cc)  `tunsim list fields`, the docs check
+//
+// A visitor provides, for a field `key` of member `m`:
+//   Uint(key, m, lo, hi, doc)           Double(key, m, range, doc)
+//   DoubleOrMinusOne(key, m, range, meaning, doc)
+//   Bool(key, m, doc)                   String(key, m, nonEmpty, doc)
+//   Enum(key, m, doc[, allowed, noun])  (EnumNames<E>; a subset)
+//   Name(key, m, names, noun, doc)  (a string from a list: the policy)
+//   Quantiles(key, m, doc)              Object(key, m, visit, doc)
+//   Array(key, m, visit, rules, doc)    Only(active, label, whyNot)
+//   Check(fn)  (cross-field rules; only the Parser runs fn(parser))
+//
+// Visit functions are templates over the visitor and over the (const or not)
+// section, so one list serves reading and writing.
+//
+// A new field: its member in scenario.h, one line here (and its use in the
+// model or the build step). docs/scenario.md must document it: a test
+// compares the doc tables with this one.
+#pragma once
+
+#include "scenario.h"
+
+#include "tun-policy.h"
+
+#include <string>
+
+namespace tunsim
+{
+
+/// An interval of doubles. `symbolic`, when set, names bounds that depend on
+/// other fields ("[0, duration_s)"); messages then read "[0, duration_s) = [0, 2)".
+struct Range
+{
+    double lo;
+    bool loOpen;
+    double hi;
+    bool hiOpen;
+    std::string symbolic;
+
+    bool Contains(double v) const { return (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi); }
+    /// "[0, 1e6]"
+    std::string Text() const;
+    /// What a message says: Text(), or "symbolic = Text()".
+    std::string MessageText() const { return symbolic.empty() ? Text() : symbolic + " = " + Text(); }
+};
+
+/// [lo, hi] and (lo, hi]
+inline Range
+Closed(double lo, double hi)
+{
+    return Range{lo, false, hi, false, ""};
+}
+
+inline Range
+LeftOpen(double lo, double hi)
+{
+    return Range{lo, true, hi, false, ""};
+}
+
+/// A field's unit and doc line, and, for fields the live kernel does not use
+/// (tunsim kernel lists them as not applicable), why not.
+struct Doc
+{
+    const char* unit;
+    const char* text;
+    const char* simOnly = nullptr;
+    bool required = false;
+
+    Doc SimOnly(const char* why) const { return Doc{unit, text, why, required}; }
+    Doc Required() const { return Doc{unit, text, simOnly, true}; }
+};
+
+/// What an array field of objects must look like, and the messages when not.
+struct ArrayRules
+{
+    bool required;          ///< the key must be present
+    bool nonEmpty;          ///< at least one element
+    const char* missing;    ///< message when absent and required
+    const char* notArray;   ///< message prefix when not an array (or empty and nonEmpty): "... got X"
+};
+
+constexpr uint64_t kMinSndbuf = 4608;                 ///< SOCK_MIN_SNDBUF on x86-64
+constexpr uint64_t kMaxSndbuf = 2147483647ULL;        ///< INT_MAX: sk_sndbuf is an int
+constexpr uint64_t kMaxSeed = 9223372036854775807ULL; ///< 2^63 - 1
+/// tun0 MTU 1500 - IPv4 20 - UDP 8: larger datagrams would be IP fragments,
+/// which tunsim does not model (one ledger entry per datagram).
+constexpr uint32_t kMaxUdpPayload = 1472;
+constexpr size_t kMaxQuantiles = 1000;
+
+/// Both > 0 (`on`) or both 0 (`off`); the error names the one that is 0.
+void CheckBothPositiveOrZero(const std::string& pathA,
+                             double va,
+                             const std::string& pathB,
+                             double vb,
+                             const std::string& on,
+                             const std::string& off);
+
+// ------------------------------------------------------------------ tun
+
+template <typename V, typename T>
+void
+VisitTun(V& v, T& t)
+{
+    v.Uint("ring_size", t.ringSize, 1, 65536,
+           Doc{"entries", "dev->tx_queue_len (ip link set tun0 txqueuelen N): the ptr_ring's size"});
+    v.Name("policy", t.policy, TunPolicyNames(), "policy",
+           Doc{"", "where the tx queue is stopped and woken (tunsim list)"});
+    v.Double("softirq_latency_us", t.softirqLatencyUs, Closed(0, 1e6),
+             Doc{"us", "netif_tx_wake_queue() -> the NET_TX softirq runs the qdisc"}.SimOnly(
+                 "the kernel's own softirq"));
+    v.Bool("softirq_on_reader_cpu", t.softirqOnReaderCpu,
+           Doc{"", "the softirq's CPU work is charged to the reader"}.SimOnly("the kernel's own softirq"));
+    v.Double("xmit_cost_ns", t.xmitCostNs, Closed(0, 1e9),
+             Doc{"ns", "CPU per packet of qdisc dequeue + tun_net_xmit() in a softirq on the reader's CPU"}
+                 .SimOnly("the kernel's own softirq"));
+    v.Double("softirq_cost_ns", t.softirqCostNs, Closed(0, 1e9),
+             Doc{"ns", "fixed CPU per softirq run on the reader's CPU"}.SimOnly("the kernel's own softirq"));
+}
+
+// ---------------------------------------------------------------- qdisc
+
+template <typename V, typename T>
+void
+VisitQdisc(V& v, T& q)
+{
+    v.Enum("kind", q.kind, Doc{"", "the root qdisc of tun0; noqueue: none, the driver is called directly"});
+    v.Uint("limit", q.limit, 0, 1000000,
+           Doc{"packets", "0 = the kind's Linux default (fq_codel 10240, pfifo/pfifo_fast tx_queue_len)"});
+    v.Double("target_ms", q.targetMs, LeftOpen(0, 1e4), Doc{"ms", "fq_codel target"});
+    v.Double("interval_ms", q.intervalMs, LeftOpen(0, 1e5), Doc{"ms", "fq_codel interval"});
+}
+
+// --------------------------------------------------------------- reader
+
+template <typename V, typename T>
+void
+VisitStall(V& v, T& st, double durationS)
+{
+    v.Double("at_s", st.atS, Closed(0, 1e6), Doc{"s", "the reader stops reading (< duration_s)"});
+    v.Double("for_s", st.forS, LeftOpen(0, 1e6),
+             Doc{"s", "for this long (at_s + for_s <= duration_s)"}.Required());
+    v.Check([&](auto& p) {
+        if (st.atS >= durationS)
+        {
+            throw ScenarioError(p.Path("at_s"), "must be a number in " +
+                                                    Range{0, false, durationS, true, "[0, duration_s)"}.MessageText() +
+                                                    ", got " + p.Num(st.atS));
+        }
+        if (st.atS + st.forS > durationS)
+        {
+            throw ScenarioError(p.Path("for_s"), "the stall must end by duration_s: at_s + for_s = " +
+                                                     p.Num(st.atS + st.forS) + " > " + p.Num(durationS));
+        }
+    });
+}
+
+template <typename V, typename T>
+void
+VisitReader(V& v, T& r, double durationS)
+{
+    v.Double("per_packet_ns", r.perPacketNs, Closed(0, 1e10), Doc{"ns", "fixed CPU per packet read"});
+    v.Double("ns_per_byte", r.nsPerByte, Closed(0, 1e6), Doc{"ns/B", "crypto cost per byte of the packet"});
+    v.Double("wakeup_latency_us", r.wakeupLatencyUs, Closed(0, 1e6),
+             Doc{"us", "asleep on an empty ring -> running again after sk_data_ready()"}.SimOnly(
+                 "the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));
+    v.Quantiles("wakeup_quantiles_us", r.wakeupQuantilesUs,
+                Doc{"us", "the wake-up drawn per wake-up from these equally likely values, instead of "
+                          "wakeup_latency_us"}
+                    .SimOnly("the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));
+    v.Check([&](auto& p) {
+        if (!r.wakeupQuantilesUs.empty())
+        {
+            if (r.wakeupLatencyUs != 0 && p.Has("wakeup_latency_us"))
+            {
+                throw ScenarioError(p.Path("wakeup_latency_us"),
+                                    "give either wakeup_latency_us (one wake-up latency) or wakeup_quantiles_us "
+                                    "(drawn per wake-up), not both");
+            }
+            r.wakeupLatencyUs = 0;
+        }
+    });
+    v.Double("deep_idle_after_us", r.deepIdleAfterUs, Closed(0, 1e6),
+             Doc{"us", "a reader that slept at least this long pays the slow wake-up; 0 = one level"}.SimOnly(
+                 "the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));
+    v.Double("deep_wakeup_latency_us", r.deepWakeupLatencyUs, Closed(0, 1e6),
+             Doc{"us", "the wake-up latency after a sleep of at least deep_idle_after_us"}.SimOnly(
+                 "the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));
+    v.Quantiles("deep_wakeup_quantiles_us", r.deepWakeupQuantilesUs,
+                Doc{"us", "the slow wake-up drawn from these equally likely values, instead of "
+                          "deep_wakeup_latency_us"}
+                    .SimOnly("the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));
+    v.Check([&](auto& p) {
+        if (r.deepWakeupQuantilesUs.empty())
+        {
+            CheckBothPositiveOrZero(p.Path("deep_idle_after_us"), r.deepIdleAfterUs, p.Path("deep_wakeup_latency_us"),
+                                    r.deepWakeupLatencyUs, "two-level wake-up on",
+                                    "off: every wake-up takes wakeup_latency_us");
+        }
+        else if (r.deepIdleAfterUs <= 0)
+        {
+            throw ScenarioError(p.Path("deep_wakeup_quantiles_us"),
+                                "needs reader.deep_idle_after_us > 0 (the sleep after which the slow "
+                                "wake-up applies); deep_idle_after_us is 0");
+        }
+        else if (r.deepWakeupLatencyUs > 0)
+        {
+            throw ScenarioError(p.Path("deep_wakeup_latency_us"),
+                                "give either deep_wakeup_latency_us (one slow wake-up) or "
+                                "deep_wakeup_quantiles_us (drawn per wake-up), not both");
+        }
+    });
+    v.Uint("batch", r.batch, 1, 1024, Doc{"packets", "packets taken per read"});
+    v.Enum("encap", r.encap,
+           Doc{"", "bytes the VPN adds per packet: none 0, openvpn 24, wireguard 32, custom "
+                   "encap_overhead_bytes"}
+               .SimOnly("no underlay: the reader is the tunnel exit"));
+    v.Only(r.encap == EncapKind::Custom, "encap custom", [&]() {
+        return std::string("only allowed when reader.encap is \"custom\"; encap is \"") + NameOf(r.encap) +
+               "\" (overhead " + std::to_string(EncapOverhead(r)) + " B, fixed)";
+    });
+    v.Uint("encap_overhead_bytes", r.encapOverheadBytes, 0, 1000,
+           Doc{"B", "bytes added per packet when encap is custom"}.SimOnly("no underlay: the reader is the tunnel exit"));
+    v.Only(true, "", nullptr);
+    v.Uint("sndbuf_bytes", r.sndbufBytes, kMinSndbuf, kMaxSndbuf,
+           Doc{"B", "sk_sndbuf of the VPN's UDP socket"}.SimOnly("no underlay: the reader is the tunnel exit"));
+    v.Array("stalls", r.stalls, [durationS](auto& vv, auto& st) { VisitStall(vv, st, durationS); },
+            ArrayRules{false, false, "", "must be an array of {at_s, for_s} objects"},
+            Doc{"", "the reader stops reading (seed 002's head-of-line objection)"});
+    v.Double("preempt_interval_ms", r.preemptIntervalMs, Closed(0, 1e6),
+             Doc{"ms", "mean time between random CPU preemptions of the reader (exponential); 0 = none"}.SimOnly(
+                 "the host's own scheduler"));
+    v.Double("preempt_ms", r.preemptMs, Closed(0, 1e6),
+             Doc{"ms", "mean length of a preemption (exponential)"}.SimOnly("the host's own scheduler"));
+    v.Check([&](auto& p) {
+        CheckBothPositiveOrZero(p.Path("preempt_interval_ms"), r.preemptIntervalMs, p.Path("preempt_ms"),
+                                r.preemptMs, "preemption on", "off");
+    });
+}
+
+// ------------------------------------------------------- underlay, host
+
+template <typename V, typename T>
+void
+VisitUnderlay(V& v, T& u)
+{
+    const char* none = "no underlay: the reader is the tunnel exit";
+    v.Double("rate_mbps", u.rateMbps, LeftOpen(0, 1e6), Doc{"Mbit/s", "link rate"}.SimOnly(none));
+    v.Double("delay_ms", u.delayMs, Closed(0, 1e4), Doc{"ms", "one-way propagation delay"}.SimOnly(none));
+    v.Uint("queue_packets", u.queuePackets, 1, 1000000, Doc{"packets", "device queue"}.SimOnly(none));
+    v.Enum("qdisc", u.qdisc, Doc{"", "qdisc on the underlay device"}.SimOnly(none),
+           {QdiscKind::PfifoFast, QdiscKind::FqCodel, QdiscKind::Noqueue}, "qdisc");
+}
+
+template <typename V, typename T>
+void
+VisitHost(V& v, T& h)
+{
+    v.Uint("udp_sndbuf_bytes", h.udpSndbufBytes, kMinSndbuf, kMaxSndbuf,
+           Doc{"B", "net.core.wmem_default: a UDP sender blocks when sk_wmem_alloc reaches sk_sndbuf"});
+    v.Double("sender_wakeup_latency_us", h.senderWakeupLatencyUs, Closed(0, 1e6),
+             Doc{"us", "a sender blocked on sk_sndbuf -> running again after sock_wfree()"}.SimOnly(
+                 "the kernel's own wake-up"));
+    v.Bool("tcp_small_queues", h.tcpSmallQueues, Doc{"", "TCP Small Queues (tcp_small_queue_check())"});
+    v.Uint("tcp_limit_output_bytes", h.tcpLimitOutputBytes, 4096, 2147483647,
+           Doc{"B", "net.ipv4.tcp_limit_output_bytes, the cap of the TSQ limit"});
+    v.Uint("tcp_pacing_shift", h.tcpPacingShift, 0, 31, Doc{"", "sk_pacing_shift (10: ~1 ms of data)"});
+}
+
+// ---------------------------------------------------------------- flows
+
+template <typename V, typename T>
+void
+VisitFlow(V& v, T& f, double durationS)
+{
+    auto onlyFor = [&](const char* kind) {
+        return [&f, kind]() {
+            return std::string("only for ") + kind + " flows; this flow's kind is \"" + NameOf(f.kind) + "\"";
+        };
+    };
+    v.Enum("kind", f.kind, Doc{"", "udp | tcp"});
+    v.Only(f.kind == FlowKind::Udp, "udp", onlyFor("udp"));
+    v.Enum("mode", f.mode, Doc{"", "flood | rate | bursts | video"});
+    v.Uint("payload_bytes", f.payloadBytes, 12, kMaxUdpPayload, Doc{"B", "datagram payload (no IP fragmentation)"});
+    v.Double("rate_mbps", f.rateMbps, LeftOpen(0, 1e6), Doc{"Mbit/s", "payload bit rate (rate, video)"});
+    v.Uint("burst_packets", f.burstPackets, 1, 1000000, Doc{"datagrams", "per burst (bursts)"});
+    v.Double("burst_interval_ms", f.burstIntervalMs, LeftOpen(0, 1e6), Doc{"ms", "burst period (bursts)"});
+    v.Bool("poisson", f.poisson, Doc{"", "exponential inter-send times (rate)"});
+    v.Double("send_cost_ns", f.sendCostNs, Closed(0, 1e9),
+             Doc{"ns", "sender CPU per sendto()"}.SimOnly("the sender's real cost: flows[].kernel.send_ns_mean"));
+    v.DoubleOrMinusOne("send_cost_first_ns", f.sendCostFirstNs, Closed(0, 1e9), "same as send_cost_ns",
+                       Doc{"ns", "CPU of the first sendto() after the sender slept; -1 = send_cost_ns"}.SimOnly(
+                           "the sender's real cost: flows[].kernel.send_ns_profile"));
+    v.Double("fps", f.fps, LeftOpen(0, 1000), Doc{"frames/s", "frame rate (video)"});
+    v.Uint("gop", f.gop, 1, 100000, Doc{"frames", "frames per group of pictures, the first an I frame (video)"});
+    v.Double("i_frame_ratio", f.iFrameRatio, Closed(1, 1000), Doc{"", "I-frame size / P-frame size (video)"});
+    v.Double("phase_ms", f.phaseMs, Closed(0, 1e6), Doc{"ms", "first frame this long after start_s (video)"});
+    v.Double("frame_size_cv", f.frameSizeCv, Closed(0, 10),
+             Doc{"", "coefficient of variation of the log-normal frame size factor (video)"});
+    v.Only(f.kind == FlowKind::Tcp, "tcp", onlyFor("tcp"));
+    v.Enum("cc", f.cc, Doc{"", "congestion control"});
+    v.Uint("max_bytes", f.maxBytes, 0, UINT64_MAX, Doc{"B", "bytes to send; 0 = unlimited"});
+    v.Only(true, "", nullptr);
+    v.Double("start_s", f.startS, Range{0, false, durationS, true, "[0, duration_s)"}, Doc{"s", "start time"});
+    v.DoubleOrMinusOne("stop_s", f.stopS, Range{f.startS, true, durationS, false, "(start_s, duration_s]"},
+                       "run to the end", Doc{"s", "stop time; -1 = run to the end"});
+}
+
+// ------------------------------------------------------------ top level
+
+template <typename V, typename T>
+void
+VisitScenario(V& v, T& s)
+{
+    v.String("name", s.name, true, Doc{"", "name of the run (default output directory results/<name>)"});
+    v.String("description", s.description, false, Doc{"", "free text, copied to the result"});
+    v.Double("duration_s", s.durationS, LeftOpen(0, 1e5), Doc{"s", "simulated time"});
+    v.Uint("seed", s.seed, 1, kMaxSeed, Doc{"", "ns-3 RNG run number"});
+    v.Object("tun", s.tun, [](auto& vv, auto& t) { VisitTun(vv, t); }, Doc{"", "tun0 and its ring"});
+    v.Object("qdisc", s.qdisc, [](auto& vv, auto& q) { VisitQdisc(vv, q); }, Doc{"", "the qdisc on tun0"});
+    const double d = s.durationS;
+    v.Object("reader", s.reader, [d](auto& vv, auto& r) { VisitReader(vv, r, d); }, Doc{"", "the VPN process"});
+    v.Object("underlay", s.underlay, [](auto& vv, auto& u) { VisitUnderlay(vv, u); }, Doc{"", "the physical link"});
+    v.Object("host", s.host, [](auto& vv, auto& h) { VisitHost(vv, h); }, Doc{"", "sender socket defaults"});
+    v.Array("flows", s.flows, [d](auto& vv, auto& f) { VisitFlow(vv, f, d); },
+            ArrayRules{true, true,
+                       "required: an array of at least one flow, e.g. [{\"kind\": \"udp\", \"mode\": \"flood\"}]",
+                       "must be an array of at least one flow object"},
+            Doc{"", "traffic"});
+}
+
+} // namespace tunsim

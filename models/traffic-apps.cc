@@ -126,33 +126,37 @@ UdpSeqSender::Generate()
         return;
     }
     ns3::Time next;
-    if (m_cfg.mode == Mode::Rate)
+    switch (m_cfg.mode)
     {
+    case Mode::Flood:
+        return; // no pattern: StartApplication() gives a flood an unbounded backlog
+    case Mode::Rate: {
         ++m_backlog;
-        double mean = m_cfg.payloadBytes * 8.0 / m_cfg.rateBps;
+        const double mean = m_cfg.payloadBytes * 8.0 / m_cfg.rateBps;
         next = ns3::Seconds(m_cfg.poisson ? m_gap->GetValue(mean, 0) : mean);
+        break;
     }
-    else if (m_cfg.mode == Mode::Video)
-    {
+    case Mode::Bursts:
+        m_backlog += m_cfg.burstPackets;
+        next = m_cfg.burstInterval;
+        break;
+    case Mode::Video: {
         // One encoded frame: the encoder hands all its datagrams to the
         // socket at once (RTP packetisation); I frame first in each GOP.
-        double gopBits = m_cfg.rateBps * m_cfg.gop / m_cfg.fps;
-        double pBytes = gopBits / 8.0 / (m_cfg.iFrameRatio + m_cfg.gop - 1);
+        const double gopBits = m_cfg.rateBps * m_cfg.gop / m_cfg.fps;
+        const double pBytes = gopBits / 8.0 / (m_cfg.iFrameRatio + m_cfg.gop - 1);
         double bytes = m_frame % m_cfg.gop == 0 ? m_cfg.iFrameRatio * pBytes : pBytes;
         if (m_frameFactor)
         {
             bytes *= m_frameFactor->GetValue();
         }
-        auto packets = static_cast<uint64_t>(std::ceil(bytes / m_cfg.payloadBytes));
+        const auto packets = static_cast<uint64_t>(std::ceil(bytes / m_cfg.payloadBytes));
         m_frameStarts.push_back(m_seq + m_backlog);
         m_backlog += std::max<uint64_t>(packets, 1);
         ++m_frame;
         next = ns3::Seconds(1.0 / m_cfg.fps);
+        break;
     }
-    else
-    {
-        m_backlog += m_cfg.burstPackets;
-        next = m_cfg.burstInterval;
     }
     m_genEvent = ns3::Simulator::Schedule(next, &UdpSeqSender::Generate, this);
     SendLoop();

@@ -2,6 +2,7 @@
 
 #include "scenario/scenario.h"
 
+#include <filesystem>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -44,6 +45,17 @@ ParseCommandLine(int argc,
         throw BadInput(std::string("usage: ") + e.what() + " (see " + see + ")");
     }
     return vm;
+}
+
+void
+CheckOutputDirectory(const std::string& dir)
+{
+    std::error_code ec;
+    const std::filesystem::path p(dir);
+    if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
+    {
+        throw BadInput("--out: " + dir + " exists and is not a directory");
+    }
 }
 
 int

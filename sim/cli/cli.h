@@ -24,6 +24,10 @@ boost::program_options::variables_map ParseCommandLine(
     const std::vector<std::pair<std::string, int>>& positional,
     const std::string& command);
 
+/// Before a run: BadInput ("--out: ...") when `dir` exists and is not a
+/// directory, so that no time is spent on a run whose result cannot be written.
+void CheckOutputDirectory(const std::string& dir);
+
 /// Run a command's body and turn what it throws into the exit codes every
 /// tunsim command uses: a ScenarioError or BadInput is printed as
 /// "<prefix>: <message>" and gives kExitBadInput; any other exception

@@ -67,15 +67,7 @@ RunScenarioCommand(int argc, char** argv)
     const po::variables_map vm = ParseRunOptions(argc, argv, "run");
     const Scenario sc = ScenarioOf(vm, "run");
     const std::string out = vm.count("out") ? vm["out"].as<std::string>() : ("results/" + sc.name);
-    // Fail on an unusable output directory before spending time on the run.
-    {
-        std::error_code ec;
-        std::filesystem::path p(out);
-        if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
-        {
-            throw BadInput("--out: " + out + " exists and is not a directory");
-        }
-    }
+    CheckOutputDirectory(out);
     RunOptions ro;
     if (vm.count("timeseries"))
     {

@@ -1,6 +1,7 @@
 // Scenario files and --set: reading JSON (line/column errors, duplicate
 // keys) and editing it by dotted key before it is parsed.
 #include "scenario.h"
+#include "scenario-text.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -22,23 +23,9 @@ using nlohmann::json;
 namespace
 {
 
-std::string
-Quote(const std::string& s)
-{
-    return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string
-Child(const std::string& path, const std::string& key)
-{
-    return path.empty() ? key : path + "." + key;
-}
-
-std::string
-Index(const std::string& path, size_t i)
-{
-    return path + "[" + std::to_string(i) + "]";
-}
+using scenario_text::Child;
+using scenario_text::Index;
+using scenario_text::Quote;
 
 /// Byte offset (0-based) -> 1-based line and column (columns count UTF-8
 /// characters, not bytes).

@@ -2,6 +2,7 @@
 // (scenario-fields.h). See docs/scenario.md for the rules.
 #include "common/number-text.h"
 #include "scenario-fields.h"
+#include "scenario-text.h"
 
 #include <cmath>
 #include <functional>
@@ -46,6 +47,10 @@ CheckBothPositiveOrZero(const std::string& pathA,
 namespace
 {
 
+using scenario_text::Child;
+using scenario_text::Index;
+using scenario_text::Quote;
+
 std::string
 Join(const std::vector<std::string>& v)
 {
@@ -68,24 +73,6 @@ Got(const json& v)
         d = d.substr(0, 77) + "...";
     }
     return d;
-}
-
-std::string
-Quote(const std::string& s)
-{
-    return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string
-Child(const std::string& path, const std::string& key)
-{
-    return path.empty() ? key : path + "." + key;
-}
-
-std::string
-Index(const std::string& path, size_t i)
-{
-    return path + "[" + std::to_string(i) + "]";
 }
 
 /// An unsigned integer in [lo, hi]. Integral floats (1e6) are accepted.

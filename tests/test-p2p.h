@@ -37,6 +37,9 @@ struct TwoNodes
     ns3::Ipv4InterfaceContainer interfaces;
     uint64_t drops = 0; ///< qdisc and device queue drops, both directions
 
+    TwoNodes(const TwoNodes&) = delete; // the trace sinks hold `this`
+    TwoNodes& operator=(const TwoNodes&) = delete;
+
     ns3::Ptr<ns3::Node> Node(uint32_t i) const { return nodes.Get(i); }
     ns3::Ptr<ns3::PointToPointNetDevice> Device(uint32_t i) const
     {

@@ -26,7 +26,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 using namespace tunsim;

@@ -25,7 +25,6 @@
 #include "ns3/rtt-estimator.h"
 #include "ns3/simulator.h"
 #include "ns3/tcp-congestion-ops.h"
-#include "ns3/tcp-socket.h"
 #include "ns3/uinteger.h"
 
 #include <gtest/gtest.h>

@@ -23,13 +23,13 @@
 #include "ns3/seq-ts-header.h"
 #include "ns3/simulator.h"
 #include "ns3/tcp-congestion-ops.h"
-#include "ns3/tcp-socket.h"
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <vector>
 

@@ -17,7 +17,6 @@
 #include "test-p2p.h"
 #include "tun-net-device.h"
 #include "tun-policy.h"
-#include "tunsim-tag.h"
 #include "vpn-reader.h"
 
 #include "ns3/double.h"
@@ -30,8 +29,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 using namespace tunsim;

@@ -43,6 +43,9 @@ class TsqTcpSocket : public ns3::TcpSocketBase
 {
   public:
     static ns3::TypeId GetTypeId();
+    /// TcpSocketBase answers its own TypeId here: without this override the
+    /// attributes below (and Config::SetDefault of them) are never applied.
+    ns3::TypeId GetInstanceTypeId() const override { return GetTypeId(); }
     TsqTcpSocket() = default;
 
     /// The account the socket's skbs are charged to (by the Tx trace hook of

@@ -108,6 +108,20 @@ class TunNetDevice : public ns3::NetDevice
     TunNetDevice();
     ~TunNetDevice() override;
 
+    /// TracedCallback signature of "RingOccupancy": the tx queue and the
+    /// entries in its ring after a produce or consume.
+    /// \param [in] queue The tx queue index.
+    /// \param [in] entries The ring's entries now.
+    typedef void (*RingOccupancyCallback)(uint32_t queue, uint32_t entries);
+    /// TracedCallback signature of "TxQueueStop" and "TxQueueWake".
+    /// \param [in] queue The tx queue index that was stopped or woken.
+    typedef void (*QueueCallback)(uint32_t queue);
+    /// TracedCallback signature of "Drop": a packet the device freed
+    /// instead of queueing it, and why.
+    /// \param [in] packet The packet freed.
+    /// \param [in] reason The kernel drop reason.
+    typedef void (*DropCallback)(ns3::Ptr<const ns3::Packet> packet, TunDropReason reason);
+
     /// Kernel-named counters (ip -s link show tun0).
     struct Stats
     {

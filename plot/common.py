@@ -8,6 +8,7 @@ import csv
 import math
 import os
 import sys
+import zlib
 
 
 def _ensure_matplotlib():
@@ -107,8 +108,19 @@ def series_label(key, varying_other_keys):
     return ", ".join(parts)
 
 
+def policy_color(policy):
+    """The fixed colour of a known policy; any other name gets one of the
+    palette's non-black colours by CRC-32 of its name, the same in every
+    process (Python's hash() of a str changes with PYTHONHASHSEED)."""
+    if policy in POLICY_STYLE:
+        return POLICY_STYLE[policy][0]
+    others = OKABE_ITO[1:]  # black stays mainline drop's
+    return others[zlib.crc32(policy.encode("utf-8")) % len(others)]
+
+
 def series_style(key, index_among_policy):
-    color, marker = POLICY_STYLE.get(key[0], (OKABE_ITO[hash(key[0]) % len(OKABE_ITO)], "o"))
+    color = policy_color(key[0])
+    marker = POLICY_STYLE[key[0]][1] if key[0] in POLICY_STYLE else "o"
     return dict(color=color, marker=marker, linestyle=LINESTYLES[index_among_policy % len(LINESTYLES)])
 
 

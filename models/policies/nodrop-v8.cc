@@ -19,7 +19,8 @@
 // v6's stop before producing the last fitting entry; the re-check that wakes
 // when the consumer raced in between cannot trigger in a discrete-event
 // model. The exact comparison in __tun_wake_queue() was not available to us:
-// tunsim wakes when cons_cnt >= size / 2 (docs/kernel-fidelity.md).
+// tunsim wakes when cons_cnt >= size / 2 (docs/model.md, "Simplifications":
+// "v8's wake threshold").
 #include "tun-policy.h"
 
 namespace tunsim

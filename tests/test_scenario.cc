@@ -609,7 +609,32 @@ TEST(ScenarioErrors, OutOfRange)
 
     e = ErrorWith("underlay.rate_mbps=1000001");
     EXPECT_EQ(e.Field(), "underlay.rate_mbps");
-    EXPECT_CONTAINS(std::string(e.what()), "(0, 1e6]");
+    EXPECT_CONTAINS(std::string(e.what()), "[0.001, 1e6]");
+}
+
+TEST(ScenarioErrors, ValuesNs3CannotRunAreOutOfRange)
+{
+    // Each of these passed validation once and then made ns-3 abort, loop
+    // without end or grow memory: a DataRate of 0 bps, a time step that
+    // rounds to 0 ns, a frame period beyond ns-3's time range.
+    for (const char* set : {"underlay.rate_mbps=1e-300", "flows.0.rate_mbps=1e-300", "flows.0.burst_interval_ms=1e-300",
+                            "flows.0.fps=1e-300", "flows.0.rate_mbps=1e999", "duration_s=1e999"})
+    {
+        SCOPED_TRACE(set);
+        ScenarioError e = ErrorWith(set);
+        const std::string key = std::string(set).substr(0, std::string(set).find('='));
+        EXPECT_EQ(e.Field(), key == "flows.0.rate_mbps" || key == "flows.0.burst_interval_ms" || key == "flows.0.fps"
+                                 ? "flows[0]." + key.substr(8)
+                                 : key);
+    }
+    // A flood whose sendto() costs nothing never lets simulated time advance.
+    ScenarioError zeno = ErrorWith("flows.0.send_cost_ns=0");
+    EXPECT_EQ(zeno.Field(), "flows[0].send_cost_ns");
+    EXPECT_CONTAINS(std::string(zeno.what()), "never advances");
+    json bursts = Minimal();
+    ApplySet(bursts, "flows.0.mode=bursts");
+    ApplySet(bursts, "flows.0.send_cost_ns=0");
+    EXPECT_NO_THROW(ScenarioFromJson(bursts)); // a burst is finite
 }
 
 TEST(ScenarioErrors, UnknownPolicyListsTheAllowedOnes)

@@ -24,9 +24,37 @@ boost::program_options::variables_map ParseCommandLine(
     const std::vector<std::pair<std::string, int>>& positional,
     const std::string& command);
 
-/// Before a run: BadInput ("--out: ...") when `dir` exists and is not a
-/// directory, so that no time is spent on a run whose result cannot be written.
+/// Before a run: BadInput ("--out: ...") when `dir` is empty, exists and is
+/// not a directory, or cannot be created or written (its nearest existing
+/// ancestor is not a writable directory), so that no time is spent on a run
+/// whose result cannot be written.
 void CheckOutputDirectory(const std::string& dir);
+
+/// The default output directory of a run named `name`: results/<name><suffix>,
+/// the name made safe for a path (characters outside [A-Za-z0-9._+-] become
+/// '_', no leading '.', at most 100 characters with a hash of the whole
+/// name when cut), so that no name can leave results/.
+std::string DefaultOutputDir(const std::string& name, const std::string& suffix = "");
+
+/// An output directory made ready before a run: CheckOutputDirectory(),
+/// then the directory is created and a probe file written and removed there
+/// (BadInput "--out: ..." if that fails: read-only file system, no space,
+/// no permission). Undo() removes the directories it created if they are
+/// still empty: a failed command leaves nothing half-made behind.
+class OutputDirectory
+{
+  public:
+    explicit OutputDirectory(const std::string& dir);
+    const std::string& Path() const { return m_dir; }
+    void Undo() const;
+
+  private:
+    std::string m_dir;
+    std::vector<std::string> m_created; ///< deepest first
+};
+
+/// A bounded number option: BadInput naming `option` unless finite and in [lo, hi].
+double BoundedNumber(const std::string& option, const std::string& text, double lo, double hi);
 
 /// Run a command's body and turn what it throws into the exit codes every
 /// tunsim command uses: a ScenarioError or BadInput is printed as

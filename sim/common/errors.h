@@ -16,6 +16,7 @@ enum ExitCode : int
     kExitConservation = 3, ///< the run finished but its packets do not add up (result written);
                            ///< tunsim kernel: the kernel's counters do not add up
     kExitRunsFailed = 4,   ///< sweep / merge: some runs failed or are missing
+    kExitBudget = 5,       ///< run: stopped by --max-events / --max-wall-s (result written, marked partial)
     kExitInterrupted = 130, ///< tunsim kernel: SIGINT/SIGTERM (nothing written, namespace removed)
 };
 

@@ -443,6 +443,10 @@ ToJson(const RunResult& r)
     {
         out["kernel"] = r.kernel;
     }
+    if (r.partial)
+    {
+        out["partial"] = {{"reason", r.partial->reason}, {"stopped_at_s", r.partial->stoppedAtS}};
+    }
     return out;
 }
 
@@ -490,6 +494,11 @@ RunResultFromJson(const json& j)
     r.wall.eventsPerWallS = w.Opt<double>("events_per_wall_s");
     r.wall.allocator = w.Opt<std::string>("allocator").value_or("");
     r.kernel = in.Raw("kernel");
+    if (in.Has("partial"))
+    {
+        const In p = in.Sub("partial");
+        r.partial = PartialRun{p.Req<std::string>("reason"), p.Req<double>("stopped_at_s")};
+    }
     return r;
 }
 

@@ -192,6 +192,13 @@ struct WallResult
     std::string allocator;
 };
 
+/// A run that stopped before its end (its budget: --max-events, --max-wall-s).
+struct PartialRun
+{
+    std::string reason;
+    double stoppedAtS = 0; ///< simulated time when it stopped
+};
+
 struct RunResult
 {
     std::string tunsimVersion;
@@ -211,6 +218,7 @@ struct RunResult
     std::optional<uint64_t> simulatorEvents;
     WallResult wall;
     nlohmann::json kernel; ///< tunsim kernel's own block (null: none)
+    std::optional<PartialRun> partial; ///< present only for a run stopped early
 };
 
 /// result.json as written (docs/results.md).

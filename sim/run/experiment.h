@@ -23,6 +23,11 @@ struct RunOptions
     /// Sample a time series every this many ms (0 = off: no sampling event
     /// is scheduled at all).
     double timeseriesIntervalMs = 0;
+    /// The run's budget: it stops, marked partial, once it has processed
+    /// this many events or run this long (0 = no limit). The defaults of
+    /// `tunsim run` (docs/results.md): 1e9 events, 3600 s.
+    uint64_t maxEvents = 0;
+    double maxWallS = 0;
 };
 
 struct RunOutput
@@ -36,7 +41,8 @@ struct RunOutput
 };
 
 /// Run one scenario. Deterministic: the same scenario (seed included) gives
-/// the same result apart from the "wall" block. Not re-entrant (ns-3 has one
+/// the same result apart from the "wall" block (a run stopped by its wall
+/// budget stops wherever it is then: result.partial says so). Not re-entrant (ns-3 has one
 /// simulator per process); it resets ns-3's global state before and after.
 RunOutput RunExperiment(const Scenario& s, const RunOptions& options = {});
 

@@ -253,7 +253,7 @@ void
 VisitUnderlay(V& v, T& u)
 {
     const char* none = "no underlay: the reader is the tunnel exit";
-    v.Double("rate_mbps", u.rateMbps, LeftOpen(0, 1e6), Doc{"Mbit/s", "link rate"}.SimOnly(none));
+    v.Double("rate_mbps", u.rateMbps, Closed(0.001, 1e6), Doc{"Mbit/s", "link rate"}.SimOnly(none));
     v.Double("delay_ms", u.delayMs, Closed(0, 1e4), Doc{"ms", "one-way propagation delay"}.SimOnly(none));
     v.Uint("queue_packets", u.queuePackets, 1, 1000000, Doc{"packets", "device queue"}.SimOnly(none));
     v.Enum("qdisc", u.qdisc, Doc{"", "qdisc on the underlay device"}.SimOnly(none),
@@ -290,16 +290,24 @@ VisitFlow(V& v, T& f, double durationS)
     v.Only(f.kind == FlowKind::Udp, "udp", onlyFor("udp"));
     v.Enum("mode", f.mode, Doc{"", "flood | rate | bursts | video"});
     v.Uint("payload_bytes", f.payloadBytes, 12, kMaxUdpPayload, Doc{"B", "datagram payload (no IP fragmentation)"});
-    v.Double("rate_mbps", f.rateMbps, LeftOpen(0, 1e6), Doc{"Mbit/s", "payload bit rate (rate, video)"});
+    v.Double("rate_mbps", f.rateMbps, Closed(0.001, 1e6), Doc{"Mbit/s", "payload bit rate (rate, video)"});
     v.Uint("burst_packets", f.burstPackets, 1, 1000000, Doc{"datagrams", "per burst (bursts)"});
-    v.Double("burst_interval_ms", f.burstIntervalMs, LeftOpen(0, 1e6), Doc{"ms", "burst period (bursts)"});
+    v.Double("burst_interval_ms", f.burstIntervalMs, Closed(0.001, 1e6), Doc{"ms", "burst period (bursts)"});
     v.Bool("poisson", f.poisson, Doc{"", "exponential inter-send times (rate)"});
     v.Double("send_cost_ns", f.sendCostNs, Closed(0, 1e9),
              Doc{"ns", "sender CPU per sendto()"}.SimOnly("the sender's real cost: flows[].kernel.send_ns_mean"));
+    v.Check([&](auto& p) {
+        if (f.kind == FlowKind::Udp && f.mode == UdpMode::Flood && f.sendCostNs <= 0)
+        {
+            throw ScenarioError(p.Path("send_cost_ns"),
+                                "must be > 0 for a flood: a sendto() that costs nothing sends without end "
+                                "at one instant and simulated time never advances");
+        }
+    });
     v.DoubleOrMinusOne("send_cost_first_ns", f.sendCostFirstNs, Closed(0, 1e9), "same as send_cost_ns",
                        Doc{"ns", "CPU of the first sendto() after the sender slept; -1 = send_cost_ns"}.SimOnly(
                            "the sender's real cost: flows[].kernel.send_ns_profile"));
-    v.Double("fps", f.fps, LeftOpen(0, 1000), Doc{"frames/s", "frame rate (video)"});
+    v.Double("fps", f.fps, Closed(0.001, 1000), Doc{"frames/s", "frame rate (video)"});
     v.Uint("gop", f.gop, 1, 100000, Doc{"frames", "frames per group of pictures, the first an I frame (video)"});
     v.Double("i_frame_ratio", f.iFrameRatio, Closed(1, 1000), Doc{"", "I-frame size / P-frame size (video)"});
     v.Double("phase_ms", f.phaseMs, Closed(0, 1e6), Doc{"ms", "first frame this long after start_s (video)"});

@@ -4,6 +4,7 @@
 #include "scenario-text.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +27,10 @@ namespace
 using scenario_text::Child;
 using scenario_text::Index;
 using scenario_text::Quote;
+
+constexpr size_t kMaxScenarioBytes = 4u << 20; ///< 4 MiB
+constexpr size_t kMaxJsonDepth = 64;
+constexpr size_t kMaxSetValueBytes = 1u << 20; ///< a --set value
 
 /// Byte offset (0-based) -> 1-based line and column (columns count UTF-8
 /// characters, not bytes).
@@ -54,7 +59,7 @@ LineColumn(const std::string& text, size_t offset)
 /// The part of a nlohmann parse_error message after its own "[json...] parse
 /// error at line L, column C: " prefix.
 std::string
-ParseErrorDetail(const json::parse_error& e)
+ParseErrorDetail(const json::exception& e)
 {
     std::string w = e.what();
     auto p = w.find("parse error");
@@ -236,41 +241,105 @@ ParseSetKey(const std::string& key, const std::string& assignment)
     return segs;
 }
 
+/// Reads the whole scenario file, which must be a regular file of at most
+/// kMaxScenarioBytes ("-": standard input, with the same bound). A FIFO,
+/// a device (/dev/zero) or a directory is refused before anything is read.
+std::string
+ReadBounded(const std::string& path)
+{
+    const bool stdinPath = path == "-";
+    const int fd = stdinPath ? ::dup(0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+    {
+        throw ScenarioError(path, std::string("cannot read: ") + std::strerror(errno));
+    }
+    struct stat st;
+    if (!stdinPath && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
+    {
+        ::close(fd);
+        throw ScenarioError(path, "not a regular file (a scenario is a JSON file; - reads standard input)");
+    }
+    std::string text;
+    char buf[65536];
+    for (;;)
+    {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (n < 0)
+        {
+            const int err = errno;
+            ::close(fd);
+            throw ScenarioError(path, std::string("cannot read: ") + std::strerror(err));
+        }
+        if (n == 0)
+        {
+            break;
+        }
+        text.append(buf, static_cast<size_t>(n));
+        if (text.size() > kMaxScenarioBytes)
+        {
+            ::close(fd);
+            throw ScenarioError(path, "larger than " + std::to_string(kMaxScenarioBytes / (1 << 20)) +
+                                          " MiB; a scenario is a small JSON file");
+        }
+    }
+    ::close(fd);
+    return text;
+}
+
+/// Refuse JSON nested deeper than kMaxJsonDepth before parsing it: parsing,
+/// copying and freeing a document recurse once per level.
+void
+CheckNesting(const std::string& text, const std::string& field)
+{
+    size_t depth = 0;
+    bool inString = false;
+    for (size_t i = 0; i < text.size(); ++i)
+    {
+        const char c = text[i];
+        if (inString)
+        {
+            if (c == '\\')
+            {
+                ++i;
+            }
+            else if (c == '"')
+            {
+                inString = false;
+            }
+            continue;
+        }
+        if (c == '"')
+        {
+            inString = true;
+        }
+        else if (c == '[' || c == '{')
+        {
+            if (++depth > kMaxJsonDepth)
+            {
+                const auto [line, column] = LineColumn(text, i);
+                throw ScenarioError(field, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                               " levels (at line " + std::to_string(line) + ", column " +
+                                               std::to_string(column) + "); a scenario needs 4");
+            }
+        }
+        else if ((c == ']' || c == '}') && depth > 0)
+        {
+            --depth;
+        }
+    }
+}
+
 } // namespace
 
 json
 LoadScenarioJson(const std::string& path)
 {
-    std::string text;
-    {
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-        {
-            throw ScenarioError(path, std::string("cannot read: ") + std::strerror(errno));
-        }
-        char buf[65536];
-        for (;;)
-        {
-            const ssize_t n = ::read(fd, buf, sizeof buf);
-            if (n < 0)
-            {
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-                const int err = errno;
-                ::close(fd);
-                throw ScenarioError(path, std::string("cannot read: ") + std::strerror(err));
-            }
-            if (n == 0)
-            {
-                break;
-            }
-            text.append(buf, static_cast<size_t>(n));
-        }
-        ::close(fd);
-    }
-
+    const std::string text = ReadBounded(path);
+    CheckNesting(text, path);
     DuplicateKeyFinder dup;
     json j;
     try
@@ -285,6 +354,11 @@ LoadScenarioJson(const std::string& path)
         throw ScenarioError(path,
                             "malformed JSON at line " + std::to_string(line) + ", column " +
                                 std::to_string(column) + ": " + ParseErrorDetail(e));
+    }
+    catch (const json::exception& e)
+    {
+        // e.g. a number literal too large for any number type (out_of_range)
+        throw ScenarioError(path, std::string("malformed JSON: ") + ParseErrorDetail(e));
     }
     if (!dup.Duplicate().empty())
     {
@@ -311,7 +385,20 @@ ApplySet(json& j, const std::string& assignment)
     }
     const std::vector<Segment> segs = ParseSetKey(key, assignment);
 
-    json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (text.size() > kMaxSetValueBytes)
+    {
+        throw ScenarioError("--set", "the value of " + key + " is longer than 1 MiB");
+    }
+    CheckNesting(text, key);
+    json value;
+    try
+    {
+        value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    }
+    catch (const json::exception& e)
+    {
+        throw ScenarioError(key, std::string("not a value tunsim can read: ") + ParseErrorDetail(e));
+    }
     if (value.is_discarded())
     {
         value = text;

@@ -2,7 +2,9 @@
 // burst into a stalled reader loses exactly the closed-form N - K, an
 // unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
 // behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
-#include "kernel/kernel-run.h"
+#include "kernel/host.h"
+
+#include "ptr-ring.h"
 
 #include "test-support.h"
 
@@ -139,15 +141,6 @@ class Kernel : public ::testing::Test
 
 } // namespace
 
-TEST(KernelUnit, RingBatchRule)
-{
-    EXPECT_EQ(tunsim::kernel::RingBatch(1), 1u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(25), 1u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(31), 1u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(32), 16u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(500), 16u);
-}
-
 TEST(KernelUnit, ParsesTcJson)
 {
     auto s = tunsim::kernel::ParseTcJson(
@@ -271,6 +264,8 @@ TEST_F(Kernel, TinyBurstLosesTheClosedFormAmount)
         EXPECT_EQ(f["dropped_packets"], c.n - c.k);
         EXPECT_EQ(r["tun"]["tx_dropped"], c.n - c.k);
         EXPECT_EQ(r["tun"]["tx_packets"], c.k);
+        // The ptr_ring batch is the models' rule (test_ptr_ring tests the rule itself).
+        EXPECT_EQ(r["tun"]["ring_batch"], tunsim::PtrRingBatchFor(c.k));
         if (std::string(c.qdisc) != "noqueue")
         {
             EXPECT_EQ(r["qdisc"]["dropped_packets"], 0);

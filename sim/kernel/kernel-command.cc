@@ -1,0 +1,254 @@
+// tunsim kernel: the command (see kernel.h). The steps are in the files
+// beside this one; this file reads the options, checks the scenario and the
+// host, runs the repeats in a namespace of their own and writes the result.
+#include "kernel.h"
+
+#include "assemble.h"
+#include "clock.h"
+#include "host.h"
+#include "measure.h"
+#include "traffic.h"
+
+#include "cli/cli.h"
+#include "result/run-result.h"
+#include "scenario/scenario.h"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <unistd.h>
+
+namespace tunsim
+{
+namespace
+{
+
+namespace po = boost::program_options;
+using json = nlohmann::json;
+using namespace kernel;
+
+const char* kKernelUsage = R"(usage: tunsim kernel SCENARIO.json [--set key=value]... [--out DIR] [--repeat N] [--quiet]
+
+Run the scenario's UDP flows on this machine's kernel: a real tun device
+(txqueuelen = tun.ring_size) with the scenario's root qdisc, in a private
+network namespace tunsim-<pid>, a reader that busy-waits the scenario's
+per-packet cost, and sequence-numbered senders. Writes DIR/result.json
+(default results/<name>-kernel) in the tunsim run schema plus a "kernel"
+block; with --repeat N the counters are summed over N runs and
+kernel.loss_ratio gives mean and spread. Needs CAP_NET_ADMIN (root).
+The namespace is removed on success, error and Ctrl-C. See docs/kernel.md.
+
+exit codes: 0 ok, 2 bad input or missing privileges (nothing written),
+3 the kernel's counters do not add up (result written), 130 interrupted.
+)";
+
+int
+KernelMain(int argc, char** argv)
+{
+    po::options_description opts("options");
+    opts.add_options()("help,h", "show help")("set", po::value<std::vector<std::string>>()->composing(),
+                                                 "key=value override")(
+        "out", po::value<std::string>(), "output directory")("repeat", po::value<int>()->default_value(1),
+                                                              "repeats (1..1000)")(
+        "seed", po::value<std::string>(), "seed (rate/Poisson pattern only)")("quiet,q", "no summary");
+    po::variables_map vm = ParseCommandLine(argc, argv, opts, {{"scenario", -1}}, "kernel");
+    if (vm.count("help"))
+    {
+        std::cout << kKernelUsage;
+        return kExitOk;
+    }
+    std::vector<std::string> files;
+    if (vm.count("scenario"))
+    {
+        files = vm["scenario"].as<std::vector<std::string>>();
+    }
+    if (files.size() != 1)
+    {
+        throw BadInput("usage: tunsim kernel takes exactly one SCENARIO.json (see tunsim kernel --help)");
+    }
+    int repeat = vm["repeat"].as<int>();
+    if (repeat < 1 || repeat > 1000)
+    {
+        throw BadInput("--repeat: must be an integer in [1, 1000], got " + std::to_string(repeat));
+    }
+
+    json j = LoadScenarioJson(files[0]);
+    if (vm.count("set"))
+    {
+        for (const auto& s : vm["set"].as<std::vector<std::string>>())
+        {
+            ApplySet(j, s);
+        }
+    }
+    if (vm.count("seed"))
+    {
+        ApplySet(j, "seed=" + vm["seed"].as<std::string>());
+    }
+    Scenario sc = ScenarioFromJson(j);
+
+    // What a live kernel here can run.
+    if (sc.qdisc.kind == QdiscKind::FqCodel)
+    {
+        throw ScenarioError("qdisc.kind", "\"" + std::string(NameOf(sc.qdisc.kind)) +
+                                              "\" is not available for tunsim kernel on this kernel (no "
+                                              "modules; built-in root qdiscs only); allowed here: pfifo_fast, pfifo, noqueue");
+    }
+    if (sc.qdisc.kind == QdiscKind::PfifoFast && sc.qdisc.limit != 0)
+    {
+        throw ScenarioError("qdisc.limit", "Linux pfifo_fast takes its limit from txqueuelen; use 0 "
+                                           "(or qdisc.kind pfifo), got " + std::to_string(sc.qdisc.limit));
+    }
+    for (size_t i = 0; i < sc.flows.size(); ++i)
+    {
+        if (sc.flows[i].kind != FlowKind::Udp)
+        {
+            throw ScenarioError("flows[" + std::to_string(i) + "].kind",
+                                "tunsim kernel runs udp flows only (flood, "
+                                "rate, bursts), got \"" + std::string(NameOf(sc.flows[i].kind)) + "\"");
+        }
+        if (sc.flows[i].mode == UdpMode::Video)
+        {
+            throw ScenarioError("flows[" + std::to_string(i) + "].mode",
+                                "tunsim kernel runs the udp modes flood, rate and bursts; not \"video\"");
+        }
+    }
+    if (sc.flows.size() > 64)
+    {
+        throw ScenarioError("flows", "tunsim kernel runs at most 64 flows");
+    }
+    const uint32_t qdiscLimit = sc.qdisc.limit ? sc.qdisc.limit : std::max<uint32_t>(sc.tun.ringSize, 1);
+
+    std::string why;
+    if (!HavePrivileges(&why))
+    {
+        throw BadInput("kernel: " + why);
+    }
+    if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    {
+        throw BadInput(std::string("kernel: /dev/net/tun: ") + std::strerror(errno) + " (no tun support?)");
+    }
+
+    std::string out = vm.count("out") ? vm["out"].as<std::string>() : ("results/" + sc.name + "-kernel");
+    {
+        std::error_code ec;
+        std::filesystem::path p(out);
+        if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
+        {
+            throw BadInput("--out: " + out + " exists and is not a directory");
+        }
+    }
+    const bool quiet = vm.count("quiet") > 0;
+
+    InstallSignalHandlers();
+
+    RemoveStaleNamespaces();
+    const int64_t wall0 = NowNs();
+    std::vector<Repeat> reps;
+    json probe;
+    json calibration;
+    std::string nsName = "tunsim-" + std::to_string(getpid());
+    {
+        Netns ns(nsName);
+        DisableIpv6(ns);
+        if (Interrupted())
+        {
+            throw InterruptedError();
+        }
+        probe = PolicyProbe(ns, 1, 32, 64);
+        calibration = Calibrate(ns, sc.flows[0].payloadBytes);
+        for (int k = 0; k < repeat; ++k)
+        {
+            if (Interrupted())
+            {
+                throw InterruptedError();
+            }
+            reps.push_back(RunOnce(ns, sc, qdiscLimit));
+            if (!quiet && repeat > 1)
+            {
+                std::cerr << "tunsim kernel: repeat " << (k + 1) << "/" << repeat << " done\n";
+            }
+        }
+    }
+    if (Interrupted())
+    {
+        throw InterruptedError();
+    }
+    double wallS = (NowNs() - wall0) / 1e9;
+    Assembled a = Assemble(sc, qdiscLimit, reps, probe, calibration, nsName, wallS);
+    WriteResult(out, RunResultFromJson(a.result));
+    {
+        // Every (sleep, wake) pair, for calibration (scripts/validate-kernel.sh).
+        std::ofstream csv(std::filesystem::path(out) / "reader_wakeups.csv");
+        csv << "repeat,sleep_ns,wake_ns\n";
+        for (size_t k = 0; k < reps.size(); ++k)
+        {
+            for (const auto& [sl, wk] : reps[k].reader.sleepWakeNs)
+            {
+                csv << (k + 1) << ',' << sl << ',' << wk << '\n';
+            }
+        }
+    }
+    if (repeat > 1)
+    {
+        for (size_t k = 0; k < reps.size(); ++k)
+        {
+            std::vector<Repeat> one;
+            one.push_back(std::move(reps[k]));
+            Assembled r = Assemble(sc, qdiscLimit, one, probe, calibration, nsName, one[0].wallS);
+            WriteResult((std::filesystem::path(out) / "repeats" / std::to_string(k + 1)).string(), RunResultFromJson(r.result));
+        }
+    }
+    if (!quiet)
+    {
+        std::cout << a.summary;
+        std::cout << "  result: " << (std::filesystem::path(out) / "result.json").string() << "\n";
+    }
+    if (!a.crossOk)
+    {
+        std::cerr << "tunsim kernel: the kernel's counters do not add up: see kernel.cross_check in "
+                  << (std::filesystem::path(out) / "result.json").string() << "\n";
+        return kExitConservation;
+    }
+    return kExitOk;
+}
+
+} // namespace
+
+int
+KernelCommand(int argc, char** argv)
+{
+    // Not RunCommand(): an interruption (exit 130) and an error while
+    // interrupted need their own codes.
+    try
+    {
+        return KernelMain(argc, argv);
+    }
+    catch (const ScenarioError& e)
+    {
+        std::cerr << "tunsim: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    catch (const BadInput& e)
+    {
+        std::cerr << "tunsim: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    catch (const InterruptedError&)
+    {
+        std::cerr << "tunsim: kernel: interrupted; namespace removed, nothing written\n";
+        return kExitInterrupted;
+    }
+    catch (const std::exception& e)
+    {
+        std::cerr << "tunsim: kernel: error: " << e.what() << "\n";
+        return Interrupted() ? kExitInterrupted : kExitFailure;
+    }
+}
+
+} // namespace tunsim

@@ -3,8 +3,10 @@
 // unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
 // behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
 #include "kernel/host.h"
+#include "kernel/support.h"
 
 #include "ptr-ring.h"
+#include "scenario/scenario.h"
 
 #include "test-support.h"
 
@@ -156,6 +158,58 @@ TEST(KernelUnit, ParsesTcJson)
     EXPECT_THROW(tunsim::kernel::ParseTcJson("qdisc pfifo"), std::runtime_error);
 }
 
+namespace
+{
+
+/// The field CheckKernelSupports() names for a scenario (empty: supported).
+std::string
+UnsupportedField(const std::string& scenarioJson)
+{
+    try
+    {
+        tunsim::kernel::CheckKernelSupports(tunsim::ScenarioFromJson(json::parse(scenarioJson)));
+    }
+    catch (const tunsim::ScenarioError& e)
+    {
+        return e.Field();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST(KernelUnit, SupportCheckNamesTheField)
+{
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{}]})"), "");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "noqueue"}, "flows": [{"mode": "bursts"}]})"), "");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})"), "qdisc.kind");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo_fast", "limit": 10}, "flows": [{}]})"), "qdisc.limit");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{}, {"kind": "tcp"}]})"), "flows[1].kind");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{"mode": "video"}]})"), "flows[0].mode");
+    json many = {{"qdisc", {{"kind", "pfifo"}}}, {"flows", json::array()}};
+    for (int i = 0; i < 65; ++i)
+    {
+        many["flows"].push_back(json::object());
+    }
+    EXPECT_EQ(UnsupportedField(many.dump()), "flows");
+    many["flows"].erase(64);
+    EXPECT_EQ(UnsupportedField(many.dump()), "");
+}
+
+TEST(KernelUnit, NotApplicableIsTheFieldTablesSimOnlyFields)
+{
+    std::vector<std::string> expected;
+    for (const auto& f : tunsim::ScenarioFieldDocs())
+    {
+        if (!f.simOnly.empty())
+        {
+            expected.push_back(f.path + ": " + f.simOnly);
+        }
+    }
+    EXPECT_GE(expected.size(), 10u);
+    EXPECT_EQ(tunsim::kernel::NotApplicable(), expected);
+}
+
 TEST_F(Kernel, UnavailableQdiscIsBadInput)
 {
     auto sc = Write("fq.json", R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})");
@@ -169,6 +223,16 @@ TEST_F(Kernel, UnavailableQdiscIsBadInput)
     o = Shell(std::string(TUNSIM_BINARY) + " kernel " + tcp);
     EXPECT_EQ(o.code, 2) << o.out;
     EXPECT_NE(o.out.find("flows[0].kind"), std::string::npos) << o.out;
+}
+
+TEST_F(Kernel, VideoFlowIsBadInput)
+{
+    auto sc = Write("video.json", R"({"qdisc": {"kind": "pfifo"}, "flows": [{"mode": "video"}]})");
+    auto o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --out " + (dir / "out").string());
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("flows[0].mode"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("flood, rate and bursts"), std::string::npos) << o.out;
+    EXPECT_FALSE(fs::exists(dir / "out")) << "wrote something";
 }
 
 TEST_F(Kernel, UnprivilegedRunExits2WithAClearMessage)
@@ -233,6 +297,15 @@ TEST_F(Kernel, NamespaceIsCreatedAndRemoved)
     EXPECT_NEAR(r["flows"][0]["sent_packets"].get<double>(), 1000, 5);
     EXPECT_EQ(r["flows"][0]["dropped_packets"], 0);
     EXPECT_EQ(r["tun"]["tx_packets"], r["flows"][0]["delivered_packets"]);
+    // Every field the kernel does not use is listed, generated from the field table.
+    const json& na = r["kernel"]["not_applicable"];
+    for (const auto& f : tunsim::ScenarioFieldDocs())
+    {
+        if (!f.simOnly.empty())
+        {
+            EXPECT_NE(std::find(na.begin(), na.end(), f.path + ": " + f.simOnly), na.end()) << f.path;
+        }
+    }
     // The same tools work on it.
     auto t = Shell(std::string(TUNSIM_BINARY) + " table " + out.string());
     EXPECT_EQ(t.code, 0) << t.out;

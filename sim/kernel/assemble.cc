@@ -2,6 +2,7 @@
 #include "assemble.h"
 
 #include "measure.h"
+#include "support.h"
 
 #include "ptr-ring.h"
 #include "tunsim-version.h"
@@ -392,14 +393,7 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, con
         tot.reader.packetsRead ? json(static_cast<double>(tot.reader.readNsTotal) / tot.reader.packetsRead) : json(nullptr);
     kernelJ["drain_s_max"] = tot.drainS;
     kernelJ["warnings"] = warnings;
-    kernelJ["not_applicable"] = {"flows[].send_cost_ns, flows[].send_cost_first_ns (the sender's real cost: "
-                                 "flows[].kernel.send_ns_mean, send_ns_profile)",
-                                 "reader.wakeup_latency_us, reader.wakeup_quantiles_us, reader.deep_idle_after_us, "
-                                 "reader.deep_wakeup_latency_us, reader.deep_wakeup_quantiles_us "
-                                 "(the kernel's own: kernel.reader_wakeup_by_sleep, reader_wakeups.csv)",
-                                 "reader.encap, reader.sndbuf_bytes, underlay.* (no underlay: the reader is the tunnel exit)",
-                                 "tun.softirq_latency_us, tun.softirq_on_reader_cpu, tun.xmit_cost_ns, tun.softirq_cost_ns",
-                                 "host.sender_wakeup_latency_us"};
+    kernelJ["not_applicable"] = NotApplicable();
 
     json out;
     out["tunsim"] = {{"version", TUNSIM_VERSION}, {"git", TUNSIM_GIT_REV}, {"ns3", "3.37"}};

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "host.h"
 #include "measure.h"
+#include "support.h"
 #include "traffic.h"
 
 #include "cli/cli.h"
@@ -92,37 +93,8 @@ KernelMain(int argc, char** argv)
     }
     Scenario sc = ScenarioFromJson(j);
 
-    // What a live kernel here can run.
-    if (sc.qdisc.kind == QdiscKind::FqCodel)
-    {
-        throw ScenarioError("qdisc.kind", "\"" + std::string(NameOf(sc.qdisc.kind)) +
-                                              "\" is not available for tunsim kernel on this kernel (no "
-                                              "modules; built-in root qdiscs only); allowed here: pfifo_fast, pfifo, noqueue");
-    }
-    if (sc.qdisc.kind == QdiscKind::PfifoFast && sc.qdisc.limit != 0)
-    {
-        throw ScenarioError("qdisc.limit", "Linux pfifo_fast takes its limit from txqueuelen; use 0 "
-                                           "(or qdisc.kind pfifo), got " + std::to_string(sc.qdisc.limit));
-    }
-    for (size_t i = 0; i < sc.flows.size(); ++i)
-    {
-        if (sc.flows[i].kind != FlowKind::Udp)
-        {
-            throw ScenarioError("flows[" + std::to_string(i) + "].kind",
-                                "tunsim kernel runs udp flows only (flood, "
-                                "rate, bursts), got \"" + std::string(NameOf(sc.flows[i].kind)) + "\"");
-        }
-        if (sc.flows[i].mode == UdpMode::Video)
-        {
-            throw ScenarioError("flows[" + std::to_string(i) + "].mode",
-                                "tunsim kernel runs the udp modes flood, rate and bursts; not \"video\"");
-        }
-    }
-    if (sc.flows.size() > 64)
-    {
-        throw ScenarioError("flows", "tunsim kernel runs at most 64 flows");
-    }
-    const uint32_t qdiscLimit = sc.qdisc.limit ? sc.qdisc.limit : std::max<uint32_t>(sc.tun.ringSize, 1);
+    CheckKernelSupports(sc);
+    const uint32_t qdiscLimit = KernelQdiscLimit(sc);
 
     std::string why;
     if (!HavePrivileges(&why))

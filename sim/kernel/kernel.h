@@ -13,6 +13,8 @@
 // success, on error and on SIGINT/SIGTERM.
 //
 // The pipeline, one file a step (all in sim/kernel/):
+//   support.h         what the live kernel can run (CheckKernelSupports) and
+//                     the fields it does not use (NotApplicable)
 //   host.h            the host: ip/tc, the namespace, the tun device, signals
 //   clock.h           monotonic time, waiting, CPU pinning
 //   measure.h         the policy probe and the calibration (before the runs)

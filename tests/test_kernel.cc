@@ -6,6 +6,7 @@
 #include "kernel/support.h"
 
 #include "ptr-ring.h"
+#include "result/run-result.h"
 #include "scenario/scenario.h"
 
 #include "test-support.h"
@@ -297,6 +298,20 @@ TEST_F(Kernel, NamespaceIsCreatedAndRemoved)
     EXPECT_NEAR(r["flows"][0]["sent_packets"].get<double>(), 1000, 5);
     EXPECT_EQ(r["flows"][0]["dropped_packets"], 0);
     EXPECT_EQ(r["tun"]["tx_packets"], r["flows"][0]["delivered_packets"]);
+    // The kernel result is a RunResult: it reads back and writes the same JSON.
+    EXPECT_EQ(tunsim::ToJson(tunsim::RunResultFromJson(r)), r);
+    EXPECT_TRUE(r["reader"]["preemptions"].is_null());
+    EXPECT_FALSE(r["wall"]["allocator"].get<std::string>().empty());
+    // The delay histogram (models' DelayHistogram) counts every sample;
+    // p50/p99/max are the samples' own.
+    const json& delay = r["flows"][0]["delay"];
+    uint64_t counted = 0;
+    for (const auto& n : delay["histogram"]["count"])
+    {
+        counted += n.get<uint64_t>();
+    }
+    EXPECT_EQ(counted, delay["samples"].get<uint64_t>());
+    EXPECT_LE(delay["max_ms"].get<double>(), delay["histogram"]["upper_edge_ms"].back().get<double>());
     // Every field the kernel does not use is listed, generated from the field table.
     const json& na = r["kernel"]["not_applicable"];
     for (const auto& f : tunsim::ScenarioFieldDocs())

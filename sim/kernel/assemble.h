@@ -1,9 +1,12 @@
-// The last step of tunsim kernel: the repeats pooled into one result in the
-// schema of `tunsim run`, and the summary printed after it.
+// The last step of tunsim kernel: the repeats pooled into one RunResult (the
+// schema of `tunsim run`, result/run-result.h) and the summary printed after
+// it. What only the kernel measures goes into RunResult::kernel and
+// FlowResult::backend; what it cannot measure stays std::nullopt (null).
 #pragma once
 
 #include "traffic.h"
 
+#include "result/run-result.h"
 #include "scenario/scenario.h"
 
 #include <nlohmann/json.hpp>
@@ -16,19 +19,26 @@ namespace tunsim
 namespace kernel
 {
 
-/// What the runs found, and what the probe and the calibration before them.
+/// What was measured before the runs (measure.h), and where.
+struct Setup
+{
+    nlohmann::json probe;       ///< PolicyProbe(): its verdict is tun.policy
+    nlohmann::json calibration; ///< Calibrate()
+    std::string nsName;         ///< the namespace, tunsim-<pid>
+};
+
 struct Assembled
 {
-    nlohmann::json result;
+    RunResult result;
     bool crossOk = false;  ///< every repeat's cross-check and the conservation hold
     std::string summary;   ///< printed unless --quiet
 };
 
-/// The result document (the `tunsim run` schema) of one or more repeats; with
-/// several, counters are summed and ratios pooled, and kernel.repeats lists
-/// each repeat's figures.
-Assembled Assemble(const Scenario& sc, uint32_t qdiscLimit, std::vector<Repeat>& reps, const nlohmann::json& probe,
-                   const nlohmann::json& calibration, const std::string& nsName, double wallS);
+/// The result of one or more repeats: counters summed, ratios pooled, delays
+/// of all repeats together; kernel.repeats lists each repeat's figures.
+/// `wallS`: the wall time the runs took.
+Assembled Assemble(const Scenario& sc, uint32_t qdiscLimit, const std::vector<Repeat>& reps, const Setup& setup,
+                   double wallS);
 
 } // namespace kernel
 } // namespace tunsim

@@ -122,18 +122,17 @@ KernelMain(int argc, char** argv)
     RemoveStaleNamespaces();
     const int64_t wall0 = NowNs();
     std::vector<Repeat> reps;
-    json probe;
-    json calibration;
-    std::string nsName = "tunsim-" + std::to_string(getpid());
+    Setup setup;
+    setup.nsName = "tunsim-" + std::to_string(getpid());
     {
-        Netns ns(nsName);
+        Netns ns(setup.nsName);
         DisableIpv6(ns);
         if (Interrupted())
         {
             throw InterruptedError();
         }
-        probe = PolicyProbe(ns, 1, 32, 64);
-        calibration = Calibrate(ns, sc.flows[0].payloadBytes);
+        setup.probe = PolicyProbe(ns, 1, 32, 64);
+        setup.calibration = Calibrate(ns, sc.flows[0].payloadBytes);
         for (int k = 0; k < repeat; ++k)
         {
             if (Interrupted())
@@ -152,8 +151,8 @@ KernelMain(int argc, char** argv)
         throw InterruptedError();
     }
     double wallS = (NowNs() - wall0) / 1e9;
-    Assembled a = Assemble(sc, qdiscLimit, reps, probe, calibration, nsName, wallS);
-    WriteResult(out, RunResultFromJson(a.result));
+    Assembled a = Assemble(sc, qdiscLimit, reps, setup, wallS);
+    WriteResult(out, a.result);
     {
         // Every (sleep, wake) pair, for calibration (scripts/validate-kernel.sh).
         std::ofstream csv(std::filesystem::path(out) / "reader_wakeups.csv");
@@ -172,8 +171,8 @@ KernelMain(int argc, char** argv)
         {
             std::vector<Repeat> one;
             one.push_back(std::move(reps[k]));
-            Assembled r = Assemble(sc, qdiscLimit, one, probe, calibration, nsName, one[0].wallS);
-            WriteResult((std::filesystem::path(out) / "repeats" / std::to_string(k + 1)).string(), RunResultFromJson(r.result));
+            Assembled r = Assemble(sc, qdiscLimit, one, setup, one[0].wallS);
+            WriteResult((std::filesystem::path(out) / "repeats" / std::to_string(k + 1)).string(), r.result);
         }
     }
     if (!quiet)

@@ -135,24 +135,9 @@ Calibrate(const Netns& ns, uint32_t payload)
         NowNs();
     }
     double clockNs = (NowNs() - c0) / 1000.0;
-    auto stats = [](std::vector<int64_t> v) {
-        if (v.empty())
-        {
-            return json{{"samples", 0}, {"mean_ns", nullptr}, {"p50_ns", nullptr}, {"p90_ns", nullptr}};
-        }
-        double sum = 0;
-        for (auto x : v)
-        {
-            sum += static_cast<double>(x);
-        }
-        double mean = sum / v.size();
-        double p50 = Quantile(v, 0.5);
-        double p90 = Quantile(v, 0.9);
-        return json{{"samples", v.size()}, {"mean_ns", mean}, {"p50_ns", p50}, {"p90_ns", p90}};
-    };
     return {{"payload_bytes", payload},
-            {"reader_read_ns", stats(readNs)},
-            {"sender_send_ns", stats(sendNs)},
+            {"reader_read_ns", SampleSummary(readNs, 1, "_ns")},
+            {"sender_send_ns", SampleSummary(sendNs, 1, "_ns")},
             {"clock_gettime_ns", clockNs}};
 }
 
@@ -172,6 +157,24 @@ Quantile(std::vector<int64_t>& v, double q)
     return static_cast<double>(v[k]);
 }
 
+
+json
+SampleSummary(std::vector<int64_t> v, double unit, const std::string& suffix)
+{
+    if (v.empty())
+    {
+        return {{"samples", 0}, {"mean" + suffix, nullptr}, {"p50" + suffix, nullptr}, {"p90" + suffix, nullptr}};
+    }
+    double sum = 0;
+    for (auto x : v)
+    {
+        sum += static_cast<double>(x);
+    }
+    return {{"samples", v.size()},
+            {"mean" + suffix, sum / v.size() / unit},
+            {"p50" + suffix, Quantile(v, 0.5) / unit},
+            {"p90" + suffix, Quantile(v, 0.9) / unit}};
+}
 
 double
 Mean(const std::vector<double>& v)

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,10 @@ nlohmann::json Calibrate(const Netns& ns, uint32_t payload);
 
 /// The q-quantile of v (the ceil(q * n)-th smallest; reorders v); 0 if empty.
 double Quantile(std::vector<int64_t>& v, double q);
+
+/// {samples, mean<suffix>, p50<suffix>, p90<suffix>} of v in units of `unit`
+/// ns (1: ns, 1e3: us); the figures are null without samples.
+nlohmann::json SampleSummary(std::vector<int64_t> v, double unit, const std::string& suffix);
 
 double Mean(const std::vector<double>& v);
 

@@ -1,11 +1,12 @@
 // The repeats pooled into a RunResult (see assemble.h, docs/kernel.md).
 //
-// Pool() sums the repeats; CrossCheckOf() checks each repeat's counters from
-// three sources; then one function a block of the result (FlowOf, TunOf,
-// QdiscOf, ReaderOf, ConservationOf, KernelBlock) and the Summary().
+// The repeats are pooled and cross-checked (pool.h); then one function a
+// block of the result (FlowOf, TunOf, QdiscOf, ReaderOf, ConservationOf,
+// KernelBlock) and the Summary().
 #include "assemble.h"
 
 #include "measure.h"
+#include "pool.h"
 #include "support.h"
 
 #include "common/allocator.h"
@@ -30,161 +31,10 @@ using json = nlohmann::json;
 namespace
 {
 
-/// Datagrams a flow sent that the reader never read (after the drain nothing
-/// is in flight).
-uint64_t
-Lost(const FlowStats& f)
-{
-    return f.sent - std::min(f.sent, f.received);
-}
-
-double
-LossRatio(const FlowStats& f)
-{
-    return f.sent ? static_cast<double>(Lost(f)) / f.sent : 0.0;
-}
-
 json
 SendNsMean(const FlowStats& f)
 {
     return f.sent ? json(static_cast<double>(f.sendNsTotal) / f.sent) : json(nullptr);
-}
-
-// ------------------------------------------------------------ pooling
-
-void
-AddFlow(FlowStats& a, const FlowStats& b)
-{
-    a.sent += b.sent;
-    a.sentBytes += b.sentBytes;
-    a.sendErrors += b.sendErrors;
-    a.generated += b.generated;
-    a.sendNsTotal += b.sendNsTotal;
-    a.sndbuf = b.sndbuf;
-    a.received += b.received;
-    a.receivedBytes += b.receivedBytes;
-    a.gaps += b.gaps;
-    a.reordered += b.reordered;
-    a.delayNs.insert(a.delayNs.end(), b.delayNs.begin(), b.delayNs.end());
-}
-
-void
-AddReader(ReaderStats& a, const ReaderStats& b)
-{
-    a.packetsRead += b.packetsRead;
-    a.bytesRead += b.bytesRead;
-    a.untracked += b.untracked;
-    a.sleeps += b.sleeps;
-    a.busyNs += b.busyNs;
-    a.readNsTotal += b.readNsTotal;
-    a.wakeNs.insert(a.wakeNs.end(), b.wakeNs.begin(), b.wakeNs.end());
-    a.sleepWakeNs.insert(a.sleepWakeNs.end(), b.sleepWakeNs.begin(), b.sleepWakeNs.end());
-}
-
-void
-AddTc(TcStats& a, const TcStats& b)
-{
-    a.kind = b.kind;
-    a.sentPackets += b.sentPackets;
-    a.sentBytes += b.sentBytes;
-    a.dropped += b.dropped;
-    a.requeues += b.requeues;
-    a.overlimits += b.overlimits;
-    a.backlogPackets += b.backlogPackets;
-    a.backlogBytes += b.backlogBytes;
-}
-
-/// The repeats summed: counters added, samples concatenated.
-Repeat
-Pool(const std::vector<Repeat>& reps, size_t nflows)
-{
-    Repeat tot;
-    tot.flows.resize(nflows);
-    for (const Repeat& r : reps)
-    {
-        for (size_t i = 0; i < nflows; ++i)
-        {
-            AddFlow(tot.flows[i], r.flows[i]);
-        }
-        AddReader(tot.reader, r.reader);
-        AddTc(tot.tc, r.tc);
-        tot.txPackets += r.txPackets;
-        tot.txBytes += r.txBytes;
-        tot.txDropped += r.txDropped;
-        tot.rxPackets += r.rxPackets;
-        tot.txQueueLen = r.txQueueLen;
-        tot.haveTc = r.haveTc;
-        tot.drainS = std::max(tot.drainS, r.drainS);
-    }
-    return tot;
-}
-
-// ------------------------------------------------------------ cross-check
-
-/// Three independent counts of one repeat (or of the pooled repeats): the
-/// senders' send()s and the reader's sequence numbers, sysfs, tc.
-struct CrossCheck
-{
-    uint64_t sent = 0, received = 0, untracked = 0, seqLost = 0;
-    uint64_t txPackets = 0, txDropped = 0, readerReads = 0;
-    bool haveTc = false;
-    uint64_t tcSent = 0, tcDropped = 0, tcBacklog = 0;
-    /// What the qdisc handed to tun_net_xmit() minus what tun dropped and
-    /// what the reader read: entries still in the ring (0 without a qdisc).
-    int64_t ringLeft = 0;
-    bool ok = false;
-
-    uint64_t Dropped() const { return txDropped + tcDropped; }
-    uint64_t Queued() const { return tcBacklog + static_cast<uint64_t>(std::max<int64_t>(ringLeft, 0)); }
-    bool SumOk() const { return sent == received + Dropped() + Queued() && ringLeft >= 0; }
-    bool ReadOk() const { return txPackets == readerReads; }
-    bool SeqOk() const { return seqLost == Dropped(); }
-
-    json ToJson() const
-    {
-        auto tc = [this](auto v) { return haveTc ? json(v) : json(nullptr); };
-        return {{"app_sent", sent},
-                {"reader_received", received},
-                {"reader_untracked", untracked},
-                {"reader_seq_lost", seqLost},
-                {"sysfs_tx_packets", txPackets},
-                {"sysfs_tx_dropped", txDropped},
-                {"tc_sent_packets", tc(tcSent)},
-                {"tc_dropped", tc(tcDropped)},
-                {"tc_backlog_packets", tc(tcBacklog)},
-                {"ring_entries_left", tc(ringLeft)},
-                {"sent_eq_received_plus_drops_plus_queued", SumOk()},
-                {"tx_packets_eq_reader_reads", ReadOk()},
-                {"seq_lost_eq_kernel_drops", SeqOk()},
-                {"ok", ok}};
-    }
-};
-
-CrossCheck
-CrossCheckOf(const Repeat& r)
-{
-    CrossCheck c;
-    for (const auto& f : r.flows)
-    {
-        c.sent += f.sent;
-        c.received += f.received;
-        c.seqLost += Lost(f);
-    }
-    c.untracked = r.reader.untracked;
-    c.txPackets = r.txPackets;
-    c.txDropped = r.txDropped;
-    c.readerReads = r.reader.packetsRead;
-    c.haveTc = r.haveTc;
-    if (r.haveTc)
-    {
-        c.tcSent = r.tc.sentPackets;
-        c.tcDropped = r.tc.dropped;
-        c.tcBacklog = r.tc.backlogPackets;
-        c.ringLeft = static_cast<int64_t>(r.tc.sentPackets) - static_cast<int64_t>(r.txDropped) -
-                     static_cast<int64_t>(r.txPackets);
-    }
-    c.ok = c.SumOk() && c.ReadOk() && c.SeqOk();
-    return c;
 }
 
 // ------------------------------------------------------------ the blocks

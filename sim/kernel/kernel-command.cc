@@ -22,6 +22,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -31,7 +34,6 @@ namespace
 {
 
 namespace po = boost::program_options;
-using json = nlohmann::json;
 using namespace kernel;
 
 const char* kKernelUsage = R"(usage: tunsim kernel SCENARIO.json [--set key=value]... [--out DIR] [--repeat N] [--quiet]
@@ -49,8 +51,19 @@ exit codes: 0 ok, 2 bad input or missing privileges (nothing written),
 3 the kernel's counters do not add up (result written), 130 interrupted.
 )";
 
-int
-KernelMain(int argc, char** argv)
+/// What the command line asks for.
+struct Options
+{
+    bool help = false;
+    std::string scenarioFile;
+    std::vector<std::string> sets; ///< --set, then --seed as "seed=N"
+    std::optional<std::string> out;
+    int repeat = 1;
+    bool quiet = false;
+};
+
+Options
+ParseOptions(int argc, char** argv)
 {
     po::options_description opts("options");
     opts.add_options()("help,h", "show help")("set", po::value<std::vector<std::string>>()->composing(),
@@ -59,10 +72,11 @@ KernelMain(int argc, char** argv)
                                                               "repeats (1..1000)")(
         "seed", po::value<std::string>(), "seed (rate/Poisson pattern only)")("quiet,q", "no summary");
     po::variables_map vm = ParseCommandLine(argc, argv, opts, {{"scenario", -1}}, "kernel");
+    Options o;
     if (vm.count("help"))
     {
-        std::cout << kKernelUsage;
-        return kExitOk;
+        o.help = true;
+        return o;
     }
     std::vector<std::string> files;
     if (vm.count("scenario"))
@@ -73,29 +87,32 @@ KernelMain(int argc, char** argv)
     {
         throw BadInput("usage: tunsim kernel takes exactly one SCENARIO.json (see tunsim kernel --help)");
     }
-    int repeat = vm["repeat"].as<int>();
-    if (repeat < 1 || repeat > 1000)
+    o.scenarioFile = files[0];
+    o.repeat = vm["repeat"].as<int>();
+    if (o.repeat < 1 || o.repeat > 1000)
     {
-        throw BadInput("--repeat: must be an integer in [1, 1000], got " + std::to_string(repeat));
+        throw BadInput("--repeat: must be an integer in [1, 1000], got " + std::to_string(o.repeat));
     }
-
-    json j = LoadScenarioJson(files[0]);
     if (vm.count("set"))
     {
-        for (const auto& s : vm["set"].as<std::vector<std::string>>())
-        {
-            ApplySet(j, s);
-        }
+        o.sets = vm["set"].as<std::vector<std::string>>();
     }
     if (vm.count("seed"))
     {
-        ApplySet(j, "seed=" + vm["seed"].as<std::string>());
+        o.sets.push_back("seed=" + vm["seed"].as<std::string>());
     }
-    Scenario sc = ScenarioFromJson(j);
+    if (vm.count("out"))
+    {
+        o.out = vm["out"].as<std::string>();
+    }
+    o.quiet = vm.count("quiet") > 0;
+    return o;
+}
 
-    CheckKernelSupports(sc);
-    const uint32_t qdiscLimit = KernelQdiscLimit(sc);
-
+/// BadInput unless this process can make a namespace and a tun device.
+void
+CheckHost()
+{
     std::string why;
     if (!HavePrivileges(&why))
     {
@@ -105,85 +122,121 @@ KernelMain(int argc, char** argv)
     {
         throw BadInput(std::string("kernel: /dev/net/tun: ") + std::strerror(errno) + " (no tun support?)");
     }
+}
 
-    std::string out = vm.count("out") ? vm["out"].as<std::string>() : ("results/" + sc.name + "-kernel");
+/// Fail on an unusable output directory before spending time on the runs.
+void
+CheckOutDir(const std::string& out)
+{
+    std::error_code ec;
+    std::filesystem::path p(out);
+    if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
     {
-        std::error_code ec;
-        std::filesystem::path p(out);
-        if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
-        {
-            throw BadInput("--out: " + out + " exists and is not a directory");
-        }
+        throw BadInput("--out: " + out + " exists and is not a directory");
     }
-    const bool quiet = vm.count("quiet") > 0;
+}
 
-    InstallSignalHandlers();
-
-    RemoveStaleNamespaces();
-    const int64_t wall0 = NowNs();
-    std::vector<Repeat> reps;
+/// What the runs measured, with the probe and the calibration before them.
+struct Runs
+{
     Setup setup;
-    setup.nsName = "tunsim-" + std::to_string(getpid());
+    std::vector<Repeat> reps;
+    double wallS = 0;
+};
+
+/// In a namespace of their own (removed on every exit path): IPv6 off, the
+/// policy probe, the calibration, then `repeat` runs of the scenario.
+Runs
+Measure(const Scenario& sc, uint32_t qdiscLimit, int repeat, bool quiet)
+{
+    const int64_t wall0 = NowNs();
+    Runs runs;
+    runs.setup.nsName = "tunsim-" + std::to_string(getpid());
     {
-        Netns ns(setup.nsName);
+        Netns ns(runs.setup.nsName);
         DisableIpv6(ns);
-        if (Interrupted())
-        {
-            throw InterruptedError();
-        }
-        setup.probe = PolicyProbe(ns, 1, 32, 64);
-        setup.calibration = Calibrate(ns, sc.flows[0].payloadBytes);
+        ThrowIfInterrupted();
+        runs.setup.probe = PolicyProbe(ns, 1, 32, 64);
+        runs.setup.calibration = Calibrate(ns, sc.flows[0].payloadBytes);
         for (int k = 0; k < repeat; ++k)
         {
-            if (Interrupted())
-            {
-                throw InterruptedError();
-            }
-            reps.push_back(RunOnce(ns, sc, qdiscLimit));
+            ThrowIfInterrupted();
+            runs.reps.push_back(RunOnce(ns, sc, qdiscLimit));
             if (!quiet && repeat > 1)
             {
                 std::cerr << "tunsim kernel: repeat " << (k + 1) << "/" << repeat << " done\n";
             }
         }
     }
-    if (Interrupted())
+    ThrowIfInterrupted();
+    runs.wallS = (NowNs() - wall0) / 1e9;
+    return runs;
+}
+
+/// Every (sleep, wake) pair, for calibration (scripts/validate-kernel.sh).
+void
+WriteWakeupsCsv(const std::string& out, const std::vector<Repeat>& reps)
+{
+    std::ofstream csv(std::filesystem::path(out) / "reader_wakeups.csv");
+    csv << "repeat,sleep_ns,wake_ns\n";
+    for (size_t k = 0; k < reps.size(); ++k)
     {
-        throw InterruptedError();
+        for (const auto& [sl, wk] : reps[k].reader.sleepWakeNs)
+        {
+            csv << (k + 1) << ',' << sl << ',' << wk << '\n';
+        }
     }
-    double wallS = (NowNs() - wall0) / 1e9;
-    Assembled a = Assemble(sc, qdiscLimit, reps, setup, wallS);
+}
+
+/// DIR/repeats/<k>/result.json: each repeat on its own (the repeats are moved from).
+void
+WriteRepeats(const std::string& out, const Scenario& sc, uint32_t qdiscLimit, Runs& runs)
+{
+    for (size_t k = 0; k < runs.reps.size(); ++k)
+    {
+        std::vector<Repeat> one;
+        one.push_back(std::move(runs.reps[k]));
+        Assembled r = Assemble(sc, qdiscLimit, one, runs.setup, one[0].wallS);
+        WriteResult((std::filesystem::path(out) / "repeats" / std::to_string(k + 1)).string(), r.result);
+    }
+}
+
+int
+KernelMain(int argc, char** argv)
+{
+    const Options o = ParseOptions(argc, argv);
+    if (o.help)
+    {
+        std::cout << kKernelUsage;
+        return kExitOk;
+    }
+    const Scenario sc = LoadScenario(o.scenarioFile, o.sets);
+    CheckKernelSupports(sc);
+    const uint32_t qdiscLimit = KernelQdiscLimit(sc);
+    CheckHost();
+    const std::string out = o.out.value_or("results/" + sc.name + "-kernel");
+    CheckOutDir(out);
+
+    InstallSignalHandlers();
+    RemoveStaleNamespaces();
+    Runs runs = Measure(sc, qdiscLimit, o.repeat, o.quiet);
+    const Assembled a = Assemble(sc, qdiscLimit, runs.reps, runs.setup, runs.wallS);
     WriteResult(out, a.result);
+    WriteWakeupsCsv(out, runs.reps);
+    if (o.repeat > 1)
     {
-        // Every (sleep, wake) pair, for calibration (scripts/validate-kernel.sh).
-        std::ofstream csv(std::filesystem::path(out) / "reader_wakeups.csv");
-        csv << "repeat,sleep_ns,wake_ns\n";
-        for (size_t k = 0; k < reps.size(); ++k)
-        {
-            for (const auto& [sl, wk] : reps[k].reader.sleepWakeNs)
-            {
-                csv << (k + 1) << ',' << sl << ',' << wk << '\n';
-            }
-        }
+        WriteRepeats(out, sc, qdiscLimit, runs);
     }
-    if (repeat > 1)
-    {
-        for (size_t k = 0; k < reps.size(); ++k)
-        {
-            std::vector<Repeat> one;
-            one.push_back(std::move(reps[k]));
-            Assembled r = Assemble(sc, qdiscLimit, one, setup, one[0].wallS);
-            WriteResult((std::filesystem::path(out) / "repeats" / std::to_string(k + 1)).string(), r.result);
-        }
-    }
-    if (!quiet)
+    const std::string resultFile = (std::filesystem::path(out) / "result.json").string();
+    if (!o.quiet)
     {
         std::cout << a.summary;
-        std::cout << "  result: " << (std::filesystem::path(out) / "result.json").string() << "\n";
+        std::cout << "  result: " << resultFile << "\n";
     }
     if (!a.crossOk)
     {
-        std::cerr << "tunsim kernel: the kernel's counters do not add up: see kernel.cross_check in "
-                  << (std::filesystem::path(out) / "result.json").string() << "\n";
+        std::cerr << "tunsim kernel: the kernel's counters do not add up: see kernel.cross_check in " << resultFile
+                  << "\n";
         return kExitConservation;
     }
     return kExitOk;

@@ -17,9 +17,12 @@
 //                     the fields it does not use (NotApplicable)
 //   host.h            the host: ip/tc, the namespace, the tun device, signals
 //   clock.h           monotonic time, waiting, CPU pinning
-//   measure.h         the policy probe and the calibration (before the runs)
-//   traffic.h         one measurement: sender threads and the reader thread
-//   assemble.h        the repeats pooled into a RunResult, and the summary
+//   measure.h         the policy probe and the calibration (before the runs),
+//                     and the statistics of the result
+//   traffic.h         one run: the sender threads (traffic.cc) and the reader
+//                     thread (reader.cc) on a fresh tun device
+//   pool.h            the runs summed and cross-checked
+//   assemble.h        the RunResult and the summary
 //   kernel-command.cc the command: options, checks, the runs, the writing
 #pragma once
 

@@ -20,6 +20,32 @@ using json = nlohmann::json;
 
 // ------------------------------------------------------------ probe and calibration
 
+namespace
+{
+
+/// Where the probe's burst went: "drop" (tun dropped, the qdisc held none),
+/// "nodrop-like" (the qdisc held them, tun dropped none) or "unknown"; `why`
+/// says which pattern.
+std::string
+ProbeVerdict(uint64_t txDropped, uint64_t backlog, std::string& why)
+{
+    if (txDropped > 0 && backlog == 0)
+    {
+        why = "a full tun ring dropped packets (tx_dropped > 0) and the qdisc held none: tun_net_xmit() drops "
+              "instead of stopping the tx queue (mainline)";
+        return "drop";
+    }
+    if (txDropped == 0 && backlog > 0)
+    {
+        why = "no tun drops while packets waited in the qdisc: the tx queue was stopped (a NODROP kernel)";
+        return "nodrop-like";
+    }
+    why = "neither pattern: tx_dropped " + std::to_string(txDropped) + ", qdisc backlog " + std::to_string(backlog);
+    return "unknown";
+}
+
+} // namespace
+
 json
 PolicyProbe(const Netns& ns, uint32_t ring, uint32_t burst, uint32_t payload)
 {
@@ -58,25 +84,8 @@ PolicyProbe(const Netns& ns, uint32_t ring, uint32_t burst, uint32_t payload)
         }
     }
     const uint64_t txDropped = v[0];
-    std::string verdict;
     std::string why;
-    if (txDropped > 0 && tc.backlogPackets == 0)
-    {
-        verdict = "drop";
-        why = "a full tun ring dropped packets (tx_dropped > 0) and the qdisc held none: tun_net_xmit() drops "
-              "instead of stopping the tx queue (mainline)";
-    }
-    else if (txDropped == 0 && tc.backlogPackets > 0)
-    {
-        verdict = "nodrop-like";
-        why = "no tun drops while packets waited in the qdisc: the tx queue was stopped (a NODROP kernel)";
-    }
-    else
-    {
-        verdict = "unknown";
-        why = "neither pattern: tx_dropped " + std::to_string(txDropped) + ", qdisc backlog " +
-              std::to_string(tc.backlogPackets);
-    }
+    const std::string verdict = ProbeVerdict(txDropped, tc.backlogPackets, why);
     const uint64_t expectDrop = burst > ring ? burst - ring : 0;
     return {{"device", "tunprobe"},
             {"txqueuelen", ring},
@@ -254,58 +263,75 @@ SendProfile::ToJson() const
             {"dropped", Summary(0, kPositions, {1})}};
 }
 
-json
-WakeBySleepJson(const std::vector<std::pair<int64_t, int64_t>>& pairs)
+namespace
 {
-    if (pairs.empty())
+
+using SleepWake = std::pair<int64_t, int64_t>; ///< (sleep, wake) in ns
+
+/// The wake-ups and the sleeps of v[from, to).
+void
+Split(const std::vector<SleepWake>& v, size_t from, size_t to, std::vector<int64_t>& w, std::vector<int64_t>& sl)
+{
+    w.clear();
+    sl.clear();
+    for (size_t i = from; i < to; ++i)
+    {
+        sl.push_back(v[i].first);
+        w.push_back(v[i].second);
+    }
+}
+
+/// One side of the threshold: its wake-ups and sleeps (null when empty).
+json
+SideJson(std::vector<int64_t> w, std::vector<int64_t> sl)
+{
+    if (w.empty())
     {
         return nullptr;
     }
-    std::vector<std::pair<int64_t, int64_t>> v(pairs); // sorted by sleep
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    auto stats = [](std::vector<int64_t> w, std::vector<int64_t> sl) {
-        if (w.empty())
-        {
-            return json(nullptr);
-        }
-        double sum = 0;
-        for (auto x : w)
-        {
-            sum += static_cast<double>(x);
-        }
-        return json({{"samples", w.size()},
-                     {"wake_us_mean", sum / w.size() / 1e3},
-                     {"wake_us_p10", Quantile(w, 0.1) / 1e3},
-                     {"wake_us_p50", Quantile(w, 0.5) / 1e3},
-                     {"wake_us_p90", Quantile(w, 0.9) / 1e3},
-                     {"sleep_us_min", sl.empty() ? 0.0 : *std::min_element(sl.begin(), sl.end()) / 1e3},
-                     {"sleep_us_p50", Quantile(sl, 0.5) / 1e3},
-                     {"sleep_us_max", sl.empty() ? 0.0 : *std::max_element(sl.begin(), sl.end()) / 1e3}});
-    };
-    auto split = [&](size_t from, size_t to, std::vector<int64_t>& w, std::vector<int64_t>& sl) {
-        w.clear();
-        sl.clear();
-        for (size_t i = from; i < to; ++i)
-        {
-            sl.push_back(v[i].first);
-            w.push_back(v[i].second);
-        }
-    };
-    auto absDev = [](std::vector<int64_t> w) {
-        if (w.empty())
-        {
-            return 0.0;
-        }
-        double med = Quantile(w, 0.5);
-        double d = 0;
-        for (auto x : w)
-        {
-            d += std::fabs(static_cast<double>(x) - med);
-        }
-        return d;
-    };
-    // histogram
+    double sum = 0;
+    for (auto x : w)
+    {
+        sum += static_cast<double>(x);
+    }
+    return {{"samples", w.size()},
+            {"wake_us_mean", sum / w.size() / 1e3},
+            {"wake_us_p10", Quantile(w, 0.1) / 1e3},
+            {"wake_us_p50", Quantile(w, 0.5) / 1e3},
+            {"wake_us_p90", Quantile(w, 0.9) / 1e3},
+            {"sleep_us_min", sl.empty() ? 0.0 : *std::min_element(sl.begin(), sl.end()) / 1e3},
+            {"sleep_us_p50", Quantile(sl, 0.5) / 1e3},
+            {"sleep_us_max", sl.empty() ? 0.0 : *std::max_element(sl.begin(), sl.end()) / 1e3}};
+}
+
+/// The summed absolute deviation of w from its median.
+double
+AbsDev(std::vector<int64_t> w)
+{
+    if (w.empty())
+    {
+        return 0.0;
+    }
+    double med = Quantile(w, 0.5);
+    double d = 0;
+    for (auto x : w)
+    {
+        d += std::fabs(static_cast<double>(x) - med);
+    }
+    return d;
+}
+
+/// The first index of v (sorted by sleep) whose sleep is at least t ns.
+size_t
+CutAt(const std::vector<SleepWake>& v, int64_t t)
+{
+    return static_cast<size_t>(std::lower_bound(v.begin(), v.end(), std::make_pair(t, INT64_MIN)) - v.begin());
+}
+
+/// Per sleep bin (-inf, 2, 5, 10, ... 50000 us, inf): samples, wake p10/p50/p90.
+json
+SleepHistogram(const std::vector<SleepWake>& v)
+{
     const std::vector<double> edgesUs = {0, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000};
     json hist = json::array();
     std::vector<int64_t> w, sl;
@@ -315,55 +341,76 @@ WakeBySleepJson(const std::vector<std::pair<int64_t, int64_t>>& pairs)
         const bool last = b + 1 == edgesUs.size();
         const int64_t hi = last ? INT64_MAX : static_cast<int64_t>(edgesUs[b + 1] * 1e3);
         size_t j = i;
-        while (j < n && v[j].first < hi)
+        while (j < v.size() && v[j].first < hi)
         {
             ++j;
         }
-        split(i, j, w, sl);
+        Split(v, i, j, w, sl);
         json row = {{"sleep_us_from", b == 0 ? json("-inf") : json(edgesUs[b])},
                     {"sleep_us_to", last ? json("inf") : json(edgesUs[b + 1])},
                     {"samples", j - i}};
         if (j > i)
         {
-            std::vector<int64_t> wc(w);
-            row["wake_us_p10"] = Quantile(wc, 0.1) / 1e3;
-            row["wake_us_p50"] = Quantile(wc, 0.5) / 1e3;
-            row["wake_us_p90"] = Quantile(wc, 0.9) / 1e3;
+            row["wake_us_p10"] = Quantile(w, 0.1) / 1e3;
+            row["wake_us_p50"] = Quantile(w, 0.5) / 1e3;
+            row["wake_us_p90"] = Quantile(w, 0.9) / 1e3;
         }
         hist.push_back(row);
         i = j;
     }
-    // threshold: least absolute deviation of a two-level step
-    std::vector<int64_t> all;
-    for (const auto& p : v)
-    {
-        all.push_back(p.second);
-    }
-    const double oneLevel = absDev(all);
+    return hist;
+}
+
+/// The two-level step at T = 10^(k/20) us, k = 0..100, wherever both sides
+/// have at least max(5, n/100) samples: (T us, summed absolute deviation).
+std::vector<std::pair<double, double>>
+StepFits(const std::vector<SleepWake>& v)
+{
+    const size_t n = v.size();
     const size_t minSide = std::max<size_t>(5, n / 100);
-    std::vector<std::pair<double, double>> cand; // (T us, cost)
+    std::vector<std::pair<double, double>> fits;
+    std::vector<int64_t> w, sl;
     for (int k = 0; k <= 100; ++k)
     {
         double tUs = std::pow(10.0, k / 20.0);
-        int64_t t = static_cast<int64_t>(tUs * 1e3);
-        size_t cut = static_cast<size_t>(std::lower_bound(v.begin(), v.end(), std::make_pair(t, INT64_MIN)) - v.begin());
+        size_t cut = CutAt(v, static_cast<int64_t>(tUs * 1e3));
         if (cut < minSide || n - cut < minSide)
         {
             continue;
         }
-        split(0, cut, w, sl);
-        double c = absDev(w);
-        split(cut, n, w, sl);
-        c += absDev(w);
-        cand.emplace_back(tUs, c);
+        Split(v, 0, cut, w, sl);
+        double c = AbsDev(w);
+        Split(v, cut, n, w, sl);
+        c += AbsDev(w);
+        fits.emplace_back(tUs, c);
     }
+    return fits;
+}
+
+} // namespace
+
+json
+WakeBySleepJson(const std::vector<std::pair<int64_t, int64_t>>& pairs)
+{
+    if (pairs.empty())
+    {
+        return nullptr;
+    }
+    std::vector<SleepWake> v(pairs); // sorted by sleep
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    std::vector<int64_t> w, sl;
+    Split(v, 0, n, w, sl);
     json out;
     out["sleep"] = "first poll() entry after the ring was found empty -> send() of the datagram that woke the reader";
     out["wake"] = "send() -> read() returned for that datagram (wake-up latency + one send())";
     out["samples"] = n;
-    out["histogram"] = hist;
-    out["abs_dev_one_level_us_mean"] = oneLevel / n / 1e3;
-    if (cand.empty())
+    out["histogram"] = SleepHistogram(v);
+    out["abs_dev_one_level_us_mean"] = AbsDev(w) / n / 1e3;
+    // The threshold: the least absolute deviation of a two-level step; where
+    // a range of T fits as well (within 0.1 %), its geometric middle.
+    const auto fits = StepFits(v);
+    if (fits.empty())
     {
         out["threshold_us"] = nullptr;
         out["short"] = nullptr;
@@ -371,36 +418,34 @@ WakeBySleepJson(const std::vector<std::pair<int64_t, int64_t>>& pairs)
         return out;
     }
     size_t best = 0;
-    for (size_t c = 1; c < cand.size(); ++c)
+    for (size_t c = 1; c < fits.size(); ++c)
     {
-        if (cand[c].second < cand[best].second)
+        if (fits[c].second < fits[best].second)
         {
             best = c;
         }
     }
-    const double tol = cand[best].second * 1e-3 + 1.0;
+    const double tol = fits[best].second * 1e-3 + 1.0;
     size_t lo = best, hi = best;
-    while (lo > 0 && cand[lo - 1].second <= cand[best].second + tol)
+    while (lo > 0 && fits[lo - 1].second <= fits[best].second + tol)
     {
         --lo;
     }
-    while (hi + 1 < cand.size() && cand[hi + 1].second <= cand[best].second + tol)
+    while (hi + 1 < fits.size() && fits[hi + 1].second <= fits[best].second + tol)
     {
         ++hi;
     }
-    const double tUs = std::sqrt(cand[lo].first * cand[hi].first);
-    const int64_t t = static_cast<int64_t>(tUs * 1e3);
-    size_t cut = static_cast<size_t>(std::lower_bound(v.begin(), v.end(), std::make_pair(t, INT64_MIN)) - v.begin());
+    const double tUs = std::sqrt(fits[lo].first * fits[hi].first);
+    const size_t cut = CutAt(v, static_cast<int64_t>(tUs * 1e3));
     out["threshold_us"] = tUs;
-    out["threshold_range_us"] = {cand[lo].first, cand[hi].first};
-    out["abs_dev_two_levels_us_mean"] = cand[best].second / n / 1e3;
-    split(0, cut, w, sl);
-    out["short"] = stats(w, sl);
-    split(cut, n, w, sl);
-    out["long"] = stats(w, sl);
+    out["threshold_range_us"] = {fits[lo].first, fits[hi].first};
+    out["abs_dev_two_levels_us_mean"] = fits[best].second / n / 1e3;
+    Split(v, 0, cut, w, sl);
+    out["short"] = SideJson(w, sl);
+    Split(v, cut, n, w, sl);
+    out["long"] = SideJson(w, sl);
     return out;
 }
-
 
 } // namespace kernel
 } // namespace tunsim

@@ -15,7 +15,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -100,201 +99,67 @@ ParsePacket(const uint8_t* b, size_t n, uint32_t nflows)
 }
 
 
-// ------------------------------------------------------------ one measurement
-
-void
-ReaderLoop(int fd, const Scenario& sc, int64_t t0, int64_t tEnd, std::vector<FlowStats>& flows,
-           ReaderStats& rs, const std::atomic<bool>& sendersDone, int64_t idleNs, int64_t drainCapNs)
+namespace
 {
-    std::vector<uint8_t> buf(65536);
-    const uint32_t nflows = static_cast<uint32_t>(flows.size());
-    bool idleBefore = true;
-    int64_t sleepStart = -1; ///< first poll() entry since the last packet read
-    int64_t idleSince = -1;
-    int64_t doneAt = -1;
-    for (;;)
+
+// ------------------------------------------------------------ the senders
+
+/// One flow's sender: every send() timed, with its position since the
+/// sender last slept.
+class Sender
+{
+  public:
+    Sender(int sock, uint32_t payloadBytes, FlowStats& fs)
+        : m_sock(sock),
+          m_fs(fs),
+          m_buf(payloadBytes, 0)
     {
-        if (Interrupted())
-        {
-            return;
-        }
-        int64_t now = NowNs();
-        // stalls
-        bool stalled = false;
-        for (const auto& st : sc.reader.stalls)
-        {
-            int64_t a = t0 + static_cast<int64_t>(st.atS * 1e9);
-            int64_t b = a + static_cast<int64_t>(st.forS * 1e9);
-            if (now >= a && now < b)
-            {
-                WaitUntil(b);
-                stalled = true;
-                break;
-            }
-        }
-        if (stalled)
-        {
-            continue;
-        }
-        int64_t start = NowNs();
-        ssize_t n = read(fd, buf.data(), buf.size());
-        if (n < 0)
-        {
-            if (errno == EINTR)
-            {
-                continue;
-            }
-            if (errno != EAGAIN)
-            {
-                throw std::runtime_error(std::string("read tun: ") + std::strerror(errno));
-            }
-            now = NowNs();
-            if (sendersDone.load())
-            {
-                if (doneAt < 0)
-                {
-                    doneAt = now;
-                }
-                if (idleSince < 0)
-                {
-                    idleSince = now;
-                }
-                if (now - idleSince >= idleNs || now - doneAt >= drainCapNs)
-                {
-                    return;
-                }
-            }
-            ++rs.sleeps;
-            idleBefore = true;
-            if (sleepStart < 0)
-            {
-                sleepStart = NowNs();
-            }
-            pollfd p{fd, POLLIN, 0};
-            poll(&p, 1, 2);
-            continue;
-        }
-        idleSince = -1;
-        int64_t afterRead = NowNs();
-        Parsed p = ParsePacket(buf.data(), static_cast<size_t>(n), nflows);
-        ++rs.packetsRead;
-        rs.bytesRead += static_cast<uint64_t>(n);
-        rs.readNsTotal += afterRead - start;
-        double cost = sc.reader.perPacketNs + sc.reader.nsPerByte * static_cast<double>(n);
-        SpinUntil(start + static_cast<int64_t>(cost));
-        int64_t done = NowNs();
-        if (start < tEnd)
-        {
-            rs.busyNs += std::min(done, tEnd) - std::max(start, t0);
-        }
-        if (!p.ours)
-        {
-            ++rs.untracked;
-            continue;
-        }
-        if (idleBefore)
-        {
-            if (rs.wakeNs.size() < 1000000)
-            {
-                rs.wakeNs.push_back(afterRead - p.ts);
-                if (sleepStart >= 0)
-                {
-                    rs.sleepWakeNs.emplace_back(p.ts - sleepStart, afterRead - p.ts);
-                }
-            }
-            idleBefore = false;
-            sleepStart = -1;
-        }
-        FlowStats& f = flows[p.flow];
-        if (p.seq < (1u << 26)) // 64 Mi datagrams per flow
-        {
-            if (f.got.size() <= p.seq)
-            {
-                f.got.resize(std::max<size_t>(p.seq + 1, f.got.size() * 2), 0);
-            }
-            f.got[p.seq] = 1;
-        }
-        ++f.received;
-        f.receivedBytes += static_cast<uint64_t>(n) - 28;
-        if (p.seq >= f.expected)
-        {
-            f.gaps += p.seq - f.expected;
-            f.expected = p.seq + 1;
-        }
-        else
-        {
-            ++f.reordered;
-        }
-        if (f.delayNs.size() < 50000000)
-        {
-            f.delayNs.push_back(done - p.ts);
-        }
-        if (sendersDone.load() && doneAt >= 0 && NowNs() - doneAt >= drainCapNs)
-        {
-            return;
-        }
-        if (sendersDone.load() && doneAt < 0)
-        {
-            doneAt = NowNs();
-        }
     }
-}
 
-/// One sender: the flow's pattern from t0 + start_s to t0 + stop_s.
-void
-SenderLoop(int sock, const FlowConfig& fc, uint32_t flowIndex, uint64_t seed, int64_t t0, double durationS,
-           FlowStats& fs)
-{
-    std::vector<uint8_t> buf(fc.payloadBytes, 0);
-    const double stopS = fc.stopS < 0 ? durationS : std::min(fc.stopS, durationS);
-    const int64_t tStart = t0 + static_cast<int64_t>(fc.startS * 1e9);
-    const int64_t tStop = t0 + static_cast<int64_t>(stopS * 1e9);
-    uint32_t seq = 0;
-    uint32_t pos = 0; // sends since the sender last slept
-    auto sendOne = [&]() {
+    void SendOne()
+    {
         int64_t a = NowNs();
-        PutHeader(buf.data(), seq, a);
-        ssize_t r = send(sock, buf.data(), buf.size(), 0);
+        PutHeader(m_buf.data(), m_seq, a);
+        ssize_t r = send(m_sock, m_buf.data(), m_buf.size(), 0);
         int64_t b = NowNs();
-        if (r == static_cast<ssize_t>(buf.size()))
+        if (r != static_cast<ssize_t>(m_buf.size()))
         {
-            ++seq;
-            ++fs.sent;
-            fs.sentBytes += buf.size();
-            fs.sendNsTotal += b - a;
-            if (fs.sendNs.size() < (1u << 26))
-            {
-                fs.sendNs.push_back(static_cast<int32_t>(std::min<int64_t>(b - a, INT32_MAX)));
-                fs.sendPos.push_back(pos);
-            }
-            ++pos;
+            ++m_fs.sendErrors;
+            return;
         }
-        else
+        ++m_seq;
+        ++m_fs.sent;
+        m_fs.sentBytes += m_buf.size();
+        m_fs.sendNsTotal += b - a;
+        if (m_fs.sendNs.size() < (1u << 26))
         {
-            ++fs.sendErrors;
+            m_fs.sendNs.push_back(static_cast<int32_t>(std::min<int64_t>(b - a, INT32_MAX)));
+            m_fs.sendPos.push_back(m_pos);
         }
-    };
-    // Sleep until `due`; a send after a sleep starts a new position count.
-    auto waitFor = [&pos](int64_t due) {
+        ++m_pos;
+    }
+
+    /// Sleep until `due`; a send after a sleep starts a new position count.
+    void WaitFor(int64_t due)
+    {
         if (NowNs() < due)
         {
-            pos = 0;
+            m_pos = 0;
         }
         WaitUntil(due);
-    };
-    waitFor(tStart);
-    if (fc.mode == UdpMode::Flood)
+    }
+
+    void Flood(int64_t tStop)
     {
         while (!Interrupted() && NowNs() < tStop)
         {
-            sendOne();
+            SendOne();
         }
-        return;
     }
-    std::mt19937_64 rng(seed * 1000003ULL + flowIndex);
-    if (fc.mode == UdpMode::Rate)
+
+    /// One datagram every meanNs, or exponential gaps of that mean.
+    void Paced(int64_t tStart, int64_t tStop, double meanNs, bool poisson, std::mt19937_64& rng)
     {
-        const double meanNs = fc.payloadBytes * 8.0 / (fc.rateMbps * 1e6) * 1e9;
         std::exponential_distribution<double> expo(1.0 / meanNs);
         double next = static_cast<double>(tStart);
         while (!Interrupted())
@@ -304,67 +169,79 @@ SenderLoop(int sock, const FlowConfig& fc, uint32_t flowIndex, uint64_t seed, in
             {
                 break;
             }
-            ++fs.generated;
-            waitFor(due);
+            ++m_fs.generated;
+            WaitFor(due);
             if (NowNs() >= tStop)
             {
                 break;
             }
-            sendOne();
-            next += fc.poisson ? expo(rng) : meanNs;
-        }
-        return;
-    }
-    // bursts
-    const int64_t period = static_cast<int64_t>(fc.burstIntervalMs * 1e6);
-    for (int64_t due = tStart; due < tStop && !Interrupted(); due += period)
-    {
-        fs.generated += fc.burstPackets;
-        waitFor(due);
-        for (uint32_t i = 0; i < fc.burstPackets && !Interrupted(); ++i)
-        {
-            if (NowNs() >= tStop)
-            {
-                break;
-            }
-            sendOne();
+            SendOne();
+            next += poisson ? expo(rng) : meanNs;
         }
     }
-}
 
-/// One run of the whole scenario on a fresh device in `ns`.
-Repeat
-RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
-{
-    Repeat rep;
-    rep.flows.resize(sc.flows.size());
-    auto wall0 = NowNs();
-    TunDevice dev(ns, kDevice, sc.tun.ringSize, "10.8.0.1/24");
-    SetQdisc(ns, kDevice, NameOf(sc.qdisc.kind), qdiscLimit);
-
-    std::vector<int> socks(sc.flows.size(), -1);
-    struct SockCloser
+    void Bursts(int64_t tStart, int64_t tStop, uint32_t packets, int64_t period)
     {
-        std::vector<int>& s;
-        ~SockCloser()
+        for (int64_t due = tStart; due < tStop && !Interrupted(); due += period)
         {
-            for (int x : s)
+            m_fs.generated += packets;
+            WaitFor(due);
+            for (uint32_t i = 0; i < packets && !Interrupted(); ++i)
             {
-                if (x >= 0)
+                if (NowNs() >= tStop)
                 {
-                    close(x);
+                    break;
                 }
+                SendOne();
             }
         }
-    } closer{socks};
+    }
+
+  private:
+    const int m_sock;
+    FlowStats& m_fs;
+    std::vector<uint8_t> m_buf;
+    uint32_t m_seq = 0;
+    uint32_t m_pos = 0; ///< sends since the sender last slept
+};
+
+// ------------------------------------------------------------ one run
+
+/// The flows' sockets, closed on every exit path.
+struct Sockets
+{
+    std::vector<int> fds;
+    ~Sockets()
+    {
+        for (int x : fds)
+        {
+            if (x >= 0)
+            {
+                close(x);
+            }
+        }
+    }
+};
+
+/// Flow i's socket, connected to 10.8.0.2:kFirstPort+i (routed to tun0).
+void
+OpenSockets(const Netns& ns, const Scenario& sc, Sockets& socks, Repeat& rep)
+{
+    socks.fds.assign(sc.flows.size(), -1);
     InNamespace(ns.Fd(), [&]() {
         for (size_t i = 0; i < sc.flows.size(); ++i)
         {
-            socks[i] = UdpSocket("10.8.0.2", static_cast<uint16_t>(kFirstPort + i), sc.host.udpSndbufBytes);
-            rep.flows[i].sndbuf = SocketSndbuf(socks[i]);
+            socks.fds[i] = UdpSocket("10.8.0.2", static_cast<uint16_t>(kFirstPort + i), sc.host.udpSndbufBytes);
+            rep.flows[i].sndbuf = SocketSndbuf(socks.fds[i]);
         }
     });
+}
 
+/// The reader on the last CPU and the senders on the others, all starting
+/// 30 ms from now; returns when the reader has drained the ring.
+void
+RunThreads(const Netns& ns, const Scenario& sc, int devFd, const Sockets& socks, Repeat& rep)
+{
     const int64_t t0 = NowNs() + 30000000; // 30 ms to get every thread going
     const int64_t tEnd = t0 + static_cast<int64_t>(sc.durationS * 1e9);
     std::atomic<bool> sendersDone{false};
@@ -378,7 +255,7 @@ RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
                 throw std::runtime_error(std::string("setns: ") + std::strerror(errno));
             }
             PinToCpu(ncpu - 1);
-            ReaderLoop(dev.Fd(), sc, t0, tEnd, rep.flows, rep.reader, sendersDone, 20000000LL, 10000000000LL);
+            ReaderLoop(devFd, sc, t0, tEnd, rep.flows, rep.reader, sendersDone, 20000000LL, 10000000000LL);
         }
         catch (...)
         {
@@ -394,7 +271,7 @@ RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
                 return;
             }
             PinToCpu(static_cast<int>(i) % std::max(1, ncpu - 1));
-            SenderLoop(socks[i], sc.flows[i], static_cast<uint32_t>(i), sc.seed, t0, sc.durationS, rep.flows[i]);
+            SenderLoop(socks.fds[i], sc.flows[i], static_cast<uint32_t>(i), sc.seed, t0, sc.durationS, rep.flows[i]);
         });
     }
     for (auto& t : senders)
@@ -408,15 +285,17 @@ RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
     {
         std::rethrow_exception(readerErr);
     }
-    if (Interrupted())
-    {
-        throw InterruptedError();
-    }
+    ThrowIfInterrupted();
     rep.measuredS = sc.durationS;
     rep.drainS = (NowNs() - sendEnd) / 1e9;
+}
 
+/// The device's sysfs statistics and, with a qdisc, tc's counters.
+void
+ReadCounters(const Netns& ns, const Scenario& sc, Repeat& rep)
+{
     auto v = ns.Sysfs(kDevice, {"statistics/tx_packets", "statistics/tx_bytes", "statistics/tx_dropped",
-                             "statistics/rx_packets", "tx_queue_len"});
+                                "statistics/rx_packets", "tx_queue_len"});
     rep.txPackets = v[0];
     rep.txBytes = v[1];
     rep.txDropped = v[2];
@@ -427,10 +306,49 @@ RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
         rep.tc = QdiscStats(ns, kDevice);
         rep.haveTc = true;
     }
+}
+
+} // namespace
+
+void
+SenderLoop(int sock, const FlowConfig& fc, uint32_t flowIndex, uint64_t seed, int64_t t0, double durationS,
+           FlowStats& fs)
+{
+    const double stopS = fc.stopS < 0 ? durationS : std::min(fc.stopS, durationS);
+    const int64_t tStart = t0 + static_cast<int64_t>(fc.startS * 1e9);
+    const int64_t tStop = t0 + static_cast<int64_t>(stopS * 1e9);
+    Sender s(sock, fc.payloadBytes, fs);
+    s.WaitFor(tStart);
+    if (fc.mode == UdpMode::Flood)
+    {
+        s.Flood(tStop);
+    }
+    else if (fc.mode == UdpMode::Rate)
+    {
+        std::mt19937_64 rng(seed * 1000003ULL + flowIndex);
+        s.Paced(tStart, tStop, fc.payloadBytes * 8.0 / (fc.rateMbps * 1e6) * 1e9, fc.poisson, rng);
+    }
+    else
+    {
+        s.Bursts(tStart, tStop, fc.burstPackets, static_cast<int64_t>(fc.burstIntervalMs * 1e6));
+    }
+}
+
+Repeat
+RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
+{
+    Repeat rep;
+    rep.flows.resize(sc.flows.size());
+    auto wall0 = NowNs();
+    TunDevice dev(ns, kDevice, sc.tun.ringSize, "10.8.0.1/24");
+    SetQdisc(ns, kDevice, NameOf(sc.qdisc.kind), qdiscLimit);
+    Sockets socks;
+    OpenSockets(ns, sc, socks, rep);
+    RunThreads(ns, sc, dev.Fd(), socks, rep);
+    ReadCounters(ns, sc, rep);
     rep.wallS = (NowNs() - wall0) / 1e9;
     return rep;
 }
-
 
 } // namespace kernel
 } // namespace tunsim

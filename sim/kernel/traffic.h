@@ -2,7 +2,8 @@
 // send time in the first 12 bytes of the payload, like ns-3's SeqTsHeader),
 // one sender thread per flow, the reader thread that reads tun0 and
 // busy-waits the scenario's per-packet cost, and RunOnce(), which runs them
-// on a fresh device and collects the kernel's counters.
+// on a fresh device and collects the kernel's counters. The reader is in
+// reader.cc, the rest in traffic.cc.
 #pragma once
 
 #include "host.h"

@@ -3,7 +3,7 @@
 #include "cli/cli.h"
 #include "common/allocator.h"
 #include "compare/compare.h"
-#include "kernel/kernel-run.h"
+#include "kernel/kernel.h"
 #include "result/table-command.h"
 #include "run/run-command.h"
 #include "scenario/list-command.h"

@@ -2,7 +2,12 @@
 // burst into a stalled reader loses exactly the closed-form N - K, an
 // unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
 // behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
-#include "kernel/kernel-run.h"
+#include "kernel/host.h"
+#include "kernel/support.h"
+
+#include "ptr-ring.h"
+#include "result/run-result.h"
+#include "scenario/scenario.h"
 
 #include "test-support.h"
 
@@ -139,15 +144,6 @@ class Kernel : public ::testing::Test
 
 } // namespace
 
-TEST(KernelUnit, RingBatchRule)
-{
-    EXPECT_EQ(tunsim::kernel::RingBatch(1), 1u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(25), 1u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(31), 1u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(32), 16u);
-    EXPECT_EQ(tunsim::kernel::RingBatch(500), 16u);
-}
-
 TEST(KernelUnit, ParsesTcJson)
 {
     auto s = tunsim::kernel::ParseTcJson(
@@ -163,6 +159,58 @@ TEST(KernelUnit, ParsesTcJson)
     EXPECT_THROW(tunsim::kernel::ParseTcJson("qdisc pfifo"), std::runtime_error);
 }
 
+namespace
+{
+
+/// The field CheckKernelSupports() names for a scenario (empty: supported).
+std::string
+UnsupportedField(const std::string& scenarioJson)
+{
+    try
+    {
+        tunsim::kernel::CheckKernelSupports(tunsim::ScenarioFromJson(json::parse(scenarioJson)));
+    }
+    catch (const tunsim::ScenarioError& e)
+    {
+        return e.Field();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST(KernelUnit, SupportCheckNamesTheField)
+{
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{}]})"), "");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "noqueue"}, "flows": [{"mode": "bursts"}]})"), "");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})"), "qdisc.kind");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo_fast", "limit": 10}, "flows": [{}]})"), "qdisc.limit");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{}, {"kind": "tcp"}]})"), "flows[1].kind");
+    EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{"mode": "video"}]})"), "flows[0].mode");
+    json many = {{"qdisc", {{"kind", "pfifo"}}}, {"flows", json::array()}};
+    for (int i = 0; i < 65; ++i)
+    {
+        many["flows"].push_back(json::object());
+    }
+    EXPECT_EQ(UnsupportedField(many.dump()), "flows");
+    many["flows"].erase(64);
+    EXPECT_EQ(UnsupportedField(many.dump()), "");
+}
+
+TEST(KernelUnit, NotApplicableIsTheFieldTablesSimOnlyFields)
+{
+    std::vector<std::string> expected;
+    for (const auto& f : tunsim::ScenarioFieldDocs())
+    {
+        if (!f.simOnly.empty())
+        {
+            expected.push_back(f.path + ": " + f.simOnly);
+        }
+    }
+    EXPECT_GE(expected.size(), 10u);
+    EXPECT_EQ(tunsim::kernel::NotApplicable(), expected);
+}
+
 TEST_F(Kernel, UnavailableQdiscIsBadInput)
 {
     auto sc = Write("fq.json", R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})");
@@ -176,6 +224,16 @@ TEST_F(Kernel, UnavailableQdiscIsBadInput)
     o = Shell(std::string(TUNSIM_BINARY) + " kernel " + tcp);
     EXPECT_EQ(o.code, 2) << o.out;
     EXPECT_NE(o.out.find("flows[0].kind"), std::string::npos) << o.out;
+}
+
+TEST_F(Kernel, VideoFlowIsBadInput)
+{
+    auto sc = Write("video.json", R"({"qdisc": {"kind": "pfifo"}, "flows": [{"mode": "video"}]})");
+    auto o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --out " + (dir / "out").string());
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("flows[0].mode"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("flood, rate and bursts"), std::string::npos) << o.out;
+    EXPECT_FALSE(fs::exists(dir / "out")) << "wrote something";
 }
 
 TEST_F(Kernel, UnprivilegedRunExits2WithAClearMessage)
@@ -240,6 +298,29 @@ TEST_F(Kernel, NamespaceIsCreatedAndRemoved)
     EXPECT_NEAR(r["flows"][0]["sent_packets"].get<double>(), 1000, 5);
     EXPECT_EQ(r["flows"][0]["dropped_packets"], 0);
     EXPECT_EQ(r["tun"]["tx_packets"], r["flows"][0]["delivered_packets"]);
+    // The kernel result is a RunResult: it reads back and writes the same JSON.
+    EXPECT_EQ(tunsim::ToJson(tunsim::RunResultFromJson(r)), r);
+    EXPECT_TRUE(r["reader"]["preemptions"].is_null());
+    EXPECT_FALSE(r["wall"]["allocator"].get<std::string>().empty());
+    // The delay histogram (models' DelayHistogram) counts every sample;
+    // p50/p99/max are the samples' own.
+    const json& delay = r["flows"][0]["delay"];
+    uint64_t counted = 0;
+    for (const auto& n : delay["histogram"]["count"])
+    {
+        counted += n.get<uint64_t>();
+    }
+    EXPECT_EQ(counted, delay["samples"].get<uint64_t>());
+    EXPECT_LE(delay["max_ms"].get<double>(), delay["histogram"]["upper_edge_ms"].back().get<double>());
+    // Every field the kernel does not use is listed, generated from the field table.
+    const json& na = r["kernel"]["not_applicable"];
+    for (const auto& f : tunsim::ScenarioFieldDocs())
+    {
+        if (!f.simOnly.empty())
+        {
+            EXPECT_NE(std::find(na.begin(), na.end(), f.path + ": " + f.simOnly), na.end()) << f.path;
+        }
+    }
     // The same tools work on it.
     auto t = Shell(std::string(TUNSIM_BINARY) + " table " + out.string());
     EXPECT_EQ(t.code, 0) << t.out;
@@ -271,6 +352,8 @@ TEST_F(Kernel, TinyBurstLosesTheClosedFormAmount)
         EXPECT_EQ(f["dropped_packets"], c.n - c.k);
         EXPECT_EQ(r["tun"]["tx_dropped"], c.n - c.k);
         EXPECT_EQ(r["tun"]["tx_packets"], c.k);
+        // The ptr_ring batch is the models' rule (test_ptr_ring tests the rule itself).
+        EXPECT_EQ(r["tun"]["ring_batch"], tunsim::PtrRingBatchFor(c.k));
         if (std::string(c.qdisc) != "noqueue")
         {
             EXPECT_EQ(r["qdisc"]["dropped_packets"], 0);

@@ -190,7 +190,8 @@ VisitReader(V& v, T& r, double durationS)
     });
     v.Double("deep_idle_after_us", r.deepIdleAfterUs, Closed(0, 1e6),
              Doc{"us", "a reader that slept at least this long pays the slow wake-up; 0 = one level"}.SimOnly(
-                 "the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));
+                 "the kernel's own wake-up: kernel.reader_wakeup_by_sleep; > 0 only sets the sleep length "
+                 "that reader.deep_wakeups counts"));
     v.Double("deep_wakeup_latency_us", r.deepWakeupLatencyUs, Closed(0, 1e6),
              Doc{"us", "the wake-up latency after a sleep of at least deep_idle_after_us"}.SimOnly(
                  "the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));

@@ -1,0 +1,147 @@
+// What tunsim kernel does to the host: ip and tc by fork + exec, the private
+// network namespace and the tun device (both RAII: removed on every exit
+// path), /proc writes, the root qdisc and its counters, the privilege check,
+// and the signal flag every wait polls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tunsim
+{
+namespace kernel
+{
+
+// ------------------------------------------------------------ signals
+
+/// SIGINT, SIGTERM and SIGHUP only set a flag (Interrupted()); every wait and
+/// loop polls it, so an interrupted run unwinds through the destructors.
+void InstallSignalHandlers();
+
+/// A signal arrived.
+bool Interrupted();
+
+/// Thrown where a loop notices Interrupted(): exit 130, nothing written.
+struct InterruptedError : std::runtime_error
+{
+    InterruptedError()
+        : std::runtime_error("interrupted")
+    {
+    }
+};
+
+/// Throw InterruptedError if a signal arrived.
+void ThrowIfInterrupted();
+
+// ------------------------------------------------------------ ip / tc
+
+struct CmdResult
+{
+    int code = -1;
+    std::string out;
+};
+
+/// fork + execvp, stdout and stderr captured; the child gets its own process
+/// group so a terminal's SIGINT does not kill half-done setup or cleanup.
+CmdResult Run(const std::vector<std::string>& args);
+
+/// Run(); a non-zero exit is a std::runtime_error with the command's output.
+std::string MustRun(const std::vector<std::string>& args);
+
+/// Run `fn` on a fresh thread that has joined network namespace `nsfd`;
+/// rethrows its exception.
+void InNamespace(int nsfd, const std::function<void()>& fn);
+
+/// The network namespace: `ip netns add` on construction, `ip netns del` on
+/// destruction (also during stack unwinding after an error or a signal).
+class Netns
+{
+  public:
+    explicit Netns(std::string name);
+    ~Netns();
+    Netns(const Netns&) = delete;
+    Netns& operator=(const Netns&) = delete;
+    int Fd() const { return m_fd; }
+    const std::string& Name() const { return m_name; }
+
+    /// `ip -n NAME args...`, `tc -n NAME args...` (MustRun).
+    std::string Ip(std::vector<std::string> args) const;
+    std::string Tc(std::vector<std::string> args) const;
+    /// Files under /sys/class/net as this namespace sees them (ip netns exec
+    /// mounts a sysfs of the namespace in a private mount namespace).
+    std::vector<uint64_t> Sysfs(const std::string& dev, const std::vector<std::string>& files) const;
+
+  private:
+    std::string m_name;
+    int m_fd = -1;
+};
+
+/// Write `value` to a /proc file; a missing file is an error only if `mustExist`.
+void WriteProc(const std::string& path, const std::string& value, bool mustExist);
+
+/// IPv6 off for the namespace (net.ipv6.conf.{default,all}.disable_ipv6), so
+/// no router solicitations add packets or drops.
+void DisableIpv6(const Netns& ns);
+
+/// A non-persistent tun device (IFF_TUN | IFF_NO_PI): it exists while the fd
+/// is open, in the namespace of the thread that opened it. txqueuelen, the
+/// address and the link state are set with ip.
+class TunDevice
+{
+  public:
+    TunDevice(const Netns& ns, const std::string& name, uint32_t txqueuelen, const std::string& addrCidr);
+    ~TunDevice();
+    TunDevice(const TunDevice&) = delete;
+    TunDevice& operator=(const TunDevice&) = delete;
+    int Fd() const { return m_fd; }
+    const std::string& Name() const { return m_name; }
+
+  private:
+    std::string m_name;
+    int m_fd = -1;
+};
+
+// ------------------------------------------------------------ the qdisc
+
+/// Counters of `tc -s -j qdisc show dev DEV` for the root qdisc.
+struct TcStats
+{
+    std::string kind;
+    uint64_t sentPackets = 0;
+    uint64_t sentBytes = 0;
+    uint64_t dropped = 0;
+    uint64_t overlimits = 0;
+    uint64_t requeues = 0;
+    uint64_t backlogPackets = 0;
+    uint64_t backlogBytes = 0;
+};
+
+/// `tc qdisc replace dev DEV root KIND` (`limit` for pfifo only).
+void SetQdisc(const Netns& ns, const std::string& dev, const std::string& kind, uint32_t limit);
+
+/// The root qdisc's counters (tc -s -j).
+TcStats QdiscStats(const Netns& ns, const std::string& dev);
+
+/// Parse the JSON `tc -s -j qdisc show dev DEV` prints (the root qdisc entry).
+/// Throws std::runtime_error if there is none.
+TcStats ParseTcJson(const std::string& text);
+
+// ------------------------------------------------------------ the host
+
+/// Does this process have CAP_NET_ADMIN and CAP_SYS_ADMIN (both needed: a tun
+/// device and a network namespace)? If not, `why` says what is missing.
+bool HavePrivileges(std::string* why);
+
+/// Names of network namespaces under /run/netns that tunsim kernel creates
+/// ("tunsim-<pid>").
+std::vector<std::string> TunsimNamespaces();
+
+/// Remove namespaces a killed tunsim kernel (SIGKILL, power loss) left behind:
+/// tunsim-<pid> whose process no longer exists.
+void RemoveStaleNamespaces();
+
+} // namespace kernel
+} // namespace tunsim

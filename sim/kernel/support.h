@@ -1,0 +1,42 @@
+// What the live kernel can run, as data: the root qdiscs built into it, the
+// flow kinds and modes tunsim kernel generates, the most flows; and the
+// scenario fields it accepts but does not use (from the field table).
+#pragma once
+
+#include "scenario/scenario.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tunsim
+{
+namespace kernel
+{
+
+/// Root qdiscs built into this kernel (no modules): what `tc qdisc replace`
+/// can set. fq_codel is not among them.
+constexpr QdiscKind kBuiltInQdiscs[] = {QdiscKind::PfifoFast, QdiscKind::Pfifo, QdiscKind::Noqueue};
+
+/// The udp modes the senders generate (video is not one).
+constexpr UdpMode kSenderModes[] = {UdpMode::Flood, UdpMode::Rate, UdpMode::Bursts};
+
+/// One sender thread and one UDP port per flow.
+constexpr size_t kMaxFlows = 64;
+
+/// Throws ScenarioError naming the first field the live kernel cannot run:
+/// qdisc.kind (not built in), qdisc.limit (pfifo_fast takes txqueuelen),
+/// flows[i].kind (udp only), flows[i].mode (not video), flows (too many).
+void CheckKernelSupports(const Scenario& sc);
+
+/// The limit of the root qdisc: qdisc.limit, or txqueuelen when it is 0
+/// (what Linux gives pfifo and pfifo_fast).
+uint32_t KernelQdiscLimit(const Scenario& sc);
+
+/// The fields the kernel accepts but does not use, "path: why": every field
+/// of the field table with a simOnly text (kernel.not_applicable).
+std::vector<std::string> NotApplicable();
+
+} // namespace kernel
+} // namespace tunsim

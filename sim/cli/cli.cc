@@ -5,6 +5,7 @@
 #include "scenario/scenario.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -126,7 +127,16 @@ OutputDirectory::OutputDirectory(const std::string& dir)
         }
         m_created.push_back(p.string());
     }
-    fs::create_directories(dir, ec);
+    // mkdir one level at a time; another process creating the same levels
+    // at the same time (a sweep's runs) is not an error.
+    for (auto it = m_created.rbegin(); it != m_created.rend(); ++it)
+    {
+        if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST)
+        {
+            ec = std::error_code(errno, std::generic_category());
+            break;
+        }
+    }
     const std::string probe = (fs::path(dir) / (".tunsim-probe-" + std::to_string(::getpid()))).string();
     const int fd = ec ? -1 : ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     const int err = ec ? ec.value() : errno;

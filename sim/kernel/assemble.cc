@@ -9,10 +9,8 @@
 #include "pool.h"
 #include "support.h"
 
-#include "common/allocator.h"
 #include "delay-histogram.h"
 #include "ptr-ring.h"
-#include "tunsim-version.h"
 
 #include <algorithm>
 #include <iomanip>
@@ -392,12 +390,7 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, const std::vector<Repeat>& rep
     total.ok = allOk;
     const std::string policy = setup.probe.value("verdict", "unknown");
 
-    RunResult r;
-    r.tunsimVersion = TUNSIM_VERSION;
-    r.tunsimGit = TUNSIM_GIT_REV;
-    r.ns3Version = "3.37";
-    r.scenario = ScenarioToJson(sc);
-    r.seed = sc.seed;
+    RunResult r = NewRunResult(ScenarioToJson(sc), sc.seed);
     r.simulatedS = sc.durationS;
     r.kernel = KernelBlock(sc, tot, reps, setup, checks, total, policy);
     for (size_t i = 0; i < nf; ++i)
@@ -411,7 +404,6 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, const std::vector<Repeat>& rep
     r.conservation = ConservationOf(r, tot, total);
     r.wall.seconds = wallS;
     r.wall.simulatedPacketsPerWallS = wallS > 0 ? r.simulatedPackets / wallS : 0.0;
-    r.wall.allocator = HeapAllocator();
 
     Assembled a;
     a.crossOk = allOk && r.conservation.ok;

@@ -124,18 +124,6 @@ CheckHost()
     }
 }
 
-/// Fail on an unusable output directory before spending time on the runs.
-void
-CheckOutDir(const std::string& out)
-{
-    std::error_code ec;
-    std::filesystem::path p(out);
-    if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec))
-    {
-        throw BadInput("--out: " + out + " exists and is not a directory");
-    }
-}
-
 /// What the runs measured, with the probe and the calibration before them.
 struct Runs
 {
@@ -214,18 +202,31 @@ KernelMain(int argc, char** argv)
     CheckKernelSupports(sc);
     const uint32_t qdiscLimit = KernelQdiscLimit(sc);
     CheckHost();
-    const std::string out = o.out.value_or("results/" + sc.name + "-kernel");
-    CheckOutDir(out);
+    const std::string out = o.out.value_or(DefaultOutputDir(sc.name, "-kernel"));
+    CheckOutputDirectory(out);
 
     InstallSignalHandlers();
     RemoveStaleNamespaces();
     Runs runs = Measure(sc, qdiscLimit, o.repeat, o.quiet);
     const Assembled a = Assemble(sc, qdiscLimit, runs.reps, runs.setup, runs.wallS);
-    WriteResult(out, a.result);
-    WriteWakeupsCsv(out, runs.reps);
-    if (o.repeat > 1)
+    const OutputDirectory outDir(out);
+    try
     {
-        WriteRepeats(out, sc, qdiscLimit, runs);
+        WriteResult(out, a.result);
+        WriteWakeupsCsv(out, runs.reps);
+        if (o.repeat > 1)
+        {
+            WriteRepeats(out, sc, qdiscLimit, runs);
+        }
+    }
+    catch (...)
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(std::filesystem::path(out) / "repeats", ec);
+        std::filesystem::remove(std::filesystem::path(out) / "reader_wakeups.csv", ec);
+        std::filesystem::remove(std::filesystem::path(out) / "result.json", ec);
+        outDir.Undo();
+        throw;
     }
     const std::string resultFile = (std::filesystem::path(out) / "result.json").string();
     if (!o.quiet)

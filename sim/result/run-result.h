@@ -221,6 +221,10 @@ struct RunResult
     std::optional<PartialRun> partial; ///< present only for a run stopped early
 };
 
+/// A result of this build of tunsim for the resolved scenario `resolvedScenario`
+/// (ScenarioToJson) run with `seed`: version, git revision, ns-3, allocator.
+RunResult NewRunResult(const nlohmann::json& resolvedScenario, uint64_t seed);
+
 /// result.json as written (docs/results.md).
 nlohmann::json ToJson(const RunResult& r);
 

@@ -1,6 +1,5 @@
 // The report step: RunResult from the models' own counters at the end of a
 // run, and the summary `tunsim run` prints.
-#include "common/allocator.h"
 #include "testbed.h"
 #include "tunsim-version.h"
 
@@ -222,12 +221,7 @@ RunResult
 Report(const Scenario& s, const Testbed& tb, const Instruments& in, const WallClock& wall)
 {
     const int64_t endNs = Simulator::Now().GetNanoSeconds();
-    RunResult r;
-    r.tunsimVersion = TUNSIM_VERSION;
-    r.tunsimGit = TUNSIM_GIT_REV;
-    r.ns3Version = "3.37";
-    r.scenario = ScenarioToJson(s);
-    r.seed = s.seed;
+    RunResult r = NewRunResult(ScenarioToJson(s), s.seed);
     r.simulatedS = endNs / 1e9;
     for (size_t i = 0; i < s.flows.size(); ++i)
     {
@@ -251,7 +245,6 @@ Report(const Scenario& s, const Testbed& tb, const Instruments& in, const WallCl
     r.wall.seconds = wall.seconds;
     r.wall.simulatedPacketsPerWallS = wall.seconds > 0 ? r.simulatedPackets / wall.seconds : 0.0;
     r.wall.eventsPerWallS = wall.seconds > 0 ? wall.events / wall.seconds : 0.0;
-    r.wall.allocator = HeapAllocator();
     return r;
 }
 

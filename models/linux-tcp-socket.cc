@@ -44,6 +44,10 @@ LinuxTcpSocket::GetTypeId()
                           ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_rcvWindowModel), ns3::MakeBooleanChecker())
             .AddAttribute("QuickAck", "ACK every segment in quick-ACK mode", ns3::BooleanValue(true),
                           ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_quickAck), ns3::MakeBooleanChecker())
+            .AddAttribute("LocalDrops",
+                           "NET_XMIT_DROP from the stack: CWR, the segment kept unsent (else: a silent loss)",
+                           ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_localDropModel),
+                           ns3::MakeBooleanChecker())
             .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
                           ns3::UintegerValue(131072), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemDefault),
                           ns3::MakeUintegerChecker<uint32_t>(4096))
@@ -61,6 +65,7 @@ LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
       m_linuxLoss(other.m_linuxLoss),
       m_rcvWindowModel(other.m_rcvWindowModel),
       m_quickAck(other.m_quickAck),
+      m_localDropModel(other.m_localDropModel),
       m_rmemDefault(other.m_rmemDefault),
       m_rmemMax(other.m_rmemMax),
       m_rtoMin(other.m_rtoMin)
@@ -252,6 +257,96 @@ LinuxTcpSocket::ReTxTimeout()
     }
     // __tcp_set_rto() with the doubled backoff, bounded by TCP_RTO_MAX
     m_rto = std::min(m_rto.Get(), ns3::MicroSeconds(kRtoMaxUs));
+}
+
+// ------------------------------------------------ NET_XMIT_DROP, CWR
+
+void
+LinuxTcpSocket::SetAccount(ns3::Ptr<SocketAccount> account)
+{
+    TsqTcpSocket::SetAccount(account);
+    account->SetLocalDropCallback([this](ns3::Ptr<const ns3::Packet>) { OnLocalDrop(); });
+}
+
+void
+LinuxTcpSocket::OnLocalDrop()
+{
+    if (m_inSend)
+    {
+        m_refused = true;
+    }
+}
+
+uint32_t
+LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
+{
+    const ns3::SequenceNumber32 highBefore = m_tcb->m_highTxMark;
+    m_inSend = true;
+    m_refused = false;
+    uint32_t sz = ns3::TcpSocketBase::SendDataPacket(seq, maxSize, withAck);
+    m_inSend = false;
+    if (!m_refused || !m_localDropModel)
+    {
+        return sz;
+    }
+    // __tcp_transmit_skb(): err > 0 -> tcp_enter_cwr(); tcp_write_xmit()
+    // breaks before tcp_event_new_data_sent(): the segment stays unsent.
+    ++m_localDrops;
+    if (seq >= highBefore)
+    {
+        m_txBuffer->ResetLastSegmentSent();
+        m_tcb->m_highTxMark = highBefore;
+        if (!m_history.empty())
+        {
+            m_history.pop_back();
+        }
+        sz = 0;
+    }
+    else if (seq == m_txBuffer->HeadSequence())
+    {
+        // a refused retransmission of the head stays to be retransmitted
+        m_txBuffer->DeleteRetransmittedFlagFromHead();
+    }
+    const auto state = m_tcb->m_congState.Get();
+    if (state == ns3::TcpSocketState::CA_OPEN || state == ns3::TcpSocketState::CA_DISORDER)
+    {
+        EnterCwr(static_cast<uint32_t>(m_rateOps->GetConnectionRate().m_delivered));
+    }
+    m_sendBlocked = true;
+    if (BytesInFlight() == 0)
+    {
+        // Nothing in flight to bring an ACK: tcp_check_probe_timer(), the
+        // probe0 timer after max(RTO, TCP_RTO_MIN), instead of an RTO.
+        m_retxEvent.Cancel();
+        m_probe0.Cancel();
+        m_probe0 = ns3::Simulator::Schedule(std::max(m_rto.Get(), m_rtoMin), &LinuxTcpSocket::Probe0, this);
+    }
+    return sz;
+}
+
+void
+LinuxTcpSocket::Probe0()
+{
+    m_sendBlocked = false;
+    if (m_state == ESTABLISHED || m_state == CLOSE_WAIT)
+    {
+        SendPendingData(m_connected);
+    }
+}
+
+uint32_t
+LinuxTcpSocket::AvailableWindow() const
+{
+    return m_sendBlocked ? 0 : TsqTcpSocket::AvailableWindow();
+}
+
+void
+LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader)
+{
+    // The next ACK runs tcp_write_xmit() again: the refused segment goes first.
+    m_sendBlocked = false;
+    m_probe0.Cancel();
+    ns3::TcpSocketBase::ReceivedAck(packet, tcpHeader);
 }
 
 // ----------------------------------------------------------- the receiver

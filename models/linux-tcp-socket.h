@@ -17,6 +17,12 @@
 //   QuickAck      the receiver ACKs every segment while in quick-ACK mode
 //                 (16 at the start, and whenever its window grew), else
 //                 every second one.
+//   LocalDrops    __tcp_transmit_skb() when the stack returns NET_XMIT_DROP
+//                 (a full qdisc; noqueue and a stopped queue or full ring):
+//                 tcp_enter_cwr() (one ssthresh cut, PRR), the segment stays
+//                 unsent, tcp_write_xmit() stops until the next ACK or TSQ
+//                 completion (the probe0 timer if nothing is in flight). ns-3
+//                 alone sees such a drop only as a loss (SACK hole or RTO).
 //
 // docs/model.md ("TCP as Linux runs it") lists what remains different.
 #pragma once
@@ -61,15 +67,36 @@ class LinuxTcpSocket : public TsqTcpSocket
     void ReTxTimeout() override;
     uint16_t AdvertisedWindowSize(bool scale = true) const override;
     void ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
+    uint32_t SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck) override;
+    uint32_t AvailableWindow() const override;
+    void OnTsqHandler() override { m_sendBlocked = false; }
+    void ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
+
+  public:
+    /// As TsqTcpSocket::SetAccount(), and the account's local drops come here.
+    void SetAccount(ns3::Ptr<SocketAccount> account);
+    /// Segments the stack refused (NET_XMIT_DROP) and that were kept unsent.
+    uint64_t LocalDrops() const { return m_localDrops; }
+    /// Called by the socket's account when the stack refuses one of its
+    /// packets; acted on only while this socket is sending it.
+    void OnLocalDrop();
 
   private:
     void LinuxRttEstimator(int64_t mrttUs);
+    void Probe0();
     LinuxRcvWindow& RcvModel() const;
 
     bool m_linuxRtt = true;
     bool m_linuxLoss = true;
     bool m_rcvWindowModel = true;
     bool m_quickAck = true;
+    bool m_localDropModel = true;
+    // NET_XMIT_DROP handling
+    bool m_inSend = false;
+    bool m_refused = false;
+    bool m_sendBlocked = false; ///< tcp_write_xmit() stopped at a refused segment
+    uint64_t m_localDrops = 0;
+    ns3::EventId m_probe0;
     uint32_t m_rmemDefault = 131072;
     uint32_t m_rmemMax = 33554432;
     ns3::Time m_rtoMin = ns3::MilliSeconds(200);

@@ -43,19 +43,9 @@ using nlohmann::json;
 namespace
 {
 
-constexpr int kOk = kExitOk;
-constexpr int kFailure = kExitFailure;
-constexpr int kBadInput = kExitBadInput;
-
 using Clock = std::chrono::steady_clock;
 
 // ------------------------------------------------------------ small helpers
-
-std::string
-Num(double v)
-{
-    return NumberText(v, NumberStyle::Cell);
-}
 
 std::string
 CsvCell(const std::string& s)
@@ -569,7 +559,7 @@ Cell(const json* v)
     }
     if (v->is_number_float())
     {
-        return Num(v->get<double>());
+        return NumberText(v->get<double>(), NumberStyle::Cell);
     }
     if (v->is_number() || v->is_boolean())
     {
@@ -920,7 +910,7 @@ SummaryCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>&
                 sum += x;
             }
             const double mean = sum / xs.size();
-            row.push_back(Num(mean));
+            row.push_back(NumberText(mean, NumberStyle::Cell));
             if (xs.size() < 2)
             {
                 row.push_back("");
@@ -932,7 +922,8 @@ SummaryCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>&
                 ss += (x - mean) * (x - mean);
             }
             const double sd = std::sqrt(ss / (xs.size() - 1));
-            row.push_back(Num(StudentT975(static_cast<unsigned>(xs.size() - 1)) * sd / std::sqrt(double(xs.size()))));
+            row.push_back(NumberText(StudentT975(static_cast<unsigned>(xs.size() - 1)) * sd / std::sqrt(double(xs.size())),
+                                     NumberStyle::Cell));
         }
         row.push_back(g.conserved ? "true" : "false");
         out += CsvLine(row);
@@ -1401,27 +1392,23 @@ SweepMain(int argc, char** argv)
     if (vm.count("help"))
     {
         std::cout << kSweepUsage << "\n" << opts;
-        return kOk;
+        return kExitOk;
     }
     std::vector<std::string> scen = vm.count("scenario") ? vm["scenario"].as<std::vector<std::string>>()
                                                          : std::vector<std::string>{};
     if (scen.size() != 1 || !vm.count("out"))
     {
-        std::cerr << "tunsim sweep: usage: tunsim sweep SCENARIO.json --vary KEY=V1,V2,... --out DIR "
-                     "(see tunsim sweep --help)\n";
-        return kBadInput;
+        throw BadInput("usage: tunsim sweep SCENARIO.json --vary KEY=V1,V2,... --out DIR (see tunsim sweep --help)");
     }
     const unsigned seeds = vm["seeds"].as<unsigned>();
     if (seeds < 1)
     {
-        std::cerr << "tunsim sweep: --seeds: must be at least 1\n";
-        return kBadInput;
+        throw BadInput("--seeds: must be at least 1");
     }
     unsigned jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>() : 0;
     if (vm.count("jobs") && jobs < 1)
     {
-        std::cerr << "tunsim sweep: --jobs: must be at least 1\n";
-        return kBadInput;
+        throw BadInput("--jobs: must be at least 1");
     }
     if (jobs == 0)
     {
@@ -1431,8 +1418,7 @@ SweepMain(int argc, char** argv)
     std::string emit = vm.count("emit") ? vm["emit"].as<std::string>() : "";
     if (!emit.empty() && emit != "parallel" && emit != "slurm")
     {
-        std::cerr << "tunsim sweep: --emit: must be parallel or slurm, got \"" << emit << "\"\n";
-        return kBadInput;
+        throw BadInput("--emit: must be parallel or slurm, got \"" + emit + "\"");
     }
     const bool quiet = vm.count("quiet") > 0;
     const fs::path dir = fs::absolute(vm["out"].as<std::string>());
@@ -1440,8 +1426,7 @@ SweepMain(int argc, char** argv)
         std::error_code ec;
         if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
         {
-            std::cerr << "tunsim sweep: --out: " << dir.string() << " exists and is not a directory\n";
-            return kBadInput;
+            throw BadInput("--out: " + dir.string() + " exists and is not a directory");
         }
     }
     std::vector<std::string> sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>()
@@ -1449,21 +1434,7 @@ SweepMain(int argc, char** argv)
     std::vector<std::string> varies = vm.count("vary") ? vm["vary"].as<std::vector<std::string>>()
                                                        : std::vector<std::string>{};
 
-    Plan plan;
-    try
-    {
-        plan = MakePlan(scen[0], sets, varies, seeds);
-    }
-    catch (const ScenarioError& e)
-    {
-        std::cerr << "tunsim sweep: " << e.what() << "\n";
-        return kBadInput;
-    }
-    catch (const BadInput& e)
-    {
-        std::cerr << "tunsim sweep: " << e.what() << "\n";
-        return kBadInput;
-    }
+    const Plan plan = MakePlan(scen[0], sets, varies, seeds);
 
     const std::string exe = SelfExe();
     fs::create_directories(dir);
@@ -1518,7 +1489,7 @@ SweepMain(int argc, char** argv)
                       << " && parallel --joblog joblog.txt < jobs.txt\nthen: tunsim merge " << ShellQuote(dir.string())
                       << "\n";
         }
-        return kOk;
+        return kExitOk;
     }
 
     // Skip what is complete.
@@ -1704,7 +1675,7 @@ SweepMain(int argc, char** argv)
         }
         return kExitRunsFailed;
     }
-    return kOk;
+    return kExitOk;
 }
 
 int
@@ -1717,38 +1688,21 @@ MergeMain(int argc, char** argv)
     if (vm.count("help"))
     {
         std::cout << kSweepUsage << "\n" << opts;
-        return kOk;
+        return kExitOk;
     }
     if (!vm.count("dirs"))
     {
-        std::cerr << "tunsim merge: usage: tunsim merge DIR... [--out DIR]\n";
-        return kBadInput;
+        throw BadInput("usage: tunsim merge DIR... [--out DIR]");
     }
     const auto dirs = vm["dirs"].as<std::vector<std::string>>();
-    Collected c;
-    try
-    {
-        c = Collect(dirs);
-    }
-    catch (const ScenarioError& e)
-    {
-        std::cerr << "tunsim merge: " << e.what() << "\n";
-        return kBadInput;
-    }
-    catch (const BadInput& e)
-    {
-        std::cerr << "tunsim merge: " << e.what() << "\n";
-        return kBadInput;
-    }
+    const Collected c = Collect(dirs);
     for (const auto& w : c.warnings)
     {
         std::cerr << "tunsim merge: warning: " << w << "\n";
     }
     if (c.records.empty())
     {
-        std::cerr << "tunsim merge: no result.json found under " << dirs[0] << (dirs.size() > 1 ? " ..." : "")
-                  << "\n";
-        return kBadInput;
+        throw BadInput("no result.json found under " + dirs[0] + (dirs.size() > 1 ? " ..." : ""));
     }
     const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>()) : fs::path(dirs[0]);
     WriteTables(out, c.keys, c.records);
@@ -1765,7 +1719,7 @@ MergeMain(int argc, char** argv)
         std::cout << " " << k;
     }
     std::cout << ") -> " << (out / "results.csv").string() << ", " << (out / "summary.csv").string() << "\n";
-    int rc = kOk;
+    int rc = kExitOk;
     if (!c.missing.empty())
     {
         std::cerr << "tunsim merge: " << c.missing.size() << " runs listed in sweep.json have no result:\n";

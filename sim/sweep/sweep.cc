@@ -5,6 +5,7 @@
 #include "common/number-text.h"
 
 #include "result/result-writer.h"
+#include "result/run-result.h"
 #include "scenario/scenario.h"
 
 #include <boost/program_options.hpp>
@@ -21,6 +22,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -129,7 +131,7 @@ ReadFile(const fs::path& p, bool* ok = nullptr)
     return ss.str();
 }
 
-/// Parse a result file; null when missing or not JSON.
+/// Parse a JSON file (a sweep.json manifest); null when missing or not JSON.
 json
 ReadJson(const fs::path& p)
 {
@@ -466,116 +468,119 @@ WritePlanFiles(const Plan& plan, const fs::path& dir)
     WriteFileAtomically((dir / "sweep.json").string(), Manifest(plan).dump(2) + "\n");
 }
 
-bool
-RunComplete(const fs::path& dir, const Run& r, json* result)
-{
-    json j = ReadJson(dir / r.dir / "result.json");
-    if (!j.is_object() || !j.contains("scenario") || j["scenario"] != r.scenario || !j.contains("flows"))
-    {
-        return false;
-    }
-    if (result)
-    {
-        *result = std::move(j);
-    }
-    return true;
-}
-
-bool
-ConservationOk(const json& result)
+/// The run's result when its result.json is a tunsim result of exactly the
+/// scenario the run must produce; nullopt otherwise (missing, unreadable,
+/// another scenario).
+std::optional<RunResult>
+CompleteResult(const fs::path& dir, const Run& r)
 {
     try
     {
-        return result.at("conservation").at("ok").get<bool>();
+        RunResult result = ReadResultFile((dir / r.dir / "result.json").string());
+        if (result.scenario != r.scenario)
+        {
+            return std::nullopt;
+        }
+        return result;
     }
-    catch (const json::exception&)
+    catch (const BadInput&)
     {
-        return false;
+        return std::nullopt;
     }
 }
 
 // ------------------------------------------------------------ tables
 
-struct Column
+/// One metric cell: a count (written in full) or a measured figure (the
+/// shortest text that reads back); none where the result has no such value.
+class MetricValue
 {
-    std::string name;
-    std::vector<const char*> path; ///< in the result; "F" first = in the flow object
-    bool perFlow;
+  public:
+    MetricValue() = default;
+
+    MetricValue(uint64_t count)
+        : m_number(static_cast<double>(count)),
+          m_count(count)
+    {
+    }
+
+    MetricValue(double figure)
+        : m_number(figure)
+    {
+    }
+
+    template <typename T>
+    MetricValue(const std::optional<T>& v)
+    {
+        if (v)
+        {
+            *this = MetricValue(*v);
+        }
+    }
+
+    /// The value for means and confidence intervals; nullopt when none.
+    std::optional<double> Number() const { return m_number; }
+
+    /// The CSV cell: "" when none.
+    std::string Text() const
+    {
+        if (m_count)
+        {
+            return std::to_string(*m_count);
+        }
+        return m_number ? NumberText(*m_number, NumberStyle::Cell) : "";
+    }
+
+  private:
+    std::optional<double> m_number;
+    std::optional<uint64_t> m_count;
 };
 
-const std::vector<Column>&
+/// A metric column of results.csv: its name and how to read it from a run
+/// and one of its flows (per-run figures ignore the flow and repeat on each
+/// flow's row).
+struct MetricColumn
+{
+    const char* name;
+    MetricValue (*value)(const RunResult& r, const FlowResult& f);
+};
+
+/// The metric columns, in order (docs/sweep.md names each one's field).
+const std::vector<MetricColumn>&
 MetricColumns()
 {
-    static const std::vector<Column> cols{
-        {"sent_packets", {"sent_packets"}, true},
-        {"delivered_packets", {"delivered_packets"}, true},
-        {"dropped_packets", {"dropped_packets"}, true},
-        {"loss_ratio", {"loss_ratio"}, true},
-        {"goodput_mbps", {"goodput_mbps"}, true},
-        {"delay_p50_ms", {"delay", "p50_ms"}, true},
-        {"delay_p99_ms", {"delay", "p99_ms"}, true},
-        {"delay_max_ms", {"delay", "max_ms"}, true},
-        {"delay_mean_ms", {"delay", "mean_ms"}, true},
-        {"retransmits", {"retransmits"}, true},
-        {"tun_tx_dropped", {"tun", "tx_dropped"}, false},
-        {"txq_stop_count", {"tun", "txq", "stop_count"}, false},
-        {"txq_stopped_fraction", {"tun", "txq", "stopped_fraction"}, false},
-        {"ring_occupancy_mean", {"tun", "ring_occupancy", "mean"}, false},
-        {"ring_occupancy_max", {"tun", "ring_occupancy", "max"}, false},
-        {"qdisc_backlog_max", {"qdisc", "backlog_packets_max"}, false},
-        {"qdisc_dropped_packets", {"qdisc", "dropped_packets"}, false},
-        {"reader_busy_fraction", {"reader", "busy_fraction"}, false},
-        {"wall_s", {"wall", "seconds"}, false},
+    using R = const RunResult&;
+    using F = const FlowResult&;
+    static const std::vector<MetricColumn> cols{
+        {"sent_packets", [](R, F f) -> MetricValue { return f.sentPackets; }},
+        {"delivered_packets", [](R, F f) -> MetricValue { return f.deliveredPackets; }},
+        {"dropped_packets", [](R, F f) -> MetricValue { return f.droppedPackets; }},
+        {"loss_ratio", [](R, F f) -> MetricValue { return f.lossRatio; }},
+        {"goodput_mbps", [](R, F f) -> MetricValue { return f.goodputMbps; }},
+        {"delay_p50_ms", [](R, F f) -> MetricValue { return f.delay.p50Ms; }},
+        {"delay_p99_ms", [](R, F f) -> MetricValue { return f.delay.p99Ms; }},
+        {"delay_max_ms", [](R, F f) -> MetricValue { return f.delay.maxMs; }},
+        {"delay_mean_ms", [](R, F f) -> MetricValue { return f.delay.meanMs; }},
+        {"retransmits", [](R, F f) { return f.tcp ? MetricValue(f.tcp->retransmits) : MetricValue(); }},
+        {"tun_tx_dropped", [](R r, F) -> MetricValue { return r.tun.txDropped; }},
+        {"txq_stop_count", [](R r, F) -> MetricValue { return r.tun.txq.stopCount; }},
+        {"txq_stopped_fraction", [](R r, F) -> MetricValue { return r.tun.txq.stoppedFraction; }},
+        {"ring_occupancy_mean", [](R r, F) -> MetricValue { return r.tun.ringOccupancyMean; }},
+        {"ring_occupancy_max", [](R r, F) -> MetricValue { return r.tun.ringOccupancyMax; }},
+        {"qdisc_backlog_max",
+         [](R r, F) { return r.qdisc.counters ? MetricValue(r.qdisc.counters->backlogPacketsMax) : MetricValue(); }},
+        {"qdisc_dropped_packets",
+         [](R r, F) { return r.qdisc.counters ? MetricValue(r.qdisc.counters->droppedPackets) : MetricValue(); }},
+        {"reader_busy_fraction", [](R r, F) -> MetricValue { return r.reader.busyFraction; }},
+        {"wall_s", [](R r, F) -> MetricValue { return r.wall.seconds; }},
     };
     return cols;
 }
 
-const json*
-Lookup(const json& root, const std::vector<const char*>& path)
-{
-    const json* cur = &root;
-    for (const char* k : path)
-    {
-        if (!cur->is_object())
-        {
-            return nullptr;
-        }
-        auto it = cur->find(k);
-        if (it == cur->end())
-        {
-            return nullptr;
-        }
-        cur = &*it;
-    }
-    return cur;
-}
-
 std::string
-Cell(const json* v)
+BoolText(bool b)
 {
-    if (!v || v->is_null())
-    {
-        return "";
-    }
-    if (v->is_number_float())
-    {
-        return NumberText(v->get<double>(), NumberStyle::Cell);
-    }
-    if (v->is_number() || v->is_boolean())
-    {
-        return v->dump();
-    }
-    if (v->is_string())
-    {
-        return v->get<std::string>();
-    }
-    return v->dump();
-}
-
-std::string
-Str(const json& r, std::vector<const char*> path)
-{
-    return Cell(Lookup(r, path));
+    return b ? "true" : "false";
 }
 
 std::vector<std::string>
@@ -599,8 +604,8 @@ Header(const std::vector<std::string>& keys, bool summary)
     {
         if (summary)
         {
-            h.push_back(c.name + "_mean");
-            h.push_back(c.name + "_ci95");
+            h.push_back(std::string(c.name) + "_mean");
+            h.push_back(std::string(c.name) + "_ci95");
         }
         else
         {
@@ -609,30 +614,6 @@ Header(const std::vector<std::string>& keys, bool summary)
     }
     h.push_back("conservation_ok");
     return h;
-}
-
-/// Metric values of one flow row; NaN where the result has no value.
-std::vector<double>
-Metrics(const json& r, const json& flow)
-{
-    std::vector<double> out;
-    for (const auto& c : MetricColumns())
-    {
-        const json* v = Lookup(c.perFlow ? flow : r, c.path);
-        out.push_back(v && v->is_number() ? v->get<double>() : std::nan(""));
-    }
-    return out;
-}
-
-std::vector<std::string>
-MetricCells(const json& r, const json& flow)
-{
-    std::vector<std::string> out;
-    for (const auto& c : MetricColumns())
-    {
-        out.push_back(Cell(Lookup(c.perFlow ? flow : r, c.path)));
-    }
-    return out;
 }
 
 } // namespace
@@ -739,7 +720,19 @@ ValueAtKey(const json& scenario, const std::string& key)
 std::string
 ValueText(const json& v)
 {
-    return Cell(&v);
+    if (v.is_null())
+    {
+        return "";
+    }
+    if (v.is_number_float())
+    {
+        return NumberText(v.get<double>(), NumberStyle::Cell);
+    }
+    if (v.is_string())
+    {
+        return v.get<std::string>();
+    }
+    return v.dump(); // integers, booleans, arrays, objects
 }
 
 std::string
@@ -805,127 +798,127 @@ StudentT975(unsigned df)
            (3 * std::pow(z, 7) + 19 * std::pow(z, 5) + 17 * z * z * z - 15 * z) / (384 * d * d * d);
 }
 
+namespace
+{
+
 /// The leading cells of a CSV row, as Header() names them: point, the varied
 /// values, [seed,] policy, ring_size, qdisc, flow, kind.
 std::vector<std::string>
-LeadCells(const SweepRecord& rec, const json& flow, bool withSeed)
+LeadCells(const SweepRecord& rec, const FlowResult& flow, bool withSeed)
 {
-    const json& r = rec.result;
     std::vector<std::string> row{rec.point};
     row.insert(row.end(), rec.values.begin(), rec.values.end());
     if (withSeed)
     {
         row.push_back(std::to_string(rec.seed));
     }
-    row.push_back(Str(r, {"tun", "policy"}));
-    row.push_back(Str(r, {"tun", "tx_queue_len"}));
-    row.push_back(Str(r, {"qdisc", "kind"}));
-    row.push_back(Str(flow, {"index"}));
-    row.push_back(Str(flow, {"kind"}));
+    row.push_back(rec.result.tun.policy);
+    row.push_back(std::to_string(rec.result.tun.txQueueLen));
+    row.push_back(rec.result.qdisc.kind);
+    row.push_back(std::to_string(flow.index));
+    row.push_back(flow.kind);
     return row;
 }
 
-/// fn(record, flow) for every flow of every record that has flows.
-template <typename Fn>
-void
-ForEachFlow(const std::vector<SweepRecord>& records, Fn fn)
+/// Mean and 95 % CI half-width cells of one metric over the seeds that have
+/// a value: both empty without a value, the CI empty with a single one.
+std::pair<std::string, std::string>
+MeanAndCi95(const std::vector<double>& xs)
 {
-    for (const auto& rec : records)
+    if (xs.empty())
     {
-        const json* flows = Lookup(rec.result, {"flows"});
-        if (!flows || !flows->is_array())
-        {
-            continue;
-        }
-        for (const auto& f : *flows)
-        {
-            fn(rec, f);
-        }
+        return {"", ""};
     }
+    double sum = 0;
+    for (double x : xs)
+    {
+        sum += x;
+    }
+    const double mean = sum / xs.size();
+    if (xs.size() < 2)
+    {
+        return {NumberText(mean, NumberStyle::Cell), ""};
+    }
+    double ss = 0;
+    for (double x : xs)
+    {
+        ss += (x - mean) * (x - mean);
+    }
+    const double sd = std::sqrt(ss / (xs.size() - 1));
+    const double ci = StudentT975(static_cast<unsigned>(xs.size() - 1)) * sd / std::sqrt(double(xs.size()));
+    return {NumberText(mean, NumberStyle::Cell), NumberText(ci, NumberStyle::Cell)};
 }
+
+} // namespace
 
 std::string
 ResultsCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records)
 {
     std::string out = CsvLine(Header(keys, false));
-    ForEachFlow(records, [&out](const SweepRecord& rec, const json& f) {
-        std::vector<std::string> row = LeadCells(rec, f, true);
-        auto m = MetricCells(rec.result, f);
-        row.insert(row.end(), m.begin(), m.end());
-        row.push_back(ConservationOk(rec.result) ? "true" : "false");
-        out += CsvLine(row);
-    });
+    for (const auto& rec : records)
+    {
+        for (const auto& f : rec.result.flows)
+        {
+            std::vector<std::string> row = LeadCells(rec, f, true);
+            for (const auto& c : MetricColumns())
+            {
+                row.push_back(c.value(rec.result, f).Text());
+            }
+            row.push_back(BoolText(rec.result.conservation.ok));
+            out += CsvLine(row);
+        }
+    }
     return out;
 }
 
 std::string
 SummaryCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records)
 {
+    /// One point and flow: its seeds' values of each metric.
     struct Group
     {
         std::vector<std::string> lead; ///< point, values, policy, ring, qdisc, flow, kind
-        std::vector<std::vector<double>> samples; ///< per seed: metrics
+        size_t seeds = 0;
+        std::vector<std::vector<double>> values; ///< per metric column, the seeds that have one
         bool conserved = true;
     };
     std::vector<Group> groups;
-    std::map<std::pair<std::string, std::string>, size_t> where;
-    ForEachFlow(records, [&groups, &where](const SweepRecord& rec, const json& f) {
-        auto key = std::make_pair(rec.point, Str(f, {"index"}));
-        auto it = where.find(key);
-        if (it == where.end())
+    std::map<std::pair<std::string, uint64_t>, size_t> where; // (point, flow index) -> group
+    for (const auto& rec : records)
+    {
+        for (const auto& f : rec.result.flows)
         {
-            Group g;
-            g.lead = LeadCells(rec, f, false);
-            it = where.emplace(key, groups.size()).first;
-            groups.push_back(std::move(g));
+            auto it = where.find({rec.point, f.index});
+            if (it == where.end())
+            {
+                it = where.emplace(std::make_pair(rec.point, f.index), groups.size()).first;
+                groups.push_back({LeadCells(rec, f, false), 0, std::vector<std::vector<double>>(MetricColumns().size()),
+                                  true});
+            }
+            Group& g = groups[it->second];
+            ++g.seeds;
+            for (size_t m = 0; m < MetricColumns().size(); ++m)
+            {
+                if (auto v = MetricColumns()[m].value(rec.result, f).Number())
+                {
+                    g.values[m].push_back(*v);
+                }
+            }
+            g.conserved = g.conserved && rec.result.conservation.ok;
         }
-        Group& g = groups[it->second];
-        g.samples.push_back(Metrics(rec.result, f));
-        g.conserved = g.conserved && ConservationOk(rec.result);
-    });
+    }
     std::string out = CsvLine(Header(keys, true));
     for (const auto& g : groups)
     {
         std::vector<std::string> row = g.lead;
-        row.push_back(std::to_string(g.samples.size()));
-        for (size_t m = 0; m < MetricColumns().size(); ++m)
+        row.push_back(std::to_string(g.seeds));
+        for (const auto& xs : g.values)
         {
-            std::vector<double> xs;
-            for (const auto& s : g.samples)
-            {
-                if (!std::isnan(s[m]))
-                {
-                    xs.push_back(s[m]);
-                }
-            }
-            if (xs.empty())
-            {
-                row.push_back("");
-                row.push_back("");
-                continue;
-            }
-            double sum = 0;
-            for (double x : xs)
-            {
-                sum += x;
-            }
-            const double mean = sum / xs.size();
-            row.push_back(NumberText(mean, NumberStyle::Cell));
-            if (xs.size() < 2)
-            {
-                row.push_back("");
-                continue;
-            }
-            double ss = 0;
-            for (double x : xs)
-            {
-                ss += (x - mean) * (x - mean);
-            }
-            const double sd = std::sqrt(ss / (xs.size() - 1));
-            row.push_back(NumberText(StudentT975(static_cast<unsigned>(xs.size() - 1)) * sd / std::sqrt(double(xs.size())),
-                                     NumberStyle::Cell));
+            auto [mean, ci] = MeanAndCi95(xs);
+            row.push_back(mean);
+            row.push_back(ci);
         }
-        row.push_back(g.conserved ? "true" : "false");
+        row.push_back(BoolText(g.conserved));
         out += CsvLine(row);
     }
     return out;
@@ -1177,9 +1170,12 @@ ValuesLess(const std::vector<std::string>& a, const std::vector<std::string>& b)
     return a.size() < b.size();
 }
 
+/// A result as JSON without its wall-clock block: what two runs of the same
+/// point and seed must agree on.
 std::string
-StripWall(json j)
+WithoutWall(const RunResult& r)
 {
+    json j = ToJson(r);
     j.erase("wall");
     return j.dump();
 }
@@ -1202,7 +1198,7 @@ Collect(const std::vector<std::string>& dirs)
     {
         if (!fs::is_directory(d))
         {
-            throw ScenarioError("", d + ": not a directory");
+            throw BadInput(d + ": not a directory");
         }
         json m = ReadJson(fs::path(d) / "sweep.json");
         if (m.is_object() && m.contains("keys") && m.contains("points"))
@@ -1228,18 +1224,19 @@ Collect(const std::vector<std::string>& dirs)
         }
     }
     std::sort(files.begin(), files.end());
-    std::vector<json> results;
+    std::vector<RunResult> results;
     std::vector<fs::path> used;
     for (const auto& f : files)
     {
-        json j = ReadJson(f);
-        if (!j.is_object() || !j.contains("scenario") || !j.contains("flows") || !j.contains("seed"))
+        try
+        {
+            results.push_back(ReadResultFile(f.string()));
+            used.push_back(f);
+        }
+        catch (const BadInput&)
         {
             c.warnings.push_back(f.string() + ": not a tunsim result; skipped");
-            continue;
         }
-        results.push_back(std::move(j));
-        used.push_back(f);
     }
 
     // Keys: the manifests' (union, first seen first), else what differs.
@@ -1260,7 +1257,7 @@ Collect(const std::vector<std::string>& dirs)
         std::vector<json> scenarios;
         for (const auto& r : results)
         {
-            scenarios.push_back(r["scenario"]);
+            scenarios.push_back(r.scenario);
         }
         c.keys = InferKeys(scenarios);
     }
@@ -1296,15 +1293,15 @@ Collect(const std::vector<std::string>& dirs)
         SweepRecord rec;
         for (const auto& k : c.keys)
         {
-            rec.values.push_back(ValueText(ValueAtKey(results[i]["scenario"], k)));
+            rec.values.push_back(ValueText(ValueAtKey(results[i].scenario, k)));
         }
         rec.point = PointId(c.keys, rec.values);
-        rec.seed = results[i]["seed"].get<unsigned long long>();
+        rec.seed = results[i].seed;
         auto key = std::make_pair(rec.point, rec.seed);
         auto it = byRun.find(key);
         if (it != byRun.end())
         {
-            if (StripWall(c.records[it->second].result) != StripWall(results[i]))
+            if (WithoutWall(c.records[it->second].result) != WithoutWall(results[i]))
             {
                 c.warnings.push_back(used[i].string() + ": point " + rec.point + " seed " +
                                      std::to_string(rec.seed) +
@@ -1496,7 +1493,7 @@ SweepMain(int argc, char** argv)
     std::vector<size_t> todo;
     for (size_t i = 0; i < plan.runs.size(); ++i)
     {
-        if (!RunComplete(dir, plan.runs[i], nullptr))
+        if (!CompleteResult(dir, plan.runs[i]))
         {
             todo.push_back(i);
         }
@@ -1566,9 +1563,8 @@ SweepMain(int argc, char** argv)
         const Run& r = plan.runs[ri];
         const std::string what = plan.points[r.point].id + " seed " + std::to_string(r.seed);
         std::string outcome;
-        json result;
         const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        if (ok && RunComplete(dir, r, &result))
+        if (ok && CompleteResult(dir, r))
         {
             char buf[64];
             std::snprintf(buf, sizeof buf, "ok (%.2f s)", secs);
@@ -1603,8 +1599,8 @@ SweepMain(int argc, char** argv)
     for (size_t i = 0; i < plan.runs.size(); ++i)
     {
         const Run& r = plan.runs[i];
-        json result;
-        if (!RunComplete(dir, r, &result))
+        std::optional<RunResult> result = CompleteResult(dir, r);
+        if (!result)
         {
             if (!failedRuns.count(i))
             {
@@ -1613,7 +1609,7 @@ SweepMain(int argc, char** argv)
             }
             continue;
         }
-        if (!ConservationOk(result) && !failedRuns.count(i))
+        if (!result->conservation.ok && !failedRuns.count(i))
         {
             failures.push_back({i, "exit status 3 (packet conservation violated)",
                                 "conservation.ok is false in " + r.dir + "/result.json"});
@@ -1623,7 +1619,7 @@ SweepMain(int argc, char** argv)
         rec.point = plan.points[r.point].id;
         rec.values = plan.points[r.point].values;
         rec.seed = r.seed;
-        rec.result = std::move(result);
+        rec.result = std::move(*result);
         recs.push_back(std::move(rec));
     }
     WriteTables(dir, plan.keys, recs);
@@ -1657,7 +1653,7 @@ SweepMain(int argc, char** argv)
             size_t n = 0;
             for (const auto& r : recs)
             {
-                n += r.result["flows"].size();
+                n += r.result.flows.size();
             }
             return n;
         }(), recs.size(), (dir / "results.csv").c_str(), (dir / "summary.csv").c_str());
@@ -1710,8 +1706,8 @@ MergeMain(int argc, char** argv)
     size_t bad = 0;
     for (const auto& r : c.records)
     {
-        rows += r.result["flows"].size();
-        bad += ConservationOk(r.result) ? 0 : 1;
+        rows += r.result.flows.size();
+        bad += r.result.conservation.ok ? 0 : 1;
     }
     std::cout << "merged " << c.records.size() << " results (" << rows << " rows; keys:";
     for (const auto& k : c.keys)

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "common/errors.h"
+#include "result/run-result.h"
 
 #include <nlohmann/json.hpp>
 
@@ -67,7 +68,7 @@ struct SweepRecord
     std::string point;                 ///< point id
     std::vector<std::string> values;   ///< one per key (ValueText)
     unsigned long long seed = 0;
-    nlohmann::json result;             ///< the parsed result.json
+    RunResult result;                  ///< the result.json read back
 };
 std::string ResultsCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records);
 std::string SummaryCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records);

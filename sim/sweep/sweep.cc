@@ -3,7 +3,7 @@
 
 #include "cli/cli.h"
 #include "common/number-text.h"
-
+#include "csv.h"
 #include "result/result-writer.h"
 #include "result/run-result.h"
 #include "scenario/scenario.h"
@@ -46,42 +46,9 @@ namespace
 {
 
 using Clock = std::chrono::steady_clock;
+using sweep::CsvLine;
 
 // ------------------------------------------------------------ small helpers
-
-std::string
-CsvCell(const std::string& s)
-{
-    if (s.find_first_of(",\"\n\r") == std::string::npos)
-    {
-        return s;
-    }
-    std::string out = "\"";
-    for (char c : s)
-    {
-        if (c == '"')
-        {
-            out += '"';
-        }
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string
-CsvLine(const std::vector<std::string>& cells)
-{
-    std::string out;
-    for (size_t i = 0; i < cells.size(); ++i)
-    {
-        if (i)
-        {
-            out += ',';
-        }
-        out += CsvCell(cells[i]);
-    }
-    return out + "\n";
-}
 
 std::string
 ShellQuote(const std::string& s)

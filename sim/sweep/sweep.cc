@@ -4,6 +4,8 @@
 #include "cli/cli.h"
 #include "common/number-text.h"
 #include "csv.h"
+#include "emit.h"
+#include "plan.h"
 #include "result/result-writer.h"
 #include "result/run-result.h"
 #include "scenario/scenario.h"
@@ -47,43 +49,10 @@ namespace
 
 using Clock = std::chrono::steady_clock;
 using sweep::CsvLine;
+using sweep::Plan;
+using sweep::Run;
 
 // ------------------------------------------------------------ small helpers
-
-std::string
-ShellQuote(const std::string& s)
-{
-    if (!s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                          "0123456789_./=,+-:@%") == std::string::npos)
-    {
-        return s;
-    }
-    std::string out = "'";
-    for (char c : s)
-    {
-        if (c == '\'')
-        {
-            out += "'\\''";
-        }
-        else
-        {
-            out += c;
-        }
-    }
-    return out + "'";
-}
-
-uint32_t
-Fnv1a(const std::string& s)
-{
-    uint32_t h = 2166136261u;
-    for (unsigned char c : s)
-    {
-        h ^= c;
-        h *= 16777619u;
-    }
-    return h;
-}
 
 std::string
 ReadFile(const fs::path& p, bool* ok = nullptr)
@@ -196,243 +165,6 @@ SelfExe()
         throw std::runtime_error(std::string("/proc/self/exe: ") + ec.message());
     }
     return p.string();
-}
-
-std::vector<std::string>
-KeyTokens(const std::string& key)
-{
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : key)
-    {
-        if (c == '.' || c == '[' || c == ']')
-        {
-            if (!cur.empty())
-            {
-                out.push_back(cur);
-            }
-            cur.clear();
-        }
-        else
-        {
-            cur += c;
-        }
-    }
-    if (!cur.empty())
-    {
-        out.push_back(cur);
-    }
-    return out;
-}
-
-// ------------------------------------------------------------ plan
-
-struct Run
-{
-    size_t point = 0; ///< index into Plan::points
-    unsigned long long seed = 0;
-    std::string dir;  ///< relative to the sweep directory: points/<id>/seed-<S>
-    json scenario;    ///< resolved scenario this run must produce
-};
-
-struct Point
-{
-    std::string id;
-    std::vector<std::string> assignments; ///< "key=value" as given, one per axis
-    std::vector<std::string> values;      ///< ValueText of the resolved value, one per axis
-};
-
-struct Plan
-{
-    std::string scenarioPath;
-    json base; ///< the scenario file's JSON
-    std::vector<std::string> sets;
-    std::vector<SweepAxis> axes;
-    std::vector<std::string> keys;
-    std::vector<unsigned long long> seeds;
-    std::vector<Point> points;
-    std::vector<Run> runs; ///< point-major, then seed
-};
-
-/// Everything is validated here, before anything is written or run.
-Plan
-MakePlan(const std::string& scenarioPath, const std::vector<std::string>& sets,
-         const std::vector<std::string>& varies, unsigned seedsCount)
-{
-    Plan plan;
-    plan.scenarioPath = scenarioPath;
-    plan.base = LoadScenarioJson(scenarioPath);
-    plan.sets = sets;
-    std::set<std::string> seenKeys;
-    for (const auto& v : varies)
-    {
-        SweepAxis a = ParseVary(v);
-        std::string norm;
-        for (const auto& t : KeyTokens(a.key))
-        {
-            norm += (norm.empty() ? "" : ".") + t;
-        }
-        if (norm == "seed")
-        {
-            throw ScenarioError("--vary", "seed cannot be varied; use --seeds N");
-        }
-        if (!seenKeys.insert(norm).second)
-        {
-            throw ScenarioError("--vary", "key " + a.key + " is varied twice");
-        }
-        plan.keys.push_back(a.key);
-        plan.axes.push_back(std::move(a));
-    }
-
-    json withSets = plan.base;
-    for (const auto& s : sets)
-    {
-        ApplySet(withSets, s);
-    }
-    const Scenario baseScenario = ScenarioFromJson(withSets);
-    for (unsigned i = 0; i < seedsCount; ++i)
-    {
-        plan.seeds.push_back(baseScenario.seed + i);
-    }
-
-    // The cartesian product, the first --vary outermost.
-    size_t total = 1;
-    for (const auto& a : plan.axes)
-    {
-        total *= a.values.size();
-    }
-    std::set<std::string> ids;
-    for (size_t n = 0; n < total; ++n)
-    {
-        std::vector<size_t> idx(plan.axes.size());
-        size_t rest = n;
-        for (size_t k = plan.axes.size(); k-- > 0;)
-        {
-            idx[k] = rest % plan.axes[k].values.size();
-            rest /= plan.axes[k].values.size();
-        }
-        Point p;
-        json j = withSets;
-        for (size_t k = 0; k < plan.axes.size(); ++k)
-        {
-            p.assignments.push_back(plan.axes[k].key + "=" + plan.axes[k].values[idx[k]]);
-        }
-        std::string label;
-        for (const auto& a : p.assignments)
-        {
-            label += (label.empty() ? "" : ",") + a;
-        }
-        try
-        {
-            for (const auto& a : p.assignments)
-            {
-                ApplySet(j, a);
-            }
-            json resolved = ScenarioToJson(ScenarioFromJson(j));
-            for (size_t k = 0; k < plan.axes.size(); ++k)
-            {
-                json v = ValueAtKey(resolved, plan.axes[k].key);
-                if (v.is_null())
-                {
-                    // Not part of the resolved scenario (e.g. a comment): the value as given.
-                    json given = json::parse(plan.axes[k].values[idx[k]], nullptr, false);
-                    v = given.is_discarded() ? json(plan.axes[k].values[idx[k]]) : given;
-                }
-                p.values.push_back(ValueText(v));
-            }
-            p.id = PointId(plan.keys, p.values);
-            if (!ids.insert(p.id).second)
-            {
-                throw ScenarioError("--vary", "two points resolve to the same values (" + p.id +
-                                                  "); remove the duplicate value");
-            }
-            for (auto seed : plan.seeds)
-            {
-                json js = j;
-                ApplySet(js, "seed=" + std::to_string(seed));
-                Run r;
-                r.point = plan.points.size();
-                r.seed = seed;
-                r.dir = "points/" + p.id + "/seed-" + std::to_string(seed);
-                r.scenario = ScenarioToJson(ScenarioFromJson(js));
-                plan.runs.push_back(std::move(r));
-            }
-        }
-        catch (const ScenarioError& e)
-        {
-            throw ScenarioError("", "point " + (label.empty() ? std::string("base") : label) + ": " + e.what());
-        }
-        plan.points.push_back(std::move(p));
-    }
-    return plan;
-}
-
-std::vector<std::string>
-RunArgs(const Plan& plan, const Run& r)
-{
-    std::vector<std::string> a{"run", "scenario.json"};
-    for (const auto& s : plan.sets)
-    {
-        a.push_back("--set");
-        a.push_back(s);
-    }
-    for (const auto& s : plan.points[r.point].assignments)
-    {
-        a.push_back("--set");
-        a.push_back(s);
-    }
-    a.push_back("--seed");
-    a.push_back(std::to_string(r.seed));
-    a.push_back("--out");
-    a.push_back(r.dir);
-    a.push_back("-q");
-    return a;
-}
-
-std::string
-JobLine(const Plan& plan, const Run& r, const std::string& exe)
-{
-    std::string line = "mkdir -p " + ShellQuote(r.dir) + " && " + ShellQuote(exe);
-    for (const auto& a : RunArgs(plan, r))
-    {
-        line += " " + ShellQuote(a);
-    }
-    line += " > " + ShellQuote(r.dir + "/run.log") + " 2>&1";
-    return line;
-}
-
-json
-Manifest(const Plan& plan)
-{
-    json m;
-    m["tunsim_sweep"] = 1;
-    m["scenario_file"] = fs::absolute(plan.scenarioPath).string();
-    m["set"] = plan.sets;
-    json vary = json::array();
-    for (const auto& a : plan.axes)
-    {
-        vary.push_back({{"key", a.key}, {"values", a.values}});
-    }
-    m["vary"] = vary;
-    m["keys"] = plan.keys;
-    m["seeds"] = plan.seeds;
-    json points = json::array();
-    for (size_t i = 0; i < plan.points.size(); ++i)
-    {
-        const Point& p = plan.points[i];
-        points.push_back({{"index", i}, {"id", p.id}, {"set", p.assignments}, {"values", p.values}});
-    }
-    m["points"] = points;
-    return m;
-}
-
-/// Write the files every sweep directory holds: the base scenario the runs
-/// read, and the manifest (sweep.json).
-void
-WritePlanFiles(const Plan& plan, const fs::path& dir)
-{
-    WriteFileAtomically((dir / "scenario.json").string(), plan.base.dump(2) + "\n");
-    WriteFileAtomically((dir / "sweep.json").string(), Manifest(plan).dump(2) + "\n");
 }
 
 /// The run's result when its result.json is a tunsim result of exactly the
@@ -586,161 +318,6 @@ Header(const std::vector<std::string>& keys, bool summary)
 } // namespace
 
 // ------------------------------------------------------------ exposed pieces
-
-SweepAxis
-ParseVary(const std::string& text)
-{
-    const auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0)
-    {
-        throw ScenarioError("--vary", "expected KEY=V1,V2,..., got \"" + text + "\"");
-    }
-    SweepAxis a;
-    a.key = text.substr(0, eq);
-    const std::string rest = text.substr(eq + 1);
-    std::string cur;
-    int depth = 0;
-    bool inString = false;
-    for (size_t i = 0; i < rest.size(); ++i)
-    {
-        char c = rest[i];
-        if (inString)
-        {
-            cur += c;
-            if (c == '\\' && i + 1 < rest.size())
-            {
-                cur += rest[++i];
-            }
-            else if (c == '"')
-            {
-                inString = false;
-            }
-            continue;
-        }
-        if (c == '"')
-        {
-            inString = true;
-        }
-        else if (c == '[' || c == '{')
-        {
-            ++depth;
-        }
-        else if ((c == ']' || c == '}') && depth > 0)
-        {
-            --depth;
-        }
-        else if (c == ',' && depth == 0)
-        {
-            a.values.push_back(cur);
-            cur.clear();
-            continue;
-        }
-        cur += c;
-    }
-    a.values.push_back(cur);
-    for (const auto& v : a.values)
-    {
-        if (v.empty())
-        {
-            throw ScenarioError("--vary", "empty value in \"" + text + "\"");
-        }
-    }
-    return a;
-}
-
-json
-ValueAtKey(const json& scenario, const std::string& key)
-{
-    const json* cur = &scenario;
-    for (const auto& t : KeyTokens(key))
-    {
-        if (cur->is_object())
-        {
-            auto it = cur->find(t);
-            if (it == cur->end())
-            {
-                return nullptr;
-            }
-            cur = &*it;
-        }
-        else if (cur->is_array())
-        {
-            if (t.find_first_not_of("0123456789") != std::string::npos || t.size() > 9)
-            {
-                return nullptr;
-            }
-            size_t i = std::stoul(t);
-            if (i >= cur->size())
-            {
-                return nullptr;
-            }
-            cur = &(*cur)[i];
-        }
-        else
-        {
-            return nullptr;
-        }
-    }
-    return *cur;
-}
-
-std::string
-ValueText(const json& v)
-{
-    if (v.is_null())
-    {
-        return "";
-    }
-    if (v.is_number_float())
-    {
-        return NumberText(v.get<double>(), NumberStyle::Cell);
-    }
-    if (v.is_string())
-    {
-        return v.get<std::string>();
-    }
-    return v.dump(); // integers, booleans, arrays, objects
-}
-
-std::string
-PointId(const std::vector<std::string>& keys, const std::vector<std::string>& values)
-{
-    if (keys.empty())
-    {
-        return "base";
-    }
-    std::string exact;
-    for (size_t i = 0; i < keys.size(); ++i)
-    {
-        exact += (i ? "," : "") + keys[i] + "=" + values[i];
-    }
-    std::string id;
-    bool lossy = false;
-    for (char c : exact)
-    {
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '=' || c == ',' || c == '+' || c == '-';
-        id += ok ? c : '_';
-        lossy |= !ok;
-    }
-    if (id.size() > 120)
-    {
-        id.resize(100);
-        lossy = true;
-    }
-    if (id.front() == '.' || id.front() == '-')
-    {
-        id = "_" + id;
-        lossy = true;
-    }
-    if (lossy)
-    {
-        char h[16];
-        std::snprintf(h, sizeof h, "-%08x", Fnv1a(exact));
-        id += h;
-    }
-    return id;
-}
 
 double
 StudentT975(unsigned df)
@@ -1398,61 +975,15 @@ SweepMain(int argc, char** argv)
     std::vector<std::string> varies = vm.count("vary") ? vm["vary"].as<std::vector<std::string>>()
                                                        : std::vector<std::string>{};
 
-    const Plan plan = MakePlan(scen[0], sets, varies, seeds);
+    const Plan plan = sweep::MakePlan(scen[0], sets, varies, seeds);
 
     const std::string exe = SelfExe();
     fs::create_directories(dir);
-    WritePlanFiles(plan, dir);
+    sweep::WritePlanFiles(plan, dir);
 
     if (!emit.empty())
     {
-        std::string jobsText;
-        for (const auto& r : plan.runs)
-        {
-            jobsText += JobLine(plan, r, exe) + "\n";
-        }
-        WriteFileAtomically((dir / "jobs.txt").string(), jobsText);
-        std::cout << "wrote " << (dir / "jobs.txt").string() << ": " << plan.runs.size() << " runs ("
-                  << plan.points.size() << " points x " << plan.seeds.size() << " seeds)\n";
-        if (emit == "slurm")
-        {
-            std::string s = "#!/bin/bash\n"
-                            "# tunsim sweep: one SLURM array task per line of jobs.txt (0-based).\n"
-                            "#SBATCH --job-name=tunsim-sweep\n"
-                            "#SBATCH --array=0-" +
-                            std::to_string(plan.runs.size() - 1) +
-                            "\n"
-                            "#SBATCH --ntasks=1\n"
-                            "#SBATCH --cpus-per-task=1\n"
-                            "#SBATCH --output=" +
-                            (dir / "slurm-logs").string() +
-                            "/%A_%a.out\n"
-                            "set -euo pipefail\n"
-                            "cd \"${TUNSIM_SWEEP_DIR:-" +
-                            dir.string() +
-                            "}\"\n"
-                            ": \"${SLURM_ARRAY_TASK_ID:?run with sbatch --array, or set SLURM_ARRAY_TASK_ID}\"\n"
-                            "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" jobs.txt)\n"
-                            "if [ -z \"$line\" ]; then\n"
-                            "  echo \"tunsim sweep: no line $((SLURM_ARRAY_TASK_ID + 1)) in jobs.txt\" >&2\n"
-                            "  exit 2\n"
-                            "fi\n"
-                            "bash -c \"$line\" || { rc=$?; echo \"tunsim sweep: task $SLURM_ARRAY_TASK_ID "
-                            "failed ($rc): $line\" >&2; exit $rc; }\n";
-            fs::create_directories(dir / "slurm-logs"); // sbatch does not create it
-            WriteFileAtomically((dir / "sweep.sbatch").string(), s);
-            fs::permissions(dir / "sweep.sbatch", fs::perms::owner_exec | fs::perms::group_exec |
-                                                      fs::perms::others_exec,
-                            fs::perm_options::add);
-            std::cout << "wrote " << (dir / "sweep.sbatch").string() << ": sbatch " << (dir / "sweep.sbatch").string()
-                      << "\nthen: tunsim merge " << dir.string() << "\n";
-        }
-        else
-        {
-            std::cout << "run: cd " << ShellQuote(dir.string())
-                      << " && parallel --joblog joblog.txt < jobs.txt\nthen: tunsim merge " << ShellQuote(dir.string())
-                      << "\n";
-        }
+        sweep::WriteJobFiles(plan, dir, exe, emit == "slurm" ? sweep::EmitKind::Slurm : sweep::EmitKind::Parallel);
         return kExitOk;
     }
 
@@ -1501,7 +1032,7 @@ SweepMain(int argc, char** argv)
             fs::create_directories(dir / r.dir);
             std::error_code ec;
             fs::remove(dir / r.dir / "result.json", ec); // a stale result of another scenario
-            pid_t pid = Spawn(exe, dir, RunArgs(plan, r), dir / r.dir / "run.log");
+            pid_t pid = Spawn(exe, dir, sweep::RunArgs(plan, r), dir / r.dir / "run.log");
             running[pid] = {todo[next], Clock::now()};
             ++next;
         }

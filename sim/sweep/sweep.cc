@@ -6,6 +6,7 @@
 #include "csv.h"
 #include "emit.h"
 #include "plan.h"
+#include "runner.h"
 #include "tables.h"
 #include "result/result-writer.h"
 #include "result/run-result.h"
@@ -48,7 +49,6 @@ using nlohmann::json;
 namespace
 {
 
-using Clock = std::chrono::steady_clock;
 using sweep::CsvLine;
 using sweep::Plan;
 using sweep::Run;
@@ -82,273 +82,10 @@ ReadJson(const fs::path& p)
     return j.is_discarded() ? json(nullptr) : j;
 }
 
-/// The last few non-empty lines of a log: the error a failed run printed.
-std::string
-LogTail(const fs::path& p)
-{
-    std::string text = ReadFile(p);
-    std::vector<std::string> lines;
-    std::stringstream ss(text);
-    std::string line;
-    while (std::getline(ss, line))
-    {
-        if (!line.empty())
-        {
-            lines.push_back(line);
-        }
-    }
-    std::string out;
-    size_t from = lines.size() > 3 ? lines.size() - 3 : 0;
-    for (size_t i = from; i < lines.size(); ++i)
-    {
-        out += (out.empty() ? "" : " | ") + lines[i];
-    }
-    if (out.size() > 600)
-    {
-        out = out.substr(out.size() - 600);
-    }
-    return out.empty() ? "(no output)" : out;
-}
-
-std::string
-StatusText(int status)
-{
-    if (WIFEXITED(status))
-    {
-        int c = WEXITSTATUS(status);
-        std::string s = "exit status " + std::to_string(c);
-        if (c == 3)
-        {
-            s += " (packet conservation violated)";
-        }
-        else if (c == 127)
-        {
-            s += " (could not execute tunsim)";
-        }
-        return s;
-    }
-    if (WIFSIGNALED(status))
-    {
-        int sig = WTERMSIG(status);
-        const char* name = strsignal(sig);
-        return "killed by signal " + std::to_string(sig) + (name ? std::string(" (") + name + ")" : "");
-    }
-    return "status " + std::to_string(status);
-}
-
-std::string
-FormatDuration(double s)
-{
-    if (!std::isfinite(s) || s < 0)
-    {
-        return "?";
-    }
-    long t = std::lround(s);
-    char buf[32];
-    if (t >= 3600)
-    {
-        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-    }
-    else
-    {
-        std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
-    }
-    return buf;
-}
-
-std::string
-SelfExe()
-{
-    std::error_code ec;
-    fs::path p = fs::read_symlink("/proc/self/exe", ec);
-    if (ec)
-    {
-        throw std::runtime_error(std::string("/proc/self/exe: ") + ec.message());
-    }
-    return p.string();
-}
-
-/// The run's result when its result.json is a tunsim result of exactly the
-/// scenario the run must produce; nullopt otherwise (missing, unreadable,
-/// another scenario).
-std::optional<RunResult>
-CompleteResult(const fs::path& dir, const Run& r)
-{
-    try
-    {
-        RunResult result = ReadResultFile((dir / r.dir / "result.json").string());
-        if (result.scenario != r.scenario)
-        {
-            return std::nullopt;
-        }
-        return result;
-    }
-    catch (const BadInput&)
-    {
-        return std::nullopt;
-    }
-}
-
 } // namespace
 
 namespace
 {
-
-// ------------------------------------------------------------ running
-
-volatile sig_atomic_t g_tick = 0;
-
-void
-OnAlarm(int)
-{
-    g_tick = 1;
-}
-
-struct Failure
-{
-    size_t run;
-    std::string status;
-    std::string error;
-};
-
-class Progress
-{
-  public:
-    Progress(size_t total, size_t toRun, bool tty, bool quiet)
-        : m_total(total), m_toRun(toRun), m_tty(tty), m_quiet(quiet), m_start(Clock::now())
-    {
-    }
-
-    void Done(size_t alreadyDone, size_t done, size_t failed, const std::string& what, const std::string& outcome)
-    {
-        m_doneNow = done;
-        m_failed = failed;
-        m_already = alreadyDone;
-        if (m_tty)
-        {
-            Paint();
-        }
-        else if (!m_quiet)
-        {
-            std::fprintf(stderr, "sweep: [%zu/%zu] %s: %s (ETA %s)\n", m_already + m_doneNow, m_total,
-                         what.c_str(), outcome.c_str(), FormatDuration(Eta()).c_str());
-        }
-    }
-
-    void Tick()
-    {
-        if (m_tty)
-        {
-            Paint();
-        }
-    }
-
-    void Finish()
-    {
-        if (m_tty)
-        {
-            Paint();
-            std::fprintf(stderr, "\n");
-        }
-    }
-
-    /// On a terminal, a failure is printed above the bar.
-    void Note(const std::string& line)
-    {
-        if (m_tty)
-        {
-            std::fprintf(stderr, "\r\033[K%s\n", line.c_str());
-            Paint();
-        }
-    }
-
-  private:
-    double Elapsed() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
-
-    double Eta() const
-    {
-        if (m_doneNow == 0)
-        {
-            return std::nan("");
-        }
-        return Elapsed() / m_doneNow * (m_toRun - m_doneNow);
-    }
-
-    void Paint()
-    {
-        const size_t done = m_already + m_doneNow;
-        const int width = 30;
-        int fill = m_total ? static_cast<int>(width * done / m_total) : width;
-        std::string bar(fill, '#');
-        bar += std::string(width - fill, '.');
-        std::fprintf(stderr, "\r\033[Ksweep [%s] %zu/%zu runs  %zu failed  elapsed %s  ETA %s", bar.c_str(), done,
-                     m_total, m_failed, FormatDuration(Elapsed()).c_str(),
-                     m_doneNow == m_toRun ? "0:00" : FormatDuration(Eta()).c_str());
-        std::fflush(stderr);
-    }
-
-    size_t m_total;
-    size_t m_toRun;
-    bool m_tty;
-    bool m_quiet;
-    Clock::time_point m_start;
-    size_t m_doneNow = 0;
-    size_t m_failed = 0;
-    size_t m_already = 0;
-};
-
-pid_t
-Spawn(const std::string& exe, const fs::path& dir, const std::vector<std::string>& args, const fs::path& log)
-{
-    std::vector<std::string> all{exe};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all)
-    {
-        argv.push_back(const_cast<char*>(a.c_str()));
-    }
-    argv.push_back(nullptr);
-    const std::string dirS = dir.string();
-    const std::string logS = log.string();
-    const pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0)
-    {
-        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    }
-    if (pid == 0)
-    {
-        // The run dies with the sweep (kill -9 included): nothing keeps
-        // running unseen, and its temporary file is never renamed into place.
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-        {
-            _exit(126);
-        }
-        signal(SIGALRM, SIG_DFL);
-        if (chdir(dirS.c_str()) != 0)
-        {
-            _exit(126);
-        }
-        int fd = ::open(logS.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0)
-        {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        int nul = ::open("/dev/null", O_RDONLY);
-        if (nul >= 0)
-        {
-            dup2(nul, 0);
-            close(nul);
-        }
-        execv(exe.c_str(), argv.data());
-        std::fprintf(stderr, "tunsim sweep: cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
-        _exit(127);
-    }
-    return pid;
-}
 
 // ------------------------------------------------------------ collecting
 
@@ -693,7 +430,7 @@ SweepMain(int argc, char** argv)
 
     const Plan plan = sweep::MakePlan(scen[0], sets, varies, seeds);
 
-    const std::string exe = SelfExe();
+    const std::string exe = sweep::SelfExe();
     fs::create_directories(dir);
     sweep::WritePlanFiles(plan, dir);
 
@@ -703,105 +440,9 @@ SweepMain(int argc, char** argv)
         return kExitOk;
     }
 
-    // Skip what is complete.
-    std::vector<size_t> todo;
-    for (size_t i = 0; i < plan.runs.size(); ++i)
-    {
-        if (!CompleteResult(dir, plan.runs[i]))
-        {
-            todo.push_back(i);
-        }
-    }
-    const size_t already = plan.runs.size() - todo.size();
-    const bool tty = !quiet && isatty(STDERR_FILENO);
-    if (!quiet)
-    {
-        std::fprintf(stderr, "sweep: %zu points x %zu seeds = %zu runs; %zu already complete, %zu to run, %u at a time\n",
-                     plan.points.size(), plan.seeds.size(), plan.runs.size(), already, todo.size(), jobs);
-    }
-    Progress progress(plan.runs.size(), todo.size(), tty, quiet);
-    if (tty)
-    {
-        struct sigaction sa
-        {
-        };
-        sa.sa_handler = OnAlarm;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = 0; // no SA_RESTART: waitpid returns EINTR to repaint
-        sigaction(SIGALRM, &sa, nullptr);
-        itimerval t{{0, 500000}, {0, 500000}};
-        setitimer(ITIMER_REAL, &t, nullptr);
-        progress.Tick();
-    }
-
-    std::vector<Failure> failures;
-    std::map<pid_t, std::pair<size_t, Clock::time_point>> running;
-    size_t next = 0;
-    size_t done = 0;
-    double sumRunS = 0;
-    const auto start = Clock::now();
-    while (next < todo.size() || !running.empty())
-    {
-        while (next < todo.size() && running.size() < jobs)
-        {
-            const Run& r = plan.runs[todo[next]];
-            fs::create_directories(dir / r.dir);
-            std::error_code ec;
-            fs::remove(dir / r.dir / "result.json", ec); // a stale result of another scenario
-            pid_t pid = Spawn(exe, dir, sweep::RunArgs(plan, r), dir / r.dir / "run.log");
-            running[pid] = {todo[next], Clock::now()};
-            ++next;
-        }
-        int status = 0;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0)
-        {
-            if (errno == EINTR)
-            {
-                g_tick = 0;
-                progress.Tick();
-                continue;
-            }
-            throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
-        }
-        auto it = running.find(pid);
-        if (it == running.end())
-        {
-            continue;
-        }
-        const size_t ri = it->second.first;
-        const double secs = std::chrono::duration<double>(Clock::now() - it->second.second).count();
-        sumRunS += secs;
-        running.erase(it);
-        ++done;
-        const Run& r = plan.runs[ri];
-        const std::string what = plan.points[r.point].id + " seed " + std::to_string(r.seed);
-        std::string outcome;
-        const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        if (ok && CompleteResult(dir, r))
-        {
-            char buf[64];
-            std::snprintf(buf, sizeof buf, "ok (%.2f s)", secs);
-            outcome = buf;
-        }
-        else
-        {
-            Failure f{ri, ok ? "exit status 0 but no matching result.json" : StatusText(status),
-                      LogTail(dir / r.dir / "run.log")};
-            outcome = "FAILED, " + f.status + ": " + f.error;
-            progress.Note("sweep: " + what + ": " + outcome);
-            failures.push_back(std::move(f));
-        }
-        progress.Done(already, done, failures.size(), what, outcome);
-    }
-    if (tty)
-    {
-        itimerval t{};
-        setitimer(ITIMER_REAL, &t, nullptr);
-        signal(SIGALRM, SIG_DFL);
-        progress.Finish();
-    }
-    const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    const sweep::RunnerOptions options{exe, jobs, quiet};
+    sweep::RunOutcome ran = sweep::RunPlan(plan, dir, options);
+    std::vector<sweep::Failure>& failures = ran.failures;
 
     // Skipped runs whose result violates conservation are failures too (exit 3 when run).
     std::set<size_t> failedRuns;
@@ -813,7 +454,7 @@ SweepMain(int argc, char** argv)
     for (size_t i = 0; i < plan.runs.size(); ++i)
     {
         const Run& r = plan.runs[i];
-        std::optional<RunResult> result = CompleteResult(dir, r);
+        std::optional<RunResult> result = sweep::CompleteResult(dir, r);
         if (!result)
         {
             if (!failedRuns.count(i))
@@ -837,55 +478,10 @@ SweepMain(int argc, char** argv)
         recs.push_back(std::move(rec));
     }
     sweep::WriteTables(dir, plan.keys, recs);
-    std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.run < b.run; });
-    {
-        std::vector<std::string> h{"point"};
-        h.insert(h.end(), plan.keys.begin(), plan.keys.end());
-        for (const char* c : {"seed", "status", "log", "error"})
-        {
-            h.push_back(c);
-        }
-        std::string text = CsvLine(h);
-        for (const auto& f : failures)
-        {
-            const Run& r = plan.runs[f.run];
-            std::vector<std::string> row{plan.points[r.point].id};
-            row.insert(row.end(), plan.points[r.point].values.begin(), plan.points[r.point].values.end());
-            row.push_back(std::to_string(r.seed));
-            row.push_back(f.status);
-            row.push_back(r.dir + "/run.log");
-            row.push_back(f.error);
-            text += CsvLine(row);
-        }
-        WriteFileAtomically((dir / "failures.csv").string(), text);
-    }
-    if (!quiet)
-    {
-        std::fprintf(stderr, "sweep: ran %zu runs in %.2f s wall with %u jobs (sum of run times %.2f s: speed-up %.2f)\n",
-                     done, wall, jobs, sumRunS, wall > 0 ? sumRunS / wall : 0.0);
-        std::fprintf(stderr, "sweep: %zu rows from %zu results -> %s, %s\n", [&] {
-            size_t n = 0;
-            for (const auto& r : recs)
-            {
-                n += r.result.flows.size();
-            }
-            return n;
-        }(), recs.size(), (dir / "results.csv").c_str(), (dir / "summary.csv").c_str());
-    }
-    if (!failures.empty())
-    {
-        std::fprintf(stderr, "sweep: %zu of %zu runs FAILED (listed in %s):\n", failures.size(), plan.runs.size(),
-                     (dir / "failures.csv").c_str());
-        for (const auto& f : failures)
-        {
-            const Run& r = plan.runs[f.run];
-            std::fprintf(stderr, "  %s seed %llu: %s: %s (log: %s)\n", plan.points[r.point].id.c_str(),
-                         static_cast<unsigned long long>(r.seed), f.status.c_str(), f.error.c_str(),
-                         (dir / r.dir / "run.log").c_str());
-        }
-        return kExitRunsFailed;
-    }
-    return kExitOk;
+    std::sort(failures.begin(), failures.end(),
+              [](const sweep::Failure& a, const sweep::Failure& b) { return a.run < b.run; });
+    sweep::WriteFailuresCsv(plan, dir, failures);
+    return sweep::ReportSweep(plan, dir, options, ran, recs);
 }
 
 int

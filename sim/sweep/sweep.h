@@ -9,6 +9,11 @@
 // DIR/points/<point id>/seed-<S>/result.json. At the end DIR/results.csv and
 // DIR/summary.csv are rebuilt from the result files. docs/sweep.md documents
 // the layout, every CSV column and the exit codes.
+//
+// The code, in the order a sweep runs: sweep-command.cc (the command lines),
+// plan.{h,cc} and emit.{h,cc} (points x seeds, manifest, --emit job lists),
+// runner.{h,cc} and progress.{h,cc} (child runs, resume, failures),
+// collect.{h,cc} and tables.{h,cc} (results read through RunResult, the CSVs).
 #pragma once
 
 #include "common/errors.h"

@@ -130,11 +130,7 @@ ReadSweepOptions(const po::variables_map& vm)
     }
     o.quiet = vm.count("quiet") > 0;
     o.dir = fs::absolute(vm["out"].as<std::string>());
-    std::error_code ec;
-    if (fs::exists(o.dir, ec) && !fs::is_directory(o.dir, ec))
-    {
-        throw BadInput("--out: " + o.dir.string() + " exists and is not a directory");
-    }
+    CheckOutputDirectory(o.dir.string());
     o.sets = Strings(vm, "set");
     o.varies = Strings(vm, "vary");
     return o;

@@ -121,6 +121,23 @@ Cell(const std::vector<std::vector<std::string>>& rows, size_t row, const std::s
     return rows[row][it - rows[0].begin()];
 }
 
+/// A cell a test expects: row (1 = the first after the header), column, text.
+struct Expected
+{
+    size_t row;
+    const char* column;
+    const char* text;
+};
+
+void
+ExpectCells(const std::vector<std::vector<std::string>>& rows, const std::vector<Expected>& expected)
+{
+    for (const auto& e : expected)
+    {
+        EXPECT_EQ(Cell(rows, e.row, e.column), e.text) << "row " << e.row << ", " << e.column;
+    }
+}
+
 nlohmann::json
 ReadJson(const fs::path& p)
 {
@@ -267,45 +284,45 @@ TEST(SweepPieces, ResultsCsvCellsComeFromTheRunResult)
     const tunsim::SweepRecord rec{"tun.ring_size=25", {"25"}, 1, SampleResult(1, 32.0 / 60.0, true)};
     const auto rows = CsvRows(tunsim::ResultsCsv({"tun.ring_size"}, {rec}));
     ASSERT_EQ(rows.size(), 3u); // header, the UDP flow, the TCP flow
-    EXPECT_EQ(Cell(rows, 1, "point"), "tun.ring_size=25");
-    EXPECT_EQ(Cell(rows, 1, "tun.ring_size"), "25");
-    EXPECT_EQ(Cell(rows, 1, "seed"), "1");
-    EXPECT_EQ(Cell(rows, 1, "policy"), "drop");
-    EXPECT_EQ(Cell(rows, 1, "ring_size"), "25");
-    EXPECT_EQ(Cell(rows, 1, "qdisc"), "noqueue");
-    EXPECT_EQ(Cell(rows, 2, "flow"), "1");
-    EXPECT_EQ(Cell(rows, 2, "kind"), "tcp");
-    // Counts in full, figures in the shortest text that reads back.
-    EXPECT_EQ(Cell(rows, 1, "sent_packets"), "60");
-    EXPECT_EQ(Cell(rows, 1, "loss_ratio"), "0.5333333333333333");
-    EXPECT_EQ(Cell(rows, 1, "goodput_mbps"), "2");
-    EXPECT_EQ(Cell(rows, 1, "delay_p50_ms"), "10.5");
-    EXPECT_EQ(Cell(rows, 1, "tun_tx_dropped"), "9007199254740993");
-    // Empty where the result has no such value.
-    EXPECT_EQ(Cell(rows, 1, "retransmits"), ""); // UDP
-    EXPECT_EQ(Cell(rows, 2, "retransmits"), "7");
-    EXPECT_EQ(Cell(rows, 1, "txq_stop_count"), "");        // not measured
-    EXPECT_EQ(Cell(rows, 1, "qdisc_backlog_max"), "");     // noqueue
-    EXPECT_EQ(Cell(rows, 1, "qdisc_dropped_packets"), ""); // noqueue
-    // Per-run figures repeat on each flow's row.
-    for (size_t row : {1, 2})
-    {
-        EXPECT_EQ(Cell(rows, row, "txq_stopped_fraction"), "0.25");
-        EXPECT_EQ(Cell(rows, row, "ring_occupancy_mean"), "3.5");
-        EXPECT_EQ(Cell(rows, row, "ring_occupancy_max"), "25");
-        EXPECT_EQ(Cell(rows, row, "reader_busy_fraction"), "0.5");
-        EXPECT_EQ(Cell(rows, row, "wall_s"), "0.125");
-        EXPECT_EQ(Cell(rows, row, "conservation_ok"), "true");
-    }
+    ExpectCells(rows, {
+                          {1, "point", "tun.ring_size=25"},
+                          {1, "tun.ring_size", "25"},
+                          {1, "seed", "1"},
+                          {1, "policy", "drop"},
+                          {1, "ring_size", "25"},
+                          {1, "qdisc", "noqueue"},
+                          {2, "flow", "1"},
+                          {2, "kind", "tcp"},
+                          // Counts in full, figures in the shortest text that reads back.
+                          {1, "sent_packets", "60"},
+                          {1, "loss_ratio", "0.5333333333333333"},
+                          {1, "goodput_mbps", "2"},
+                          {1, "delay_p50_ms", "10.5"},
+                          {1, "tun_tx_dropped", "9007199254740993"},
+                          // Empty where the result has no such value.
+                          {1, "retransmits", ""}, // UDP
+                          {2, "retransmits", "7"},
+                          {1, "txq_stop_count", ""},        // not measured
+                          {1, "qdisc_backlog_max", ""},     // noqueue
+                          {1, "qdisc_dropped_packets", ""}, // noqueue
+                          // Per-run figures repeat on each flow's row.
+                          {2, "txq_stopped_fraction", "0.25"},
+                          {2, "ring_occupancy_mean", "3.5"},
+                          {2, "ring_occupancy_max", "25"},
+                          {2, "reader_busy_fraction", "0.5"},
+                          {2, "wall_s", "0.125"},
+                          {2, "conservation_ok", "true"},
+                      });
+    EXPECT_EQ(rows[1].size(), rows[0].size());
+    EXPECT_EQ(rows[2].size(), rows[0].size());
     // A qdisc with counters fills its columns.
     tunsim::SweepRecord fq = rec;
     fq.result.qdisc.kind = "fq_codel";
     fq.result.qdisc.counters = tunsim::QdiscResult::Counters{};
     fq.result.qdisc.counters->droppedPackets = 3;
     fq.result.qdisc.counters->backlogPacketsMax = 40;
-    const auto fqRows = CsvRows(tunsim::ResultsCsv({"tun.ring_size"}, {fq}));
-    EXPECT_EQ(Cell(fqRows, 1, "qdisc_backlog_max"), "40");
-    EXPECT_EQ(Cell(fqRows, 1, "qdisc_dropped_packets"), "3");
+    ExpectCells(CsvRows(tunsim::ResultsCsv({"tun.ring_size"}, {fq})),
+                {{1, "qdisc_backlog_max", "40"}, {1, "qdisc_dropped_packets", "3"}});
 }
 
 TEST(SweepPieces, SummaryCsvHasMeansAndConfidenceIntervalsAcrossSeeds)
@@ -318,20 +335,22 @@ TEST(SweepPieces, SummaryCsvHasMeansAndConfidenceIntervalsAcrossSeeds)
     recs[1].result.conservation.ok = false;
     const auto rows = CsvRows(tunsim::SummaryCsv({"tun.ring_size"}, recs));
     ASSERT_EQ(rows.size(), 3u); // header, one row per point and flow
-    EXPECT_EQ(Cell(rows, 1, "point"), "tun.ring_size=25");
-    EXPECT_EQ(Cell(rows, 1, "seeds"), "2");
-    EXPECT_EQ(Cell(rows, 1, "loss_ratio_mean"), "0.375");
     // t(0.975, n-1) s / sqrt(n): s = 0.25 / sqrt(2), n = 2.
     EXPECT_NEAR(std::stod(Cell(rows, 1, "loss_ratio_ci95")), tunsim::StudentT975(1) * 0.125, 1e-12);
-    EXPECT_EQ(Cell(rows, 1, "sent_packets_mean"), "60");
-    EXPECT_EQ(Cell(rows, 1, "sent_packets_ci95"), "0"); // the seeds agree
-    EXPECT_EQ(Cell(rows, 1, "retransmits_mean"), "");   // no seed has a value
-    EXPECT_EQ(Cell(rows, 1, "retransmits_ci95"), "");
-    EXPECT_EQ(Cell(rows, 1, "conservation_ok"), "false"); // one seed did not conserve
-    EXPECT_EQ(Cell(rows, 2, "seeds"), "1");
-    EXPECT_EQ(Cell(rows, 2, "loss_ratio_mean"), "0.125");
-    EXPECT_EQ(Cell(rows, 2, "loss_ratio_ci95"), ""); // one seed: no interval
-    EXPECT_EQ(Cell(rows, 2, "conservation_ok"), "true");
+    ExpectCells(rows, {
+                          {1, "point", "tun.ring_size=25"},
+                          {1, "seeds", "2"},
+                          {1, "loss_ratio_mean", "0.375"},
+                          {1, "sent_packets_mean", "60"},
+                          {1, "sent_packets_ci95", "0"}, // the seeds agree
+                          {1, "retransmits_mean", ""},   // no seed has a value
+                          {1, "retransmits_ci95", ""},
+                          {1, "conservation_ok", "false"}, // one seed did not conserve
+                          {2, "seeds", "1"},
+                          {2, "loss_ratio_mean", "0.125"},
+                          {2, "loss_ratio_ci95", ""}, // one seed: no interval
+                          {2, "conservation_ok", "true"},
+                      });
 }
 
 TEST_F(Sweep, BadPointIsRejectedBeforeAnythingRuns)

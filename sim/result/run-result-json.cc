@@ -2,11 +2,11 @@
 // writer and the reader side by side so that a field is added to both at once.
 #include "run-result.h"
 
+#include "common/bounded-input.h"
 #include "common/errors.h"
 #include "result-writer.h"
 
 #include <filesystem>
-#include <fstream>
 
 namespace tunsim
 {
@@ -26,6 +26,10 @@ DirectionBooks::Close()
 
 namespace
 {
+
+/// Bounds of a result file read back (tunsim's own are far below both).
+constexpr size_t kMaxResultBytes = 256u << 20;
+constexpr size_t kMaxResultDepth = 64;
 
 template <typename T>
 json
@@ -516,15 +520,24 @@ ReadResultFile(const std::string& fileOrDir)
     {
         p /= "result.json";
     }
-    std::ifstream in(p);
-    if (!in)
+    std::string text;
+    try
     {
-        throw BadInput(p.string() + ": cannot read");
+        text = ReadBoundedFile(p.string(), kMaxResultBytes);
+    }
+    catch (const BoundedReadError& e)
+    {
+        throw BadInput(p.string() + ": " + e.what());
+    }
+    if (JsonTooDeepAt(text, kMaxResultDepth) != std::string::npos)
+    {
+        throw BadInput(p.string() + ": not a result file: JSON nested deeper than " + std::to_string(kMaxResultDepth) +
+                       " levels");
     }
     json j;
     try
     {
-        j = json::parse(in);
+        j = json::parse(text);
     }
     catch (const json::exception& e)
     {

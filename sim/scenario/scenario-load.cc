@@ -3,9 +3,8 @@
 #include "scenario.h"
 #include "scenario-text.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "common/bounded-input.h"
+
 
 #include <cerrno>
 #include <cstring>
@@ -241,96 +240,34 @@ ParseSetKey(const std::string& key, const std::string& assignment)
     return segs;
 }
 
-/// Reads the whole scenario file, which must be a regular file of at most
-/// kMaxScenarioBytes ("-": standard input, with the same bound). A FIFO,
-/// a device (/dev/zero) or a directory is refused before anything is read.
-std::string
-ReadBounded(const std::string& path)
-{
-    const bool stdinPath = path == "-";
-    const int fd = stdinPath ? ::dup(0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-    {
-        throw ScenarioError(path, std::string("cannot read: ") + std::strerror(errno));
-    }
-    struct stat st;
-    if (!stdinPath && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
-    {
-        ::close(fd);
-        throw ScenarioError(path, "not a regular file (a scenario is a JSON file; - reads standard input)");
-    }
-    std::string text;
-    char buf[65536];
-    for (;;)
-    {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-        {
-            continue;
-        }
-        if (n < 0)
-        {
-            const int err = errno;
-            ::close(fd);
-            throw ScenarioError(path, std::string("cannot read: ") + std::strerror(err));
-        }
-        if (n == 0)
-        {
-            break;
-        }
-        text.append(buf, static_cast<size_t>(n));
-        if (text.size() > kMaxScenarioBytes)
-        {
-            ::close(fd);
-            throw ScenarioError(path, "larger than " + std::to_string(kMaxScenarioBytes / (1 << 20)) +
-                                          " MiB; a scenario is a small JSON file");
-        }
-    }
-    ::close(fd);
-    return text;
-}
-
 /// Refuse JSON nested deeper than kMaxJsonDepth before parsing it: parsing,
 /// copying and freeing a document recurse once per level.
 void
 CheckNesting(const std::string& text, const std::string& field)
 {
-    size_t depth = 0;
-    bool inString = false;
-    for (size_t i = 0; i < text.size(); ++i)
+    const size_t at = JsonTooDeepAt(text, kMaxJsonDepth);
+    if (at != std::string::npos)
     {
-        const char c = text[i];
-        if (inString)
-        {
-            if (c == '\\')
-            {
-                ++i;
-            }
-            else if (c == '"')
-            {
-                inString = false;
-            }
-            continue;
-        }
-        if (c == '"')
-        {
-            inString = true;
-        }
-        else if (c == '[' || c == '{')
-        {
-            if (++depth > kMaxJsonDepth)
-            {
-                const auto [line, column] = LineColumn(text, i);
-                throw ScenarioError(field, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
-                                               " levels (at line " + std::to_string(line) + ", column " +
-                                               std::to_string(column) + "); a scenario needs 4");
-            }
-        }
-        else if ((c == ']' || c == '}') && depth > 0)
-        {
-            --depth;
-        }
+        const auto [line, column] = LineColumn(text, at);
+        throw ScenarioError(field, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels (at line " +
+                                       std::to_string(line) + ", column " + std::to_string(column) +
+                                       "); a scenario needs 4");
     }
+}
+
+} // namespace
+
+namespace
+{
+
+Scenario
+ScenarioWithSets(json j, const std::vector<std::string>& sets)
+{
+    for (const auto& s : sets)
+    {
+        ApplySet(j, s);
+    }
+    return ScenarioFromJson(j);
 }
 
 } // namespace
@@ -338,7 +275,28 @@ CheckNesting(const std::string& text, const std::string& field)
 json
 LoadScenarioJson(const std::string& path)
 {
-    const std::string text = ReadBounded(path);
+    std::string text;
+    try
+    {
+        text = ReadBoundedFile(path, kMaxScenarioBytes);
+    }
+    catch (const BoundedReadError& e)
+    {
+        const std::string why = e.what();
+        throw ScenarioError(path, why + (why.rfind("not a regular", 0) == 0
+                                             ? " (a scenario is a JSON file; - reads standard input)"
+                                             : why.rfind("larger", 0) == 0 ? "; a scenario is a small JSON file" : ""));
+    }
+    return ParseScenarioJson(text, path);
+}
+
+json
+ParseScenarioJson(const std::string& text, const std::string& path)
+{
+    if (text.size() > kMaxScenarioBytes)
+    {
+        throw ScenarioError(path, "larger than 4 MiB; a scenario is a small JSON file");
+    }
     CheckNesting(text, path);
     DuplicateKeyFinder dup;
     json j;
@@ -472,12 +430,13 @@ ApplySet(json& j, const std::string& assignment)
 Scenario
 LoadScenario(const std::string& path, const std::vector<std::string>& sets)
 {
-    json j = LoadScenarioJson(path);
-    for (const auto& s : sets)
-    {
-        ApplySet(j, s);
-    }
-    return ScenarioFromJson(j);
+    return ScenarioWithSets(LoadScenarioJson(path), sets);
+}
+
+Scenario
+ScenarioFromText(const std::string& text, const std::vector<std::string>& sets, const std::string& name)
+{
+    return ScenarioWithSets(ParseScenarioJson(text, name), sets);
 }
 
 } // namespace tunsim

@@ -163,6 +163,15 @@ void ApplySet(nlohmann::json& j, const std::string& assignment);
 /// A scenario file with --set assignments applied, parsed.
 Scenario LoadScenario(const std::string& path, const std::vector<std::string>& sets);
 
+/// LoadScenarioJson() of a scenario already in memory, `name` standing for
+/// the file in messages: the same bounds (4 MiB, nesting 64), line and
+/// column of a JSON error, duplicate keys.
+nlohmann::json ParseScenarioJson(const std::string& text, const std::string& name);
+
+/// LoadScenario() from memory: ParseScenarioJson, the --set assignments,
+/// ScenarioFromJson (tests/fuzz/fuzz_scenario.cc feeds it arbitrary bytes).
+Scenario ScenarioFromText(const std::string& text, const std::vector<std::string>& sets, const std::string& name);
+
 /// "udp/flood", "udp/rate", ..., "tcp" (`tunsim list`).
 std::vector<std::string> TrafficKinds();
 

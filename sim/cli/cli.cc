@@ -176,6 +176,20 @@ BoundedNumber(const std::string& option, const std::string& text, double lo, dou
     return v;
 }
 
+uint64_t
+BoundedCount(const std::string& option, const std::string& text, uint64_t lo, uint64_t hi)
+{
+    const bool digits = !text.empty() && text.size() <= 19 &&
+                        text.find_first_not_of("0123456789") == std::string::npos;
+    const uint64_t v = digits ? std::stoull(text) : 0;
+    if (!digits || v < lo || v > hi)
+    {
+        throw BadInput(option + ": must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                       "], got \"" + text + "\"");
+    }
+    return v;
+}
+
 int
 RunCommand(const std::string& prefix, const std::function<int()>& body)
 {

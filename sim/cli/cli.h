@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -55,6 +56,11 @@ class OutputDirectory
 
 /// A bounded number option: BadInput naming `option` unless finite and in [lo, hi].
 double BoundedNumber(const std::string& option, const std::string& text, double lo, double hi);
+
+/// A bounded count option: BadInput naming `option` unless `text` is a
+/// decimal integer (digits only: no sign, fraction or exponent) in [lo, hi].
+/// "-1" is refused here, where an unsigned parse would wrap it to 2^32 - 1.
+uint64_t BoundedCount(const std::string& option, const std::string& text, uint64_t lo, uint64_t hi);
 
 /// Run a command's body and turn what it throws into the exit codes every
 /// tunsim command uses: a ScenarioError or BadInput is printed as

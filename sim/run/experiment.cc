@@ -2,6 +2,8 @@
 
 #include "testbed.h"
 
+#include "common/number-text.h"
+
 #include "ns3/simulator.h"
 
 #include <chrono>
@@ -81,8 +83,7 @@ class Budget
             }
             else if (m_maxWallS > 0 && wall >= m_maxWallS)
             {
-                m_reason = "max-wall-s: " + std::to_string(static_cast<long long>(m_maxWallS)) +
-                           " s of wall time used";
+                m_reason = "max-wall-s: " + NumberText(m_maxWallS) + " s of wall time used";
             }
             if (!m_reason.empty())
             {

@@ -340,6 +340,7 @@ Manifest(const Plan& plan)
     m["vary"] = vary;
     m["keys"] = plan.keys;
     m["seeds"] = plan.seeds;
+    m["run_timeout_s"] = plan.runTimeoutS;
     json points = json::array();
     for (size_t i = 0; i < plan.points.size(); ++i)
     {
@@ -380,7 +381,14 @@ MakePlan(const std::string& scenarioPath,
     size_t total = 1;
     for (const auto& a : plan.axes)
     {
-        total *= a.values.size();
+        // Saturating: many long --vary lists must not wrap around.
+        total = a.values.size() > kMaxRuns || total > kMaxRuns ? kMaxRuns + 1 : total * a.values.size();
+    }
+    if (total > kMaxRuns || total * seedsCount > kMaxRuns)
+    {
+        throw BadInput("--vary/--seeds: " + (total > kMaxRuns ? "more than " + std::to_string(kMaxRuns) : std::to_string(total)) +
+                       " points x " + std::to_string(seedsCount) + " seeds is more than " + std::to_string(kMaxRuns) +
+                       " runs; split the sweep");
     }
     std::set<std::string> ids;
     for (size_t n = 0; n < total; ++n)
@@ -409,6 +417,11 @@ RunArgs(const Plan& plan, const Run& r)
     a.push_back("--out");
     a.push_back(r.dir);
     a.push_back("-q");
+    if (plan.runTimeoutS > 0)
+    {
+        a.push_back("--max-wall-s");
+        a.push_back(NumberText(plan.runTimeoutS));
+    }
     return a;
 }
 

@@ -17,6 +17,9 @@
 namespace tunsim::sweep
 {
 
+constexpr uint64_t kMaxSeeds = 100000; ///< --seeds
+constexpr uint64_t kMaxRuns = 100000;  ///< points x seeds of one sweep
+
 /// One point x seed: one `tunsim run`.
 struct Run
 {
@@ -44,19 +47,24 @@ struct Plan
     std::vector<unsigned long long> seeds;
     std::vector<Point> points; ///< the cartesian product, the first axis outermost
     std::vector<Run> runs;     ///< point-major, then seed
+    /// Each run's wall-time limit (--run-timeout), passed as --max-wall-s;
+    /// 0 = none (the run's own default).
+    double runTimeoutS = 0;
 };
 
 /// Load the scenario, apply `sets`, and resolve and validate every point and
 /// seed. Throws ScenarioError naming the point ("point tun.ring_size=0: ...")
 /// on a bad value, a key varied twice, `seed` varied, or two values that
-/// resolve to the same point.
+/// resolve to the same point; BadInput when points x seeds is more than
+/// kMaxRuns.
 Plan MakePlan(const std::string& scenarioPath,
               const std::vector<std::string>& sets,
               const std::vector<std::string>& varies,
               unsigned seedsCount);
 
 /// The arguments after the binary of the run's `tunsim run`, to be started
-/// in the sweep directory: run scenario.json --set... --seed S --out DIR -q.
+/// in the sweep directory: run scenario.json --set... --seed S --out DIR -q
+/// [--max-wall-s runTimeoutS].
 std::vector<std::string> RunArgs(const Plan& plan, const Run& r);
 
 /// Write the files every sweep directory holds: the base scenario the runs

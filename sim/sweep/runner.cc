@@ -2,10 +2,12 @@
 #include "runner.h"
 
 #include "common/errors.h"
+#include "common/number-text.h"
 #include "csv.h"
 #include "progress.h"
 #include "result/result-writer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -69,6 +71,10 @@ StatusText(int status)
         if (c == kExitConservation)
         {
             s += " (packet conservation violated)";
+        }
+        else if (c == kExitBudget)
+        {
+            s += " (stopped by its budget, --max-wall-s or --max-events: partial result)";
         }
         else if (c == 127)
         {
@@ -147,7 +153,8 @@ OnAlarm(int)
 }
 
 /// While it lives (and `on`), SIGALRM twice a second, without SA_RESTART:
-/// waitpid() returns EINTR and the progress line is redrawn.
+/// waitpid() returns EINTR, the progress line is redrawn and the runs past
+/// their time limit are killed.
 class RepaintTimer
 {
   public:
@@ -215,7 +222,7 @@ StartRun(const Plan& plan, const fs::path& dir, const std::string& exe, const Ru
 /// A finished run: ok when it exited 0 and left its result, else a failure
 /// (reported at once). Either way, progress moves on.
 void
-Judge(const Plan& plan, const fs::path& dir, size_t ri, int status, double secs, Progress& progress,
+Judge(const Plan& plan, const fs::path& dir, size_t ri, int status, double secs, bool killed, Progress& progress,
       std::vector<Failure>& failures)
 {
     const Run& r = plan.runs[ri];
@@ -230,8 +237,13 @@ Judge(const Plan& plan, const fs::path& dir, size_t ri, int status, double secs,
     }
     else
     {
-        Failure f{ri, ok ? "exit status 0 but no matching result.json" : StatusText(status),
-                  LogTail(dir / r.dir / "run.log")};
+        std::string st = ok ? "exit status 0 but no matching result.json" : StatusText(status);
+        if (killed)
+        {
+            st = "timed out: no exit " + NumberText(KillAfterS(plan.runTimeoutS)) + " s after its start (--run-timeout " +
+                 NumberText(plan.runTimeoutS) + " s + grace); " + st;
+        }
+        Failure f{ri, st, LogTail(dir / r.dir / "run.log")};
         outcome = "FAILED, " + f.status + ": " + f.error;
         progress.Note("sweep: " + what + ": " + outcome);
         failures.push_back(std::move(f));
@@ -243,6 +255,34 @@ double
 Seconds(Clock::duration d)
 {
     return std::chrono::duration<double>(d).count();
+}
+
+/// A run in progress.
+struct Child
+{
+    size_t run;
+    Clock::time_point start;
+    bool killed; ///< by KillOverdue()
+};
+
+/// SIGKILL every run that has not exited `killAfterS` after its start (0:
+/// never): its own budget (--max-wall-s) should have stopped it by then.
+void
+KillOverdue(std::map<pid_t, Child>& running, double killAfterS)
+{
+    if (killAfterS <= 0)
+    {
+        return;
+    }
+    const auto now = Clock::now();
+    for (auto& [pid, child] : running)
+    {
+        if (!child.killed && Seconds(now - child.start) >= killAfterS)
+        {
+            ::kill(pid, SIGKILL);
+            child.killed = true;
+        }
+    }
 }
 
 } // namespace
@@ -265,9 +305,9 @@ CompleteResult(const fs::path& dir, const Run& r)
     try
     {
         RunResult result = ReadResultFile((dir / r.dir / "result.json").string());
-        if (result.scenario != r.scenario)
+        if (result.scenario != r.scenario || result.partial)
         {
-            return std::nullopt;
+            return std::nullopt; // another scenario's, or stopped by its budget
         }
         return result;
     }
@@ -275,6 +315,12 @@ CompleteResult(const fs::path& dir, const Run& r)
     {
         return std::nullopt;
     }
+}
+
+double
+KillAfterS(double runTimeoutS)
+{
+    return runTimeoutS > 0 ? runTimeoutS + std::clamp(0.1 * runTimeoutS, 2.0, 60.0) : 0.0;
 }
 
 RunOutcome
@@ -290,22 +336,17 @@ RunPlan(const Plan& plan, const fs::path& dir, const RunnerOptions& options)
     }
     Progress progress(plan.runs.size(), already, tty, options.quiet);
     RunOutcome out;
-    struct Child
-    {
-        size_t run;
-        Clock::time_point start;
-    };
     std::map<pid_t, Child> running;
     size_t next = 0;
     const auto start = Clock::now();
     {
-        RepaintTimer timer(tty);
+        RepaintTimer timer(tty || plan.runTimeoutS > 0);
         progress.Tick();
         while (next < todo.size() || !running.empty())
         {
             while (next < todo.size() && running.size() < options.jobs)
             {
-                running[StartRun(plan, dir, options.exe, plan.runs[todo[next]])] = {todo[next], Clock::now()};
+                running[StartRun(plan, dir, options.exe, plan.runs[todo[next]])] = {todo[next], Clock::now(), false};
                 ++next;
             }
             int status = 0;
@@ -316,6 +357,7 @@ RunPlan(const Plan& plan, const fs::path& dir, const RunnerOptions& options)
                 {
                     throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
                 }
+                KillOverdue(running, KillAfterS(plan.runTimeoutS));
                 progress.Tick();
                 continue;
             }
@@ -329,7 +371,7 @@ RunPlan(const Plan& plan, const fs::path& dir, const RunnerOptions& options)
             const double secs = Seconds(Clock::now() - child.start);
             out.sumRunS += secs;
             ++out.ran;
-            Judge(plan, dir, child.run, status, secs, progress, out.failures);
+            Judge(plan, dir, child.run, status, secs, child.killed, progress, out.failures);
         }
     }
     progress.Finish();

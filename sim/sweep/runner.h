@@ -45,11 +45,19 @@ struct RunOutcome
 std::string SelfExe();
 
 /// The run's result when its result.json reads back as a tunsim result of
-/// exactly the scenario the run must produce; nullopt otherwise (missing,
-/// not a result, another scenario).
+/// exactly the scenario the run must produce, run to its end; nullopt
+/// otherwise (missing, not a result, another scenario, partial: stopped by
+/// its budget).
 std::optional<RunResult> CompleteResult(const std::filesystem::path& dir, const Run& r);
 
-/// Run every run of the plan that is not complete yet.
+/// When a run with --run-timeout S is killed: S plus a grace of 10 % of S,
+/// at least 2 s and at most 60 s (its own --max-wall-s S should stop it
+/// first, with a partial result); 0 when S is 0 (no limit).
+double KillAfterS(double runTimeoutS);
+
+/// Run every run of the plan that is not complete yet; a run still going
+/// KillAfterS(plan.runTimeoutS) after its start is killed and is a failure
+/// ("timed out: ...") while the others go on.
 RunOutcome RunPlan(const Plan& plan, const std::filesystem::path& dir, const RunnerOptions& options);
 
 /// DIR/failures.csv: one row per failure (a header only when none).

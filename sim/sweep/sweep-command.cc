@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "collect.h"
 #include "emit.h"
+#include "lock.h"
 #include "plan.h"
 #include "runner.h"
 #include "tables.h"
@@ -39,7 +40,7 @@ namespace
 
 const char* kSweepUsage = R"(usage:
   tunsim sweep SCENARIO.json --vary KEY=V1,V2,... [--vary ...] [--set key=value]...
-               [--seeds N] [--jobs N] [--emit parallel|slurm] --out DIR
+               [--seeds N] [--jobs N] [--run-timeout S] [--emit parallel|slurm] --out DIR
   tunsim merge DIR... [--out DIR]
 
 sweep runs the cartesian product of the --vary lists, each point and seed as
@@ -64,6 +65,7 @@ struct SweepOptions
     std::vector<std::string> varies;
     unsigned seeds = 1;
     unsigned jobs = 1;
+    double runTimeoutS = 3600;
     std::optional<sweep::EmitKind> emit;
     bool quiet = false;
     fs::path dir; ///< --out, absolute
@@ -76,8 +78,10 @@ SweepOptionsDescription()
     opts.add_options()("help,h", "show help")(
         "vary", po::value<std::vector<std::string>>()->composing(), "KEY=V1,V2,...")(
         "set", po::value<std::vector<std::string>>()->composing(), "key=value for every point")(
-        "seeds", po::value<unsigned>()->default_value(1), "seeds per point (scenario seed, +1, ...)")(
-        "jobs,j", po::value<unsigned>(), "runs at a time (default: nproc)")(
+        "seeds", po::value<std::string>()->default_value("1"), "seeds per point (scenario seed, +1, ...)")(
+        "jobs,j", po::value<std::string>(), "runs at a time (default: nproc; at most 4 x nproc)")(
+        "run-timeout", po::value<std::string>()->default_value("3600"),
+        "seconds per run: passed as --max-wall-s, killed 10 % (2-60 s) later")(
         "emit", po::value<std::string>(), "parallel | slurm: write a job list, run nothing")(
         "out,o", po::value<std::string>(), "sweep directory")("quiet,q", "no progress output");
     return opts;
@@ -101,24 +105,22 @@ ReadSweepOptions(const po::variables_map& vm)
         throw BadInput("usage: tunsim sweep SCENARIO.json --vary KEY=V1,V2,... --out DIR (see tunsim sweep --help)");
     }
     o.scenario = scenarios[0];
-    o.seeds = vm["seeds"].as<unsigned>();
-    if (o.seeds < 1)
-    {
-        throw BadInput("--seeds: must be at least 1");
-    }
+    o.seeds = static_cast<unsigned>(BoundedCount("--seeds", vm["seeds"].as<std::string>(), 1, sweep::kMaxSeeds));
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const unsigned cpus = n > 0 ? static_cast<unsigned>(n) : 1;
+    o.jobs = cpus;
     if (vm.count("jobs"))
     {
-        o.jobs = vm["jobs"].as<unsigned>();
-        if (o.jobs < 1)
+        try
         {
-            throw BadInput("--jobs: must be at least 1");
+            o.jobs = static_cast<unsigned>(BoundedCount("--jobs", vm["jobs"].as<std::string>(), 1, 4 * cpus));
+        }
+        catch (const BadInput& e)
+        {
+            throw BadInput(std::string(e.what()) + " (at most 4 x the " + std::to_string(cpus) + " online CPUs)");
         }
     }
-    else
-    {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        o.jobs = n > 0 ? static_cast<unsigned>(n) : 1;
-    }
+    o.runTimeoutS = BoundedNumber("--run-timeout", vm["run-timeout"].as<std::string>(), 0.1, 1e7);
     if (vm.count("emit"))
     {
         const std::string emit = vm["emit"].as<std::string>();
@@ -149,9 +151,11 @@ SweepMain(int argc, char** argv)
     const SweepOptions o = ReadSweepOptions(vm);
 
     // Plan: nothing is written before every point and seed is valid.
-    const sweep::Plan plan = sweep::MakePlan(o.scenario, o.sets, o.varies, o.seeds);
+    sweep::Plan plan = sweep::MakePlan(o.scenario, o.sets, o.varies, o.seeds);
+    plan.runTimeoutS = o.runTimeoutS;
     const std::string exe = sweep::SelfExe();
     fs::create_directories(o.dir);
+    const sweep::SweepLock lock(o.dir);
     sweep::WritePlanFiles(plan, o.dir);
     if (o.emit)
     {

@@ -1,5 +1,7 @@
-// tunsim sweep against misuse (issue 16): counts parsed as bounded
-// integers, one sweep at a time per directory, a time limit per run.
+// tunsim sweep / merge against misuse (issue 16): counts parsed as bounded
+// integers, one sweep at a time per directory, a time limit per run, and
+// merge of a directory whose sweep.json is not a manifest, or does not
+// belong to its results; and which of two results of one run merge keeps.
 // Short runs: scenarios/bursts.json, 50 ms simulated.
 #include "sweep/lock.h"
 #include "sweep/plan.h"
@@ -30,6 +32,27 @@ namespace
 
 const std::string kScenario = std::string(TUNSIM_SOURCE_DIR) + "/scenarios/bursts.json";
 const std::string kShort = " --set duration_s=0.05 ";
+
+std::string
+Read(const fs::path& p)
+{
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+nlohmann::json
+ReadJson(const fs::path& p)
+{
+    return nlohmann::json::parse(Read(p));
+}
+
+void
+WriteJson(const fs::path& p, const nlohmann::json& j)
+{
+    std::ofstream(p) << j.dump(2) << "\n";
+}
 
 double
 SecondsSince(std::chrono::steady_clock::time_point t)
@@ -157,4 +180,93 @@ TEST_F(SweepLimits, ARunStoppedByItsBudgetIsAFailureAndRunsAgainOnResume)
     o = Tunsim(args);
     EXPECT_EQ(o.code, 4) << o.out;
     EXPECT_NE(o.out.find("0 already complete, 1 to run"), std::string::npos) << o.out;
+}
+
+TEST_F(SweepLimits, AManifestWithoutItsFieldsIsBadInputNamingTheField)
+{
+    SmallSweep("s");
+    const nlohmann::json good = ReadJson(dir / "s" / "sweep.json");
+    const struct
+    {
+        const char* field;
+        nlohmann::json value; ///< null: removed
+        const char* message;
+    } cases[] = {
+        {"seeds", nullptr, "sweep.json: seeds: missing; a sweep.json has keys, points and seeds"},
+        {"keys", nullptr, "sweep.json: keys: missing"},
+        {"points", nullptr, "sweep.json: points: missing"},
+        {"seeds", {-1}, "sweep.json: seeds: must be an array of non-negative integers"},
+        {"keys", {1}, "sweep.json: keys: must be an array of key names"},
+        {"points", {{{"index", 0}}}, "sweep.json: points: must be an array of {\"id\": ...} objects"},
+    };
+    for (const auto& c : cases)
+    {
+        nlohmann::json m = good;
+        if (c.value.is_null())
+        {
+            m.erase(c.field);
+        }
+        else
+        {
+            m[c.field] = c.value;
+        }
+        WriteJson(dir / "s" / "sweep.json", m);
+        auto o = Tunsim("merge " + (dir / "s").string() + " --out " + (dir / "m").string());
+        EXPECT_EQ(o.code, 2) << c.message << "\n" << o.out;
+        EXPECT_NE(o.out.find(c.message), std::string::npos) << o.out;
+        EXPECT_FALSE(fs::exists(dir / "m")) << c.message;
+    }
+    std::ofstream(dir / "s" / "sweep.json") << std::string(100000, '[');
+    auto o = Tunsim("merge " + (dir / "s").string());
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("sweep.json: not a sweep manifest"), std::string::npos) << o.out;
+}
+
+TEST_F(SweepLimits, MergeKeepsTheResultOfTheFirstDirectoryGiven)
+{
+    // docs/sweep.md: "the first is kept (DIRs in argument order, files
+    // sorted by path)": with b before a, b's copy wins although a sorts first.
+    SmallSweep("a");
+    fs::copy(dir / "a", dir / "b", fs::copy_options::recursive);
+    const fs::path changed = dir / "b" / "points" / "tun.ring_size=10" / "seed-1" / "result.json";
+    nlohmann::json j = ReadJson(changed);
+    j["flows"][0]["goodput_mbps"] = 1.5;
+    WriteJson(changed, j);
+    auto o = Tunsim("merge " + (dir / "b").string() + " " + (dir / "a").string() + " --out " + (dir / "ba").string());
+    EXPECT_EQ(o.code, 0) << o.out;
+    EXPECT_NE(Read(dir / "ba" / "results.csv").find(",1.5,"), std::string::npos);
+    EXPECT_NE(o.out.find((dir / "a" / "points" / "tun.ring_size=10" / "seed-1" / "result.json").string() +
+                         ": point tun.ring_size=10 seed 1 was already read from another file with different results; "
+                         "kept the first"),
+              std::string::npos)
+        << o.out;
+    o = Tunsim("merge " + (dir / "a").string() + " " + (dir / "b").string() + " --out " + (dir / "ab").string());
+    EXPECT_EQ(o.code, 0) << o.out;
+    EXPECT_EQ(Read(dir / "ab" / "results.csv").find(",1.5,"), std::string::npos);
+}
+
+TEST_F(SweepLimits, MergeDoesNotAssignAnotherSweepsResultsToThePoints)
+{
+    // Two sweeps with the same point ids into one directory, the manifest of
+    // the first left with the results of the second (as two concurrent
+    // sweeps could leave it before the lock): nothing is assigned.
+    SmallSweep("s");
+    const std::string first = Read(dir / "s" / "sweep.json");
+    EXPECT_NE(first.find("\"scenario_digest\""), std::string::npos);
+    SmallSweep("s", std::string(TUNSIM_SOURCE_DIR) + "/scenarios/udp-flood.json");
+    std::ofstream(dir / "s" / "sweep.json") << first;
+    auto o = Tunsim("merge " + (dir / "s").string() + " --out " + (dir / "m").string());
+    EXPECT_EQ(o.code, 4) << o.out;
+    EXPECT_NE(o.out.find("2 results are not of the scenario their point has in sweep.json"), std::string::npos)
+        << o.out;
+    EXPECT_NE(o.out.find("2 runs listed in sweep.json have no result"), std::string::npos) << o.out;
+    const std::string csv = Read(dir / "m" / "results.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1) << "header only:\n" << csv;
+    // The digest is the resolved scenario's without its seed.
+    const nlohmann::json result = ReadJson(dir / "s" / "points" / "tun.ring_size=10" / "seed-1" / "result.json");
+    nlohmann::json other = result["scenario"];
+    other["seed"] = 99;
+    EXPECT_EQ(tunsim::ScenarioDigest(result["scenario"]), tunsim::ScenarioDigest(other));
+    other["duration_s"] = 0.06;
+    EXPECT_NE(tunsim::ScenarioDigest(result["scenario"]), tunsim::ScenarioDigest(other));
 }

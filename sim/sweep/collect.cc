@@ -1,6 +1,7 @@
 // Collecting results into SweepRecords. See collect.h.
 #include "collect.h"
 
+#include "common/bounded-input.h"
 #include "common/errors.h"
 #include "result/run-result.h"
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -23,49 +25,113 @@ using nlohmann::json;
 namespace
 {
 
-/// A sweep.json manifest; null when missing, not JSON, or not a manifest.
-json
-ReadManifest(const fs::path& p)
+constexpr size_t kMaxManifestBytes = 64u << 20; ///< 100000 points fit
+constexpr size_t kMaxManifestDepth = 16;
+
+/// A sweep.json manifest, read and checked.
+struct Manifest
 {
-    std::ifstream in(p, std::ios::binary);
-    if (!in)
+    std::vector<std::string> keys;
+    std::vector<unsigned long long> seeds;
+    std::vector<std::string> ids;     ///< the points, in order
+    std::vector<std::string> digests; ///< per point: ScenarioDigest ("" in manifests written before it)
+};
+
+/// The array `field` of the manifest `m`, each element checked by `ok`
+/// (BadInput naming the file and the field otherwise).
+const json&
+ManifestArray(const json& m, const fs::path& p, const char* field, const char* what, bool (*ok)(const json&))
+{
+    const auto it = m.find(field);
+    if (it == m.end())
     {
-        return nullptr;
+        throw BadInput(p.string() + ": " + field + ": missing; a sweep.json has keys, points and seeds");
     }
-    json m = json::parse(in, nullptr, false);
-    if (m.is_discarded() || !m.is_object() || !m.contains("keys") || !m.contains("points"))
+    if (!it->is_array() || !std::all_of(it->begin(), it->end(), ok))
     {
-        return nullptr;
+        throw BadInput(p.string() + ": " + field + ": must be " + what + ", got " + it->dump().substr(0, 80));
     }
-    return m;
+    return *it;
 }
 
-std::vector<json>
+bool
+IsPoint(const json& p)
+{
+    return p.is_object() && p.contains("id") && p["id"].is_string() &&
+           (!p.contains("scenario_digest") || p["scenario_digest"].is_string());
+}
+
+/// DIR/sweep.json; nullopt when there is none. Not JSON, or without its
+/// keys, points or seeds: BadInput naming the file and the field.
+std::optional<Manifest>
+ReadManifest(const fs::path& p)
+{
+    std::error_code ec;
+    if (!fs::exists(p, ec))
+    {
+        return std::nullopt;
+    }
+    std::string text;
+    try
+    {
+        text = ReadBoundedFile(p.string(), kMaxManifestBytes);
+    }
+    catch (const BoundedReadError& e)
+    {
+        throw BadInput(p.string() + ": " + e.what());
+    }
+    const json m = JsonTooDeepAt(text, kMaxManifestDepth) == std::string::npos ? json::parse(text, nullptr, false)
+                                                                                : json(json::value_t::discarded);
+    if (m.is_discarded() || !m.is_object())
+    {
+        throw BadInput(p.string() + ": not a sweep manifest (a JSON object with keys, points and seeds)");
+    }
+    Manifest out;
+    for (const auto& k : ManifestArray(m, p, "keys", "an array of key names", [](const json& k) { return k.is_string(); }))
+    {
+        out.keys.push_back(k.get<std::string>());
+    }
+    for (const auto& s : ManifestArray(m, p, "seeds", "an array of non-negative integers",
+                                       [](const json& s) { return s.is_number_unsigned(); }))
+    {
+        out.seeds.push_back(s.get<unsigned long long>());
+    }
+    for (const auto& pt : ManifestArray(m, p, "points", "an array of {\"id\": ...} objects", IsPoint))
+    {
+        out.ids.push_back(pt["id"].get<std::string>());
+        out.digests.push_back(pt.value("scenario_digest", std::string()));
+    }
+    return out;
+}
+
+std::vector<Manifest>
 ReadManifests(const std::vector<std::string>& dirs)
 {
-    std::vector<json> manifests;
+    std::vector<Manifest> manifests;
     for (const auto& d : dirs)
     {
         if (!fs::is_directory(d))
         {
             throw BadInput(d + ": not a directory");
         }
-        json m = ReadManifest(fs::path(d) / "sweep.json");
-        if (!m.is_null())
+        if (auto m = ReadManifest(fs::path(d) / "sweep.json"))
         {
-            manifests.push_back(std::move(m));
+            manifests.push_back(std::move(*m));
         }
     }
     return manifests;
 }
 
-/// Every file named result.json below `dirs`, sorted by path.
+/// Every file named result.json below `dirs`: the DIRs in argument order,
+/// each one's files sorted by path (so that, of two results of one run, the
+/// one in the first DIR given is kept).
 std::vector<fs::path>
 FindResultFiles(const std::vector<std::string>& dirs)
 {
     std::vector<fs::path> files;
     for (const auto& d : dirs)
     {
+        std::vector<fs::path> here;
         std::error_code ec;
         for (auto it = fs::recursive_directory_iterator(d, fs::directory_options::skip_permission_denied, ec);
              it != fs::recursive_directory_iterator(); it.increment(ec))
@@ -76,11 +142,12 @@ FindResultFiles(const std::vector<std::string>& dirs)
             }
             if (it->is_regular_file() && it->path().filename() == "result.json")
             {
-                files.push_back(it->path());
+                here.push_back(it->path());
             }
         }
+        std::sort(here.begin(), here.end());
+        files.insert(files.end(), here.begin(), here.end());
     }
-    std::sort(files.begin(), files.end());
     return files;
 }
 
@@ -178,7 +245,7 @@ InferKeys(const std::vector<FoundResult>& results)
 /// The manifests' keys (their union, first seen first); without a manifest,
 /// the keys inferred from the results.
 std::vector<std::string>
-SweepKeys(const std::vector<json>& manifests, const std::vector<FoundResult>& results)
+SweepKeys(const std::vector<Manifest>& manifests, const std::vector<FoundResult>& results)
 {
     if (manifests.empty())
     {
@@ -187,48 +254,55 @@ SweepKeys(const std::vector<json>& manifests, const std::vector<FoundResult>& re
     std::vector<std::string> keys;
     for (const auto& m : manifests)
     {
-        for (const auto& k : m["keys"])
+        for (const auto& k : m.keys)
         {
-            if (std::find(keys.begin(), keys.end(), k.get<std::string>()) == keys.end())
+            if (std::find(keys.begin(), keys.end(), k) == keys.end())
             {
-                keys.push_back(k.get<std::string>());
+                keys.push_back(k);
             }
         }
     }
     return keys;
 }
 
-/// What the manifests list: the points in order and each point's seeds.
+/// What the manifests list: the points in order, each point's seeds and
+/// the digests of the scenarios its results may have.
 struct Expected
 {
     std::map<std::string, size_t> order; ///< point id -> position
     std::map<std::string, std::vector<unsigned long long>> seeds;
+    std::map<std::string, std::set<std::string>> digests; ///< only points whose manifest gives one
 };
 
 /// The runs the manifests varying exactly `keys` list (a warning for each
 /// other manifest).
 Expected
-ExpectedRuns(const std::vector<json>& manifests, const std::vector<std::string>& keys, std::vector<std::string>& warnings)
+ExpectedRuns(const std::vector<Manifest>& manifests, const std::vector<std::string>& keys,
+             std::vector<std::string>& warnings)
 {
     Expected e;
     for (const auto& m : manifests)
     {
-        if (m["keys"].get<std::vector<std::string>>() != keys)
+        if (m.keys != keys)
         {
             warnings.push_back("the sweep.json manifests vary different keys; points are matched on " +
                                std::to_string(keys.size()) + " keys");
             continue;
         }
-        for (const auto& p : m["points"])
+        for (size_t i = 0; i < m.ids.size(); ++i)
         {
-            const std::string id = p["id"].get<std::string>();
+            const std::string& id = m.ids[i];
             e.order.emplace(id, e.order.size());
-            auto& seeds = e.seeds[id];
-            for (const auto& s : m["seeds"])
+            if (!m.digests[i].empty())
             {
-                if (std::find(seeds.begin(), seeds.end(), s.get<unsigned long long>()) == seeds.end())
+                e.digests[id].insert(m.digests[i]);
+            }
+            auto& seeds = e.seeds[id];
+            for (const auto s : m.seeds)
+            {
+                if (std::find(seeds.begin(), seeds.end(), s) == seeds.end())
                 {
-                    seeds.push_back(s.get<unsigned long long>());
+                    seeds.push_back(s);
                 }
             }
         }
@@ -248,10 +322,20 @@ WithoutWall(const RunResult& r)
 
 using RunKey = std::pair<std::string, unsigned long long>; ///< point id, seed
 
+/// A result whose values name a point of a manifest but whose scenario is
+/// not that point's (another sweep's result in the same directory).
+bool
+NotThePointsScenario(const Expected& expected, const std::string& point, const RunResult& result)
+{
+    const auto it = expected.digests.find(point);
+    return it != expected.digests.end() && !it->second.count(ScenarioDigest(result.scenario));
+}
+
 /// One record per point and seed, the first found kept (a warning when a
-/// later one differs beyond wall time). Returns where each run's record is.
+/// later one differs beyond wall time); a result that is not its point's
+/// scenario is skipped (c.mismatched). Returns where each run's record is.
 std::map<RunKey, size_t>
-AddRecords(std::vector<FoundResult>& results, Collected& c)
+AddRecords(std::vector<FoundResult>& results, const Expected& expected, Collected& c)
 {
     std::map<RunKey, size_t> byRun;
     for (auto& found : results)
@@ -263,6 +347,12 @@ AddRecords(std::vector<FoundResult>& results, Collected& c)
         }
         rec.point = PointId(c.keys, rec.values);
         rec.seed = found.result.seed;
+        if (NotThePointsScenario(expected, rec.point, found.result))
+        {
+            c.mismatched.push_back(found.file.string() + " (point " + rec.point + " seed " + std::to_string(rec.seed) +
+                                   "): its scenario is not the one sweep.json gives the point");
+            continue;
+        }
         const RunKey key{rec.point, rec.seed};
         auto it = byRun.find(key);
         if (it != byRun.end())
@@ -389,11 +479,11 @@ Collected
 CollectDirs(const std::vector<std::string>& dirs)
 {
     Collected c;
-    const std::vector<json> manifests = ReadManifests(dirs);
+    const std::vector<Manifest> manifests = ReadManifests(dirs);
     std::vector<FoundResult> results = ReadResults(FindResultFiles(dirs), c.warnings);
     c.keys = SweepKeys(manifests, results);
     const Expected expected = ExpectedRuns(manifests, c.keys, c.warnings);
-    const std::map<RunKey, size_t> byRun = AddRecords(results, c);
+    const std::map<RunKey, size_t> byRun = AddRecords(results, expected, c);
     SortRecords(c.records, expected.order);
     c.missing = MissingRuns(expected, byRun);
     return c;

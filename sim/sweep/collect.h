@@ -26,6 +26,9 @@ struct Collected
     std::vector<std::string> keys; ///< the varied keys
     std::vector<SweepRecord> records;
     std::vector<std::string> missing; ///< "point seed S" in a manifest without a result
+    /// Result files whose values name a manifest's point but whose scenario
+    /// is not that point's (ScenarioDigest): skipped, not assigned to it.
+    std::vector<std::string> mismatched;
     std::vector<std::string> warnings;
 };
 
@@ -34,7 +37,10 @@ struct Collected
 /// manifests' (else every scenario leaf, seed aside, that differs between
 /// the results); rows follow the manifests' point order, then the points
 /// they do not list by value; the same point and seed twice: the first is
-/// kept. BadInput when a DIR is not a directory.
+/// kept (DIRs in argument order, then by path). A result is assigned to a
+/// manifest's point only if its scenario is that point's (else it is in
+/// `mismatched`). BadInput when a DIR is not a directory or its sweep.json
+/// is not a manifest (keys, points, seeds), naming the field.
 Collected CollectDirs(const std::vector<std::string>& dirs);
 
 } // namespace tunsim::sweep

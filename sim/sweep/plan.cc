@@ -60,6 +60,25 @@ Fnv1a(const std::string& s)
 
 } // namespace
 
+std::string
+ScenarioDigest(const json& scenario)
+{
+    json j = scenario;
+    if (j.is_object())
+    {
+        j.erase("seed");
+    }
+    uint64_t h = 14695981039346656037ull; // FNV-1a, 64 bits
+    for (unsigned char c : j.dump())
+    {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
 SweepAxis
 ParseVary(const std::string& text)
 {
@@ -301,6 +320,7 @@ AddPoint(Plan& plan, const json& withSets, const std::vector<size_t>& idx, std::
             p.values.push_back(ValueText(ResolvedValue(resolved, plan.axes[k].key, plan.axes[k].values[idx[k]])));
         }
         p.id = PointId(plan.keys, p.values);
+        p.digest = ScenarioDigest(resolved);
         if (!ids.insert(p.id).second)
         {
             throw ScenarioError("--vary",
@@ -345,7 +365,11 @@ Manifest(const Plan& plan)
     for (size_t i = 0; i < plan.points.size(); ++i)
     {
         const Point& p = plan.points[i];
-        points.push_back({{"index", i}, {"id", p.id}, {"set", p.assignments}, {"values", p.values}});
+        points.push_back({{"index", i},
+                          {"id", p.id},
+                          {"set", p.assignments},
+                          {"values", p.values},
+                          {"scenario_digest", p.digest}});
     }
     m["points"] = points;
     return m;

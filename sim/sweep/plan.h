@@ -35,6 +35,7 @@ struct Point
     std::string id;
     std::vector<std::string> assignments; ///< "key=value" as given, one per axis
     std::vector<std::string> values;      ///< ValueText of the resolved value, one per axis
+    std::string digest;                   ///< ScenarioDigest of its resolved scenario
 };
 
 struct Plan

@@ -202,6 +202,16 @@ ReportMerge(const sweep::Collected& c, const fs::path& out)
         }
         rc = kExitRunsFailed;
     }
+    if (!c.mismatched.empty())
+    {
+        std::cerr << "tunsim merge: " << c.mismatched.size()
+                  << " results are not of the scenario their point has in sweep.json (another sweep's?); skipped:\n";
+        for (const auto& m : c.mismatched)
+        {
+            std::cerr << "  " << m << "\n";
+        }
+        rc = kExitRunsFailed;
+    }
     if (bad)
     {
         std::cerr << "tunsim merge: " << bad << " results violate packet conservation (conservation_ok = false)\n";
@@ -232,7 +242,7 @@ MergeMain(int argc, char** argv)
     {
         std::cerr << "tunsim merge: warning: " << w << "\n";
     }
-    if (c.records.empty())
+    if (c.records.empty() && c.mismatched.empty())
     {
         throw BadInput("no result.json found under " + dirs[0] + (dirs.size() > 1 ? " ..." : ""));
     }

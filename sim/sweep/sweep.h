@@ -63,6 +63,12 @@ std::string ValueText(const nlohmann::json& v);
 /// the name lossy. "base" when nothing is varied.
 std::string PointId(const std::vector<std::string>& keys, const std::vector<std::string>& values);
 
+/// What identifies a resolved scenario apart from its seed: 16 hex digits
+/// of the FNV-1a hash of its JSON without "seed". sweep.json gives each
+/// point's (scenario_digest); merge assigns a result to a point only when
+/// the result's scenario has that digest.
+std::string ScenarioDigest(const nlohmann::json& scenario);
+
 /// Two-sided 95 % Student t critical value for `df` degrees of freedom.
 double StudentT975(unsigned df);
 

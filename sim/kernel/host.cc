@@ -19,6 +19,7 @@
 #include <linux/if_tun.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,15 +183,90 @@ InNamespace(int nsfd, const std::function<void()>& fn)
     }
 }
 
+namespace
+{
+
+constexpr const char* kMarkerDir = "/run/tunsim";
+
+/// /run/tunsim/NAME.owner := "<pid> <start time>", written atomically.
+void
+WriteOwnerMarker(const std::string& ns)
+{
+    ::mkdir(kMarkerDir, 0755); // EEXIST is fine; a failure shows below
+    const std::string path = OwnerMarkerPath(ns);
+    const std::string tmp = path + ".tmp";
+    const std::string text = std::to_string(getpid()) + " " + ProcessStartTime(getpid()) + "\n";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    const int err = errno;
+    if (fd >= 0)
+    {
+        ::close(fd);
+    }
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    {
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("cannot write the namespace's owner marker " + path + ": " +
+                                 std::strerror(ok ? errno : err));
+    }
+}
+
+/// The marker of `ns` names a process that no longer runs: its pid is gone
+/// or belongs to a process started at another time. False without a
+/// (well-formed) marker.
+bool
+OwnerIsGone(const std::string& ns)
+{
+    std::ifstream in(OwnerMarkerPath(ns));
+    long pid = 0;
+    std::string start;
+    if (!(in >> pid >> start) || pid <= 0 || start.find_first_not_of("0123456789") != std::string::npos)
+    {
+        return false;
+    }
+    return ProcessStartTime(pid) != start;
+}
+
+/// `ip netns del NS`, then its marker once the namespace is gone (a marker
+/// stays while its namespace does, so a later run can remove both).
+void
+DeleteMarkedNamespace(const std::string& ns)
+{
+    if (std::filesystem::exists("/run/netns/" + ns))
+    {
+        Run({"ip", "netns", "del", ns});
+    }
+    if (!std::filesystem::exists("/run/netns/" + ns))
+    {
+        ::unlink(OwnerMarkerPath(ns).c_str());
+    }
+}
+
+} // namespace
+
 Netns::Netns(std::string name)
     : m_name(std::move(name))
 {
-    MustRun({"ip", "netns", "add", m_name});
+    if (std::filesystem::exists("/run/netns/" + m_name))
+    {
+        throw std::runtime_error("network namespace " + m_name +
+                                 " exists already and was not made by this process; not touching it");
+    }
+    WriteOwnerMarker(m_name);
+    try
+    {
+        MustRun({"ip", "netns", "add", m_name});
+    }
+    catch (...)
+    {
+        ::unlink(OwnerMarkerPath(m_name).c_str());
+        throw;
+    }
     m_fd = open(("/run/netns/" + m_name).c_str(), O_RDONLY | O_CLOEXEC);
     if (m_fd < 0)
     {
         int e = errno;
-        Run({"ip", "netns", "del", m_name});
+        DeleteMarkedNamespace(m_name);
         throw std::runtime_error("open /run/netns/" + m_name + ": " + std::strerror(e));
     }
 }
@@ -201,7 +277,7 @@ Netns::~Netns()
     {
         close(m_fd);
     }
-    Run({"ip", "netns", "del", m_name});
+    DeleteMarkedNamespace(m_name);
 }
 
 std::string
@@ -413,26 +489,52 @@ TunsimNamespaces()
     return v;
 }
 
+std::string
+OwnerMarkerPath(const std::string& nsName)
+{
+    return std::string(kMarkerDir) + "/" + nsName + ".owner";
+}
+
+std::string
+ProcessStartTime(long pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    // "pid (comm) state ppid ...": comm may hold spaces and ')', so count
+    // the fields after its last ')'; starttime is field 22, state field 3.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos)
+    {
+        return "";
+    }
+    std::istringstream rest(line.substr(close + 1));
+    std::string field;
+    for (int i = 3; i <= 22 && (rest >> field); ++i)
+    {
+    }
+    return rest ? field : "";
+}
+
 void
 RemoveStaleNamespaces()
 {
-    for (const auto& n : TunsimNamespaces())
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(kMarkerDir, ec))
     {
-        std::string pid = n.substr(7);
-        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos)
+        const std::string file = e.path().filename().string();
+        const std::string suffix = ".owner";
+        if (file.size() <= suffix.size() || file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
         {
             continue;
         }
-        if (std::stoll(pid) == getpid())
+        const std::string ns = file.substr(0, file.size() - suffix.size());
+        if (!OwnerIsGone(ns))
         {
-            continue;
+            continue; // its creator still runs (this process included), or the marker is not one of ours
         }
-        if (!std::filesystem::exists("/proc/" + pid))
-        {
-            Run({"ip", "netns", "del", n});
-        }
+        DeleteMarkedNamespace(ns);
     }
 }
-
 } // namespace kernel
 } // namespace tunsim

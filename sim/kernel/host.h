@@ -57,6 +57,10 @@ void InNamespace(int nsfd, const std::function<void()>& fn);
 
 /// The network namespace: `ip netns add` on construction, `ip netns del` on
 /// destruction (also during stack unwinding after an error or a signal).
+/// Before it is created, its owner marker (/run/tunsim/NAME.owner: this
+/// process's pid and start time) is written; it is removed with the
+/// namespace. A namespace NAME that exists already is not taken over (a
+/// std::runtime_error, nothing marked).
 class Netns
 {
   public:
@@ -136,11 +140,23 @@ TcStats ParseTcJson(const std::string& text);
 bool HavePrivileges(std::string* why);
 
 /// Names of network namespaces under /run/netns that tunsim kernel creates
-/// ("tunsim-<pid>").
+/// ("tunsim-<pid>", and others beginning "tunsim-").
 std::vector<std::string> TunsimNamespaces();
 
-/// Remove namespaces a killed tunsim kernel (SIGKILL, power loss) left behind:
-/// tunsim-<pid> whose process no longer exists.
+/// Where Netns marks the namespaces it creates: /run/tunsim/<name>.owner,
+/// one line "<pid> <start time>" (field 22 of /proc/<pid>/stat).
+std::string OwnerMarkerPath(const std::string& nsName);
+
+/// The start time of process `pid` (field 22 of /proc/<pid>/stat, clock
+/// ticks after boot); "" when there is no such process.
+std::string ProcessStartTime(long pid);
+
+/// Remove the namespaces a killed tunsim kernel (SIGKILL, power loss) left
+/// behind, and only those: a namespace whose owner marker names a process
+/// that no longer exists (its pid gone, or reused by a process with another
+/// start time). A namespace without a marker (`ip netns add tunsim-999999`
+/// by someone else) or whose creator still runs is left alone. Markers of
+/// dead owners whose namespace is gone are removed too.
 void RemoveStaleNamespaces();
 
 } // namespace kernel

@@ -1,7 +1,8 @@
 // tunsim kernel against misuse (issue 16): it removes only the namespaces
 // it can prove it created (an owner marker under /run/tunsim/ naming a
-// process that is gone), a foreign tunsim-999999 is left alone, and a burst
-// period that rounds to 0 is refused. Tests that need
+// process that is gone), a foreign tunsim-999999 is left alone, a reader too
+// slow to empty the ring leaves packets counted as still queued (not lost),
+// and a burst period that rounds to 0 is refused. Tests that need
 // CAP_NET_ADMIN skip (saying so) without it.
 #include "kernel/host.h"
 
@@ -202,6 +203,29 @@ TEST_F(KernelLimits, AForeignTunsimNamespaceSurvivesARunAndAKilledRunsNamespaceD
     {
         Shell("ip netns del " + foreign);
     }
+}
+
+TEST_F(KernelLimits, PacketsLeftInTheRingBySlowReaderAreQueuedNotLost)
+{
+    // reader.per_packet_ns = 1e10: one packet per 10 s. The drain stops after
+    // its 10 s cap; what is still in the ring is read out and booked as
+    // queued (exit 3 before: counted as lost by the reader's sequence gaps).
+    const auto t0 = std::chrono::steady_clock::now();
+    auto o = Tunsim("kernel " + kBursts + " --set qdisc.kind=pfifo_fast --set duration_s=0.05 "
+                    "--set reader.per_packet_ns=1e10 -q --out " + (dir / "slow").string());
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_EQ(o.code, 0) << o.out;
+    EXPECT_LT(took, 30.0) << "the 10 s per-packet cost is cut at the drain cap";
+    std::ifstream in(dir / "slow" / "result.json");
+    const auto r = nlohmann::json::parse(in);
+    const auto& f = r["flows"][0];
+    EXPECT_GT(f["in_flight_packets"].get<uint64_t>(), 0u) << f.dump();
+    EXPECT_EQ(f["sent_packets"].get<uint64_t>(), f["delivered_packets"].get<uint64_t>() +
+                                                     f["dropped_packets"].get<uint64_t>() +
+                                                     f["in_flight_packets"].get<uint64_t>());
+    EXPECT_TRUE(r["kernel"]["cross_check"]["ok"].get<bool>()) << r["kernel"]["cross_check"].dump();
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+    EXPECT_EQ(r["conservation"]["forward"]["still_queued_by_place"]["tun0_ring"], f["in_flight_packets"]);
 }
 
 TEST(KernelInput, ABurstPeriodThatRoundsToZeroIsRefused)

@@ -87,7 +87,7 @@ FlowOf(const Scenario& sc, size_t i, FlowStats& f, size_t nr, const json& lossOv
     r.sentPackets = f.sent;
     r.deliveredPackets = f.received;
     r.droppedPackets = dropped;
-    r.inFlightPackets = 0;
+    r.inFlightPackets = f.queuedAtEnd;
     r.lossRatio = LossRatio(f);
     r.goodputMbps = f.receivedBytes * 8.0 / act / 1e6;
     r.delay = DelayOf(f.delayNs);
@@ -127,7 +127,7 @@ TunOf(const Scenario& sc, const Repeat& tot, const std::string& policy, const Cr
     }
     if (total.haveTc)
     {
-        t.ringOccupancyEnd = total.ringLeft;
+        t.ringOccupancyEnd = total.ringLeft + static_cast<int64_t>(total.leftRead);
     }
     return t;
 }
@@ -190,7 +190,7 @@ ConservationOf(const RunResult& r, const Repeat& tot, const CrossCheck& total)
         f.sent += fl.sentPackets;
         f.delivered += fl.deliveredPackets;
     }
-    f.sent += tot.reader.untracked;
+    f.sent += tot.reader.untracked + (total.leftRead - total.queuedRead);
     f.delivered += tot.reader.untracked;
     f.dropped = total.Dropped();
     if (tot.txDropped)
@@ -202,7 +202,7 @@ ConservationOf(const RunResult& r, const Repeat& tot, const CrossCheck& total)
         f.droppedByPlace[dev + "_qdisc/dropped"] = total.tcDropped;
     }
     f.stillQueuedByPlace = {{dev + "_qdisc", total.tcBacklog},
-                            {dev + "_ring", static_cast<uint64_t>(std::max<int64_t>(total.ringLeft, 0))},
+                            {dev + "_ring", static_cast<uint64_t>(std::max<int64_t>(total.ringLeft, 0)) + total.leftRead},
                             {"vpn_reader", 0}};
     f.Close();
     c.reverse.Close();

@@ -27,6 +27,7 @@ AddFlow(FlowStats& a, const FlowStats& b)
     a.gaps += b.gaps;
     a.reordered += b.reordered;
     a.delayNs.insert(a.delayNs.end(), b.delayNs.begin(), b.delayNs.end());
+    a.queuedAtEnd += b.queuedAtEnd;
 }
 
 void
@@ -40,6 +41,7 @@ AddReader(ReaderStats& a, const ReaderStats& b)
     a.readNsTotal += b.readNsTotal;
     a.wakeNs.insert(a.wakeNs.end(), b.wakeNs.begin(), b.wakeNs.end());
     a.sleepWakeNs.insert(a.sleepWakeNs.end(), b.sleepWakeNs.begin(), b.sleepWakeNs.end());
+    a.leftInRing += b.leftInRing;
 }
 
 void
@@ -60,7 +62,7 @@ AddTc(TcStats& a, const TcStats& b)
 uint64_t
 Lost(const FlowStats& f)
 {
-    return f.sent - std::min(f.sent, f.received);
+    return f.sent - std::min(f.sent, f.received + f.queuedAtEnd);
 }
 
 double
@@ -102,7 +104,9 @@ CrossCheckOf(const Repeat& r)
         c.sent += f.sent;
         c.received += f.received;
         c.seqLost += Lost(f);
+        c.queuedRead += f.queuedAtEnd;
     }
+    c.leftRead = r.reader.leftInRing;
     c.untracked = r.reader.untracked;
     c.txPackets = r.txPackets;
     c.txDropped = r.txDropped;
@@ -134,6 +138,7 @@ CrossCheck::ToJson() const
             {"tc_dropped", tc(tcDropped)},
             {"tc_backlog_packets", tc(tcBacklog)},
             {"ring_entries_left", tc(ringLeft)},
+            {"ring_entries_read_out", leftRead},
             {"sent_eq_received_plus_drops_plus_queued", SumOk()},
             {"tx_packets_eq_reader_reads", ReadOk()},
             {"seq_lost_eq_kernel_drops", SeqOk()},

@@ -17,8 +17,8 @@ namespace tunsim
 namespace kernel
 {
 
-/// Datagrams a flow sent that the reader never read (after the drain nothing
-/// is in flight).
+/// Datagrams a flow sent that the reader never read and that were not still
+/// in the ring when the drain ended (FlowStats::queuedAtEnd).
 uint64_t Lost(const FlowStats& f);
 
 /// Lost / sent (0 when nothing was sent).
@@ -38,12 +38,18 @@ struct CrossCheck
     /// What the qdisc handed to tun_net_xmit() minus what tun dropped and
     /// what the reader read: entries still in the ring (0 without a qdisc).
     int64_t ringLeft = 0;
+    /// Read out of the ring after the drain (ReadOutRing): all packets, and
+    /// the flows' datagrams among them (counted as still queued).
+    uint64_t leftRead = 0, queuedRead = 0;
     bool ok = false;
 
     uint64_t Dropped() const { return txDropped + tcDropped; }
-    uint64_t Queued() const { return tcBacklog + static_cast<uint64_t>(std::max<int64_t>(ringLeft, 0)); }
+    uint64_t Queued() const
+    {
+        return tcBacklog + static_cast<uint64_t>(std::max<int64_t>(ringLeft, 0)) + queuedRead;
+    }
     bool SumOk() const { return sent == received + Dropped() + Queued() && ringLeft >= 0; }
-    bool ReadOk() const { return txPackets == readerReads; }
+    bool ReadOk() const { return txPackets == readerReads + leftRead; }
     bool SeqOk() const { return seqLost == Dropped(); }
 
     /// kernel.cross_check, kernel.repeats[].cross_check

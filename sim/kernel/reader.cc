@@ -142,7 +142,9 @@ class Reader
         m_rs.bytesRead += n;
         m_rs.readNsTotal += afterRead - start;
         const double cost = m_sc.reader.perPacketNs + m_sc.reader.nsPerByte * static_cast<double>(n);
-        SpinUntil(start + static_cast<int64_t>(cost));
+        while (NowNs() < start + static_cast<int64_t>(cost) && !DrainCapReached())
+        {
+        }
         const int64_t done = NowNs();
         if (start < m_tEnd)
         {
@@ -236,6 +238,30 @@ class Reader
 };
 
 } // namespace
+
+void
+ReadOutRing(int fd, std::vector<FlowStats>& flows, ReaderStats& rs)
+{
+    std::vector<uint8_t> buf(65536);
+    for (;;)
+    {
+        const ssize_t n = read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR)
+        {
+            continue;
+        }
+        if (n <= 0)
+        {
+            return; // EAGAIN: the ring is empty
+        }
+        ++rs.leftInRing;
+        const Parsed p = ParsePacket(buf.data(), static_cast<size_t>(n), static_cast<uint32_t>(flows.size()));
+        if (p.ours)
+        {
+            ++flows[p.flow].queuedAtEnd;
+        }
+    }
+}
 
 void
 ReaderLoop(int fd, const Scenario& sc, int64_t t0, int64_t tEnd, std::vector<FlowStats>& flows,

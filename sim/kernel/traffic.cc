@@ -286,6 +286,7 @@ RunThreads(const Netns& ns, const Scenario& sc, int devFd, const Sockets& socks,
         std::rethrow_exception(readerErr);
     }
     ThrowIfInterrupted();
+    ReadOutRing(devFd, rep.flows, rep.reader);
     rep.measuredS = sc.durationS;
     rep.drainS = (NowNs() - sendEnd) / 1e9;
 }

@@ -70,6 +70,9 @@ struct FlowStats
     uint32_t expected = 0;      ///< next sequence number expected
     std::vector<int64_t> delayNs;
     std::vector<uint8_t> got;   ///< per sequence number: read by the reader
+    /// Still in the ring when the drain ended (ReadOutRing): queued, not
+    /// delivered and not lost.
+    uint64_t queuedAtEnd = 0;
 };
 
 struct ReaderStats
@@ -84,6 +87,7 @@ struct ReaderStats
     /// (sleep, wake) per wake sample: sleep = send() of the datagram that woke
     /// the reader - the first poll() entry of that idle stretch; wake = wakeNs.
     std::vector<std::pair<int64_t, int64_t>> sleepWakeNs;
+    uint64_t leftInRing = 0;  ///< packets ReadOutRing() found in the ring, ours or not
 };
 
 /// Everything one run of the scenario measured.
@@ -103,9 +107,16 @@ struct Repeat
 /// busy-wait until `per_packet_ns + ns_per_byte * len` has passed since the
 /// read began. Stalls: no read() during [t0 + at_s, t0 + at_s + for_s).
 /// After `sendersDone`, drains until the ring has been empty for `idleNs`
-/// (at most `drainCapNs`).
+/// (at most `drainCapNs`: a per-packet cost still being waited then is cut
+/// short, so that a reader of 10 s per packet does not hold the run).
 void ReaderLoop(int fd, const Scenario& sc, int64_t t0, int64_t tEnd, std::vector<FlowStats>& flows,
                 ReaderStats& rs, const std::atomic<bool>& sendersDone, int64_t idleNs, int64_t drainCapNs);
+
+/// After the reader stopped (its drain cap reached with packets still in the
+/// ring: a reader too slow to empty it), read the rest of the ring at no
+/// cost and count it as still queued (FlowStats::queuedAtEnd,
+/// ReaderStats::leftInRing), so that the books do not count it as lost.
+void ReadOutRing(int fd, std::vector<FlowStats>& flows, ReaderStats& rs);
 
 /// One sender: the flow's pattern from t0 + start_s to t0 + stop_s.
 void SenderLoop(int sock, const FlowConfig& fc, uint32_t flowIndex, uint64_t seed, int64_t t0, double durationS,

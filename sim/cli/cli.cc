@@ -190,6 +190,17 @@ BoundedCount(const std::string& option, const std::string& text, uint64_t lo, ui
     return v;
 }
 
+std::string
+MessageText(const std::string& message)
+{
+    constexpr size_t kHead = 1000;
+    if (message.size() <= 2 * kHead)
+    {
+        return message;
+    }
+    return message.substr(0, kHead) + "... [" + std::to_string(message.size() - kHead) + " more characters]";
+}
+
 int
 RunCommand(const std::string& prefix, const std::function<int()>& body)
 {
@@ -199,17 +210,17 @@ RunCommand(const std::string& prefix, const std::function<int()>& body)
     }
     catch (const ScenarioError& e)
     {
-        std::cerr << prefix << ": " << e.what() << "\n";
+        std::cerr << prefix << ": " << MessageText(e.what()) << "\n";
         return kExitBadInput;
     }
     catch (const BadInput& e)
     {
-        std::cerr << prefix << ": " << e.what() << "\n";
+        std::cerr << prefix << ": " << MessageText(e.what()) << "\n";
         return kExitBadInput;
     }
     catch (const std::exception& e)
     {
-        std::cerr << prefix << ": error: " << e.what() << "\n";
+        std::cerr << prefix << ": error: " << MessageText(e.what()) << "\n";
         return kExitFailure;
     }
 }

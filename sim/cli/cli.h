@@ -62,10 +62,15 @@ double BoundedNumber(const std::string& option, const std::string& text, double 
 /// "-1" is refused here, where an unsigned parse would wrap it to 2^32 - 1.
 uint64_t BoundedCount(const std::string& option, const std::string& text, uint64_t lo, uint64_t hi);
 
+/// An error message as printed: at most its first 1000 characters and how
+/// many more there were when it is longer than 2000 (a message quoting a
+/// 3 MB number literal or a 100 kB --set value stays one readable line).
+std::string MessageText(const std::string& message);
+
 /// Run a command's body and turn what it throws into the exit codes every
 /// tunsim command uses: a ScenarioError or BadInput is printed as
 /// "<prefix>: <message>" and gives kExitBadInput; any other exception
-/// "<prefix>: error: <message>" and kExitFailure.
+/// "<prefix>: error: <message>" and kExitFailure (MessageText).
 int RunCommand(const std::string& prefix, const std::function<int()>& body);
 
 } // namespace tunsim

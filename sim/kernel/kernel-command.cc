@@ -256,12 +256,12 @@ KernelCommand(int argc, char** argv)
     }
     catch (const ScenarioError& e)
     {
-        std::cerr << "tunsim: " << e.what() << "\n";
+        std::cerr << "tunsim: " << MessageText(e.what()) << "\n";
         return kExitBadInput;
     }
     catch (const BadInput& e)
     {
-        std::cerr << "tunsim: " << e.what() << "\n";
+        std::cerr << "tunsim: " << MessageText(e.what()) << "\n";
         return kExitBadInput;
     }
     catch (const InterruptedError&)
@@ -271,7 +271,7 @@ KernelCommand(int argc, char** argv)
     }
     catch (const std::exception& e)
     {
-        std::cerr << "tunsim: kernel: error: " << e.what() << "\n";
+        std::cerr << "tunsim: kernel: error: " << MessageText(e.what()) << "\n";
         return Interrupted() ? kExitInterrupted : kExitFailure;
     }
 }

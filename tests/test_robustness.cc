@@ -106,6 +106,9 @@ TEST_F(Robustness, UnboundedOrDeeplyNestedInputIsRefused)
     ExpectBadInput("1e999 in the file", "run " + Write("inf.json", "{\"flows\": [{}],\n \"duration_s\": 1e999}"),
                    "inf.json: malformed JSON");
     ExpectBadInput("1e999 in --set", "run " + kBursts + " --set duration_s=1e999", "duration_s: must be a number");
+    // Found by the fuzzer: a key that decodes to a NUL byte left an empty message.
+    ExpectBadInput("a key \\u0000ption", "run " + Write("nul.json", "{\"\\u0000ption\": 1, \"flows\": [{}]}"),
+                   "\\u0000ption: unknown key");
 }
 
 TEST_F(Robustness, ValuesThatCannotRunAreRefused)

@@ -5,6 +5,7 @@
 #include "scenario-text.h"
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <utility>
@@ -15,9 +16,38 @@ namespace tunsim
 
 using nlohmann::json;
 
+namespace
+{
+
+/// `s` with control characters (a key "\u0000..." decodes to a NUL byte)
+/// written as \u00XX: what() is read as a C string, and a NUL would cut
+/// the message, or leave nothing of it.
+std::string
+Printable(const std::string& s)
+{
+    std::string out;
+    for (const char c : s)
+    {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\n') || u == 0x7f)
+        {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", u);
+            out += buf;
+        }
+        else
+        {
+            out += c;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 ScenarioError::ScenarioError(const std::string& field, const std::string& message)
-    : std::runtime_error(field.empty() ? message : field + ": " + message),
-      m_field(field)
+    : std::runtime_error(field.empty() ? Printable(message) : Printable(field + ": " + message)),
+      m_field(Printable(field))
 {
 }
 

@@ -1,10 +1,20 @@
 // What the command-line tests share: run a shell command or the tunsim
-// binary and collect its exit code and output.
+// binary and collect its exit code and output; a fresh directory per test;
+// reading and writing the files the commands leave.
 #pragma once
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+
+#include <unistd.h>
 
 #include <sys/wait.h>
 
@@ -43,6 +53,41 @@ inline Outcome
 Tunsim(const std::string& args)
 {
     return Shell(std::string(TUNSIM_BINARY) + " " + args);
+}
+
+/// A fresh, empty directory for the running test:
+/// /tmp/<prefix><test name>-<pid> (the pid keeps two checkouts' runs apart).
+inline std::filesystem::path
+FreshTestDir(const std::string& prefix)
+{
+    const auto dir = std::filesystem::temp_directory_path() /
+                     (prefix + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                      std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+/// The whole file ("" if it cannot be read).
+inline std::string
+ReadText(const std::filesystem::path& p)
+{
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline nlohmann::json
+ReadJson(const std::filesystem::path& p)
+{
+    return nlohmann::json::parse(ReadText(p));
+}
+
+inline void
+WriteJson(const std::filesystem::path& p, const nlohmann::json& j)
+{
+    std::ofstream(p) << j.dump(2) << "\n";
 }
 
 } // namespace tunsim_test

@@ -79,8 +79,7 @@ class KernelLimits : public ::testing::Test
         name = "tunsim-test-" + std::to_string(getpid()) + "-" +
                ::testing::UnitTest::GetInstance()->current_test_info()->name();
         name = name.substr(0, 60);
-        dir = fs::temp_directory_path() / ("tunsim-klim-" + std::to_string(getpid()));
-        fs::create_directories(dir);
+        dir = tunsim_test::FreshTestDir("tunsim-klim-");
     }
     void TearDown() override
     {

@@ -56,14 +56,7 @@ Tunsim(const std::string& args, const std::string& cwd, const std::string& label
 class Robustness : public ::testing::Test
 {
   protected:
-    void SetUp() override
-    {
-        dir = fs::temp_directory_path() /
-              ("tunsim-robust-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-               std::to_string(getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
+    void SetUp() override { dir = tunsim_test::FreshTestDir("tunsim-robust-"); }
     void TearDown() override { fs::remove_all(dir); }
 
     std::string Write(const std::string& name, const std::string& text)
@@ -224,8 +217,7 @@ TEST_F(Robustness, TwoSweepsIntoOneDirectory)
     {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::ifstream in(out / "sweep.json");
-    const std::string manifest((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_NE(manifest.find("bursts.json"), std::string::npos) << "the first sweep's manifest";
+    EXPECT_NE(tunsim_test::ReadText(out / "sweep.json").find("bursts.json"), std::string::npos)
+        << "the first sweep's manifest";
     EXPECT_TRUE(fs::exists(out / "points" / "tun.ring_size=25" / "seed-1" / "result.json"));
 }

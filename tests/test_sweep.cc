@@ -31,6 +31,9 @@
 namespace fs = std::filesystem;
 
 using tunsim_test::Outcome;
+using tunsim_test::ReadJson;
+using tunsim_test::ReadText;
+using tunsim_test::WriteJson;
 using tunsim_test::Shell;
 using tunsim_test::Tunsim;
 
@@ -40,15 +43,6 @@ namespace
 const std::string kScenario = std::string(TUNSIM_SOURCE_DIR) + "/scenarios/bursts.json";
 const std::string kShort = " --set duration_s=0.05 ";
 const std::string k2x2 = " --vary tun.ring_size=10,25 --vary tun.policy=drop,nodrop-v8 ";
-
-std::string
-Read(const fs::path& p)
-{
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 /// CSV text as rows of cells (quoted cells with doubled quotes, no line
 /// breaks inside a cell: what the sweep writes).
@@ -105,7 +99,7 @@ CsvRows(const std::string& text)
 std::vector<std::vector<std::string>>
 Csv(const fs::path& p)
 {
-    return CsvRows(Read(p));
+    return CsvRows(ReadText(p));
 }
 
 /// The cell of `column` in `rows[row]` (rows[0] is the header).
@@ -136,18 +130,6 @@ ExpectCells(const std::vector<std::vector<std::string>>& rows, const std::vector
     {
         EXPECT_EQ(Cell(rows, e.row, e.column), e.text) << "row " << e.row << ", " << e.column;
     }
-}
-
-nlohmann::json
-ReadJson(const fs::path& p)
-{
-    return nlohmann::json::parse(Read(p));
-}
-
-void
-WriteJson(const fs::path& p, const nlohmann::json& j)
-{
-    std::ofstream(p) << j.dump(2) << "\n";
 }
 
 /// A run result with the figures the CSVs read, everything else default:
@@ -382,7 +364,7 @@ TEST_F(Sweep, TwoByTwoInParallelWritesTheDocumentedColumns)
         "qdisc_dropped_packets", "reader_busy_fraction", "wall_s", "conservation_ok"};
     EXPECT_EQ(rows[0], header);
     // Every column of results.csv is documented in docs/sweep.md.
-    const std::string doc = Read(fs::path(TUNSIM_SOURCE_DIR) / "docs" / "sweep.md");
+    const std::string doc = ReadText(fs::path(TUNSIM_SOURCE_DIR) / "docs" / "sweep.md");
     for (const auto& c : header)
     {
         if (c != "tun.ring_size" && c != "tun.policy")
@@ -469,7 +451,7 @@ TEST_F(Sweep, KilledSweepResumesToTheSameCsv)
         if (e.path().filename() == "result.json")
         {
             nlohmann::json j;
-            EXPECT_NO_THROW(j = nlohmann::json::parse(Read(e.path()))) << e.path();
+            EXPECT_NO_THROW(j = nlohmann::json::parse(ReadText(e.path()))) << e.path();
         }
     }
     // Resume: skips what is done, runs the rest.
@@ -517,7 +499,7 @@ TEST_F(Sweep, ResumeRunsAgainWhatIsNotAWholeResultAndFailsWhatViolatesConservati
     ASSERT_EQ(Tunsim(args + " -q").code, 0);
     const fs::path points = dir / "s" / "points";
     // Cut short (as by a crash mid-write, had the write not been atomic).
-    const std::string text = Read(points / "tun.ring_size=10" / "seed-1" / "result.json");
+    const std::string text = ReadText(points / "tun.ring_size=10" / "seed-1" / "result.json");
     std::ofstream(points / "tun.ring_size=10" / "seed-1" / "result.json") << text.substr(0, text.size() / 2);
     // Valid JSON of the same scenario, but not a tunsim result (no "tun" block).
     nlohmann::json j = ReadJson(points / "tun.ring_size=25" / "seed-1" / "result.json");
@@ -646,7 +628,7 @@ TEST_F(Sweep, SlurmArrayScriptRunsTasksLocally)
                     (dir / "sl").string());
     ASSERT_EQ(e.code, 0) << e.out;
     const std::string script = (dir / "sl" / "sweep.sbatch").string();
-    const std::string text = Read(script);
+    const std::string text = ReadText(script);
     EXPECT_NE(text.find("#SBATCH --array=0-1\n"), std::string::npos) << text;
     EXPECT_EQ(Shell("bash -n " + script).code, 0);
     if (Shell("command -v shellcheck").code == 0)

@@ -25,34 +25,13 @@
 
 namespace fs = std::filesystem;
 
-using tunsim_test::Tunsim;
+using namespace tunsim_test; // Tunsim, ReadText, ReadJson, WriteJson, FreshTestDir
 
 namespace
 {
 
 const std::string kScenario = std::string(TUNSIM_SOURCE_DIR) + "/scenarios/bursts.json";
 const std::string kShort = " --set duration_s=0.05 ";
-
-std::string
-Read(const fs::path& p)
-{
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-nlohmann::json
-ReadJson(const fs::path& p)
-{
-    return nlohmann::json::parse(Read(p));
-}
-
-void
-WriteJson(const fs::path& p, const nlohmann::json& j)
-{
-    std::ofstream(p) << j.dump(2) << "\n";
-}
 
 double
 SecondsSince(std::chrono::steady_clock::time_point t)
@@ -63,14 +42,7 @@ SecondsSince(std::chrono::steady_clock::time_point t)
 class SweepLimits : public ::testing::Test
 {
   protected:
-    void SetUp() override
-    {
-        dir = fs::temp_directory_path() /
-              ("tunsim-sweeplim-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-               "-" + std::to_string(getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
+    void SetUp() override { dir = FreshTestDir("tunsim-sweeplim-"); }
     void TearDown() override { fs::remove_all(dir); }
 
     /// A finished two-point sweep in dir/NAME.
@@ -232,7 +204,7 @@ TEST_F(SweepLimits, MergeKeepsTheResultOfTheFirstDirectoryGiven)
     WriteJson(changed, j);
     auto o = Tunsim("merge " + (dir / "b").string() + " " + (dir / "a").string() + " --out " + (dir / "ba").string());
     EXPECT_EQ(o.code, 0) << o.out;
-    EXPECT_NE(Read(dir / "ba" / "results.csv").find(",1.5,"), std::string::npos);
+    EXPECT_NE(ReadText(dir / "ba" / "results.csv").find(",1.5,"), std::string::npos);
     EXPECT_NE(o.out.find((dir / "a" / "points" / "tun.ring_size=10" / "seed-1" / "result.json").string() +
                          ": point tun.ring_size=10 seed 1 was already read from another file with different results; "
                          "kept the first"),
@@ -240,7 +212,7 @@ TEST_F(SweepLimits, MergeKeepsTheResultOfTheFirstDirectoryGiven)
         << o.out;
     o = Tunsim("merge " + (dir / "a").string() + " " + (dir / "b").string() + " --out " + (dir / "ab").string());
     EXPECT_EQ(o.code, 0) << o.out;
-    EXPECT_EQ(Read(dir / "ab" / "results.csv").find(",1.5,"), std::string::npos);
+    EXPECT_EQ(ReadText(dir / "ab" / "results.csv").find(",1.5,"), std::string::npos);
 }
 
 TEST_F(SweepLimits, MergeDoesNotAssignAnotherSweepsResultsToThePoints)
@@ -249,7 +221,7 @@ TEST_F(SweepLimits, MergeDoesNotAssignAnotherSweepsResultsToThePoints)
     // the first left with the results of the second (as two concurrent
     // sweeps could leave it before the lock): nothing is assigned.
     SmallSweep("s");
-    const std::string first = Read(dir / "s" / "sweep.json");
+    const std::string first = ReadText(dir / "s" / "sweep.json");
     EXPECT_NE(first.find("\"scenario_digest\""), std::string::npos);
     SmallSweep("s", std::string(TUNSIM_SOURCE_DIR) + "/scenarios/udp-flood.json");
     std::ofstream(dir / "s" / "sweep.json") << first;
@@ -258,7 +230,7 @@ TEST_F(SweepLimits, MergeDoesNotAssignAnotherSweepsResultsToThePoints)
     EXPECT_NE(o.out.find("2 results are not of the scenario their point has in sweep.json"), std::string::npos)
         << o.out;
     EXPECT_NE(o.out.find("2 runs listed in sweep.json have no result"), std::string::npos) << o.out;
-    const std::string csv = Read(dir / "m" / "results.csv");
+    const std::string csv = ReadText(dir / "m" / "results.csv");
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1) << "header only:\n" << csv;
     // The digest is the resolved scenario's without its seed.
     const nlohmann::json result = ReadJson(dir / "s" / "points" / "tun.ring_size=10" / "seed-1" / "result.json");

@@ -1,5 +1,5 @@
 # Convenience targets; the scripts install what they need (Debian, as root).
-.PHONY: all setup demo test bench reproduce clean
+.PHONY: all setup demo test bench reproduce fuzz clean
 all: setup
 setup:
 	bash scripts/setup.sh
@@ -9,7 +9,9 @@ test:
 	bash scripts/test.sh
 reproduce:
 	bash scripts/reproduce.sh
+fuzz:
+	bash scripts/fuzz.sh
 bench: setup
 	cmake --build build --target bench
 clean:
-	rm -rf build
+	rm -rf build build-fuzz

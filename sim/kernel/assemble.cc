@@ -26,19 +26,6 @@ namespace kernel
 
 using json = nlohmann::json;
 
-namespace
-{
-
-json
-SendNsMean(const FlowStats& f)
-{
-    return f.sent ? json(static_cast<double>(f.sendNsTotal) / f.sent) : json(nullptr);
-}
-
-// ------------------------------------------------------------ the blocks
-
-/// Exact quantiles of the samples (reorders them), and the models'
-/// DelayHistogram of them for the whole distribution.
 DelayResult
 DelayOf(std::vector<int64_t>& v)
 {
@@ -69,6 +56,17 @@ DelayOf(std::vector<int64_t>& v)
     d.histogram = hist;
     return d;
 }
+
+namespace
+{
+
+json
+SendNsMean(const FlowStats& f)
+{
+    return f.sent ? json(static_cast<double>(f.sendNsTotal) / f.sent) : json(nullptr);
+}
+
+// ------------------------------------------------------------ the blocks
 
 /// Flow i pooled over `nr` repeats; `backend` gets flows[i].kernel.
 FlowResult
@@ -107,33 +105,35 @@ FlowOf(const Scenario& sc, size_t i, FlowStats& f, size_t nr, const json& lossOv
     return r;
 }
 
+} // namespace
+
 TunResult
-TunOf(const Scenario& sc, const Repeat& tot, const std::string& policy, const CrossCheck& total)
+TunOf(const Scenario& sc, const DeviceCounters& d, const std::string& policy)
 {
     TunResult t;
     t.policy = policy;
-    t.txQueueLen = tot.txQueueLen;
-    t.ringSize = tot.txQueueLen;
-    t.ringBatch = PtrRingBatchFor(static_cast<uint32_t>(tot.txQueueLen));
+    t.txQueueLen = d.txQueueLen;
+    t.ringSize = d.txQueueLen;
+    t.ringBatch = PtrRingBatchFor(static_cast<uint32_t>(d.txQueueLen));
     t.hasQdisc = sc.qdisc.kind != QdiscKind::Noqueue;
-    t.txPackets = tot.txPackets;
-    t.txBytes = tot.txBytes;
-    t.txDropped = tot.txDropped;
-    t.rxPackets = tot.rxPackets;
+    t.txPackets = d.txPackets;
+    t.txBytes = d.txBytes;
+    t.txDropped = d.txDropped;
+    t.rxPackets = d.rxPackets;
     if (policy == "drop")
     {
         // Mainline tun never stops its tx queue: these follow from the source.
         t.txq = TxqResult{0, 0, 0.0, 0.0, false, std::nullopt};
     }
-    if (total.haveTc)
+    if (d.haveTc)
     {
-        t.ringOccupancyEnd = total.ringLeft;
+        t.ringOccupancyEnd = d.RingLeft();
     }
     return t;
 }
 
 QdiscResult
-QdiscOf(const Scenario& sc, uint32_t qdiscLimit, const Repeat& tot)
+QdiscOf(const Scenario& sc, uint32_t qdiscLimit, const DeviceCounters& d)
 {
     QdiscResult q;
     q.kind = NameOf(sc.qdisc.kind);
@@ -143,14 +143,17 @@ QdiscOf(const Scenario& sc, uint32_t qdiscLimit, const Repeat& tot)
     }
     q.limitPackets = qdiscLimit;
     QdiscResult::Counters c;
-    c.receivedPackets = tot.tc.sentPackets + tot.tc.dropped + tot.tc.backlogPackets;
-    c.sentPackets = tot.tc.sentPackets;
-    c.droppedPackets = tot.tc.dropped;
-    c.requeues = tot.tc.requeues;
-    c.backlogPacketsEnd = tot.tc.backlogPackets;
+    c.receivedPackets = d.tc.sentPackets + d.tc.dropped + d.tc.backlogPackets;
+    c.sentPackets = d.tc.sentPackets;
+    c.droppedPackets = d.tc.dropped;
+    c.requeues = d.tc.requeues;
+    c.backlogPacketsEnd = d.tc.backlogPackets;
     q.counters = c;
     return q;
 }
+
+namespace
+{
 
 ReaderResult
 ReaderOf(const Scenario& sc, const Repeat& tot, double windowS)
@@ -193,9 +196,9 @@ ConservationOf(const RunResult& r, const Repeat& tot, const CrossCheck& total)
     f.sent += tot.reader.untracked;
     f.delivered += tot.reader.untracked;
     f.dropped = total.Dropped();
-    if (tot.txDropped)
+    if (tot.dev.txDropped)
     {
-        f.droppedByPlace[dev + "_ring/tx_dropped"] = tot.txDropped;
+        f.droppedByPlace[dev + "_ring/tx_dropped"] = tot.dev.txDropped;
     }
     if (total.tcDropped)
     {
@@ -233,8 +236,8 @@ RepeatsJson(const std::vector<Repeat>& reps, const std::vector<CrossCheck>& chec
         }
         repeats.push_back({{"repeat", k + 1},
                            {"flows", fl},
-                           {"tx_dropped", r.txDropped},
-                           {"qdisc_dropped", r.haveTc ? json(r.tc.dropped) : json(nullptr)},
+                           {"tx_dropped", r.dev.txDropped},
+                           {"qdisc_dropped", r.dev.haveTc ? json(r.dev.tc.dropped) : json(nullptr)},
                            {"drain_s", r.drainS},
                            {"wall_s", r.wallS},
                            {"cross_check", checks[k].ToJson()}});
@@ -398,8 +401,8 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, const std::vector<Repeat>& rep
         r.flows.push_back(FlowOf(sc, i, tot.flows[i], reps.size(), r.kernel["loss_ratio"][i], profiles[i]));
         r.simulatedPackets += tot.flows[i].sent;
     }
-    r.tun = TunOf(sc, tot, policy, total);
-    r.qdisc = QdiscOf(sc, qdiscLimit, tot);
+    r.tun = TunOf(sc, tot.dev, policy);
+    r.qdisc = QdiscOf(sc, qdiscLimit, tot.dev);
     r.reader = ReaderOf(sc, tot, sc.durationS * reps.size());
     r.conservation = ConservationOf(r, tot, total);
     r.wall.seconds = wallS;

@@ -34,6 +34,19 @@ struct Assembled
     std::string summary;   ///< printed unless --quiet
 };
 
+// ------------------------------------------------------------ shared blocks
+
+/// Exact quantiles of the samples in ms (reorders them), and the models'
+/// DelayHistogram of them for the whole distribution.
+DelayResult DelayOf(std::vector<int64_t>& v);
+
+/// The result's tun block from the device's counters (pooled); the txq
+/// block follows from the source for the "drop" policy.
+TunResult TunOf(const Scenario& sc, const DeviceCounters& d, const std::string& policy);
+
+/// The result's qdisc block (counters absent for noqueue).
+QdiscResult QdiscOf(const Scenario& sc, uint32_t qdiscLimit, const DeviceCounters& d);
+
 /// The result of one or more repeats: counters summed, ratios pooled, delays
 /// of all repeats together; kernel.repeats lists each repeat's figures.
 /// `wallS`: the wall time the runs took.

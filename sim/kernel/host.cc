@@ -364,6 +364,46 @@ ParseTcJson(const std::string& text)
     throw std::runtime_error("tc -j output has no root qdisc");
 }
 
+void
+DeviceCounters::Add(const DeviceCounters& o)
+{
+    txPackets += o.txPackets;
+    txBytes += o.txBytes;
+    txDropped += o.txDropped;
+    rxPackets += o.rxPackets;
+    rxDropped += o.rxDropped;
+    txQueueLen = o.txQueueLen;
+    haveTc = o.haveTc;
+    tc.kind = o.tc.kind;
+    tc.sentPackets += o.tc.sentPackets;
+    tc.sentBytes += o.tc.sentBytes;
+    tc.dropped += o.tc.dropped;
+    tc.requeues += o.tc.requeues;
+    tc.overlimits += o.tc.overlimits;
+    tc.backlogPackets += o.tc.backlogPackets;
+    tc.backlogBytes += o.tc.backlogBytes;
+}
+
+DeviceCounters
+ReadDeviceCounters(const Netns& ns, const std::string& dev, bool haveQdisc)
+{
+    auto v = ns.Sysfs(dev, {"statistics/tx_packets", "statistics/tx_bytes", "statistics/tx_dropped",
+                            "statistics/rx_packets", "statistics/rx_dropped", "tx_queue_len"});
+    DeviceCounters c;
+    c.txPackets = v[0];
+    c.txBytes = v[1];
+    c.txDropped = v[2];
+    c.rxPackets = v[3];
+    c.rxDropped = v[4];
+    c.txQueueLen = v[5];
+    if (haveQdisc)
+    {
+        c.tc = QdiscStats(ns, dev);
+        c.haveTc = true;
+    }
+    return c;
+}
+
 // ------------------------------------------------------------ the host
 
 bool

@@ -129,6 +129,35 @@ TcStats QdiscStats(const Netns& ns, const std::string& dev);
 /// Throws std::runtime_error if there is none.
 TcStats ParseTcJson(const std::string& text);
 
+/// One tun device's counters after a run: sysfs and, with a qdisc, tc.
+struct DeviceCounters
+{
+    uint64_t txPackets = 0;  ///< packets the reader read (tun counts them in tun_put_user())
+    uint64_t txBytes = 0;
+    uint64_t txDropped = 0;  ///< tun_net_xmit() found the ring full (and noqueue drops)
+    uint64_t rxPackets = 0;  ///< packets written into the device
+    uint64_t rxDropped = 0;
+    uint64_t txQueueLen = 0;
+    TcStats tc;
+    bool haveTc = false;     ///< a qdisc to count (not noqueue)
+
+    /// What the qdisc handed to tun_net_xmit() (tc sent, in segments) minus
+    /// what tun dropped and what was read: entries still in the ring (0
+    /// without a qdisc: nothing counts what reached the device).
+    int64_t RingLeft() const
+    {
+        return haveTc ? static_cast<int64_t>(tc.sentPackets) - static_cast<int64_t>(txDropped) -
+                            static_cast<int64_t>(txPackets)
+                      : 0;
+    }
+
+    /// Pooled over repeats: counters added; txqueuelen and the qdisc kind kept.
+    void Add(const DeviceCounters& o);
+};
+
+/// `dev`'s sysfs statistics and, when `haveQdisc`, its root qdisc's counters.
+DeviceCounters ReadDeviceCounters(const Netns& ns, const std::string& dev, bool haveQdisc);
+
 // ------------------------------------------------------------ the host
 
 /// Does this process have CAP_NET_ADMIN and CAP_SYS_ADMIN (both needed: a tun

@@ -1,7 +1,10 @@
 // tunsim kernel on the real kernel: the namespace comes and goes, a tiny
 // burst into a stalled reader loses exactly the closed-form N - K, an
 // unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
-// behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
+// behind; the TCP twin's delay line and packet parser. Tests that need
+// CAP_NET_ADMIN skip (saying so) without it.
+#include "kernel/delay-line.h"
+#include "kernel/forwarder.h"
 #include "kernel/host.h"
 #include "kernel/support.h"
 
@@ -9,12 +12,14 @@
 #include "result/run-result.h"
 #include "scenario/scenario.h"
 
+#include "test-kernel.h"
 #include "test-support.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -34,115 +39,11 @@ using json = nlohmann::json;
 using tunsim_test::Outcome;
 using tunsim_test::Shell;
 using tunsim_test::Tunsim;
-
-namespace
-{
-
-/// Start the binary without a shell; returns the child's pid (the namespace
-/// is then tunsim-<pid>).
-pid_t
-Spawn(const std::vector<std::string>& args, const std::string& logFile)
-{
-    pid_t pid = fork();
-    if (pid == 0)
-    {
-        FILE* f = std::fopen(logFile.c_str(), "w");
-        if (f)
-        {
-            dup2(fileno(f), 1);
-            dup2(fileno(f), 2);
-        }
-        std::vector<char*> argv;
-        argv.push_back(const_cast<char*>(TUNSIM_BINARY));
-        for (const auto& a : args)
-        {
-            argv.push_back(const_cast<char*>(a.c_str()));
-        }
-        argv.push_back(nullptr);
-        execv(TUNSIM_BINARY, argv.data());
-        _exit(127);
-    }
-    return pid;
-}
-
-int
-WaitExit(pid_t pid)
-{
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-bool
-WaitFor(const fs::path& p, double seconds)
-{
-    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < end)
-    {
-        if (fs::exists(p))
-        {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
-
-std::string
-ReadFile(const fs::path& p)
-{
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-class Kernel : public ::testing::Test
-{
-  protected:
-    void SetUp() override
-    {
-        dir = fs::temp_directory_path() /
-              ("tunsim-kernel-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-               "-" + std::to_string(getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-        fs::permissions(dir, fs::perms::all, fs::perm_options::replace);
-    }
-    void TearDown() override { fs::remove_all(dir); }
-
-    void NeedPrivileges()
-    {
-        std::string why;
-        if (!tunsim::kernel::HavePrivileges(&why))
-        {
-            GTEST_SKIP() << "needs CAP_NET_ADMIN: " << why;
-        }
-    }
-
-    std::string Write(const std::string& name, const std::string& text)
-    {
-        auto p = dir / name;
-        std::ofstream(p) << text;
-        fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                               fs::perms::others_read);
-        return p.string();
-    }
-
-    /// A burst of n datagrams into txqueuelen k while the reader stalls.
-    std::string BurstScenario(int n, int k, const std::string& qdisc)
-    {
-        return Write("burst-" + std::to_string(n) + "-" + std::to_string(k) + ".json",
-                     R"({"name": "tiny-burst", "duration_s": 0.2,
-                         "tun": {"ring_size": )" + std::to_string(k) + R"(},
-                         "qdisc": {"kind": ")" + qdisc + R"("},
-                         "reader": {"per_packet_ns": 1000, "stalls": [{"at_s": 0, "for_s": 0.1}]},
-                         "flows": [{"mode": "bursts", "burst_packets": )" + std::to_string(n) + R"(,
-                                    "burst_interval_ms": 1000, "payload_bytes": 200, "start_s": 0.01}]})");
-    }
-
-    fs::path dir;
-};
-
-} // namespace
+using tunsim_test::Kernel;
+using tunsim_test::ReadFile;
+using tunsim_test::Spawn;
+using tunsim_test::WaitExit;
+using tunsim_test::WaitFor;
 
 TEST(KernelUnit, ParsesTcJson)
 {
@@ -209,6 +110,56 @@ TEST(KernelUnit, NotApplicableIsTheFieldTablesSimOnlyFields)
     }
     EXPECT_GE(expected.size(), 10u);
     EXPECT_EQ(tunsim::kernel::NotApplicable(), expected);
+}
+
+TEST(KernelUnit, ParsesTcpPacketsByPort)
+{
+    // IPv4 (IHL 5) + TCP (data offset 5): 40 bytes of headers, then payload.
+    auto packet = [](uint16_t sport, uint16_t dport, size_t payload, uint8_t proto) {
+        std::vector<uint8_t> b(40 + payload, 0);
+        b[0] = 0x45;
+        b[2] = static_cast<uint8_t>(b.size() >> 8);
+        b[3] = static_cast<uint8_t>(b.size());
+        b[9] = proto;
+        b[20] = static_cast<uint8_t>(sport >> 8);
+        b[21] = static_cast<uint8_t>(sport);
+        b[22] = static_cast<uint8_t>(dport >> 8);
+        b[23] = static_cast<uint8_t>(dport);
+        b[32] = 5 << 4;
+        return b;
+    };
+    using tunsim::kernel::ParseTcpPacket;
+    auto d = packet(40000, 5001, 1448, 6);
+    EXPECT_EQ(ParseTcpPacket(d.data(), d.size(), 2, true).flow, 1);
+    EXPECT_TRUE(ParseTcpPacket(d.data(), d.size(), 2, true).data);
+    EXPECT_EQ(ParseTcpPacket(d.data(), d.size(), 1, true).flow, -1); // port 5001 is not one of 1 flow
+    auto ack = packet(5000, 40000, 0, 6);
+    EXPECT_EQ(ParseTcpPacket(ack.data(), ack.size(), 1, false).flow, 0);
+    EXPECT_FALSE(ParseTcpPacket(ack.data(), ack.size(), 1, false).data);
+    EXPECT_EQ(ParseTcpPacket(ack.data(), ack.size(), 1, true).flow, -1); // forward: the destination port counts
+    auto udp = packet(40000, 5000, 100, 17);
+    EXPECT_EQ(ParseTcpPacket(udp.data(), udp.size(), 1, true).flow, -1);
+}
+
+TEST(KernelUnit, DelayLineSerialisesDelaysAndBounds)
+{
+    // 8 Mbit/s: 1 us per byte; 10 ms one way; 28 bytes of overhead; 2 packets at most.
+    tunsim::kernel::DelayLine line(8, 10, 28, 2);
+    EXPECT_EQ(line.NextDue(), -1);
+    EXPECT_TRUE(line.Push(std::vector<uint8_t>(972), 0, 0));     // departs at 1 ms, due at 11 ms
+    EXPECT_TRUE(line.Push(std::vector<uint8_t>(472), 0, 100));   // behind it: departs 1.5 ms, due 11.5 ms
+    EXPECT_FALSE(line.Push(std::vector<uint8_t>(100), 0, 200));  // full: a drop
+    EXPECT_EQ(line.Drops(), 1u);
+    EXPECT_EQ(line.NextDue(), 11000000);
+    tunsim::kernel::LinePacket p;
+    EXPECT_FALSE(line.PopDue(10999999, p));
+    ASSERT_TRUE(line.PopDue(11000000, p));
+    EXPECT_EQ(p.bytes.size(), 972u);
+    EXPECT_EQ(line.NextDue(), 11500000);
+    EXPECT_TRUE(line.Push(std::vector<uint8_t>(72), 0, 20000000)); // an idle link: departs at once + 100 us
+    ASSERT_TRUE(line.PopDue(20000000, p));
+    EXPECT_EQ(line.NextDue(), 30100000);
+    EXPECT_EQ(line.MaxDepth(), 2u);
 }
 
 TEST_F(Kernel, UnavailableQdiscIsBadInput)

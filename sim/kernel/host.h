@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tunsim
@@ -54,6 +57,29 @@ std::string MustRun(const std::vector<std::string>& args);
 /// Run `fn` on a fresh thread that has joined network namespace `nsfd`;
 /// rethrows its exception.
 void InNamespace(int nsfd, const std::function<void()>& fn);
+
+/// Threads that each join a network namespace and a CPU, and are joined
+/// on destruction after `stopAll` told them to end (so that an error or a
+/// signal unwinds through a run without leaving a thread behind).
+class ThreadGroup
+{
+  public:
+    explicit ThreadGroup(std::function<void()> stopAll);
+    ~ThreadGroup();
+    ThreadGroup(const ThreadGroup&) = delete;
+    ThreadGroup& operator=(const ThreadGroup&) = delete;
+
+    /// Run `fn` on a new thread in namespace `nsfd`, pinned to `cpu` (PinToCpu).
+    void Start(int nsfd, int cpu, std::function<void()> fn);
+
+    /// Join every thread started so far; rethrow the first exception.
+    void JoinAll();
+
+  private:
+    std::function<void()> m_stopAll;
+    std::vector<std::thread> m_threads;
+    std::deque<std::exception_ptr> m_errors; ///< one per thread (stable addresses)
+};
 
 /// The network namespace: `ip netns add` on construction, `ip netns del` on
 /// destruction (also during stack unwinding after an error or a signal).

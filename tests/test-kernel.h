@@ -126,6 +126,18 @@ class Kernel : public ::testing::Test
                                     "burst_interval_ms": 1000, "payload_bytes": 200, "start_s": 0.01}]})");
     }
 
+    /// The TCP twin: one bulk Cubic flow through a ring of `ring`, a reader
+    /// of ns_per_byte 80 (100 Mbit/s of 1500-byte packets), 10 ms each way.
+    std::string TcpScenario(int ring, double durationS)
+    {
+        return Write("tcp-" + std::to_string(ring) + ".json",
+                     R"({"name": "tcp-twin", "duration_s": )" + std::to_string(durationS) + R"(,
+                         "tun": {"ring_size": )" + std::to_string(ring) + R"(}, "qdisc": {"kind": "pfifo_fast"},
+                         "reader": {"per_packet_ns": 0, "ns_per_byte": 80, "encap": "none"},
+                         "underlay": {"rate_mbps": 1000, "delay_ms": 10},
+                         "flows": [{"kind": "tcp", "cc": "cubic"}]})");
+    }
+
     fs::path dir;
 };
 

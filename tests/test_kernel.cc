@@ -1,8 +1,9 @@
 // tunsim kernel on the real kernel: the namespace comes and goes, a tiny
 // burst into a stalled reader loses exactly the closed-form N - K, an
 // unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
-// behind; the TCP twin's delay line and packet parser. Tests that need
-// CAP_NET_ADMIN skip (saying so) without it.
+// behind; the TCP twin fills its reader's capacity through a big ring, loses
+// and retransmits through a 1-entry ring, and keeps its books. Tests that
+// need CAP_NET_ADMIN skip (saying so) without it.
 #include "kernel/delay-line.h"
 #include "kernel/forwarder.h"
 #include "kernel/host.h"
@@ -87,6 +88,8 @@ TEST(KernelUnit, SupportCheckNamesTheField)
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})"), "qdisc.kind");
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo_fast", "limit": 10}, "flows": [{}]})"), "qdisc.limit");
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{}, {"kind": "tcp"}]})"), "flows[1].kind");
+    EXPECT_EQ(UnsupportedField(R"({"flows": [{"kind": "tcp"}, {}]})"), "flows[1].kind"); // udp and tcp: not both
+    EXPECT_EQ(UnsupportedField(R"({"flows": [{"kind": "tcp"}, {"kind": "tcp", "cc": "newreno"}]})"), "");
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{"mode": "video"}]})"), "flows[0].mode");
     json many = {{"qdisc", {{"kind", "pfifo"}}}, {"flows", json::array()}};
     for (int i = 0; i < 65; ++i)
@@ -110,6 +113,44 @@ TEST(KernelUnit, NotApplicableIsTheFieldTablesSimOnlyFields)
     }
     EXPECT_GE(expected.size(), 10u);
     EXPECT_EQ(tunsim::kernel::NotApplicable(), expected);
+}
+
+TEST(KernelUnit, CongestionControlMustBeAvailable)
+{
+    auto sc = tunsim::ScenarioFromJson(json::parse(R"({"flows": [{"kind": "tcp"}, {"kind": "tcp", "cc": "newreno"}]})"));
+    EXPECT_NO_THROW(tunsim::kernel::CheckCongestionControl(sc, "reno cubic"));
+    try
+    {
+        tunsim::kernel::CheckCongestionControl(sc, "reno bbr");
+        ADD_FAILURE() << "cubic is not in \"reno bbr\"";
+    }
+    catch (const tunsim::ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), "flows[0].cc");
+    }
+    try
+    {
+        tunsim::kernel::CheckCongestionControl(sc, "cubic");
+        ADD_FAILURE() << "newreno needs Linux's reno";
+    }
+    catch (const tunsim::ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), "flows[1].cc");
+        EXPECT_NE(std::string(e.what()).find("\"reno\""), std::string::npos) << e.what();
+    }
+}
+
+TEST(KernelUnit, TcpTwinUsesTheUnderlayFields)
+{
+    const auto na = tunsim::kernel::NotApplicableTcp();
+    auto listed = [&na](const std::string& path) {
+        return std::any_of(na.begin(), na.end(), [&](const std::string& s) { return s.rfind(path + ":", 0) == 0; });
+    };
+    EXPECT_FALSE(listed("underlay.delay_ms"));
+    EXPECT_FALSE(listed("underlay.rate_mbps"));
+    EXPECT_TRUE(listed("underlay.queue_packets"));
+    EXPECT_TRUE(listed("host.tcp_small_queues"));
+    EXPECT_TRUE(listed("reader.wakeup_latency_us"));
 }
 
 TEST(KernelUnit, ParsesTcpPacketsByPort)
@@ -171,10 +212,17 @@ TEST_F(Kernel, UnavailableQdiscIsBadInput)
     EXPECT_NE(o.out.find("pfifo_fast, pfifo, noqueue"), std::string::npos) << o.out;
     EXPECT_FALSE(fs::exists(dir / "out" / "result.json"));
 
-    auto tcp = Write("tcp.json", R"({"qdisc": {"kind": "pfifo"}, "flows": [{"kind": "tcp"}]})");
-    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + tcp);
+    auto mixed = Write("mixed.json", R"({"flows": [{"kind": "tcp"}, {"kind": "udp"}]})");
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + mixed);
     EXPECT_EQ(o.code, 2) << o.out;
-    EXPECT_NE(o.out.find("flows[0].kind"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("flows[1].kind"), std::string::npos) << o.out;
+    auto bbr = Write("bbr.json", R"({"flows": [{"kind": "tcp", "cc": "bbr"}]})");
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + bbr);
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("flows[0].cc"), std::string::npos) << o.out;
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --set qdisc.kind=pfifo --timeseries 10");
+    EXPECT_EQ(o.code, 2) << o.out; // a udp run has no TCP_INFO to sample
+    EXPECT_NE(o.out.find("--timeseries"), std::string::npos) << o.out;
 }
 
 TEST_F(Kernel, VideoFlowIsBadInput)
@@ -357,4 +405,87 @@ TEST_F(Kernel, CtrlCLeavesNoNamespaceBehind)
     EXPECT_NE(ReadFile(dir / "log").find("interrupted"), std::string::npos);
     auto names = tunsim::kernel::TunsimNamespaces();
     EXPECT_EQ(std::count(names.begin(), names.end(), "tunsim-" + std::to_string(pid)), 0);
+}
+
+namespace
+{
+
+/// The TCP twin's books and cross-check hold, and nothing is left in flight.
+void
+ExpectBooks(const json& r)
+{
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>()) << r["conservation"].dump();
+    EXPECT_TRUE(r["conservation"]["forward"]["ok"].get<bool>());
+    EXPECT_TRUE(r["conservation"]["reverse"]["ok"].get<bool>());
+    EXPECT_TRUE(r["kernel"]["cross_check"]["ok"].get<bool>()) << r["kernel"]["cross_check"].dump();
+    EXPECT_EQ(r["conservation"]["forward"]["still_queued"], 0);
+    EXPECT_EQ(r["tun"]["tx_packets"], r["reader"]["packets_read"]);
+    EXPECT_EQ(tunsim::ToJson(tunsim::RunResultFromJson(r)), r);
+}
+
+} // namespace
+
+TEST_F(Kernel, TcpTwinFillsTheReadersCapacity)
+{
+    NeedPrivileges();
+    fs::path out = dir / "out";
+    pid_t pid = Spawn({"kernel", TcpScenario(500, 3), "--out", out.string(), "--timeseries", "50"},
+                      (dir / "log").string());
+    const std::string ns = "tunsim-" + std::to_string(pid);
+    EXPECT_TRUE(WaitFor(fs::path("/run/netns") / (ns + "-srv"), 5.0)) << "server namespace never appeared";
+    ASSERT_EQ(WaitExit(pid), 0) << ReadFile(dir / "log");
+    EXPECT_FALSE(fs::exists(fs::path("/run/netns") / ns)) << "client namespace left behind";
+    EXPECT_FALSE(fs::exists(fs::path("/run/netns") / (ns + "-srv"))) << "server namespace left behind";
+
+    json r = json::parse(ReadFile(out / "result.json"));
+    const json& f = r["flows"][0];
+    EXPECT_EQ(f["kind"], "tcp");
+    EXPECT_EQ(f["cc"], "cubic");
+    EXPECT_GT(f["ack_packets_delivered"].get<uint64_t>(), 0u);
+    EXPECT_EQ(r["kernel"]["twin"]["server_namespace"], ns + "-srv");
+    EXPECT_FALSE(r["kernel"]["sysctls"]["client"]["net.ipv4.tcp_rmem"].is_null());
+    ExpectBooks(r);
+    // The reader's capacity: one 1500-byte packet per 120 us, 1448 bytes of payload.
+    const double capacity = 1e9 / (80.0 * 1500) * 1448 * 8 / 1e6;
+    const std::string warnings = r["kernel"]["warnings"].dump();
+    if (warnings.find("not quiet") != std::string::npos)
+    {
+        std::cout << "[ SKIPPED  ] goodput: other processes took the reader's CPU: " << warnings << "\n";
+    }
+    else
+    {
+        EXPECT_NEAR(f["goodput_mbps"].get<double>(), capacity, 0.2 * capacity) << f.dump();
+    }
+    // TCP_INFO every 50 ms: the simulator's columns first, then the kernel's own.
+    std::ifstream csv(out / "timeseries.csv");
+    std::string header, row;
+    std::getline(csv, header);
+    EXPECT_EQ(header.rfind("time_s,cwnd_bytes,srtt_ms,bytes_in_flight,", 0), 0u) << header;
+    for (const char* col : {"ssthresh_segments", "rwnd_limited_us", "snd_wnd_bytes", "delivery_rate_bps",
+                            "pacing_rate_bps", "rcv_space", "total_retrans", "tun0_tx_dropped", "reader_reads"})
+    {
+        EXPECT_NE(header.find(col), std::string::npos) << col;
+    }
+    int rows = 0;
+    while (std::getline(csv, row))
+    {
+        ++rows;
+    }
+    EXPECT_NEAR(rows, 60, 3);
+}
+
+TEST_F(Kernel, TcpTwinThroughARingOfOneDropsAndRetransmits)
+{
+    NeedPrivileges();
+    fs::path out = dir / "out";
+    auto o = Shell(std::string(TUNSIM_BINARY) + " kernel " + TcpScenario(1, 2) + " --out " + out.string() +
+                   " --timeseries 0 -q");
+    ASSERT_EQ(o.code, 0) << o.out;
+    json r = json::parse(ReadFile(out / "result.json"));
+    EXPECT_GT(r["tun"]["tx_dropped"].get<uint64_t>(), 0u);
+    EXPECT_GT(r["flows"][0]["retransmits"].get<uint64_t>(), 0u);
+    EXPECT_GT(r["flows"][0]["dropped_packets"].get<uint64_t>(), 0u);
+    EXPECT_EQ(r["conservation"]["forward"]["dropped_by_place"]["tun0_ring/tx_dropped"], r["tun"]["tx_dropped"]);
+    ExpectBooks(r);
+    EXPECT_FALSE(fs::exists(out / "timeseries.csv"));
 }

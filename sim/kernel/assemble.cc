@@ -61,6 +61,75 @@ namespace
 {
 
 json
+Warnings(const Scenario& sc, const std::string& policy, const json& calibration)
+{
+    json warnings = json::array();
+    if (sc.tun.policy != "drop" && sc.tun.policy != policy)
+    {
+        warnings.push_back("tun.policy \"" + sc.tun.policy +
+                           "\" cannot be chosen on a live kernel; this kernel behaves as \"" + policy + "\"");
+    }
+    if (sc.reader.batch != 1)
+    {
+        warnings.push_back("reader.batch " + std::to_string(sc.reader.batch) +
+                           " not applicable: a tun read() returns one packet");
+    }
+    const json& readMean = calibration["reader_read_ns"]["mean_ns"];
+    const double readFloor = readMean.is_number() ? readMean.get<double>() : 0.0;
+    if (sc.reader.perPacketNs + sc.reader.nsPerByte * 28 < readFloor)
+    {
+        std::ostringstream w;
+        w << "reader.per_packet_ns " << sc.reader.perPacketNs << " is below the measured read() cost "
+          << std::fixed << std::setprecision(0) << readFloor << " ns: the kernel reader is slower than the scenario's";
+        warnings.push_back(w.str());
+    }
+    return warnings;
+}
+
+} // namespace
+
+json
+KernelBlockBase(const Scenario& sc, const Setup& setup, const std::string& policy, size_t repeats)
+{
+    utsname u;
+    uname(&u);
+    json k;
+    k["uname"] = {{"sysname", u.sysname}, {"release", u.release}, {"version", u.version}, {"machine", u.machine}};
+    k["policy"] = policy;
+    k["policy_probe"] = setup.probe;
+    k["requested_policy"] = sc.tun.policy;
+    k["namespace"] = setup.nsName;
+    k["device"] = kDevice;
+    k["cpus"] = std::thread::hardware_concurrency();
+    k["calibration"] = setup.calibration;
+    k["repeat"] = repeats;
+    k["warnings"] = Warnings(sc, policy, setup.calibration);
+    return k;
+}
+
+ReaderResult
+ReaderBlock(const Scenario& sc, uint64_t reads, uint64_t bytes, uint64_t sleeps, uint64_t wakeups, int64_t busyNs,
+            double windowS)
+{
+    ReaderResult r;
+    r.packetsRead = reads;
+    r.bytesRead = bytes;
+    r.reads = reads; // a tun read() returns one packet
+    r.sleeps = sleeps;
+    r.wakeups = wakeups;
+    r.busyFraction = windowS > 0 ? busyNs / 1e9 / windowS : 0.0;
+    if (reads && (sc.reader.perPacketNs > 0 || sc.reader.nsPerByte > 0))
+    {
+        r.capacityPpsAtMeanSize =
+            1e9 / (sc.reader.perPacketNs + sc.reader.nsPerByte * static_cast<double>(bytes) / reads);
+    }
+    return r;
+}
+
+namespace
+{
+
+json
 SendNsMean(const FlowStats& f)
 {
     return f.sent ? json(static_cast<double>(f.sendNsTotal) / f.sent) : json(nullptr);
@@ -159,23 +228,12 @@ ReaderResult
 ReaderOf(const Scenario& sc, const Repeat& tot, double windowS)
 {
     const ReaderStats& rs = tot.reader;
-    ReaderResult r;
-    r.packetsRead = rs.packetsRead;
-    r.bytesRead = rs.bytesRead;
-    r.reads = rs.packetsRead;
-    r.sleeps = rs.sleeps;
-    r.wakeups = rs.wakeNs.size();
+    ReaderResult r = ReaderBlock(sc, rs.packetsRead, rs.bytesRead, rs.sleeps, rs.wakeNs.size(), rs.busyNs, windowS);
     if (sc.reader.deepIdleAfterUs > 0)
     {
         const auto deepNs = static_cast<int64_t>(sc.reader.deepIdleAfterUs * 1e3);
         r.deepWakeups = static_cast<uint64_t>(std::count_if(rs.sleepWakeNs.begin(), rs.sleepWakeNs.end(),
                                                             [deepNs](const auto& sw) { return sw.first >= deepNs; }));
-    }
-    r.busyFraction = windowS > 0 ? rs.busyNs / 1e9 / windowS : 0.0;
-    if (rs.packetsRead && (sc.reader.perPacketNs > 0 || sc.reader.nsPerByte > 0))
-    {
-        r.capacityPpsAtMeanSize =
-            1e9 / (sc.reader.perPacketNs + sc.reader.nsPerByte * static_cast<double>(rs.bytesRead) / rs.packetsRead);
     }
     return r;
 }
@@ -267,51 +325,14 @@ LossOverRepeats(const std::vector<Repeat>& reps, size_t nflows)
     return stats;
 }
 
-json
-Warnings(const Scenario& sc, const std::string& policy, const json& calibration)
-{
-    json warnings = json::array();
-    if (sc.tun.policy != "drop" && sc.tun.policy != policy)
-    {
-        warnings.push_back("tun.policy \"" + sc.tun.policy +
-                           "\" cannot be chosen on a live kernel; this kernel behaves as \"" + policy + "\"");
-    }
-    if (sc.reader.batch != 1)
-    {
-        warnings.push_back("reader.batch " + std::to_string(sc.reader.batch) +
-                           " not applicable: a tun read() returns one packet");
-    }
-    const json& readMean = calibration["reader_read_ns"]["mean_ns"];
-    const double readFloor = readMean.is_number() ? readMean.get<double>() : 0.0;
-    if (sc.reader.perPacketNs + sc.reader.nsPerByte * 28 < readFloor)
-    {
-        std::ostringstream w;
-        w << "reader.per_packet_ns " << sc.reader.perPacketNs << " is below the measured read() cost "
-          << std::fixed << std::setprecision(0) << readFloor << " ns: the kernel reader is slower than the scenario's";
-        warnings.push_back(w.str());
-    }
-    return warnings;
-}
-
 /// What only tunsim kernel reports (docs/kernel.md, "The kernel block").
 /// `checks`: each repeat's cross-check; `total`: the pooled one.
 json
 KernelBlock(const Scenario& sc, Repeat& tot, const std::vector<Repeat>& reps, const Setup& setup,
             const std::vector<CrossCheck>& checks, const CrossCheck& total, const std::string& policy)
 {
-    utsname u;
-    uname(&u);
     const ReaderStats& rs = tot.reader;
-    json k;
-    k["uname"] = {{"sysname", u.sysname}, {"release", u.release}, {"version", u.version}, {"machine", u.machine}};
-    k["policy"] = policy;
-    k["policy_probe"] = setup.probe;
-    k["requested_policy"] = sc.tun.policy;
-    k["namespace"] = setup.nsName;
-    k["device"] = kDevice;
-    k["cpus"] = std::thread::hardware_concurrency();
-    k["calibration"] = setup.calibration;
-    k["repeat"] = reps.size();
+    json k = KernelBlockBase(sc, setup, policy, reps.size());
     k["repeats"] = RepeatsJson(reps, checks);
     k["loss_ratio"] = LossOverRepeats(reps, sc.flows.size());
     k["cross_check"] = total.ToJson();
@@ -322,7 +343,6 @@ KernelBlock(const Scenario& sc, Repeat& tot, const std::vector<Repeat>& reps, co
     k["reader_read_ns_mean"] =
         rs.packetsRead ? json(static_cast<double>(rs.readNsTotal) / rs.packetsRead) : json(nullptr);
     k["drain_s_max"] = tot.drainS;
-    k["warnings"] = Warnings(sc, policy, setup.calibration);
     k["not_applicable"] = NotApplicable();
     return k;
 }

@@ -386,25 +386,28 @@ TEST_F(Kernel, TinyBurstLosesTheClosedFormAmount)
 TEST_F(Kernel, CtrlCLeavesNoNamespaceBehind)
 {
     NeedPrivileges();
-    auto sc = Write("long.json", R"({"name": "long", "duration_s": 30, "tun": {"ring_size": 100},
-                                     "qdisc": {"kind": "pfifo_fast"}, "reader": {"per_packet_ns": 20000},
-                                     "flows": [{"mode": "rate", "rate_mbps": 100}]})");
-    fs::path out = dir / "out";
-    pid_t pid = Spawn({"kernel", sc, "--out", out.string()}, (dir / "log").string());
-    fs::path ns = fs::path("/run/netns") / ("tunsim-" + std::to_string(pid));
-    ASSERT_TRUE(WaitFor(ns, 5.0)) << "namespace never appeared";
-    std::this_thread::sleep_for(std::chrono::milliseconds(600)); // in the middle of sending
-    auto t0 = std::chrono::steady_clock::now();
-    kill(pid, SIGINT);
-    int code = WaitExit(pid);
-    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_EQ(code, 130) << ReadFile(dir / "log");
-    EXPECT_LT(took, 5.0);
-    EXPECT_FALSE(fs::exists(ns)) << "namespace left behind after SIGINT";
-    EXPECT_FALSE(fs::exists(out / "result.json"));
-    EXPECT_NE(ReadFile(dir / "log").find("interrupted"), std::string::npos);
-    auto names = tunsim::kernel::TunsimNamespaces();
-    EXPECT_EQ(std::count(names.begin(), names.end(), "tunsim-" + std::to_string(pid)), 0);
+    auto udp = Write("long.json", R"({"name": "long", "duration_s": 30, "tun": {"ring_size": 100},
+                                      "qdisc": {"kind": "pfifo_fast"}, "reader": {"per_packet_ns": 20000},
+                                      "flows": [{"mode": "rate", "rate_mbps": 100}]})");
+    for (const std::string& sc : {udp, TcpScenario(100, 30)})
+    {
+        SCOPED_TRACE(sc);
+        fs::path out = dir / "out";
+        pid_t pid = Spawn({"kernel", sc, "--out", out.string()}, (dir / "log").string());
+        const std::string ns = "tunsim-" + std::to_string(pid);
+        ASSERT_TRUE(WaitFor(fs::path("/run/netns") / ns, 5.0)) << "namespace never appeared";
+        std::this_thread::sleep_for(std::chrono::milliseconds(800)); // in the middle of sending
+        auto t0 = std::chrono::steady_clock::now();
+        kill(pid, SIGINT);
+        int code = WaitExit(pid);
+        double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        EXPECT_EQ(code, 130) << ReadFile(dir / "log");
+        EXPECT_LT(took, 5.0);
+        EXPECT_FALSE(fs::exists(fs::path("/run/netns") / ns)) << "namespace left behind after SIGINT";
+        EXPECT_FALSE(fs::exists(fs::path("/run/netns") / (ns + "-srv"))) << "the TCP twin's server namespace";
+        EXPECT_FALSE(fs::exists(out / "result.json"));
+        EXPECT_NE(ReadFile(dir / "log").find("interrupted"), std::string::npos);
+    }
 }
 
 namespace

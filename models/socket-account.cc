@@ -205,4 +205,28 @@ SocketAccountTable::Orphan(ns3::Ptr<const ns3::Packet> p)
     return true;
 }
 
+void
+SocketAccount::LocalDrop(ns3::Ptr<const ns3::Packet> p)
+{
+    ++m_localDrops;
+    if (m_onLocalDrop)
+    {
+        m_onLocalDrop(p);
+    }
+}
+
+void
+SocketAccountTable::NotifyLocalDrop(ns3::Ptr<const ns3::Packet> p)
+{
+    TunsimTag tag;
+    if (!p->PeekPacketTag(tag) || tag.ownerId == 0)
+    {
+        return;
+    }
+    if (auto account = Get(tag.ownerId))
+    {
+        account->LocalDrop(p);
+    }
+}
+
 } // namespace tunsim

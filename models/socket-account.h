@@ -77,6 +77,16 @@ class SocketAccount : public ns3::SimpleRefCount<SocketAccount>
     /// throttled socket from here). Null = none.
     void SetReleaseCallback(std::function<void()> onRelease) { m_onRelease = std::move(onRelease); }
 
+    /// The stack refused one of this socket's packets on its way down and
+    /// said so (NET_XMIT_DROP from a full qdisc's enqueue, or from the
+    /// driver under noqueue): counted, and passed to the socket, which is
+    /// still inside its send (TCP: tcp_enter_cwr(), the segment stays
+    /// unsent; UDP: -ENOBUFS, which udp_send_skb() hides and counts as
+    /// SNDBUFERRORS unless IP_RECVERR is set).
+    void LocalDrop(ns3::Ptr<const ns3::Packet> p);
+    uint64_t LocalDrops() const { return m_localDrops; }
+    void SetLocalDropCallback(std::function<void(ns3::Ptr<const ns3::Packet>)> cb) { m_onLocalDrop = std::move(cb); }
+
   private:
     bool Writeable() const;
 
@@ -88,6 +98,8 @@ class SocketAccount : public ns3::SimpleRefCount<SocketAccount>
     std::function<void()> m_wake;
     std::function<bool(const SocketAccount&)> m_limit;
     std::function<void()> m_onRelease;
+    std::function<void(ns3::Ptr<const ns3::Packet>)> m_onLocalDrop;
+    uint64_t m_localDrops = 0;
     uint64_t m_blockCount = 0;
     ns3::Time m_blockedSince;
     ns3::Time m_blockedTotal;
@@ -122,6 +134,8 @@ class SocketAccountTable
     /// ends (tun_net_xmit's orphan, a qdisc drop, the NIC's TX completion...):
     /// the tag is not modified.
     static bool Orphan(ns3::Ptr<const ns3::Packet> p);
+    /// The owner of `p` hears that the stack refused it (SocketAccount::LocalDrop()).
+    static void NotifyLocalDrop(ns3::Ptr<const ns3::Packet> p);
 
   private:
     static std::vector<ns3::Ptr<SocketAccount>>& Table();

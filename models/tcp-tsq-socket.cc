@@ -166,6 +166,7 @@ TsqTcpSocket::TsqHandler()
     // tcp_tsq_handler() -> tcp_tsq_write() -> tcp_write_xmit()
     m_handlerPending = false;
     m_throttled = false;
+    OnTsqHandler();
     if (m_state == ns3::TcpSocket::ESTABLISHED || m_state == ns3::TcpSocket::CLOSE_WAIT)
     {
         SendPendingData(m_connected);

@@ -69,6 +69,9 @@ class TsqTcpSocket : public ns3::TcpSocketBase
 
   protected:
     uint32_t AvailableWindow() const override;
+    /// tcp_tsq_handler() is about to call tcp_write_xmit() (subclasses
+    /// that stopped sending may go on).
+    virtual void OnTsqHandler() {}
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;
 
   private:

@@ -1,6 +1,6 @@
 #include "traffic-apps.h"
 
-#include "tcp-tsq-socket.h"
+#include "linux-tcp-socket.h"
 
 #include "ns3/log.h"
 #include "ns3/packet.h"
@@ -326,15 +326,7 @@ TcpBulkSender::Setup(ns3::InetSocketAddress dest,
                      uint32_t flowId)
 {
     m_dest = dest;
-    switch (congestionControl)
-    {
-    case CongestionControl::Cubic:
-        m_cc = ns3::TcpCubic::GetTypeId();
-        break;
-    case CongestionControl::NewReno:
-        m_cc = ns3::TcpNewReno::GetTypeId();
-        break;
-    }
+    m_cc = congestionControl;
     m_maxBytes = maxBytes;
     m_account = account;
     m_ledger = ledger;
@@ -350,8 +342,9 @@ TcpBulkSender::GetSocket() const
 void
 TcpBulkSender::StartApplication()
 {
-    // A TCP socket with TCP Small Queues on the flow's socket account.
-    auto socket = TsqTcpSocket::Create(GetNode(), m_cc);
+    // A Linux-like TCP socket (LinuxTcpSocket) with TCP Small Queues on the
+    // flow's socket account.
+    auto socket = LinuxTcpSocket::Create(GetNode(), m_cc);
     socket->SetAccount(m_account);
     m_socket = socket;
     m_socket->TraceConnectWithoutContext("Tx", ns3::MakeCallback(&TcpBulkSender::OnTx, this));
@@ -475,8 +468,9 @@ TcpSink::GetTypeId()
 void
 TcpSink::StartApplication()
 {
-    auto tcp = GetNode()->GetObject<ns3::TcpL4Protocol>();
-    m_listen = tcp->CreateSocket();
+    // The receiver's socket is Linux's too: its window and its ACKs shape
+    // the sender's bursts (LinuxTcpSocket).
+    m_listen = LinuxTcpSocket::Create(GetNode(), CongestionControl::Cubic);
     m_listen->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port));
     m_listen->Listen();
     m_listen->SetAcceptCallback(

@@ -191,7 +191,7 @@ class TcpBulkSender : public ns3::Application
               ns3::Ptr<const ns3::TcpSocketBase> s);
 
     ns3::InetSocketAddress m_dest{ns3::Ipv4Address::GetAny(), 0};
-    ns3::TypeId m_cc;
+    CongestionControl m_cc = CongestionControl::Cubic;
     uint64_t m_maxBytes = 0;
     ns3::Ptr<SocketAccount> m_account;
     ns3::Ptr<PacketLedger> m_ledger;

@@ -189,6 +189,8 @@ Everything()
     s.host.tcpSmallQueues = false;
     s.host.tcpLimitOutputBytes = 4096;
     s.host.tcpPacingShift = 31;
+    s.host.tcpRmemDefault = 87380;
+    s.host.tcpRmemMax = 6291456;
 
     FlowConfig rate;
     rate.mode = UdpMode::Rate;

@@ -1,7 +1,10 @@
 // tunsim sweep / merge as a user meets them: a parallel 2x2 sweep with the
-// documented CSV columns, resume after SIGKILL to the same CSV, a failing run
-// reported, the GNU parallel job list and the SLURM array script, and the plot
-// scripts on a small sweep. Short runs: scenarios/bursts.json, 50 ms simulated.
+// documented CSV columns, resume after SIGKILL to the same CSV, what a resume
+// runs again, a failing run reported, merge with and without manifests, the
+// GNU parallel job list and the SLURM array script, and the plot scripts on a
+// small sweep; and the CSV cells and statistics from RunResults directly.
+// Short runs: scenarios/bursts.json, 50 ms simulated.
+#include "result/run-result.h"
 #include "sweep/sweep.h"
 
 #include "test-support.h"
@@ -10,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -33,9 +37,6 @@ using tunsim_test::Tunsim;
 namespace
 {
 
-
-
-
 const std::string kScenario = std::string(TUNSIM_SOURCE_DIR) + "/scenarios/bursts.json";
 const std::string kShort = " --set duration_s=0.05 ";
 const std::string k2x2 = " --vary tun.ring_size=10,25 --vary tun.policy=drop,nodrop-v8 ";
@@ -49,12 +50,13 @@ Read(const fs::path& p)
     return ss.str();
 }
 
+/// CSV text as rows of cells (quoted cells with doubled quotes, no line
+/// breaks inside a cell: what the sweep writes).
 std::vector<std::vector<std::string>>
-Csv(const fs::path& p)
+CsvRows(const std::string& text)
 {
-    // The sweep CSVs quote only the point column, which may contain commas.
     std::vector<std::vector<std::string>> rows;
-    std::stringstream ss(Read(p));
+    std::stringstream ss(text);
     std::string line;
     while (std::getline(ss, line))
     {
@@ -100,6 +102,93 @@ Csv(const fs::path& p)
     return rows;
 }
 
+std::vector<std::vector<std::string>>
+Csv(const fs::path& p)
+{
+    return CsvRows(Read(p));
+}
+
+/// The cell of `column` in `rows[row]` (rows[0] is the header).
+std::string
+Cell(const std::vector<std::vector<std::string>>& rows, size_t row, const std::string& column)
+{
+    const auto it = std::find(rows.at(0).begin(), rows.at(0).end(), column);
+    if (it == rows[0].end() || size_t(it - rows[0].begin()) >= rows.at(row).size())
+    {
+        ADD_FAILURE() << "no column " << column << " in row " << row;
+        return "<none>";
+    }
+    return rows[row][it - rows[0].begin()];
+}
+
+/// A cell a test expects: row (1 = the first after the header), column, text.
+struct Expected
+{
+    size_t row;
+    const char* column;
+    const char* text;
+};
+
+void
+ExpectCells(const std::vector<std::vector<std::string>>& rows, const std::vector<Expected>& expected)
+{
+    for (const auto& e : expected)
+    {
+        EXPECT_EQ(Cell(rows, e.row, e.column), e.text) << "row " << e.row << ", " << e.column;
+    }
+}
+
+nlohmann::json
+ReadJson(const fs::path& p)
+{
+    return nlohmann::json::parse(Read(p));
+}
+
+void
+WriteJson(const fs::path& p, const nlohmann::json& j)
+{
+    std::ofstream(p) << j.dump(2) << "\n";
+}
+
+/// A run result with the figures the CSVs read, everything else default:
+/// one UDP flow (and a TCP flow when `tcp`), tun0 with the noqueue qdisc
+/// (no qdisc counters) and an unmeasured txq stop count.
+tunsim::RunResult
+SampleResult(unsigned long long seed, double lossRatio, bool tcp = false)
+{
+    tunsim::RunResult r;
+    r.seed = seed;
+    r.tun.policy = "drop";
+    r.tun.txQueueLen = 25;
+    r.tun.txDropped = 9007199254740993ull; // 2^53 + 1: no double holds it
+    r.tun.txq.stoppedFraction = 0.25;
+    r.tun.ringOccupancyMean = 3.5;
+    r.tun.ringOccupancyMax = 25;
+    r.qdisc.kind = "noqueue";
+    r.reader.busyFraction = 0.5;
+    r.wall.seconds = 0.125;
+    r.conservation.ok = true;
+    tunsim::FlowResult udp;
+    udp.kind = "udp";
+    udp.sentPackets = 60;
+    udp.deliveredPackets = 28;
+    udp.droppedPackets = 32;
+    udp.lossRatio = lossRatio;
+    udp.goodputMbps = 2;
+    udp.delay.p50Ms = 10.5;
+    r.flows.push_back(udp);
+    if (tcp)
+    {
+        tunsim::FlowResult t;
+        t.index = 1;
+        t.kind = "tcp";
+        t.tcp = tunsim::TcpFlowResult{};
+        t.tcp->retransmits = 7;
+        r.flows.push_back(t);
+    }
+    return r;
+}
+
 /// results.csv without the wall-time column (the only one that changes).
 std::vector<std::vector<std::string>>
 WithoutWall(const fs::path& p)
@@ -138,13 +227,19 @@ class Sweep : public ::testing::Test
   protected:
     void SetUp() override
     {
+        // The pid keeps two test runs at once (two checkouts) apart.
         dir = fs::temp_directory_path() /
-              ("tunsim-sweep-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+              ("tunsim-sweep-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+               std::to_string(getpid()));
         fs::remove_all(dir);
         fs::create_directories(dir);
     }
     void TearDown() override { fs::remove_all(dir); }
     fs::path dir;
+};
+
+class Merge : public Sweep
+{
 };
 
 } // namespace
@@ -182,6 +277,80 @@ TEST(SweepPieces, ValuesAndStudentT)
     EXPECT_NEAR(tunsim::StudentT975(9), 2.262, 1e-3);
     EXPECT_NEAR(tunsim::StudentT975(60), 2.000, 1e-3);
     EXPECT_NEAR(tunsim::StudentT975(100000), 1.960, 1e-3);
+}
+
+TEST(SweepPieces, ResultsCsvCellsComeFromTheRunResult)
+{
+    const tunsim::SweepRecord rec{"tun.ring_size=25", {"25"}, 1, SampleResult(1, 32.0 / 60.0, true)};
+    const auto rows = CsvRows(tunsim::ResultsCsv({"tun.ring_size"}, {rec}));
+    ASSERT_EQ(rows.size(), 3u); // header, the UDP flow, the TCP flow
+    ExpectCells(rows, {
+                          {1, "point", "tun.ring_size=25"},
+                          {1, "tun.ring_size", "25"},
+                          {1, "seed", "1"},
+                          {1, "policy", "drop"},
+                          {1, "ring_size", "25"},
+                          {1, "qdisc", "noqueue"},
+                          {2, "flow", "1"},
+                          {2, "kind", "tcp"},
+                          // Counts in full, figures in the shortest text that reads back.
+                          {1, "sent_packets", "60"},
+                          {1, "loss_ratio", "0.5333333333333333"},
+                          {1, "goodput_mbps", "2"},
+                          {1, "delay_p50_ms", "10.5"},
+                          {1, "tun_tx_dropped", "9007199254740993"},
+                          // Empty where the result has no such value.
+                          {1, "retransmits", ""}, // UDP
+                          {2, "retransmits", "7"},
+                          {1, "txq_stop_count", ""},        // not measured
+                          {1, "qdisc_backlog_max", ""},     // noqueue
+                          {1, "qdisc_dropped_packets", ""}, // noqueue
+                          // Per-run figures repeat on each flow's row.
+                          {2, "txq_stopped_fraction", "0.25"},
+                          {2, "ring_occupancy_mean", "3.5"},
+                          {2, "ring_occupancy_max", "25"},
+                          {2, "reader_busy_fraction", "0.5"},
+                          {2, "wall_s", "0.125"},
+                          {2, "conservation_ok", "true"},
+                      });
+    EXPECT_EQ(rows[1].size(), rows[0].size());
+    EXPECT_EQ(rows[2].size(), rows[0].size());
+    // A qdisc with counters fills its columns.
+    tunsim::SweepRecord fq = rec;
+    fq.result.qdisc.kind = "fq_codel";
+    fq.result.qdisc.counters = tunsim::QdiscResult::Counters{};
+    fq.result.qdisc.counters->droppedPackets = 3;
+    fq.result.qdisc.counters->backlogPacketsMax = 40;
+    ExpectCells(CsvRows(tunsim::ResultsCsv({"tun.ring_size"}, {fq})),
+                {{1, "qdisc_backlog_max", "40"}, {1, "qdisc_dropped_packets", "3"}});
+}
+
+TEST(SweepPieces, SummaryCsvHasMeansAndConfidenceIntervalsAcrossSeeds)
+{
+    std::vector<tunsim::SweepRecord> recs{
+        {"tun.ring_size=25", {"25"}, 1, SampleResult(1, 0.5)},
+        {"tun.ring_size=25", {"25"}, 2, SampleResult(2, 0.25)},
+        {"tun.ring_size=50", {"50"}, 1, SampleResult(1, 0.125)},
+    };
+    recs[1].result.conservation.ok = false;
+    const auto rows = CsvRows(tunsim::SummaryCsv({"tun.ring_size"}, recs));
+    ASSERT_EQ(rows.size(), 3u); // header, one row per point and flow
+    // t(0.975, n-1) s / sqrt(n): s = 0.25 / sqrt(2), n = 2.
+    EXPECT_NEAR(std::stod(Cell(rows, 1, "loss_ratio_ci95")), tunsim::StudentT975(1) * 0.125, 1e-12);
+    ExpectCells(rows, {
+                          {1, "point", "tun.ring_size=25"},
+                          {1, "seeds", "2"},
+                          {1, "loss_ratio_mean", "0.375"},
+                          {1, "sent_packets_mean", "60"},
+                          {1, "sent_packets_ci95", "0"}, // the seeds agree
+                          {1, "retransmits_mean", ""},   // no seed has a value
+                          {1, "retransmits_ci95", ""},
+                          {1, "conservation_ok", "false"}, // one seed did not conserve
+                          {2, "seeds", "1"},
+                          {2, "loss_ratio_mean", "0.125"},
+                          {2, "loss_ratio_ci95", ""}, // one seed: no interval
+                          {2, "conservation_ok", "true"},
+                      });
 }
 
 TEST_F(Sweep, BadPointIsRejectedBeforeAnythingRuns)
@@ -340,6 +509,99 @@ TEST_F(Sweep, FailingRunIsReportedWithItsErrorAndExitStatus)
     EXPECT_EQ(o.code, 0) << o.out;
     EXPECT_NE(o.out.find("1 already complete, 1 to run"), std::string::npos) << o.out;
     EXPECT_EQ(Csv(dir / "s" / "failures.csv").size(), 1u);
+}
+
+TEST_F(Sweep, ResumeRunsAgainWhatIsNotAWholeResultAndFailsWhatViolatesConservation)
+{
+    const std::string args = "sweep " + kScenario + kShort + "--vary tun.ring_size=10,25,50 --out " + (dir / "s").string();
+    ASSERT_EQ(Tunsim(args + " -q").code, 0);
+    const fs::path points = dir / "s" / "points";
+    // Cut short (as by a crash mid-write, had the write not been atomic).
+    const std::string text = Read(points / "tun.ring_size=10" / "seed-1" / "result.json");
+    std::ofstream(points / "tun.ring_size=10" / "seed-1" / "result.json") << text.substr(0, text.size() / 2);
+    // Valid JSON of the same scenario, but not a tunsim result (no "tun" block).
+    nlohmann::json j = ReadJson(points / "tun.ring_size=25" / "seed-1" / "result.json");
+    j.erase("tun");
+    WriteJson(points / "tun.ring_size=25" / "seed-1" / "result.json", j);
+    // A whole result whose packets do not add up: kept, but a failure.
+    j = ReadJson(points / "tun.ring_size=50" / "seed-1" / "result.json");
+    j["conservation"]["ok"] = false;
+    WriteJson(points / "tun.ring_size=50" / "seed-1" / "result.json", j);
+
+    auto o = Tunsim(args);
+    EXPECT_EQ(o.code, tunsim::kExitRunsFailed) << o.out;
+    EXPECT_NE(o.out.find("1 already complete, 2 to run"), std::string::npos) << o.out;
+    auto f = Csv(dir / "s" / "failures.csv");
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_EQ(f[1][0], "tun.ring_size=50");
+    EXPECT_EQ(f[1][3], "exit status 3 (packet conservation violated)");
+    auto rows = Csv(dir / "s" / "results.csv");
+    ASSERT_EQ(rows.size(), 4u); // the failure's result is in the CSV
+    EXPECT_EQ(Cell(rows, 1, "conservation_ok"), "true");
+    EXPECT_EQ(Cell(rows, 2, "conservation_ok"), "true");
+    EXPECT_EQ(Cell(rows, 3, "conservation_ok"), "false");
+    EXPECT_EQ(Cell(rows, 1, "ring_size"), "10");
+}
+
+TEST_F(Merge, WithoutManifestInfersTheKeysAndSkipsWhatIsNotAResult)
+{
+    ASSERT_EQ(Tunsim("sweep " + kScenario + kShort + "--vary tun.ring_size=10,25 --seeds 2 -q --out " +
+                     (dir / "s").string())
+                  .code,
+              0);
+    // The result files alone, in another layout, with a stray JSON file.
+    fs::create_directories(dir / "m" / "elsewhere");
+    fs::copy(dir / "s" / "points", dir / "m" / "elsewhere", fs::copy_options::recursive);
+    fs::create_directories(dir / "m" / "junk");
+    std::ofstream(dir / "m" / "junk" / "result.json") << "{\"hello\": 1}\n";
+    auto o = Tunsim("merge " + (dir / "m").string());
+    EXPECT_EQ(o.code, 0) << o.out;
+    EXPECT_NE(o.out.find("junk/result.json: not a tunsim result; skipped"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("merged 4 results (4 rows; keys: tun.ring_size)"), std::string::npos) << o.out;
+    // Points found by value, numbers ordered numerically: as the sweep wrote them.
+    EXPECT_EQ(WithoutWall(dir / "m" / "results.csv"), WithoutWall(dir / "s" / "results.csv"));
+    EXPECT_EQ(Csv(dir / "m" / "summary.csv").size(), 3u);
+    // Nothing to merge: bad input.
+    fs::create_directories(dir / "empty");
+    o = Tunsim("merge " + (dir / "empty").string());
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("no result.json found"), std::string::npos) << o.out;
+}
+
+TEST_F(Merge, KeepsTheFirstResultOfARunAndReportsMissingAndNonConservingRuns)
+{
+    ASSERT_EQ(Tunsim("sweep " + kScenario + kShort + "--vary tun.ring_size=10,25 -q --out " + (dir / "a").string())
+                  .code,
+              0);
+    fs::copy(dir / "a", dir / "b", fs::copy_options::recursive);
+    const fs::path changed = dir / "b" / "points" / "tun.ring_size=10" / "seed-1" / "result.json";
+    nlohmann::json j = ReadJson(changed);
+    j["flows"][0]["goodput_mbps"] = 1.5;
+    j["conservation"]["ok"] = false;
+    WriteJson(changed, j);
+
+    // The same runs twice: a's results are kept, b's differing one is named.
+    auto o = Tunsim("merge " + (dir / "a").string() + " " + (dir / "b").string() + " --out " + (dir / "ab").string());
+    EXPECT_EQ(o.code, 0) << o.out;
+    EXPECT_NE(o.out.find(changed.string() + ": point tun.ring_size=10 seed 1 was already read from another file "
+                                            "with different results; kept the first"),
+              std::string::npos)
+        << o.out;
+    EXPECT_EQ(WithoutWall(dir / "ab" / "results.csv"), WithoutWall(dir / "a" / "results.csv"));
+    // A result that violates conservation is merged, and reported.
+    o = Tunsim("merge " + (dir / "b").string() + " --out " + (dir / "bb").string());
+    EXPECT_EQ(o.code, tunsim::kExitRunsFailed) << o.out;
+    EXPECT_NE(o.out.find("1 results violate packet conservation"), std::string::npos) << o.out;
+    auto rows = Csv(dir / "bb" / "results.csv");
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(Cell(rows, 1, "goodput_mbps"), "1.5");
+    EXPECT_EQ(Cell(rows, 1, "conservation_ok"), "false");
+    // A run the manifest lists but no directory holds.
+    fs::remove_all(dir / "a" / "points" / "tun.ring_size=25");
+    o = Tunsim("merge " + (dir / "a").string());
+    EXPECT_EQ(o.code, tunsim::kExitRunsFailed) << o.out;
+    EXPECT_NE(o.out.find("1 runs listed in sweep.json have no result:\n  tun.ring_size=25 seed 1"), std::string::npos)
+        << o.out;
 }
 
 TEST_F(Sweep, GnuParallelJobListRunsToTheSameCsv)

@@ -8,6 +8,7 @@
 #include "ns3/net-device-queue-interface.h"
 #include "ns3/point-to-point-helper.h"
 #include "ns3/queue-size.h"
+#include "ns3/traffic-control-layer.h"
 #include "ns3/uinteger.h"
 
 namespace tunsim
@@ -123,7 +124,36 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     path.peer->Setup(path.peerDevice, InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort),
                      InetSocketAddress(Ipv4Address("192.168.0.1"), kVpnPort), path.encapOverhead);
     path.peer->SetStartTime(Seconds(0));
+    ConnectReturnCodes(path);
     return path;
+}
+
+void
+TunPathHelper::ConnectReturnCodes(const TunPath& path)
+{
+    using namespace ns3;
+    // What Linux reports to the sending socket and ns-3 does not (its
+    // NetDevice/QueueDisc return values go nowhere): a qdisc that drops at
+    // enqueue returns NET_XMIT_DROP (or _CN); with noqueue, the driver's
+    // verdict comes back from __dev_queue_xmit(): a stopped queue or a full
+    // ring. A drop behind a qdisc, after the enqueue succeeded, is silent.
+    Callback<void, Ptr<const QueueDiscItem>, const char*> enqueueDrop(
+        [](Ptr<const QueueDiscItem> item, const char*) { SocketAccountTable::NotifyLocalDrop(item->GetPacket()); });
+    for (const Ptr<QueueDisc>& q : {path.tunQdisc, path.clientNicQdisc})
+    {
+        if (q)
+        {
+            q->TraceConnectWithoutContext("DropBeforeEnqueue", enqueueDrop);
+        }
+    }
+    path.client->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
+        "TcDrop", Callback<void, Ptr<const Packet>>([](Ptr<const Packet> p) { SocketAccountTable::NotifyLocalDrop(p); }));
+    if (!path.tunQdisc)
+    {
+        path.tun->TraceConnectWithoutContext(
+            "Drop", Callback<void, Ptr<const Packet>, TunDropReason>(
+                        [](Ptr<const Packet> p, TunDropReason) { SocketAccountTable::NotifyLocalDrop(p); }));
+    }
 }
 
 } // namespace tunsim

@@ -104,6 +104,9 @@ class TunPathHelper
     TunPath Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) const;
 
   private:
+    /// NET_XMIT_DROP back to the sender where Linux returns it.
+    static void ConnectReturnCodes(const TunPath& path);
+
     std::string m_policy = "drop";
     uint32_t m_ringSize = 500;
     QdiscKind m_qdisc = QdiscKind::PfifoFast;

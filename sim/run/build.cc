@@ -172,7 +172,12 @@ ResetSimulator(const Scenario& s)
     // Linux-like TCP defaults (ns-3's are 536-byte segments and 128 KiB buffers).
     Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(1448));
     Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(4u << 20)); // tcp_wmem max
-    Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(6u << 20)); // tcp_rmem max
+    // tcp_rmem[2]: ns-3's receive buffer holds what Linux's window can offer,
+    // and gives the same window scale (10 for 32 MiB).
+    Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(s.host.tcpRmemMax));
+    Config::SetDefault("tunsim::LinuxTcpSocket::RmemDefault", UintegerValue(s.host.tcpRmemDefault));
+    Config::SetDefault("tunsim::LinuxTcpSocket::RmemMax", UintegerValue(s.host.tcpRmemMax));
+    Config::SetDefault("ns3::TcpSocket::ConnTimeout", TimeValue(Seconds(1))); // TCP_TIMEOUT_INIT
     Config::SetDefault("ns3::TcpSocket::InitialCwnd", UintegerValue(10));
     Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(true));
     Config::SetDefault("tunsim::TsqTcpSocket::TsqEnabled", BooleanValue(s.host.tcpSmallQueues));

@@ -274,6 +274,16 @@ VisitHost(V& v, T& h)
     v.Uint("tcp_limit_output_bytes", h.tcpLimitOutputBytes, 4096, 2147483647,
            Doc{"B", "net.ipv4.tcp_limit_output_bytes, the cap of the TSQ limit"});
     v.Uint("tcp_pacing_shift", h.tcpPacingShift, 0, 31, Doc{"", "sk_pacing_shift (10: ~1 ms of data)"});
+    v.Uint("tcp_rmem_default", h.tcpRmemDefault, 4096, kMaxSndbuf,
+           Doc{"B", "net.ipv4.tcp_rmem[1]: a TCP receiver's sk_rcvbuf before autotuning"});
+    v.Uint("tcp_rmem_max", h.tcpRmemMax, 65536, 1073741824,
+           Doc{"B", "net.ipv4.tcp_rmem[2]: the receive-buffer autotuning cap (32 MiB since Linux 6.16)"});
+    v.Check([&](auto& p) {
+        if (h.tcpRmemDefault > h.tcpRmemMax)
+        {
+            throw ScenarioError(p.Path("tcp_rmem_default"), "must not exceed tcp_rmem_max");
+        }
+    });
 }
 
 // ---------------------------------------------------------------- flows

@@ -99,6 +99,8 @@ struct HostConfig
     bool tcpSmallQueues = true;             ///< TCP Small Queues (tcp_small_queue_check)
     uint64_t tcpLimitOutputBytes = 1048576; ///< net.ipv4.tcp_limit_output_bytes
     uint32_t tcpPacingShift = 10;           ///< sk_pacing_shift
+    uint32_t tcpRmemDefault = 131072;       ///< net.ipv4.tcp_rmem[1]: a receiver's sk_rcvbuf at first
+    uint32_t tcpRmemMax = 33554432;         ///< net.ipv4.tcp_rmem[2]: the receive autotuning cap
 };
 
 /// One traffic flow from the client host through tun0 to the receiver.

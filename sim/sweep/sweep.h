@@ -9,9 +9,15 @@
 // DIR/points/<point id>/seed-<S>/result.json. At the end DIR/results.csv and
 // DIR/summary.csv are rebuilt from the result files. docs/sweep.md documents
 // the layout, every CSV column and the exit codes.
+//
+// The code, in the order a sweep runs: sweep-command.cc (the command lines),
+// plan.{h,cc} and emit.{h,cc} (points x seeds, manifest, --emit job lists),
+// runner.{h,cc} and progress.{h,cc} (child runs, resume, failures),
+// collect.{h,cc} and tables.{h,cc} (results read through RunResult, the CSVs).
 #pragma once
 
 #include "common/errors.h"
+#include "result/run-result.h"
 
 #include <nlohmann/json.hpp>
 
@@ -67,7 +73,7 @@ struct SweepRecord
     std::string point;                 ///< point id
     std::vector<std::string> values;   ///< one per key (ValueText)
     unsigned long long seed = 0;
-    nlohmann::json result;             ///< the parsed result.json
+    RunResult result;                  ///< the result.json read back
 };
 std::string ResultsCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records);
 std::string SummaryCsv(const std::vector<std::string>& keys, const std::vector<SweepRecord>& records);

@@ -1,0 +1,452 @@
+#include "linux-tcp-socket.h"
+
+#include "linux-cubic.h"
+
+#include "ns3/boolean.h"
+#include "ns3/node.h"
+#include "ns3/rtt-estimator.h"
+#include "ns3/simulator.h"
+#include "ns3/tcp-l4-protocol.h"
+#include "ns3/tcp-option-ts.h"
+#include "ns3/tcp-recovery-ops.h"
+#include "ns3/tcp-rx-buffer.h"
+#include "ns3/tcp-tx-buffer.h"
+#include "ns3/uinteger.h"
+
+#include <algorithm>
+
+namespace tunsim
+{
+
+NS_OBJECT_ENSURE_REGISTERED(LinuxTcpSocket);
+
+namespace
+{
+constexpr int64_t kRtoMaxUs = 120000000; // TCP_RTO_MAX
+} // namespace
+
+ns3::TypeId
+LinuxTcpSocket::GetTypeId()
+{
+    static ns3::TypeId tid =
+        ns3::TypeId("tunsim::LinuxTcpSocket")
+            .SetParent<TsqTcpSocket>()
+            .SetGroupName("Tunsim")
+            .AddConstructor<LinuxTcpSocket>()
+            .AddAttribute("LinuxRtt",
+                          "RTT samples from send times in us and Linux's RTO (srtt + max(mdev, rto_min))",
+                          ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_linuxRtt),
+                          ns3::MakeBooleanChecker())
+            .AddAttribute("LinuxLoss", "tcp_enter_loss(): no second ssthresh cut in a reduced window",
+                          ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_linuxLoss),
+                          ns3::MakeBooleanChecker())
+            .AddAttribute("RcvWindow", "advertise Linux's receive window (LinuxRcvWindow)", ns3::BooleanValue(true),
+                          ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_rcvWindowModel), ns3::MakeBooleanChecker())
+            .AddAttribute("QuickAck", "ACK every segment in quick-ACK mode", ns3::BooleanValue(true),
+                          ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_quickAck), ns3::MakeBooleanChecker())
+            .AddAttribute("LocalDrops",
+                           "NET_XMIT_DROP from the stack: CWR, the segment kept unsent (else: a silent loss)",
+                           ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_localDropModel),
+                           ns3::MakeBooleanChecker())
+            .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
+                          ns3::UintegerValue(131072), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemDefault),
+                          ns3::MakeUintegerChecker<uint32_t>(4096))
+            .AddAttribute("RmemMax", "net.ipv4.tcp_rmem[2]: the receive autotuning cap (bytes)",
+                          ns3::UintegerValue(33554432), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemMax),
+                          ns3::MakeUintegerChecker<uint32_t>(4096))
+            .AddAttribute("RtoMin", "net.ipv4.tcp_rto_min_us", ns3::TimeValue(ns3::MilliSeconds(200)),
+                          ns3::MakeTimeAccessor(&LinuxTcpSocket::m_rtoMin), ns3::MakeTimeChecker(ns3::Time(0)));
+    return tid;
+}
+
+LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
+    : TsqTcpSocket(other),
+      m_linuxRtt(other.m_linuxRtt),
+      m_linuxLoss(other.m_linuxLoss),
+      m_rcvWindowModel(other.m_rcvWindowModel),
+      m_quickAck(other.m_quickAck),
+      m_localDropModel(other.m_localDropModel),
+      m_rmemDefault(other.m_rmemDefault),
+      m_rmemMax(other.m_rmemMax),
+      m_rtoMin(other.m_rtoMin)
+{
+}
+
+ns3::Ptr<LinuxTcpSocket>
+LinuxTcpSocket::Create(ns3::Ptr<ns3::Node> node, CongestionControl cc)
+{
+    // As TcpL4Protocol::CreateSocket(), for our socket type.
+    ns3::TypeId ccType;
+    switch (cc)
+    {
+    case CongestionControl::Cubic:
+        ccType = LinuxCubic::GetTypeId();
+        break;
+    case CongestionControl::NewReno:
+        ccType = ns3::TcpNewReno::GetTypeId();
+        break;
+    }
+    auto tcp = node->GetObject<ns3::TcpL4Protocol>();
+    ns3::ObjectFactory ccFactory(ccType.GetName());
+    ns3::ObjectFactory recoveryFactory("ns3::TcpPrrRecovery");
+    ns3::ObjectFactory rttFactory("ns3::RttMeanDeviation");
+    auto socket = ns3::CreateObject<LinuxTcpSocket>();
+    socket->SetNode(node);
+    socket->SetTcp(tcp);
+    socket->SetRtt(rttFactory.Create<ns3::RttEstimator>());
+    socket->SetCongestionControlAlgorithm(
+        ns3::Create<CwndLimitedGate>(ccFactory.Create<ns3::TcpCongestionOps>(), ns3::PeekPointer(socket)));
+    socket->SetRecoveryAlgorithm(recoveryFactory.Create<ns3::TcpRecoveryOps>());
+    return socket;
+}
+
+ns3::Ptr<ns3::TcpSocketBase>
+LinuxTcpSocket::Fork()
+{
+    return ns3::CopyObject<LinuxTcpSocket>(this);
+}
+
+// ------------------------------------------------------------- the sender
+
+void
+LinuxTcpSocket::LinuxRttEstimator(int64_t mrttUs)
+{
+    // tcp_rtt_estimator(): srtt_us = 8 * srtt, mdev_us = 4 * mean deviation
+    const auto rtoMinUs = static_cast<uint32_t>(m_rtoMin.GetMicroSeconds());
+    int64_t m = std::max<int64_t>(mrttUs, 1);
+    uint32_t srtt = m_srttUs8;
+    if (srtt != 0)
+    {
+        m -= srtt >> 3; // the error in the estimate
+        srtt += static_cast<int32_t>(m);
+        if (m < 0)
+        {
+            m = -m;
+            m -= m_mdevUs4 >> 2;
+            if (m > 0)
+            {
+                m >>= 3;
+            }
+        }
+        else
+        {
+            m -= m_mdevUs4 >> 2;
+        }
+        m_mdevUs4 = static_cast<uint32_t>(static_cast<int64_t>(m_mdevUs4) + m);
+        if (m_mdevUs4 > m_mdevMaxUs)
+        {
+            m_mdevMaxUs = m_mdevUs4;
+            m_rttvarUs = std::max(m_rttvarUs, m_mdevMaxUs);
+        }
+        const uint32_t snd_una = m_txBuffer->HeadSequence().GetValue();
+        if (static_cast<int32_t>(snd_una - m_rttSeq) > 0)
+        {
+            // once per window: rttvar decays towards the window's mdev_max
+            if (m_mdevMaxUs < m_rttvarUs)
+            {
+                m_rttvarUs -= (m_rttvarUs - m_mdevMaxUs) >> 2;
+            }
+            m_rttSeq = m_tcb->m_highTxMark.Get().GetValue();
+            m_mdevMaxUs = rtoMinUs;
+        }
+    }
+    else
+    {
+        srtt = static_cast<uint32_t>(m << 3);
+        m_mdevUs4 = static_cast<uint32_t>(m << 1); // rto = 3 * rtt
+        m_rttvarUs = std::max(m_mdevUs4, rtoMinUs);
+        m_mdevMaxUs = m_rttvarUs;
+        m_rttSeq = m_tcb->m_highTxMark.Get().GetValue();
+    }
+    m_srttUs8 = std::max(1u, srtt);
+    // __tcp_set_rto(), tcp_bound_rto()
+    const int64_t rtoUs = std::min<int64_t>((m_srttUs8 >> 3) + m_rttvarUs, kRtoMaxUs);
+    m_linuxRto = ns3::MicroSeconds(rtoUs);
+    m_rto = m_linuxRto;
+}
+
+void
+LinuxTcpSocket::EstimateRtt(const ns3::TcpHeader& tcpHeader)
+{
+    if (!m_linuxRtt)
+    {
+        ns3::TcpSocketBase::EstimateRtt(tcpHeader);
+        return;
+    }
+    // tcp_clean_rtx_queue(): seq_rtt from the oldest and ca_rtt from the
+    // newest packet this ACK newly acks, never from a retransmitted one
+    // (Karn); times are the send times, in microseconds.
+    const ns3::SequenceNumber32 ack = tcpHeader.GetAckNumber();
+    const ns3::Time now = ns3::Simulator::Now();
+    ns3::Time first;
+    ns3::Time last;
+    bool sampled = false;
+    bool retransmitted = false;
+    while (!m_history.empty())
+    {
+        const ns3::RttHistory& h = m_history.front();
+        if (h.seq + ns3::SequenceNumber32(h.count) > ack)
+        {
+            break;
+        }
+        if (h.retx)
+        {
+            retransmitted = true;
+        }
+        else
+        {
+            if (!sampled && !retransmitted)
+            {
+                first = now - h.time;
+                sampled = true;
+            }
+            last = now - h.time;
+        }
+        m_history.pop_front();
+    }
+    m_caRtt = sampled ? last : ns3::Time(0);
+    if (!sampled)
+    {
+        return;
+    }
+    LinuxRttEstimator(first.GetMicroSeconds());
+    m_rtt->Measurement(first); // ns-3's own estimator, for what reads it
+    m_tcb->m_lastRtt = LinuxSrtt();
+    m_tcb->m_minRtt = std::min(first, m_tcb->m_minRtt);
+}
+
+void
+LinuxTcpSocket::NewAck(const ns3::SequenceNumber32& seq, bool resetRTO)
+{
+    // ns-3 re-arms the retransmission timer with its own RTO formula here;
+    // Linux re-arms it with the RTO tcp_rtt_estimator() gave.
+    ns3::TcpSocketBase::NewAck(seq, resetRTO);
+    if (m_linuxRtt && !m_linuxRto.IsZero() && resetRTO && m_state != SYN_RCVD)
+    {
+        m_rto = m_linuxRto;
+        if (m_retxEvent.IsRunning())
+        {
+            m_retxEvent.Cancel();
+            m_retxEvent = ns3::Simulator::Schedule(m_rto, &LinuxTcpSocket::ReTxTimeout, this);
+        }
+    }
+}
+
+void
+LinuxTcpSocket::ReTxTimeout()
+{
+    if (!m_linuxLoss || m_state == CLOSED || m_state == TIME_WAIT || m_state == SYN_SENT ||
+        m_txBuffer->Size() == 0 || m_dataRetrCount == 0)
+    {
+        ns3::TcpSocketBase::ReTxTimeout();
+        return;
+    }
+    // tcp_enter_loss(): reduce ssthresh only if it has not been reduced in
+    // this window already (Open/Disorder, or the recovery point passed, or a
+    // first RTO in Loss). ns-3 reduces again whenever the head was not yet
+    // retransmitted by a timeout. Let ns-3 do the rest of its RTO, then put
+    // ssthresh back when Linux would have kept it.
+    const auto state = m_tcb->m_congState.Get();
+    const bool reducedWindow = (state == ns3::TcpSocketState::CA_RECOVERY || state == ns3::TcpSocketState::CA_CWR) &&
+                               m_recoverActive && m_recover > m_txBuffer->HeadSequence();
+    const uint32_t ssthresh = m_tcb->m_ssThresh.Get();
+    ns3::TcpSocketBase::ReTxTimeout();
+    if (reducedWindow)
+    {
+        m_tcb->m_ssThresh = ssthresh;
+    }
+    // __tcp_set_rto() with the doubled backoff, bounded by TCP_RTO_MAX
+    m_rto = std::min(m_rto.Get(), ns3::MicroSeconds(kRtoMaxUs));
+}
+
+// ------------------------------------------------ NET_XMIT_DROP, CWR
+
+void
+LinuxTcpSocket::SetAccount(ns3::Ptr<SocketAccount> account)
+{
+    TsqTcpSocket::SetAccount(account);
+    account->SetLocalDropCallback([this](ns3::Ptr<const ns3::Packet>) { OnLocalDrop(); });
+}
+
+void
+LinuxTcpSocket::OnLocalDrop()
+{
+    if (m_inSend)
+    {
+        m_refused = true;
+    }
+}
+
+uint32_t
+LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
+{
+    const ns3::SequenceNumber32 highBefore = m_tcb->m_highTxMark;
+    m_inSend = true;
+    m_refused = false;
+    uint32_t sz = ns3::TcpSocketBase::SendDataPacket(seq, maxSize, withAck);
+    m_inSend = false;
+    if (!m_refused || !m_localDropModel)
+    {
+        return sz;
+    }
+    // __tcp_transmit_skb(): err > 0 -> tcp_enter_cwr(); tcp_write_xmit()
+    // breaks before tcp_event_new_data_sent(): the segment stays unsent.
+    ++m_localDrops;
+    if (seq >= highBefore)
+    {
+        m_txBuffer->ResetLastSegmentSent();
+        m_tcb->m_highTxMark = highBefore;
+        if (!m_history.empty())
+        {
+            m_history.pop_back();
+        }
+        sz = 0;
+    }
+    else if (seq == m_txBuffer->HeadSequence())
+    {
+        // a refused retransmission of the head stays to be retransmitted
+        m_txBuffer->DeleteRetransmittedFlagFromHead();
+    }
+    const auto state = m_tcb->m_congState.Get();
+    if (state == ns3::TcpSocketState::CA_OPEN || state == ns3::TcpSocketState::CA_DISORDER)
+    {
+        EnterCwr(static_cast<uint32_t>(m_rateOps->GetConnectionRate().m_delivered));
+    }
+    m_sendBlocked = true;
+    if (BytesInFlight() == 0)
+    {
+        // Nothing in flight to bring an ACK: tcp_check_probe_timer(), the
+        // probe0 timer after max(RTO, TCP_RTO_MIN), instead of an RTO.
+        m_retxEvent.Cancel();
+        m_probe0.Cancel();
+        m_probe0 = ns3::Simulator::Schedule(std::max(m_rto.Get(), m_rtoMin), &LinuxTcpSocket::Probe0, this);
+    }
+    return sz;
+}
+
+void
+LinuxTcpSocket::Probe0()
+{
+    m_sendBlocked = false;
+    if (m_state == ESTABLISHED || m_state == CLOSE_WAIT)
+    {
+        SendPendingData(m_connected);
+    }
+}
+
+uint32_t
+LinuxTcpSocket::AvailableWindow() const
+{
+    return m_sendBlocked ? 0 : TsqTcpSocket::AvailableWindow();
+}
+
+void
+LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader)
+{
+    // The next ACK runs tcp_write_xmit() again: the refused segment goes first.
+    m_sendBlocked = false;
+    m_probe0.Cancel();
+    ns3::TcpSocketBase::ReceivedAck(packet, tcpHeader);
+}
+
+// ----------------------------------------------------------- the receiver
+
+LinuxRcvWindow&
+LinuxTcpSocket::RcvModel() const
+{
+    if (!m_rcvWindow)
+    {
+        LinuxRcvWindow::Config c;
+        c.rmemDefault = m_rmemDefault;
+        c.rmemMax = m_rmemMax;
+        c.advmss = m_tcb->m_segmentSize;
+        m_rcvWindow = std::make_unique<LinuxRcvWindow>(c);
+    }
+    return *m_rcvWindow;
+}
+
+uint16_t
+LinuxTcpSocket::AdvertisedWindowSize(bool scale) const
+{
+    if (!m_rcvWindowModel || m_tcb->m_rxBuffer->GotFin())
+    {
+        return ns3::TcpSocketBase::AdvertisedWindowSize(scale);
+    }
+    uint32_t w;
+    if (!scale || m_state == LISTEN || m_state == SYN_SENT || m_state == SYN_RCVD)
+    {
+        // tcp_select_initial_window(): the SYN / SYN-ACK's window, never
+        // scaled (ns-3 also asks for a scaled one, which it discards)
+        w = std::min<uint32_t>(RcvModel().InitialWindow(), m_tcb->m_rxBuffer->MaxBufferSize());
+        if (scale)
+        {
+            return static_cast<uint16_t>(std::min<uint32_t>(w, m_maxWinSize));
+        }
+    }
+    else
+    {
+        w = RcvModel().Window(m_tcb->m_rxBuffer->NextRxSequence().GetValue(), m_rcvWindShift);
+        // What ns-3 itself can still buffer bounds it too.
+        const uint32_t room =
+            static_cast<uint32_t>(m_tcb->m_rxBuffer->MaxRxSequence() - m_tcb->m_rxBuffer->NextRxSequence());
+        w = std::min(w, room) >> m_rcvWindShift;
+    }
+    if (w > m_maxWinSize)
+    {
+        w = m_maxWinSize;
+    }
+    const_cast<LinuxTcpSocket*>(this)->m_advWnd = scale ? w << m_rcvWindShift : w;
+    return static_cast<uint16_t>(w);
+}
+
+void
+LinuxTcpSocket::ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader)
+{
+    if (!m_rcvWindowModel && !m_quickAck)
+    {
+        ns3::TcpSocketBase::ReceivedData(packet, tcpHeader);
+        return;
+    }
+    const ns3::SequenceNumber32 before = m_tcb->m_rxBuffer->NextRxSequence();
+    const uint32_t len = packet->GetSize();
+    // Feed the window model first: quick-ACK mode decides this segment's ACK.
+    ns3::Ptr<ns3::TcpRxBuffer> rx = m_tcb->m_rxBuffer;
+    const bool inOrder = tcpHeader.GetSequenceNumber() == before;
+    uint32_t tsEcho = 0;
+    if (m_timestampEnabled && tcpHeader.HasOption(ns3::TcpOption::TS))
+    {
+        auto ts = ns3::DynamicCast<const ns3::TcpOptionTS>(tcpHeader.GetOption(ns3::TcpOption::TS));
+        tsEcho = ts->GetEcho();
+    }
+    const uint32_t oooAfter = rx->Size() - rx->Available();
+    RcvModel().OnSegment(len, SkbTruesize(len + 52), inOrder,
+                       static_cast<uint64_t>(ns3::Simulator::Now().GetMicroSeconds()), tsEcho,
+                       ns3::TcpOptionTS::NowToTsValue(), oooAfter);
+    const uint32_t delAckMax = m_delAckMaxCount;
+    if (m_quickAck && RcvModel().QuickAck())
+    {
+        m_delAckMaxCount = 1;
+    }
+    const uint32_t delAckBefore = m_delAckCount;
+    ns3::TcpSocketBase::ReceivedData(packet, tcpHeader);
+    m_delAckMaxCount = delAckMax;
+    if (m_delAckCount == 0 && (delAckBefore > 0 || m_quickAck))
+    {
+        RcvModel().AckSent(); // the segment was acked at once
+    }
+}
+
+ns3::Ptr<ns3::Packet>
+LinuxTcpSocket::Recv(uint32_t maxSize, uint32_t flags)
+{
+    ns3::Ptr<ns3::Packet> p = ns3::TcpSocketBase::Recv(maxSize, flags);
+    if (p && m_rcvWindowModel)
+    {
+        m_copied += p->GetSize();
+        RcvModel().OnRead(m_copied, static_cast<uint64_t>(ns3::Simulator::Now().GetMicroSeconds()),
+                        m_tcb->m_rxBuffer->Available());
+    }
+    return p;
+}
+
+} // namespace tunsim

@@ -1,0 +1,116 @@
+// LinuxTcpSocket: ns-3's TCP with the behaviour of Linux's where it decides
+// a tun ring's fate, on top of TsqTcpSocket (TCP Small Queues, cwnd grown
+// only while cwnd-limited). Each mechanism mirrors a kernel function and can
+// be switched off (an attribute) to see what it does:
+//
+//   LinuxRtt      tcp_ack_update_rtt(), tcp_rtt_estimator(), __tcp_set_rto():
+//                 RTT samples in microseconds from the send times of the
+//                 newly acked data (not ns-3's 1 ms timestamps); the RTO is
+//                 srtt + max(mdev, tcp_rto_min) (200 ms), not max(srtt +
+//                 4 rttvar, MinRto); congestion control gets the RTT of the
+//                 last packet acked (ack_sample.rtt_us).
+//   LinuxLoss     tcp_enter_loss(): an RTO inside a window already reduced
+//                 (fast recovery, CWR) does not reduce ssthresh again.
+//   RcvWindow     the receiver advertises Linux's window (LinuxRcvWindow:
+//                 45 segments at first, rcv_ssthresh growing per segment,
+//                 sk_rcvbuf autotuned per RTT), not ns-3's whole RcvBufSize.
+//   QuickAck      the receiver ACKs every segment while in quick-ACK mode
+//                 (16 at the start, and whenever its window grew), else
+//                 every second one.
+//   LocalDrops    __tcp_transmit_skb() when the stack returns NET_XMIT_DROP
+//                 (a full qdisc; noqueue and a stopped queue or full ring):
+//                 tcp_enter_cwr() (one ssthresh cut, PRR), the segment stays
+//                 unsent, tcp_write_xmit() stops until the next ACK or TSQ
+//                 completion (the probe0 timer if nothing is in flight). ns-3
+//                 alone sees such a drop only as a loss (SACK hole or RTO).
+//
+// docs/model.md ("TCP as Linux runs it") lists what remains different.
+#pragma once
+
+#include "linux-rcv-window.h"
+#include "tcp-tsq-socket.h"
+#include "traffic-kinds.h"
+
+#include <memory>
+
+namespace tunsim
+{
+
+class LinuxTcpSocket : public TsqTcpSocket
+{
+  public:
+    static ns3::TypeId GetTypeId();
+    LinuxTcpSocket() = default;
+    LinuxTcpSocket(const LinuxTcpSocket& other);
+
+    /// A socket on `node` as TcpL4Protocol::CreateSocket() makes one, with
+    /// the congestion control `cc` (cubic: LinuxCubic, gated by
+    /// tcp_is_cwnd_limited()).
+    static ns3::Ptr<LinuxTcpSocket> Create(ns3::Ptr<ns3::Node> node, CongestionControl cc);
+
+    /// The RTT of the last packet newly acked by the last ACK (Linux's
+    /// ack_sample.rtt_us, what CUBIC's HyStart is fed); zero if none.
+    ns3::Time LastAckedRtt() const { return m_caRtt; }
+    /// srtt and the RTO as tcp_rtt_estimator() keeps them.
+    ns3::Time LinuxSrtt() const { return ns3::MicroSeconds(m_srttUs8 >> 3); }
+    ns3::Time LinuxRto() const { return m_rto.Get(); }
+    /// The receiver's window model (null before the first data).
+    const LinuxRcvWindow* RcvWindow() const { return m_rcvWindow.get(); }
+
+    // ns3::Socket
+    ns3::Ptr<ns3::Packet> Recv(uint32_t maxSize, uint32_t flags) override;
+
+  protected:
+    ns3::Ptr<ns3::TcpSocketBase> Fork() override;
+    void EstimateRtt(const ns3::TcpHeader& tcpHeader) override;
+    void NewAck(const ns3::SequenceNumber32& seq, bool resetRTO) override;
+    void ReTxTimeout() override;
+    uint16_t AdvertisedWindowSize(bool scale = true) const override;
+    void ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
+    uint32_t SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck) override;
+    uint32_t AvailableWindow() const override;
+    void OnTsqHandler() override { m_sendBlocked = false; }
+    void ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
+
+  public:
+    /// As TsqTcpSocket::SetAccount(), and the account's local drops come here.
+    void SetAccount(ns3::Ptr<SocketAccount> account);
+    /// Segments the stack refused (NET_XMIT_DROP) and that were kept unsent.
+    uint64_t LocalDrops() const { return m_localDrops; }
+    /// Called by the socket's account when the stack refuses one of its
+    /// packets; acted on only while this socket is sending it.
+    void OnLocalDrop();
+
+  private:
+    void LinuxRttEstimator(int64_t mrttUs);
+    void Probe0();
+    LinuxRcvWindow& RcvModel() const;
+
+    bool m_linuxRtt = true;
+    bool m_linuxLoss = true;
+    bool m_rcvWindowModel = true;
+    bool m_quickAck = true;
+    bool m_localDropModel = true;
+    // NET_XMIT_DROP handling
+    bool m_inSend = false;
+    bool m_refused = false;
+    bool m_sendBlocked = false; ///< tcp_write_xmit() stopped at a refused segment
+    uint64_t m_localDrops = 0;
+    ns3::EventId m_probe0;
+    uint32_t m_rmemDefault = 131072;
+    uint32_t m_rmemMax = 33554432;
+    ns3::Time m_rtoMin = ns3::MilliSeconds(200);
+    // tcp_rtt_estimator() state, microseconds (srtt and mdev scaled as in the kernel)
+    uint32_t m_srttUs8 = 0;
+    uint32_t m_mdevUs4 = 0;
+    uint32_t m_mdevMaxUs = 0;
+    uint32_t m_rttvarUs = 0;
+    uint32_t m_rttSeq = 0;
+    ns3::Time m_caRtt;
+    ns3::Time m_linuxRto; ///< __tcp_set_rto() after the last sample (zero before)
+    // the receiver
+    mutable std::unique_ptr<LinuxRcvWindow> m_rcvWindow;
+    uint64_t m_copied = 0; ///< bytes the application read
+};
+
+} // namespace tunsim

@@ -150,6 +150,7 @@ TEST(KernelUnit, TcpTwinUsesTheUnderlayFields)
     EXPECT_FALSE(listed("underlay.rate_mbps"));
     EXPECT_TRUE(listed("underlay.queue_packets"));
     EXPECT_TRUE(listed("host.tcp_small_queues"));
+    EXPECT_TRUE(listed("host.tcp_rmem_max"));
     EXPECT_TRUE(listed("reader.wakeup_latency_us"));
 }
 

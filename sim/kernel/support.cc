@@ -161,6 +161,8 @@ NotApplicableTcp()
     v.push_back("host.tcp_small_queues: the host's own TCP Small Queues (always on)");
     v.push_back("host.tcp_limit_output_bytes: the host's net.ipv4.tcp_limit_output_bytes (kernel.sysctls), not set");
     v.push_back("host.tcp_pacing_shift: the kernel's own sk_pacing_shift");
+    v.push_back("host.tcp_rmem_default: the host's net.ipv4.tcp_rmem[1] (kernel.sysctls), not set");
+    v.push_back("host.tcp_rmem_max: the host's net.ipv4.tcp_rmem[2] (kernel.sysctls), not set");
     return v;
 }
 

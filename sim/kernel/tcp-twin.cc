@@ -307,6 +307,9 @@ RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_
     const int ncpu = static_cast<int>(std::thread::hardware_concurrency());
     const EndpointConfig readerCfg{&sc.reader, false, true, static_cast<uint32_t>(nf)};
     const EndpointConfig farCfg{nullptr, true, false, static_cast<uint32_t>(nf)};
+    // Declared before the endpoints: their threads (the end action) use them
+    // until the ThreadGroup has joined them.
+    FdList listeners(nf), senders(nf), receivers(nf);
     ThreadGroup endpoints([&]() {
         ctl.stop.store(true);
         fwd.Kick();
@@ -317,7 +320,6 @@ RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_
     endpoints.Start(server.Fd(), 0,
                     [&]() { RunEndpoint(tun1.Fd(), fwd, rev, farCfg, ctl, rep.farEnd, rep.paths, nullptr); });
 
-    FdList listeners(nf), senders(nf), receivers(nf);
     const int64_t connectStart = NowNs();
     OpenAndConnect(client, server, sc, listeners, senders);
     CompleteHandshakes(sc, listeners, senders, receivers, rep.flows, connectStart);

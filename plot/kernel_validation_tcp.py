@@ -5,8 +5,9 @@ Reads the validation.csv of scripts/validate-kernel-tcp.sh and draws
 
   kernel_validation_tcp.{png,pdf}: goodput against ring size (txqueuelen,
     log axis), one panel per (RTT, reader capacity): the TCP twin's mean
-    over repeats with +- one standard deviation (points), the simulator
-    (line), the reader's payload capacity (dotted);
+    over repeats with +- one standard deviation (points; grey crosses where
+    its reader lost CPU to other processes), the simulator (line), the
+    reader's payload capacity (dotted);
   kernel_validation_tcp_series.{png,pdf}: cwnd and srtt over time, kernel
     (repeat 1) and simulator overlaid, for rings 25 and 500 at 120 ms and
     200 Mbit/s (the points the CSV has), from kernel/<point>/timeseries.csv
@@ -36,9 +37,14 @@ def goodput_figure(rows, out):
         x = [num(r["ring"]) for r in pts]
         ax.plot(x, [num(r["sim_goodput_mbps"]) for r in pts], color=OKABE_ITO[5], marker="s",
                 markerfacecolor="white", label="tunsim run")
-        ax.errorbar(x, [num(r["kernel_goodput_mbps_mean"]) for r in pts],
-                    yerr=[num(r["kernel_goodput_mbps_sd"]) for r in pts], color=OKABE_ITO[0], linestyle="none",
-                    marker="o", capsize=2.5, label="kernel (TCP twin), mean +- sd")
+        # A kernel point whose reader lost CPU to other processes is drawn apart: it
+        # measures the machine's load, not the tun path.
+        for starved, color, what in ((False, OKABE_ITO[0], ""), (True, "#999999", ", reader starved (machine not quiet)")):
+            sel = [r for r in pts if str(r.get("kernel_reader_starved", "False")) == str(starved)]
+            if sel:
+                ax.errorbar([num(r["ring"]) for r in sel], [num(r["kernel_goodput_mbps_mean"]) for r in sel],
+                            yerr=[num(r["kernel_goodput_mbps_sd"]) for r in sel], color=color, linestyle="none",
+                            marker="x" if starved else "o", capsize=2.5, label="kernel (TCP twin), mean +- sd" + what)
         ax.axhline(num(pts[0]["payload_capacity_mbps"]), color=OKABE_ITO[6], linestyle=":", linewidth=0.9,
                    label="reader capacity (payload)")
         ax.set_xscale("log")
@@ -46,10 +52,14 @@ def goodput_figure(rows, out):
         ax.set_xlabel("ring size (txqueuelen)")
         ax.set_title("RTT %g ms, reader %g Mbit/s" % (rtt, cap))
     axes[0][0].set_ylabel("goodput (Mbit/s)")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    seen = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    handles, labels = list(seen.values()), list(seen.keys())
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, -0.02))
     fig.suptitle("One Cubic flow through tun (drop): Linux TCP twin vs tunsim", fontsize=9)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.13, 1, 1))
     return save(fig, out, "kernel_validation_tcp")
 
 

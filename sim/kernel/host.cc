@@ -2,7 +2,7 @@
 // qdisc counters, privileges, signals.
 #include "host.h"
 
-#include <nlohmann/json.hpp>
+#include "clock.h"
 
 #include <algorithm>
 #include <atomic>
@@ -26,8 +26,6 @@ namespace tunsim
 {
 namespace kernel
 {
-
-using json = nlohmann::json;
 
 // ------------------------------------------------------------ signals
 
@@ -182,6 +180,64 @@ InNamespace(int nsfd, const std::function<void()>& fn)
     }
 }
 
+ThreadGroup::ThreadGroup(std::function<void()> stopAll)
+    : m_stopAll(std::move(stopAll))
+{
+}
+
+ThreadGroup::~ThreadGroup()
+{
+    m_stopAll();
+    for (auto& t : m_threads)
+    {
+        if (t.joinable())
+        {
+            t.join();
+        }
+    }
+}
+
+void
+ThreadGroup::Start(int nsfd, int cpu, std::function<void()> fn)
+{
+    m_errors.emplace_back();
+    std::exception_ptr& err = m_errors.back();
+    m_threads.emplace_back([nsfd, cpu, fn = std::move(fn), &err]() {
+        try
+        {
+            if (setns(nsfd, CLONE_NEWNET) != 0)
+            {
+                throw std::runtime_error(std::string("setns: ") + std::strerror(errno));
+            }
+            PinToCpu(cpu);
+            fn();
+        }
+        catch (...)
+        {
+            err = std::current_exception();
+        }
+    });
+}
+
+void
+ThreadGroup::JoinAll()
+{
+    for (auto& t : m_threads)
+    {
+        if (t.joinable())
+        {
+            t.join();
+        }
+    }
+    for (const auto& e : m_errors)
+    {
+        if (e)
+        {
+            std::rethrow_exception(e);
+        }
+    }
+}
+
 Netns::Netns(std::string name)
     : m_name(std::move(name))
 {
@@ -308,62 +364,6 @@ TunDevice::~TunDevice()
     }
 }
 
-// ------------------------------------------------------------ the qdisc
-
-void
-SetQdisc(const Netns& ns, const std::string& dev, const std::string& kind, uint32_t limit)
-{
-    std::vector<std::string> a = {"qdisc", "replace", "dev", dev, "root", kind};
-    if (kind == "pfifo")
-    {
-        a.push_back("limit");
-        a.push_back(std::to_string(limit));
-    }
-    ns.Tc(a);
-}
-
-TcStats
-QdiscStats(const Netns& ns, const std::string& dev)
-{
-    return ParseTcJson(ns.Tc({"-s", "-j", "qdisc", "show", "dev", dev}));
-}
-
-TcStats
-ParseTcJson(const std::string& text)
-{
-    json j;
-    try
-    {
-        j = json::parse(text);
-    }
-    catch (const json::exception& e)
-    {
-        throw std::runtime_error(std::string("tc -j output is not JSON: ") + e.what());
-    }
-    if (!j.is_array())
-    {
-        throw std::runtime_error("tc -j output is not a JSON array");
-    }
-    for (const auto& q : j)
-    {
-        if (!q.value("root", false))
-        {
-            continue;
-        }
-        TcStats s;
-        s.kind = q.value("kind", "");
-        s.sentBytes = q.value("bytes", uint64_t{0});
-        s.sentPackets = q.value("packets", uint64_t{0});
-        s.dropped = q.value("drops", uint64_t{0});
-        s.overlimits = q.value("overlimits", uint64_t{0});
-        s.requeues = q.value("requeues", uint64_t{0});
-        s.backlogBytes = q.value("backlog", uint64_t{0});
-        s.backlogPackets = q.value("qlen", uint64_t{0});
-        return s;
-    }
-    throw std::runtime_error("tc -j output has no root qdisc");
-}
-
 // ------------------------------------------------------------ the host
 
 bool
@@ -419,6 +419,10 @@ RemoveStaleNamespaces()
     for (const auto& n : TunsimNamespaces())
     {
         std::string pid = n.substr(7);
+        if (pid.size() > 4 && pid.compare(pid.size() - 4, 4, "-srv") == 0)
+        {
+            pid.resize(pid.size() - 4); // the TCP twin's server namespace
+        }
         if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos)
         {
             continue;

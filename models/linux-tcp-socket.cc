@@ -1,5 +1,6 @@
 #include "linux-tcp-socket.h"
 
+#include "gso-tag.h"
 #include "linux-cubic.h"
 
 #include "ns3/boolean.h"
@@ -48,6 +49,8 @@ LinuxTcpSocket::GetTypeId()
                            "NET_XMIT_DROP from the stack: CWR, the segment kept unsent (else: a silent loss)",
                            ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_localDropModel),
                            ns3::MakeBooleanChecker())
+            .AddAttribute("Gso", "new data in GSO skbs sized by tcp_tso_autosize() (GsoTag)", ns3::BooleanValue(true),
+                          ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_gso), ns3::MakeBooleanChecker())
             .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
                           ns3::UintegerValue(131072), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemDefault),
                           ns3::MakeUintegerChecker<uint32_t>(4096))
@@ -66,6 +69,7 @@ LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
       m_rcvWindowModel(other.m_rcvWindowModel),
       m_quickAck(other.m_quickAck),
       m_localDropModel(other.m_localDropModel),
+      m_gso(other.m_gso),
       m_rmemDefault(other.m_rmemDefault),
       m_rmemMax(other.m_rmemMax),
       m_rtoMin(other.m_rtoMin)
@@ -97,6 +101,7 @@ LinuxTcpSocket::Create(ns3::Ptr<ns3::Node> node, CongestionControl cc)
     socket->SetCongestionControlAlgorithm(
         ns3::Create<CwndLimitedGate>(ccFactory.Create<ns3::TcpCongestionOps>(), ns3::PeekPointer(socket)));
     socket->SetRecoveryAlgorithm(recoveryFactory.Create<ns3::TcpRecoveryOps>());
+    socket->TraceConnectWithoutContext("Tx", ns3::MakeCallback(&LinuxTcpSocket::TagGso, ns3::PeekPointer(socket)));
     return socket;
 }
 
@@ -278,15 +283,70 @@ LinuxTcpSocket::OnLocalDrop()
 }
 
 uint32_t
+LinuxTcpSocket::TsoSegs() const
+{
+    // tcp_tso_autosize(): ~1 ms of data at sk_pacing_rate (>> sk_pacing_shift),
+    // plus gso_max_size >> (min_rtt_us >> tcp_tso_rtt_log) on short paths,
+    // at most gso_max_size, at least tcp_min_tso_segs (2).
+    constexpr uint64_t kGsoMaxSize = 65536;
+    const uint32_t mss = m_tcb->m_segmentSize;
+    uint64_t bytes = static_cast<uint64_t>(PacingRateBps()) >> PacingShift();
+    const int64_t minRttUs = m_tcb->m_minRtt == ns3::Time::Max() ? 0 : m_tcb->m_minRtt.GetMicroSeconds();
+    const uint64_t r = static_cast<uint64_t>(std::max<int64_t>(minRttUs, 0)) >> 9; // tcp_tso_rtt_log 9
+    if (r < 64)
+    {
+        bytes += kGsoMaxSize >> r;
+    }
+    bytes = std::min(bytes, kGsoMaxSize);
+    return std::max<uint32_t>(static_cast<uint32_t>(bytes / mss), 2);
+}
+
+uint64_t
+LinuxTcpSocket::GsoSkbFor(ns3::SequenceNumber32 seq)
+{
+    // The segments one tcp_write_xmit() pass sends in a row form GSO skbs of
+    // TsoSegs() (tcp_mss_split_point(): no more than cwnd and the receive
+    // window allow, which AvailableWindow() already bounds).
+    const ns3::Time now = ns3::Simulator::Now();
+    if (m_gsoLeft == 0 || m_gsoAt != now)
+    {
+        const uint32_t mss = m_tcb->m_segmentSize;
+        const uint32_t window = TsqTcpSocket::AvailableWindow() / mss;
+        const uint32_t data = (m_txBuffer->SizeFromSequence(seq) + mss - 1) / mss;
+        m_gsoLeft = std::min({TsoSegs(), std::max(window, 1u), std::max(data, 1u)});
+        m_gsoSkb = m_gsoLeft > 1 ? GsoTag::Next() : 0;
+        m_gsoAt = now;
+    }
+    --m_gsoLeft;
+    return m_gsoSkb;
+}
+
+void
+LinuxTcpSocket::TagGso(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader&, ns3::Ptr<const ns3::TcpSocketBase>)
+{
+    if (m_txGso)
+    {
+        p->AddPacketTag(GsoTag(m_txGso));
+    }
+}
+
+uint32_t
 LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
 {
     const ns3::SequenceNumber32 highBefore = m_tcb->m_highTxMark;
+    // New data goes in GSO skbs; a retransmission is an skb of its own.
+    m_txGso = m_gso && seq >= highBefore ? GsoSkbFor(seq) : 0;
     m_inSend = true;
     m_refused = false;
     uint32_t sz = ns3::TcpSocketBase::SendDataPacket(seq, maxSize, withAck);
     m_inSend = false;
+    m_txGso = 0;
     if (!m_refused || !m_localDropModel)
     {
+        if (sz > 0 && seq < highBefore)
+        {
+            ++m_retransmissions; // tp->total_retrans
+        }
         return sz;
     }
     // __tcp_transmit_skb(): err > 0 -> tcp_enter_cwr(); tcp_write_xmit()
@@ -313,6 +373,7 @@ LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool
         EnterCwr(static_cast<uint32_t>(m_rateOps->GetConnectionRate().m_delivered));
     }
     m_sendBlocked = true;
+    m_gsoLeft = 0; // tcp_write_xmit() stopped: the skb is not continued
     if (BytesInFlight() == 0)
     {
         // Nothing in flight to bring an ACK: tcp_check_probe_timer(), the

@@ -17,6 +17,10 @@
 //   QuickAck      the receiver ACKs every segment while in quick-ACK mode
 //                 (16 at the start, and whenever its window grew), else
 //                 every second one.
+//   Gso           tcp_tso_autosize(): new data leaves in GSO skbs of about 1 ms
+//                 at the pacing rate (at least 2 segments, at most 64 KB):
+//                 the segments of one skb carry one GsoTag, and a
+//                 LinuxFifoQueueDisc counts them as one packet.
 //   LocalDrops    __tcp_transmit_skb() when the stack returns NET_XMIT_DROP
 //                 (a full qdisc; noqueue and a stopped queue or full ring):
 //                 tcp_enter_cwr() (one ssthresh cut, PRR), the segment stays
@@ -70,11 +74,18 @@ class LinuxTcpSocket : public TsqTcpSocket
     uint32_t SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck) override;
     uint32_t AvailableWindow() const override;
     void OnTsqHandler() override { m_sendBlocked = false; }
+    /// TSQ's limit is 2 * the truesize of the skb to send: a GSO skb of TsoSegs().
+    uint32_t SegmentsPerSkb() const override { return m_gso ? TsoSegs() : 1; }
     void ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
 
   public:
     /// As TsqTcpSocket::SetAccount(), and the account's local drops come here.
     void SetAccount(ns3::Ptr<SocketAccount> account);
+    /// tcp_tso_autosize(): segments per GSO skb at the current pacing rate.
+    uint32_t TsoSegs() const;
+    /// Segments sent again (tp->total_retrans); a segment the stack refused
+    /// and that goes out later is not one.
+    uint64_t Retransmissions() const { return m_retransmissions; }
     /// Segments the stack refused (NET_XMIT_DROP) and that were kept unsent.
     uint64_t LocalDrops() const { return m_localDrops; }
     /// Called by the socket's account when the stack refuses one of its
@@ -84,6 +95,10 @@ class LinuxTcpSocket : public TsqTcpSocket
   private:
     void LinuxRttEstimator(int64_t mrttUs);
     void Probe0();
+    /// The GSO skb the next new segment belongs to (0: none).
+    uint64_t GsoSkbFor(ns3::SequenceNumber32 seq);
+    /// Own "Tx" trace: mark the segment with its GSO skb.
+    void TagGso(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader& h, ns3::Ptr<const ns3::TcpSocketBase> s);
     LinuxRcvWindow& RcvModel() const;
 
     bool m_linuxRtt = true;
@@ -91,11 +106,18 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_rcvWindowModel = true;
     bool m_quickAck = true;
     bool m_localDropModel = true;
+    bool m_gso = true;
+    // the GSO skb being built
+    uint64_t m_gsoSkb = 0;
+    uint32_t m_gsoLeft = 0;
+    ns3::Time m_gsoAt;
+    uint64_t m_txGso = 0; ///< the GsoTag of the segment being sent
     // NET_XMIT_DROP handling
     bool m_inSend = false;
     bool m_refused = false;
     bool m_sendBlocked = false; ///< tcp_write_xmit() stopped at a refused segment
     uint64_t m_localDrops = 0;
+    uint64_t m_retransmissions = 0;
     ns3::EventId m_probe0;
     uint32_t m_rmemDefault = 131072;
     uint32_t m_rmemMax = 33554432;

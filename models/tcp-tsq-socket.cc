@@ -91,8 +91,9 @@ TsqTcpSocket::PacingRateBps() const
 uint64_t
 TsqTcpSocket::TsqLimit() const
 {
-    // tcp_small_queue_check(), factor 0; 2 * skb->truesize of a full segment.
-    uint64_t twoSkbs = 2ull * SkbTruesize(m_tcb->m_segmentSize + 52);
+    // tcp_small_queue_check(), factor 0: 2 * skb->truesize of the skb to
+    // send (a full segment, or a GSO skb of SegmentsPerSkb() of them).
+    uint64_t twoSkbs = 2ull * SegmentsPerSkb() * SkbTruesize(m_tcb->m_segmentSize + 52);
     auto paced = static_cast<uint64_t>(PacingRateBps()) >> m_pacingShift;
     return std::min(std::max(twoSkbs, paced), m_limitOutputBytes);
 }

@@ -57,6 +57,8 @@ class TsqTcpSocket : public ns3::TcpSocketBase
     /// sk_pacing_rate as tcp_update_pacing_rate() computes it, bytes/s.
     double PacingRateBps() const;
     uint64_t ThrottleCount() const { return m_throttles; }
+    /// sk_pacing_shift
+    uint32_t PacingShift() const { return m_pacingShift; }
 
     /// mirrors tcp_is_cwnd_limited(): the last sends were stopped by cwnd (not
     /// by TSQ or the receive window), or, in slow start, cwnd < 2 * the most
@@ -72,6 +74,9 @@ class TsqTcpSocket : public ns3::TcpSocketBase
     /// tcp_tsq_handler() is about to call tcp_write_xmit() (subclasses
     /// that stopped sending may go on).
     virtual void OnTsqHandler() {}
+    /// Segments in the skb TSQ checks (tcp_small_queue_check() uses
+    /// 2 * skb->truesize): 1 without GSO.
+    virtual uint32_t SegmentsPerSkb() const { return 1; }
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;
 
   private:

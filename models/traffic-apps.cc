@@ -333,6 +333,12 @@ TcpBulkSender::Setup(ns3::InetSocketAddress dest,
     m_flowId = flowId;
 }
 
+uint64_t
+TcpBulkSender::Retransmits() const
+{
+    return m_linux ? m_linux->Retransmissions() : m_retransmits;
+}
+
 ns3::Ptr<ns3::TcpSocketBase>
 TcpBulkSender::GetSocket() const
 {
@@ -345,6 +351,7 @@ TcpBulkSender::StartApplication()
     // A Linux-like TCP socket (LinuxTcpSocket) with TCP Small Queues on the
     // flow's socket account.
     auto socket = LinuxTcpSocket::Create(GetNode(), m_cc);
+    m_linux = socket;
     socket->SetAccount(m_account);
     m_socket = socket;
     m_socket->TraceConnectWithoutContext("Tx", ns3::MakeCallback(&TcpBulkSender::OnTx, this));
@@ -374,6 +381,7 @@ void
 TcpBulkSender::DoDispose()
 {
     m_socket = nullptr;
+    m_linux = nullptr;
     m_account = nullptr;
     m_ledger = nullptr;
     ns3::Application::DoDispose();

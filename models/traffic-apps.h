@@ -13,6 +13,7 @@
 // socket account and counted in the PacketLedger.
 #pragma once
 
+#include "linux-tcp-socket.h"
 #include "packet-ledger.h"
 #include "traffic-kinds.h"
 #include "socket-account.h"
@@ -165,7 +166,9 @@ class TcpBulkSender : public ns3::Application
 
     uint64_t BytesQueued() const { return m_queued; }
     ns3::Ptr<ns3::TcpSocketBase> GetSocket() const;
-    uint64_t Retransmits() const { return m_retransmits; }
+    /// Segments sent again: the socket's own count (a segment the stack
+    /// refused and that went out later is not one), else seen on the wire.
+    uint64_t Retransmits() const;
     /// Latest congestion window (bytes), from the CongestionWindow trace.
     uint32_t Cwnd() const { return m_cwnd; }
     /// RTT: ns-3 traces only its samples ("RTT", the last sample); the
@@ -192,6 +195,7 @@ class TcpBulkSender : public ns3::Application
 
     ns3::InetSocketAddress m_dest{ns3::Ipv4Address::GetAny(), 0};
     CongestionControl m_cc = CongestionControl::Cubic;
+    ns3::Ptr<LinuxTcpSocket> m_linux;
     uint64_t m_maxBytes = 0;
     ns3::Ptr<SocketAccount> m_account;
     ns3::Ptr<PacketLedger> m_ledger;

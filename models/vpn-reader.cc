@@ -220,6 +220,15 @@ VpnReader::ReadLoop()
         m_state = State::Stalled;
         return;
     }
+    if (!m_reverse.empty())
+    {
+        // The loop writes what came back before it reads the ring again.
+        const ns3::Ptr<ns3::Packet>& p = m_reverse.front();
+        m_state = State::Writing;
+        const double ns = m_perPacket.GetNanoSeconds() + m_nsPerByte * p->GetSize();
+        ScheduleOnCpu(ns3::NanoSeconds(static_cast<int64_t>(ns + 0.5)), &VpnReader::WriteDone);
+        return;
+    }
     m_inHand.clear();
     for (uint32_t i = 0; i < m_batch; ++i)
     {
@@ -350,20 +359,38 @@ VpnReader::StallEnd()
 void
 VpnReader::HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket)
 {
-    // The reverse direction: decrypt and write(tun_fd).
+    // The reverse direction arrives on udp_fd: it waits for the loop, and
+    // wakes a reader asleep in its poll() like sk_data_ready() of tun.
     ns3::Ptr<ns3::Packet> p;
     ns3::Address from;
     while ((p = socket->RecvFrom(from)))
     {
         VpnEncapHeader encap(m_encapOverhead);
         p->RemoveHeader(encap);
-        ++m_stats.reversePackets;
-        if (m_reverseDelivered)
-        {
-            m_reverseDelivered(p);
-        }
-        m_tun->TunGetUser(p);
+        m_reverse.push_back(p);
     }
+    OnDataReady();
+}
+
+void
+VpnReader::WriteDone()
+{
+    // write(tun_fd): tun_get_user() -> netif_rx; the stack (TCP's ACK
+    // processing, its next transmits) runs now, inside this write().
+    if (m_state == State::Idle)
+    {
+        return;
+    }
+    ns3::Ptr<ns3::Packet> p = m_reverse.front();
+    m_reverse.pop_front();
+    ++m_stats.reversePackets;
+    if (m_reverseDelivered)
+    {
+        m_reverseDelivered(p);
+    }
+    m_tun->TunGetUser(p); // still Writing: an sk_data_ready() now finds it awake
+    m_state = State::Sleeping; // between iterations; ReadLoop decides
+    ReadLoop();
 }
 
 } // namespace tunsim

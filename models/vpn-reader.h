@@ -26,7 +26,14 @@
 //   * stalls: the process stops reading for a while (seed 002's misbehaving
 //     reader);
 //   * CPU stolen by a NET_TX softirq on its CPU (ChargeCpu) delays it.
-// Simplification: decrypting the reverse direction costs no reader CPU.
+//   * the reverse direction (what the peer sends back, TCP's ACKs) is the
+//     same thread's work: a packet arriving on the UDP socket wakes a
+//     sleeping reader, and each loop iteration first decrypts and write()s
+//     every waiting reverse packet into tun (PerPacketCost + NsPerByte *
+//     bytes each), then reads one batch from the ring. In Linux the write()
+//     runs the sender's ACK processing and its next transmits into tun0's
+//     qdisc and ring (tun_get_user() -> netif_receive_skb() under
+//     local_bh_disable()): the sender is clocked by the reader's loop.
 #pragma once
 
 #include "socket-account.h"
@@ -123,12 +130,15 @@ class VpnReader : public ns3::Application
     const Stats& GetStats() const { return m_stats; }
     /// Packets consumed from the ring and not yet handed to the underlay.
     uint32_t InHand() const { return static_cast<uint32_t>(m_inHand.size()); }
+    /// Reverse packets received and not yet written into tun.
+    uint32_t ReverseWaiting() const { return static_cast<uint32_t>(m_reverse.size()); }
 
   private:
     enum class State
     {
         Idle,      ///< not started / stopped
         Running,   ///< processing m_inHand until m_doneAt
+        Writing,   ///< decrypting m_reverse.front() until m_doneAt
         Sleeping,  ///< blocking wait on an empty ring
         Waking,    ///< woken, waiting for the scheduler
         Blocked,   ///< sendto() waits for sk_sndbuf
@@ -149,6 +159,8 @@ class VpnReader : public ns3::Application
     void Preempt();
     void ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)());
     void HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket);
+    /// write(tun_fd) of the reverse packet just decrypted.
+    void WriteDone();
 
     ns3::Ptr<TunNetDevice> m_tun;
     uint32_t m_queue = 0;
@@ -174,6 +186,7 @@ class VpnReader : public ns3::Application
     ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptLength;
     uint64_t m_preemptions = 0;
     std::vector<ns3::Ptr<ns3::Packet>> m_inHand;
+    std::deque<ns3::Ptr<ns3::Packet>> m_reverse; ///< decapsulated, waiting for write()
     ns3::Time m_cpuFreeAt;  ///< the CPU is owed until then (stolen time)
     ns3::Time m_doneAt;     ///< Running: when m_inHand is processed
     ns3::EventId m_event;

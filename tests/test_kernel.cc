@@ -1,7 +1,11 @@
 // tunsim kernel on the real kernel: the namespace comes and goes, a tiny
 // burst into a stalled reader loses exactly the closed-form N - K, an
 // unprivileged run exits 2 naming CAP_NET_ADMIN, and Ctrl-C leaves nothing
-// behind. Tests that need CAP_NET_ADMIN skip (saying so) without it.
+// behind; the TCP twin fills its reader's capacity through a big ring, loses
+// and retransmits through a 1-entry ring, and keeps its books. Tests that
+// need CAP_NET_ADMIN skip (saying so) without it.
+#include "kernel/delay-line.h"
+#include "kernel/forwarder.h"
 #include "kernel/host.h"
 #include "kernel/support.h"
 
@@ -9,12 +13,14 @@
 #include "result/run-result.h"
 #include "scenario/scenario.h"
 
+#include "test-kernel.h"
 #include "test-support.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <csignal>
@@ -34,115 +40,11 @@ using json = nlohmann::json;
 using tunsim_test::Outcome;
 using tunsim_test::Shell;
 using tunsim_test::Tunsim;
-
-namespace
-{
-
-/// Start the binary without a shell; returns the child's pid (the namespace
-/// is then tunsim-<pid>).
-pid_t
-Spawn(const std::vector<std::string>& args, const std::string& logFile)
-{
-    pid_t pid = fork();
-    if (pid == 0)
-    {
-        FILE* f = std::fopen(logFile.c_str(), "w");
-        if (f)
-        {
-            dup2(fileno(f), 1);
-            dup2(fileno(f), 2);
-        }
-        std::vector<char*> argv;
-        argv.push_back(const_cast<char*>(TUNSIM_BINARY));
-        for (const auto& a : args)
-        {
-            argv.push_back(const_cast<char*>(a.c_str()));
-        }
-        argv.push_back(nullptr);
-        execv(TUNSIM_BINARY, argv.data());
-        _exit(127);
-    }
-    return pid;
-}
-
-int
-WaitExit(pid_t pid)
-{
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-bool
-WaitFor(const fs::path& p, double seconds)
-{
-    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < end)
-    {
-        if (fs::exists(p))
-        {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
-
-std::string
-ReadFile(const fs::path& p)
-{
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-class Kernel : public ::testing::Test
-{
-  protected:
-    void SetUp() override
-    {
-        dir = fs::temp_directory_path() /
-              ("tunsim-kernel-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-               "-" + std::to_string(getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-        fs::permissions(dir, fs::perms::all, fs::perm_options::replace);
-    }
-    void TearDown() override { fs::remove_all(dir); }
-
-    void NeedPrivileges()
-    {
-        std::string why;
-        if (!tunsim::kernel::HavePrivileges(&why))
-        {
-            GTEST_SKIP() << "needs CAP_NET_ADMIN: " << why;
-        }
-    }
-
-    std::string Write(const std::string& name, const std::string& text)
-    {
-        auto p = dir / name;
-        std::ofstream(p) << text;
-        fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                               fs::perms::others_read);
-        return p.string();
-    }
-
-    /// A burst of n datagrams into txqueuelen k while the reader stalls.
-    std::string BurstScenario(int n, int k, const std::string& qdisc)
-    {
-        return Write("burst-" + std::to_string(n) + "-" + std::to_string(k) + ".json",
-                     R"({"name": "tiny-burst", "duration_s": 0.2,
-                         "tun": {"ring_size": )" + std::to_string(k) + R"(},
-                         "qdisc": {"kind": ")" + qdisc + R"("},
-                         "reader": {"per_packet_ns": 1000, "stalls": [{"at_s": 0, "for_s": 0.1}]},
-                         "flows": [{"mode": "bursts", "burst_packets": )" + std::to_string(n) + R"(,
-                                    "burst_interval_ms": 1000, "payload_bytes": 200, "start_s": 0.01}]})");
-    }
-
-    fs::path dir;
-};
-
-} // namespace
+using tunsim_test::Kernel;
+using tunsim_test::ReadFile;
+using tunsim_test::Spawn;
+using tunsim_test::WaitExit;
+using tunsim_test::WaitFor;
 
 TEST(KernelUnit, ParsesTcJson)
 {
@@ -186,6 +88,8 @@ TEST(KernelUnit, SupportCheckNamesTheField)
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})"), "qdisc.kind");
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo_fast", "limit": 10}, "flows": [{}]})"), "qdisc.limit");
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{}, {"kind": "tcp"}]})"), "flows[1].kind");
+    EXPECT_EQ(UnsupportedField(R"({"flows": [{"kind": "tcp"}, {}]})"), "flows[1].kind"); // udp and tcp: not both
+    EXPECT_EQ(UnsupportedField(R"({"flows": [{"kind": "tcp"}, {"kind": "tcp", "cc": "newreno"}]})"), "");
     EXPECT_EQ(UnsupportedField(R"({"qdisc": {"kind": "pfifo"}, "flows": [{"mode": "video"}]})"), "flows[0].mode");
     json many = {{"qdisc", {{"kind", "pfifo"}}}, {"flows", json::array()}};
     for (int i = 0; i < 65; ++i)
@@ -211,6 +115,95 @@ TEST(KernelUnit, NotApplicableIsTheFieldTablesSimOnlyFields)
     EXPECT_EQ(tunsim::kernel::NotApplicable(), expected);
 }
 
+TEST(KernelUnit, CongestionControlMustBeAvailable)
+{
+    auto sc = tunsim::ScenarioFromJson(json::parse(R"({"flows": [{"kind": "tcp"}, {"kind": "tcp", "cc": "newreno"}]})"));
+    EXPECT_NO_THROW(tunsim::kernel::CheckCongestionControl(sc, "reno cubic"));
+    try
+    {
+        tunsim::kernel::CheckCongestionControl(sc, "reno bbr");
+        ADD_FAILURE() << "cubic is not in \"reno bbr\"";
+    }
+    catch (const tunsim::ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), "flows[0].cc");
+    }
+    try
+    {
+        tunsim::kernel::CheckCongestionControl(sc, "cubic");
+        ADD_FAILURE() << "newreno needs Linux's reno";
+    }
+    catch (const tunsim::ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), "flows[1].cc");
+        EXPECT_NE(std::string(e.what()).find("\"reno\""), std::string::npos) << e.what();
+    }
+}
+
+TEST(KernelUnit, TcpTwinUsesTheUnderlayFields)
+{
+    const auto na = tunsim::kernel::NotApplicableTcp();
+    auto listed = [&na](const std::string& path) {
+        return std::any_of(na.begin(), na.end(), [&](const std::string& s) { return s.rfind(path + ":", 0) == 0; });
+    };
+    EXPECT_FALSE(listed("underlay.delay_ms"));
+    EXPECT_FALSE(listed("underlay.rate_mbps"));
+    EXPECT_TRUE(listed("underlay.queue_packets"));
+    EXPECT_TRUE(listed("host.tcp_small_queues"));
+    EXPECT_TRUE(listed("host.tcp_rmem_max"));
+    EXPECT_TRUE(listed("reader.wakeup_latency_us"));
+}
+
+TEST(KernelUnit, ParsesTcpPacketsByPort)
+{
+    // IPv4 (IHL 5) + TCP (data offset 5): 40 bytes of headers, then payload.
+    auto packet = [](uint16_t sport, uint16_t dport, size_t payload, uint8_t proto) {
+        std::vector<uint8_t> b(40 + payload, 0);
+        b[0] = 0x45;
+        b[2] = static_cast<uint8_t>(b.size() >> 8);
+        b[3] = static_cast<uint8_t>(b.size());
+        b[9] = proto;
+        b[20] = static_cast<uint8_t>(sport >> 8);
+        b[21] = static_cast<uint8_t>(sport);
+        b[22] = static_cast<uint8_t>(dport >> 8);
+        b[23] = static_cast<uint8_t>(dport);
+        b[32] = 5 << 4;
+        return b;
+    };
+    using tunsim::kernel::ParseTcpPacket;
+    auto d = packet(40000, 5001, 1448, 6);
+    EXPECT_EQ(ParseTcpPacket(d.data(), d.size(), 2, true).flow, 1);
+    EXPECT_TRUE(ParseTcpPacket(d.data(), d.size(), 2, true).data);
+    EXPECT_EQ(ParseTcpPacket(d.data(), d.size(), 1, true).flow, -1); // port 5001 is not one of 1 flow
+    auto ack = packet(5000, 40000, 0, 6);
+    EXPECT_EQ(ParseTcpPacket(ack.data(), ack.size(), 1, false).flow, 0);
+    EXPECT_FALSE(ParseTcpPacket(ack.data(), ack.size(), 1, false).data);
+    EXPECT_EQ(ParseTcpPacket(ack.data(), ack.size(), 1, true).flow, -1); // forward: the destination port counts
+    auto udp = packet(40000, 5000, 100, 17);
+    EXPECT_EQ(ParseTcpPacket(udp.data(), udp.size(), 1, true).flow, -1);
+}
+
+TEST(KernelUnit, DelayLineSerialisesDelaysAndBounds)
+{
+    // 8 Mbit/s: 1 us per byte; 10 ms one way; 28 bytes of overhead; 2 packets at most.
+    tunsim::kernel::DelayLine line(8, 10, 28, 2);
+    EXPECT_EQ(line.NextDue(), -1);
+    EXPECT_TRUE(line.Push(std::vector<uint8_t>(972), 0, 0));     // departs at 1 ms, due at 11 ms
+    EXPECT_TRUE(line.Push(std::vector<uint8_t>(472), 0, 100));   // behind it: departs 1.5 ms, due 11.5 ms
+    EXPECT_FALSE(line.Push(std::vector<uint8_t>(100), 0, 200));  // full: a drop
+    EXPECT_EQ(line.Drops(), 1u);
+    EXPECT_EQ(line.NextDue(), 11000000);
+    tunsim::kernel::LinePacket p;
+    EXPECT_FALSE(line.PopDue(10999999, p));
+    ASSERT_TRUE(line.PopDue(11000000, p));
+    EXPECT_EQ(p.bytes.size(), 972u);
+    EXPECT_EQ(line.NextDue(), 11500000);
+    EXPECT_TRUE(line.Push(std::vector<uint8_t>(72), 0, 20000000)); // an idle link: departs at once + 100 us
+    ASSERT_TRUE(line.PopDue(20000000, p));
+    EXPECT_EQ(line.NextDue(), 30100000);
+    EXPECT_EQ(line.MaxDepth(), 2u);
+}
+
 TEST_F(Kernel, UnavailableQdiscIsBadInput)
 {
     auto sc = Write("fq.json", R"({"qdisc": {"kind": "fq_codel"}, "flows": [{}]})");
@@ -220,10 +213,17 @@ TEST_F(Kernel, UnavailableQdiscIsBadInput)
     EXPECT_NE(o.out.find("pfifo_fast, pfifo, noqueue"), std::string::npos) << o.out;
     EXPECT_FALSE(fs::exists(dir / "out" / "result.json"));
 
-    auto tcp = Write("tcp.json", R"({"qdisc": {"kind": "pfifo"}, "flows": [{"kind": "tcp"}]})");
-    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + tcp);
+    auto mixed = Write("mixed.json", R"({"flows": [{"kind": "tcp"}, {"kind": "udp"}]})");
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + mixed);
     EXPECT_EQ(o.code, 2) << o.out;
-    EXPECT_NE(o.out.find("flows[0].kind"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("flows[1].kind"), std::string::npos) << o.out;
+    auto bbr = Write("bbr.json", R"({"flows": [{"kind": "tcp", "cc": "bbr"}]})");
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + bbr);
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("flows[0].cc"), std::string::npos) << o.out;
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --set qdisc.kind=pfifo --timeseries 10");
+    EXPECT_EQ(o.code, 2) << o.out; // a udp run has no TCP_INFO to sample
+    EXPECT_NE(o.out.find("--timeseries"), std::string::npos) << o.out;
 }
 
 TEST_F(Kernel, VideoFlowIsBadInput)
@@ -387,23 +387,109 @@ TEST_F(Kernel, TinyBurstLosesTheClosedFormAmount)
 TEST_F(Kernel, CtrlCLeavesNoNamespaceBehind)
 {
     NeedPrivileges();
-    auto sc = Write("long.json", R"({"name": "long", "duration_s": 30, "tun": {"ring_size": 100},
-                                     "qdisc": {"kind": "pfifo_fast"}, "reader": {"per_packet_ns": 20000},
-                                     "flows": [{"mode": "rate", "rate_mbps": 100}]})");
+    auto udp = Write("long.json", R"({"name": "long", "duration_s": 30, "tun": {"ring_size": 100},
+                                      "qdisc": {"kind": "pfifo_fast"}, "reader": {"per_packet_ns": 20000},
+                                      "flows": [{"mode": "rate", "rate_mbps": 100}]})");
+    for (const std::string& sc : {udp, TcpScenario(100, 30)})
+    {
+        SCOPED_TRACE(sc);
+        fs::path out = dir / "out";
+        pid_t pid = Spawn({"kernel", sc, "--out", out.string()}, (dir / "log").string());
+        const std::string ns = "tunsim-" + std::to_string(pid);
+        ASSERT_TRUE(WaitFor(fs::path("/run/netns") / ns, 5.0)) << "namespace never appeared";
+        std::this_thread::sleep_for(std::chrono::milliseconds(800)); // in the middle of sending
+        auto t0 = std::chrono::steady_clock::now();
+        kill(pid, SIGINT);
+        int code = WaitExit(pid);
+        double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        EXPECT_EQ(code, 130) << ReadFile(dir / "log");
+        EXPECT_LT(took, 5.0);
+        EXPECT_FALSE(fs::exists(fs::path("/run/netns") / ns)) << "namespace left behind after SIGINT";
+        EXPECT_FALSE(fs::exists(fs::path("/run/netns") / (ns + "-srv"))) << "the TCP twin's server namespace";
+        EXPECT_FALSE(fs::exists(out / "result.json"));
+        EXPECT_NE(ReadFile(dir / "log").find("interrupted"), std::string::npos);
+    }
+}
+
+namespace
+{
+
+/// The TCP twin's books and cross-check hold, and nothing is left in flight.
+void
+ExpectBooks(const json& r)
+{
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>()) << r["conservation"].dump();
+    EXPECT_TRUE(r["conservation"]["forward"]["ok"].get<bool>());
+    EXPECT_TRUE(r["conservation"]["reverse"]["ok"].get<bool>());
+    EXPECT_TRUE(r["kernel"]["cross_check"]["ok"].get<bool>()) << r["kernel"]["cross_check"].dump();
+    EXPECT_EQ(r["conservation"]["forward"]["still_queued"], 0);
+    EXPECT_EQ(r["tun"]["tx_packets"], r["reader"]["packets_read"]);
+    EXPECT_EQ(tunsim::ToJson(tunsim::RunResultFromJson(r)), r);
+}
+
+} // namespace
+
+TEST_F(Kernel, TcpTwinFillsTheReadersCapacity)
+{
+    NeedPrivileges();
     fs::path out = dir / "out";
-    pid_t pid = Spawn({"kernel", sc, "--out", out.string()}, (dir / "log").string());
-    fs::path ns = fs::path("/run/netns") / ("tunsim-" + std::to_string(pid));
-    ASSERT_TRUE(WaitFor(ns, 5.0)) << "namespace never appeared";
-    std::this_thread::sleep_for(std::chrono::milliseconds(600)); // in the middle of sending
-    auto t0 = std::chrono::steady_clock::now();
-    kill(pid, SIGINT);
-    int code = WaitExit(pid);
-    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_EQ(code, 130) << ReadFile(dir / "log");
-    EXPECT_LT(took, 5.0);
-    EXPECT_FALSE(fs::exists(ns)) << "namespace left behind after SIGINT";
-    EXPECT_FALSE(fs::exists(out / "result.json"));
-    EXPECT_NE(ReadFile(dir / "log").find("interrupted"), std::string::npos);
-    auto names = tunsim::kernel::TunsimNamespaces();
-    EXPECT_EQ(std::count(names.begin(), names.end(), "tunsim-" + std::to_string(pid)), 0);
+    pid_t pid = Spawn({"kernel", TcpScenario(500, 3), "--out", out.string(), "--timeseries", "50"},
+                      (dir / "log").string());
+    const std::string ns = "tunsim-" + std::to_string(pid);
+    EXPECT_TRUE(WaitFor(fs::path("/run/netns") / (ns + "-srv"), 5.0)) << "server namespace never appeared";
+    ASSERT_EQ(WaitExit(pid), 0) << ReadFile(dir / "log");
+    EXPECT_FALSE(fs::exists(fs::path("/run/netns") / ns)) << "client namespace left behind";
+    EXPECT_FALSE(fs::exists(fs::path("/run/netns") / (ns + "-srv"))) << "server namespace left behind";
+
+    json r = json::parse(ReadFile(out / "result.json"));
+    const json& f = r["flows"][0];
+    EXPECT_EQ(f["kind"], "tcp");
+    EXPECT_EQ(f["cc"], "cubic");
+    EXPECT_GT(f["ack_packets_delivered"].get<uint64_t>(), 0u);
+    EXPECT_EQ(r["kernel"]["twin"]["server_namespace"], ns + "-srv");
+    EXPECT_FALSE(r["kernel"]["sysctls"]["client"]["net.ipv4.tcp_rmem"].is_null());
+    ExpectBooks(r);
+    // The reader's capacity: one 1500-byte packet per 120 us, 1448 bytes of payload.
+    const double capacity = 1e9 / (80.0 * 1500) * 1448 * 8 / 1e6;
+    const std::string warnings = r["kernel"]["warnings"].dump();
+    if (warnings.find("not quiet") != std::string::npos)
+    {
+        std::cout << "[ SKIPPED  ] goodput: other processes took the reader's CPU: " << warnings << "\n";
+    }
+    else
+    {
+        EXPECT_NEAR(f["goodput_mbps"].get<double>(), capacity, 0.2 * capacity) << f.dump();
+    }
+    // TCP_INFO every 50 ms: the simulator's columns first, then the kernel's own.
+    std::ifstream csv(out / "timeseries.csv");
+    std::string header, row;
+    std::getline(csv, header);
+    EXPECT_EQ(header.rfind("time_s,cwnd_bytes,srtt_ms,bytes_in_flight,", 0), 0u) << header;
+    for (const char* col : {"ssthresh_segments", "rwnd_limited_us", "snd_wnd_bytes", "delivery_rate_bps",
+                            "pacing_rate_bps", "rcv_space", "total_retrans", "tun0_tx_dropped", "reader_reads"})
+    {
+        EXPECT_NE(header.find(col), std::string::npos) << col;
+    }
+    int rows = 0;
+    while (std::getline(csv, row))
+    {
+        ++rows;
+    }
+    EXPECT_NEAR(rows, 60, 3);
+}
+
+TEST_F(Kernel, TcpTwinThroughARingOfOneDropsAndRetransmits)
+{
+    NeedPrivileges();
+    fs::path out = dir / "out";
+    auto o = Shell(std::string(TUNSIM_BINARY) + " kernel " + TcpScenario(1, 2) + " --out " + out.string() +
+                   " --timeseries 0 -q");
+    ASSERT_EQ(o.code, 0) << o.out;
+    json r = json::parse(ReadFile(out / "result.json"));
+    EXPECT_GT(r["tun"]["tx_dropped"].get<uint64_t>(), 0u);
+    EXPECT_GT(r["flows"][0]["retransmits"].get<uint64_t>(), 0u);
+    EXPECT_GT(r["flows"][0]["dropped_packets"].get<uint64_t>(), 0u);
+    EXPECT_EQ(r["conservation"]["forward"]["dropped_by_place"]["tun0_ring/tx_dropped"], r["tun"]["tx_dropped"]);
+    ExpectBooks(r);
+    EXPECT_FALSE(fs::exists(out / "timeseries.csv"));
 }

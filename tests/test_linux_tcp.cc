@@ -2,6 +2,8 @@
 // LinuxRcvWindow (the receiver's window and quick ACKs), LinuxTcpSocket
 // (RTT samples, RTO). Expected values are worked out from the kernel
 // source cited in each test, not taken from a run.
+#include "gso-tag.h"
+#include "helper/linux-fifo-queue-disc.h"
 #include "linux-cubic.h"
 #include "linux-rcv-window.h"
 #include "linux-tcp-socket.h"
@@ -10,7 +12,9 @@
 #include "test-p2p.h"
 #include "traffic-apps.h"
 
+#include "ns3/boolean.h"
 #include "ns3/config.h"
+#include "ns3/ipv4-queue-disc-item.h"
 #include "ns3/uinteger.h"
 
 #include "ns3/simulator.h"
@@ -286,6 +290,113 @@ TEST(LinuxTcpSocket, RtoIsSrttPlusRtoMinAndTheReceiverWindowOpens)
     // BDP, so the flow was not receiver-limited for long.
     EXPECT_GT(*std::max_element(windows.begin(), windows.end()), 500000u);
 
+    tx = nullptr;
+    sink = nullptr;
+    ns3::Simulator::Destroy();
+    SocketAccountTable::Reset();
+}
+
+// ------------------------------------------------------------ GSO and fifo
+
+namespace
+{
+
+ns3::Ptr<ns3::QueueDiscItem>
+Segment(uint64_t gso)
+{
+    auto p = ns3::Create<ns3::Packet>(1448);
+    if (gso)
+    {
+        p->AddPacketTag(GsoTag(gso));
+    }
+    return ns3::Create<ns3::Ipv4QueueDiscItem>(p, ns3::Address(), 0x0800, ns3::Ipv4Header());
+}
+
+ns3::Ptr<LinuxFifoQueueDisc>
+Fifo(uint32_t limit, bool lockless)
+{
+    auto q = ns3::CreateObject<LinuxFifoQueueDisc>();
+    q->SetAttribute("Limit", ns3::UintegerValue(limit));
+    q->SetAttribute("Lockless", ns3::BooleanValue(lockless));
+    q->Initialize();
+    return q;
+}
+
+} // namespace
+
+TEST(LinuxFifoQueueDisc, AGsoSkbCountsOnceAgainstTheLimit)
+{
+    // pfifo_fast with txqueuelen 2: two GSO skbs of 3 segments fit (qlen
+    // counts skbs), a third skb does not; a plain packet is an skb of one.
+    auto q = Fifo(2, true);
+    for (int i = 0; i < 3; ++i)
+    {
+        EXPECT_TRUE(q->Enqueue(Segment(1)));
+    }
+    for (int i = 0; i < 3; ++i)
+    {
+        EXPECT_TRUE(q->Enqueue(Segment(2)));
+    }
+    EXPECT_EQ(q->WaitingSkbs(), 2u);
+    EXPECT_EQ(q->GetNPackets(), 6u); // segments, as bstats counts them
+    EXPECT_FALSE(q->Enqueue(Segment(3)));
+    EXPECT_FALSE(q->Enqueue(Segment(0)));
+    EXPECT_EQ(q->GetStats().nTotalDroppedPackets, 2u);
+}
+
+TEST(LinuxFifoQueueDisc, TheRequeuedRestCountsOnlyForALockedQdisc)
+{
+    // dev_requeue_skb(): when the first segment of a dequeued GSO skb went
+    // out and the queue stopped, the other segments wait as q->gso_skb.
+    // pfifo (locked) counts them in q.qlen; pfifo_fast's skb_array does not.
+    for (bool lockless : {true, false})
+    {
+        auto q = Fifo(1, lockless);
+        for (int i = 0; i < 4; ++i)
+        {
+            ASSERT_TRUE(q->Enqueue(Segment(7)));
+        }
+        ASSERT_TRUE(q->Dequeue()); // the skb leaves; 3 segments remain as its rest
+        EXPECT_EQ(q->WaitingSkbs(), 0u);
+        EXPECT_EQ(q->RequeuedSegments(), 3u);
+        EXPECT_EQ(q->Enqueue(Segment(8)), lockless) << (lockless ? "pfifo_fast" : "pfifo");
+        // A late segment of the skb being sent joins its rest, never refused.
+        EXPECT_TRUE(q->Enqueue(Segment(7)));
+    }
+}
+
+TEST(LinuxTcpSocketGso, TsoSegsIsAboutOneMillisecondAtThePacingRate)
+{
+    // tcp_tso_autosize(): sk_pacing_rate >> 10 bytes (~1 ms), at least 2
+    // segments, at most 64 KB; at RTT >= 16 ms the RTT term adds nothing.
+    // Checked on a flow in steady state: 100 Mbit/s, 20 ms one way, cwnd
+    // well above ssthresh / 2 (120 %): rate ~ 1.2 * cwnd * mss / srtt.
+    ns3::Simulator::Destroy();
+    SocketAccountTable::Reset();
+    ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(kMss));
+    tunsim_test::TwoNodes net("100Mbps", ns3::MilliSeconds(20));
+    net.ReleaseAtNic();
+    auto ledger = ns3::Create<PacketLedger>();
+    auto account = SocketAccountTable::Create("tcp0", 4u << 20);
+    auto tx = ns3::CreateObject<TcpBulkSender>();
+    tx->Setup(ns3::InetSocketAddress(net.Address(1), 5000), CongestionControl::Cubic, 0, account, ledger,
+              ledger->AddFlow("tcp0", Direction::Forward));
+    net.Node(0)->AddApplication(tx);
+    auto sink = ns3::CreateObject<TcpSink>();
+    sink->Setup(5000);
+    net.Node(1)->AddApplication(sink);
+    uint32_t segs = 0;
+    double expected = 0;
+    ns3::Simulator::Schedule(ns3::Seconds(3), [&] {
+        auto s = ns3::DynamicCast<LinuxTcpSocket>(tx->GetSocket());
+        segs = s->TsoSegs();
+        expected = std::max(2.0, std::floor(s->PacingRateBps() / 1024 / kMss));
+    });
+    ns3::Simulator::Stop(ns3::Seconds(3.001));
+    ns3::Simulator::Run();
+    EXPECT_EQ(segs, static_cast<uint32_t>(expected));
+    EXPECT_GE(segs, 2u);
+    EXPECT_LE(segs, 65536u / kMss);
     tx = nullptr;
     sink = nullptr;
     ns3::Simulator::Destroy();

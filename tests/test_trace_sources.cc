@@ -12,6 +12,10 @@
 //    source and is called when the kernel event happens.
 #include "tcp-tsq-socket.h"
 #include "traffic-apps.h"
+#include "gso-tag.h"
+#include "helper/linux-fifo-queue-disc.h"
+#include "linux-cubic.h"
+#include "linux-tcp-socket.h"
 #include "tun-net-device.h"
 #include "tun-policy.h"
 #include "tunsim-tag.h"
@@ -134,7 +138,11 @@ TEST(TraceSources, EveryTunsimTraceSourceNamesAKnownTypedef)
                                    TcpBulkSender::GetTypeId(),
                                    TcpSink::GetTypeId(),
                                    TsqTcpSocket::GetTypeId(),
-                                   CwndLimitedGate::GetTypeId()})
+                                   CwndLimitedGate::GetTypeId(),
+                                   LinuxTcpSocket::GetTypeId(),
+                                   LinuxCubic::GetTypeId(),
+                                   LinuxFifoQueueDisc::GetTypeId(),
+                                   GsoTag::GetTypeId()})
     {
         ASSERT_EQ(tid.GetName().rfind("tunsim::", 0), 0u) << tid.GetName();
     }

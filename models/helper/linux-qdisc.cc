@@ -1,5 +1,9 @@
 #include "linux-qdisc.h"
 
+#include "linux-fifo-queue-disc.h"
+
+#include "ns3/boolean.h"
+#include "ns3/uinteger.h"
 #include "ns3/string.h"
 #include "ns3/traffic-control-helper.h"
 
@@ -64,10 +68,12 @@ InstallLinuxQdisc(ns3::Ptr<ns3::NetDevice> dev, QdiscKind kind, const QdiscParam
                              "Interval", StringValue(Ms(params.intervalMs)));
         break;
     case QdiscKind::PfifoFast:
-        tch.SetRootQueueDisc("ns3::PfifoFastQueueDisc", "MaxSize", size);
+        tch.SetRootQueueDisc(LinuxFifoQueueDisc::GetTypeId().GetName(), "Limit", UintegerValue(params.limit), "Lockless",
+                             BooleanValue(true));
         break;
     case QdiscKind::Pfifo:
-        tch.SetRootQueueDisc("ns3::FifoQueueDisc", "MaxSize", size);
+        tch.SetRootQueueDisc(LinuxFifoQueueDisc::GetTypeId().GetName(), "Limit", UintegerValue(params.limit), "Lockless",
+                             BooleanValue(false));
         break;
     }
     QueueDiscContainer c = tch.Install(dev);

@@ -1,10 +1,11 @@
 // The root qdiscs tunsim can put on a device, as Linux configures them, on
 // ns-3's traffic-control queue discs.
 //
-//   kind        ns-3 queue disc        Linux default limit (limit 0)
-//   fq_codel    FqCoDelQueueDisc       10240 packets (fq_codel_init())
-//   pfifo_fast  PfifoFastQueueDisc     dev->tx_queue_len (per band)
-//   pfifo       FifoQueueDisc          dev->tx_queue_len (pfifo_init())
+//   kind        queue disc                       Linux default limit (limit 0)
+//   fq_codel    ns3::FqCoDelQueueDisc            10240 packets (fq_codel_init())
+//   pfifo_fast  tunsim::LinuxFifoQueueDisc       dev->tx_queue_len skbs
+//   pfifo       tunsim::LinuxFifoQueueDisc       dev->tx_queue_len skbs (pfifo_init())
+//               (GSO skbs count once: linux-fifo-queue-disc.h)
 //   noqueue     none: dev_queue_xmit() calls the driver directly
 //
 // A new kind: one enum value and its name below, one case in

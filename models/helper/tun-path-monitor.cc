@@ -154,6 +154,7 @@ TunPathMonitor::StillQueued(Direction d) const
     }
     else
     {
+        q["vpn_reader"] = m_path.reader->ReverseWaiting();
         q["underlay_qdisc"] = m_path.serverNicQdisc ? m_path.serverNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.serverNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireReverse.txBegin - m_wireReverse.rxEnd;

@@ -62,8 +62,9 @@ class TunPathMonitor
     /// tun0's qdisc occupancy (zeros for noqueue).
     const BacklogStats& TunBacklog() const { return m_tunBacklog; }
     /// What is still queued now, by place; forward: tun0_qdisc, tun0_ring,
-    /// vpn_reader, underlay_qdisc, underlay_nic, underlay_wire; reverse: the
-    /// three underlay places of the server's side.
+    /// vpn_reader, underlay_qdisc, underlay_nic, underlay_wire; reverse:
+    /// vpn_reader (received, not yet written into tun0) and the three
+    /// underlay places of the server's side.
     std::map<std::string, uint64_t> StillQueued(Direction d) const;
 
   private:

@@ -26,19 +26,6 @@ namespace kernel
 
 using json = nlohmann::json;
 
-namespace
-{
-
-json
-SendNsMean(const FlowStats& f)
-{
-    return f.sent ? json(static_cast<double>(f.sendNsTotal) / f.sent) : json(nullptr);
-}
-
-// ------------------------------------------------------------ the blocks
-
-/// Exact quantiles of the samples (reorders them), and the models'
-/// DelayHistogram of them for the whole distribution.
 DelayResult
 DelayOf(std::vector<int64_t>& v)
 {
@@ -69,6 +56,89 @@ DelayOf(std::vector<int64_t>& v)
     d.histogram = hist;
     return d;
 }
+
+namespace
+{
+
+json
+Warnings(const Scenario& sc, const std::string& policy, const json& calibration)
+{
+    json warnings = json::array();
+    if (sc.tun.policy != "drop" && sc.tun.policy != policy)
+    {
+        warnings.push_back("tun.policy \"" + sc.tun.policy +
+                           "\" cannot be chosen on a live kernel; this kernel behaves as \"" + policy + "\"");
+    }
+    if (sc.reader.batch != 1)
+    {
+        warnings.push_back("reader.batch " + std::to_string(sc.reader.batch) +
+                           " not applicable: a tun read() returns one packet");
+    }
+    const json& readMean = calibration["reader_read_ns"]["mean_ns"];
+    const double readFloor = readMean.is_number() ? readMean.get<double>() : 0.0;
+    // The smallest packet the reader reads: a UDP header's worth, or (the TCP
+    // twin) a full data segment; the twin's ACKs are written, not read.
+    const double bytes = IsTcpRun(sc) ? 1500 : 28;
+    if (sc.reader.perPacketNs + sc.reader.nsPerByte * bytes < readFloor)
+    {
+        std::ostringstream w;
+        w << "reader.per_packet_ns " << sc.reader.perPacketNs << " is below the measured read() cost "
+          << std::fixed << std::setprecision(0) << readFloor << " ns: the kernel reader is slower than the scenario's";
+        warnings.push_back(w.str());
+    }
+    return warnings;
+}
+
+} // namespace
+
+json
+KernelBlockBase(const Scenario& sc, const Setup& setup, const std::string& policy, size_t repeats)
+{
+    utsname u;
+    uname(&u);
+    json k;
+    k["uname"] = {{"sysname", u.sysname}, {"release", u.release}, {"version", u.version}, {"machine", u.machine}};
+    k["policy"] = policy;
+    k["policy_probe"] = setup.probe;
+    k["requested_policy"] = sc.tun.policy;
+    k["namespace"] = setup.nsName;
+    k["device"] = kDevice;
+    k["cpus"] = std::thread::hardware_concurrency();
+    k["calibration"] = setup.calibration;
+    k["repeat"] = repeats;
+    k["warnings"] = Warnings(sc, policy, setup.calibration);
+    return k;
+}
+
+ReaderResult
+ReaderBlock(const Scenario& sc, uint64_t reads, uint64_t bytes, uint64_t sleeps, uint64_t wakeups, int64_t busyNs,
+            double windowS)
+{
+    ReaderResult r;
+    r.packetsRead = reads;
+    r.bytesRead = bytes;
+    r.reads = reads; // a tun read() returns one packet
+    r.sleeps = sleeps;
+    r.wakeups = wakeups;
+    r.busyFraction = windowS > 0 ? busyNs / 1e9 / windowS : 0.0;
+    if (reads && (sc.reader.perPacketNs > 0 || sc.reader.nsPerByte > 0))
+    {
+        r.capacityPpsAtMeanSize =
+            1e9 / (sc.reader.perPacketNs + sc.reader.nsPerByte * static_cast<double>(bytes) / reads);
+    }
+    return r;
+}
+
+namespace
+{
+
+json
+SendNsMean(const FlowStats& f)
+{
+    return f.sent ? json(static_cast<double>(f.sendNsTotal) / f.sent) : json(nullptr);
+}
+
+// ------------------------------------------------------------ the blocks
 
 /// Flow i pooled over `nr` repeats; `backend` gets flows[i].kernel.
 FlowResult
@@ -107,33 +177,35 @@ FlowOf(const Scenario& sc, size_t i, FlowStats& f, size_t nr, const json& lossOv
     return r;
 }
 
+} // namespace
+
 TunResult
-TunOf(const Scenario& sc, const Repeat& tot, const std::string& policy, const CrossCheck& total)
+TunOf(const Scenario& sc, const DeviceCounters& d, const std::string& policy)
 {
     TunResult t;
     t.policy = policy;
-    t.txQueueLen = tot.txQueueLen;
-    t.ringSize = tot.txQueueLen;
-    t.ringBatch = PtrRingBatchFor(static_cast<uint32_t>(tot.txQueueLen));
+    t.txQueueLen = d.txQueueLen;
+    t.ringSize = d.txQueueLen;
+    t.ringBatch = PtrRingBatchFor(static_cast<uint32_t>(d.txQueueLen));
     t.hasQdisc = sc.qdisc.kind != QdiscKind::Noqueue;
-    t.txPackets = tot.txPackets;
-    t.txBytes = tot.txBytes;
-    t.txDropped = tot.txDropped;
-    t.rxPackets = tot.rxPackets;
+    t.txPackets = d.txPackets;
+    t.txBytes = d.txBytes;
+    t.txDropped = d.txDropped;
+    t.rxPackets = d.rxPackets;
     if (policy == "drop")
     {
         // Mainline tun never stops its tx queue: these follow from the source.
         t.txq = TxqResult{0, 0, 0.0, 0.0, false, std::nullopt};
     }
-    if (total.haveTc)
+    if (d.haveTc)
     {
-        t.ringOccupancyEnd = total.ringLeft + static_cast<int64_t>(total.leftRead);
+        t.ringOccupancyEnd = d.RingLeft();
     }
     return t;
 }
 
 QdiscResult
-QdiscOf(const Scenario& sc, uint32_t qdiscLimit, const Repeat& tot)
+QdiscOf(const Scenario& sc, uint32_t qdiscLimit, const DeviceCounters& d)
 {
     QdiscResult q;
     q.kind = NameOf(sc.qdisc.kind);
@@ -143,36 +215,28 @@ QdiscOf(const Scenario& sc, uint32_t qdiscLimit, const Repeat& tot)
     }
     q.limitPackets = qdiscLimit;
     QdiscResult::Counters c;
-    c.receivedPackets = tot.tc.sentPackets + tot.tc.dropped + tot.tc.backlogPackets;
-    c.sentPackets = tot.tc.sentPackets;
-    c.droppedPackets = tot.tc.dropped;
-    c.requeues = tot.tc.requeues;
-    c.backlogPacketsEnd = tot.tc.backlogPackets;
+    c.receivedPackets = d.tc.sentPackets + d.tc.dropped + d.tc.backlogPackets;
+    c.sentPackets = d.tc.sentPackets;
+    c.droppedPackets = d.tc.dropped;
+    c.requeues = d.tc.requeues;
+    c.backlogPacketsEnd = d.tc.backlogPackets;
     q.counters = c;
     return q;
 }
+
+namespace
+{
 
 ReaderResult
 ReaderOf(const Scenario& sc, const Repeat& tot, double windowS)
 {
     const ReaderStats& rs = tot.reader;
-    ReaderResult r;
-    r.packetsRead = rs.packetsRead;
-    r.bytesRead = rs.bytesRead;
-    r.reads = rs.packetsRead;
-    r.sleeps = rs.sleeps;
-    r.wakeups = rs.wakeNs.size();
+    ReaderResult r = ReaderBlock(sc, rs.packetsRead, rs.bytesRead, rs.sleeps, rs.wakeNs.size(), rs.busyNs, windowS);
     if (sc.reader.deepIdleAfterUs > 0)
     {
         const auto deepNs = static_cast<int64_t>(sc.reader.deepIdleAfterUs * 1e3);
         r.deepWakeups = static_cast<uint64_t>(std::count_if(rs.sleepWakeNs.begin(), rs.sleepWakeNs.end(),
                                                             [deepNs](const auto& sw) { return sw.first >= deepNs; }));
-    }
-    r.busyFraction = windowS > 0 ? rs.busyNs / 1e9 / windowS : 0.0;
-    if (rs.packetsRead && (sc.reader.perPacketNs > 0 || sc.reader.nsPerByte > 0))
-    {
-        r.capacityPpsAtMeanSize =
-            1e9 / (sc.reader.perPacketNs + sc.reader.nsPerByte * static_cast<double>(rs.bytesRead) / rs.packetsRead);
     }
     return r;
 }
@@ -193,9 +257,9 @@ ConservationOf(const RunResult& r, const Repeat& tot, const CrossCheck& total)
     f.sent += tot.reader.untracked + (total.leftRead - total.queuedRead);
     f.delivered += tot.reader.untracked;
     f.dropped = total.Dropped();
-    if (tot.txDropped)
+    if (tot.dev.txDropped)
     {
-        f.droppedByPlace[dev + "_ring/tx_dropped"] = tot.txDropped;
+        f.droppedByPlace[dev + "_ring/tx_dropped"] = tot.dev.txDropped;
     }
     if (total.tcDropped)
     {
@@ -233,8 +297,8 @@ RepeatsJson(const std::vector<Repeat>& reps, const std::vector<CrossCheck>& chec
         }
         repeats.push_back({{"repeat", k + 1},
                            {"flows", fl},
-                           {"tx_dropped", r.txDropped},
-                           {"qdisc_dropped", r.haveTc ? json(r.tc.dropped) : json(nullptr)},
+                           {"tx_dropped", r.dev.txDropped},
+                           {"qdisc_dropped", r.dev.haveTc ? json(r.dev.tc.dropped) : json(nullptr)},
                            {"drain_s", r.drainS},
                            {"wall_s", r.wallS},
                            {"cross_check", checks[k].ToJson()}});
@@ -264,51 +328,14 @@ LossOverRepeats(const std::vector<Repeat>& reps, size_t nflows)
     return stats;
 }
 
-json
-Warnings(const Scenario& sc, const std::string& policy, const json& calibration)
-{
-    json warnings = json::array();
-    if (sc.tun.policy != "drop" && sc.tun.policy != policy)
-    {
-        warnings.push_back("tun.policy \"" + sc.tun.policy +
-                           "\" cannot be chosen on a live kernel; this kernel behaves as \"" + policy + "\"");
-    }
-    if (sc.reader.batch != 1)
-    {
-        warnings.push_back("reader.batch " + std::to_string(sc.reader.batch) +
-                           " not applicable: a tun read() returns one packet");
-    }
-    const json& readMean = calibration["reader_read_ns"]["mean_ns"];
-    const double readFloor = readMean.is_number() ? readMean.get<double>() : 0.0;
-    if (sc.reader.perPacketNs + sc.reader.nsPerByte * 28 < readFloor)
-    {
-        std::ostringstream w;
-        w << "reader.per_packet_ns " << sc.reader.perPacketNs << " is below the measured read() cost "
-          << std::fixed << std::setprecision(0) << readFloor << " ns: the kernel reader is slower than the scenario's";
-        warnings.push_back(w.str());
-    }
-    return warnings;
-}
-
 /// What only tunsim kernel reports (docs/kernel.md, "The kernel block").
 /// `checks`: each repeat's cross-check; `total`: the pooled one.
 json
 KernelBlock(const Scenario& sc, Repeat& tot, const std::vector<Repeat>& reps, const Setup& setup,
             const std::vector<CrossCheck>& checks, const CrossCheck& total, const std::string& policy)
 {
-    utsname u;
-    uname(&u);
     const ReaderStats& rs = tot.reader;
-    json k;
-    k["uname"] = {{"sysname", u.sysname}, {"release", u.release}, {"version", u.version}, {"machine", u.machine}};
-    k["policy"] = policy;
-    k["policy_probe"] = setup.probe;
-    k["requested_policy"] = sc.tun.policy;
-    k["namespace"] = setup.nsName;
-    k["device"] = kDevice;
-    k["cpus"] = std::thread::hardware_concurrency();
-    k["calibration"] = setup.calibration;
-    k["repeat"] = reps.size();
+    json k = KernelBlockBase(sc, setup, policy, reps.size());
     k["repeats"] = RepeatsJson(reps, checks);
     k["loss_ratio"] = LossOverRepeats(reps, sc.flows.size());
     k["cross_check"] = total.ToJson();
@@ -319,7 +346,6 @@ KernelBlock(const Scenario& sc, Repeat& tot, const std::vector<Repeat>& reps, co
     k["reader_read_ns_mean"] =
         rs.packetsRead ? json(static_cast<double>(rs.readNsTotal) / rs.packetsRead) : json(nullptr);
     k["drain_s_max"] = tot.drainS;
-    k["warnings"] = Warnings(sc, policy, setup.calibration);
     k["not_applicable"] = NotApplicable();
     return k;
 }
@@ -398,8 +424,12 @@ Assemble(const Scenario& sc, uint32_t qdiscLimit, const std::vector<Repeat>& rep
         r.flows.push_back(FlowOf(sc, i, tot.flows[i], reps.size(), r.kernel["loss_ratio"][i], profiles[i]));
         r.simulatedPackets += tot.flows[i].sent;
     }
-    r.tun = TunOf(sc, tot, policy, total);
-    r.qdisc = QdiscOf(sc, qdiscLimit, tot);
+    r.tun = TunOf(sc, tot.dev, policy);
+    if (r.tun.ringOccupancyEnd)
+    {
+        *r.tun.ringOccupancyEnd += static_cast<int64_t>(total.leftRead); // read out after the drain
+    }
+    r.qdisc = QdiscOf(sc, qdiscLimit, tot.dev);
     r.reader = ReaderOf(sc, tot, sc.durationS * reps.size());
     r.conservation = ConservationOf(r, tot, total);
     r.wall.seconds = wallS;

@@ -2,7 +2,7 @@
 // qdisc counters, privileges, signals.
 #include "host.h"
 
-#include <nlohmann/json.hpp>
+#include "clock.h"
 
 #include <algorithm>
 #include <atomic>
@@ -27,8 +27,6 @@ namespace tunsim
 {
 namespace kernel
 {
-
-using json = nlohmann::json;
 
 // ------------------------------------------------------------ signals
 
@@ -244,6 +242,64 @@ DeleteMarkedNamespace(const std::string& ns)
 
 } // namespace
 
+ThreadGroup::ThreadGroup(std::function<void()> stopAll)
+    : m_stopAll(std::move(stopAll))
+{
+}
+
+ThreadGroup::~ThreadGroup()
+{
+    m_stopAll();
+    for (auto& t : m_threads)
+    {
+        if (t.joinable())
+        {
+            t.join();
+        }
+    }
+}
+
+void
+ThreadGroup::Start(int nsfd, int cpu, std::function<void()> fn)
+{
+    m_errors.emplace_back();
+    std::exception_ptr& err = m_errors.back();
+    m_threads.emplace_back([nsfd, cpu, fn = std::move(fn), &err]() {
+        try
+        {
+            if (setns(nsfd, CLONE_NEWNET) != 0)
+            {
+                throw std::runtime_error(std::string("setns: ") + std::strerror(errno));
+            }
+            PinToCpu(cpu);
+            fn();
+        }
+        catch (...)
+        {
+            err = std::current_exception();
+        }
+    });
+}
+
+void
+ThreadGroup::JoinAll()
+{
+    for (auto& t : m_threads)
+    {
+        if (t.joinable())
+        {
+            t.join();
+        }
+    }
+    for (const auto& e : m_errors)
+    {
+        if (e)
+        {
+            std::rethrow_exception(e);
+        }
+    }
+}
+
 Netns::Netns(std::string name)
     : m_name(std::move(name))
 {
@@ -382,62 +438,6 @@ TunDevice::~TunDevice()
     {
         close(m_fd);
     }
-}
-
-// ------------------------------------------------------------ the qdisc
-
-void
-SetQdisc(const Netns& ns, const std::string& dev, const std::string& kind, uint32_t limit)
-{
-    std::vector<std::string> a = {"qdisc", "replace", "dev", dev, "root", kind};
-    if (kind == "pfifo")
-    {
-        a.push_back("limit");
-        a.push_back(std::to_string(limit));
-    }
-    ns.Tc(a);
-}
-
-TcStats
-QdiscStats(const Netns& ns, const std::string& dev)
-{
-    return ParseTcJson(ns.Tc({"-s", "-j", "qdisc", "show", "dev", dev}));
-}
-
-TcStats
-ParseTcJson(const std::string& text)
-{
-    json j;
-    try
-    {
-        j = json::parse(text);
-    }
-    catch (const json::exception& e)
-    {
-        throw std::runtime_error(std::string("tc -j output is not JSON: ") + e.what());
-    }
-    if (!j.is_array())
-    {
-        throw std::runtime_error("tc -j output is not a JSON array");
-    }
-    for (const auto& q : j)
-    {
-        if (!q.value("root", false))
-        {
-            continue;
-        }
-        TcStats s;
-        s.kind = q.value("kind", "");
-        s.sentBytes = q.value("bytes", uint64_t{0});
-        s.sentPackets = q.value("packets", uint64_t{0});
-        s.dropped = q.value("drops", uint64_t{0});
-        s.overlimits = q.value("overlimits", uint64_t{0});
-        s.requeues = q.value("requeues", uint64_t{0});
-        s.backlogBytes = q.value("backlog", uint64_t{0});
-        s.backlogPackets = q.value("qlen", uint64_t{0});
-        return s;
-    }
-    throw std::runtime_error("tc -j output has no root qdisc");
 }
 
 // ------------------------------------------------------------ the host

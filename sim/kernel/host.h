@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tunsim
@@ -54,6 +57,29 @@ std::string MustRun(const std::vector<std::string>& args);
 /// Run `fn` on a fresh thread that has joined network namespace `nsfd`;
 /// rethrows its exception.
 void InNamespace(int nsfd, const std::function<void()>& fn);
+
+/// Threads that each join a network namespace and a CPU, and are joined
+/// on destruction after `stopAll` told them to end (so that an error or a
+/// signal unwinds through a run without leaving a thread behind).
+class ThreadGroup
+{
+  public:
+    explicit ThreadGroup(std::function<void()> stopAll);
+    ~ThreadGroup();
+    ThreadGroup(const ThreadGroup&) = delete;
+    ThreadGroup& operator=(const ThreadGroup&) = delete;
+
+    /// Run `fn` on a new thread in namespace `nsfd`, pinned to `cpu` (PinToCpu).
+    void Start(int nsfd, int cpu, std::function<void()> fn);
+
+    /// Join every thread started so far; rethrow the first exception.
+    void JoinAll();
+
+  private:
+    std::function<void()> m_stopAll;
+    std::vector<std::thread> m_threads;
+    std::deque<std::exception_ptr> m_errors; ///< one per thread (stable addresses)
+};
 
 /// The network namespace: `ip netns add` on construction, `ip netns del` on
 /// destruction (also during stack unwinding after an error or a signal).
@@ -132,6 +158,35 @@ TcStats QdiscStats(const Netns& ns, const std::string& dev);
 /// Parse the JSON `tc -s -j qdisc show dev DEV` prints (the root qdisc entry).
 /// Throws std::runtime_error if there is none.
 TcStats ParseTcJson(const std::string& text);
+
+/// One tun device's counters after a run: sysfs and, with a qdisc, tc.
+struct DeviceCounters
+{
+    uint64_t txPackets = 0;  ///< packets the reader read (tun counts them in tun_put_user())
+    uint64_t txBytes = 0;
+    uint64_t txDropped = 0;  ///< tun_net_xmit() found the ring full (and noqueue drops)
+    uint64_t rxPackets = 0;  ///< packets written into the device
+    uint64_t rxDropped = 0;
+    uint64_t txQueueLen = 0;
+    TcStats tc;
+    bool haveTc = false;     ///< a qdisc to count (not noqueue)
+
+    /// What the qdisc handed to tun_net_xmit() (tc sent, in segments) minus
+    /// what tun dropped and what was read: entries still in the ring (0
+    /// without a qdisc: nothing counts what reached the device).
+    int64_t RingLeft() const
+    {
+        return haveTc ? static_cast<int64_t>(tc.sentPackets) - static_cast<int64_t>(txDropped) -
+                            static_cast<int64_t>(txPackets)
+                      : 0;
+    }
+
+    /// Pooled over repeats: counters added; txqueuelen and the qdisc kind kept.
+    void Add(const DeviceCounters& o);
+};
+
+/// `dev`'s sysfs statistics and, when `haveQdisc`, its root qdisc's counters.
+DeviceCounters ReadDeviceCounters(const Netns& ns, const std::string& dev, bool haveQdisc);
 
 // ------------------------------------------------------------ the host
 

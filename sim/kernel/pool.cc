@@ -44,19 +44,6 @@ AddReader(ReaderStats& a, const ReaderStats& b)
     a.leftInRing += b.leftInRing;
 }
 
-void
-AddTc(TcStats& a, const TcStats& b)
-{
-    a.kind = b.kind;
-    a.sentPackets += b.sentPackets;
-    a.sentBytes += b.sentBytes;
-    a.dropped += b.dropped;
-    a.requeues += b.requeues;
-    a.overlimits += b.overlimits;
-    a.backlogPackets += b.backlogPackets;
-    a.backlogBytes += b.backlogBytes;
-}
-
 } // namespace
 
 uint64_t
@@ -83,13 +70,7 @@ Pool(const std::vector<Repeat>& reps, size_t nflows)
             AddFlow(tot.flows[i], r.flows[i]);
         }
         AddReader(tot.reader, r.reader);
-        AddTc(tot.tc, r.tc);
-        tot.txPackets += r.txPackets;
-        tot.txBytes += r.txBytes;
-        tot.txDropped += r.txDropped;
-        tot.rxPackets += r.rxPackets;
-        tot.txQueueLen = r.txQueueLen;
-        tot.haveTc = r.haveTc;
+        tot.dev.Add(r.dev);
         tot.drainS = std::max(tot.drainS, r.drainS);
     }
     return tot;
@@ -108,17 +89,16 @@ CrossCheckOf(const Repeat& r)
     }
     c.leftRead = r.reader.leftInRing;
     c.untracked = r.reader.untracked;
-    c.txPackets = r.txPackets;
-    c.txDropped = r.txDropped;
+    c.txPackets = r.dev.txPackets;
+    c.txDropped = r.dev.txDropped;
     c.readerReads = r.reader.packetsRead;
-    c.haveTc = r.haveTc;
-    if (r.haveTc)
+    c.haveTc = r.dev.haveTc;
+    if (r.dev.haveTc)
     {
-        c.tcSent = r.tc.sentPackets;
-        c.tcDropped = r.tc.dropped;
-        c.tcBacklog = r.tc.backlogPackets;
-        c.ringLeft = static_cast<int64_t>(r.tc.sentPackets) - static_cast<int64_t>(r.txDropped) -
-                     static_cast<int64_t>(r.txPackets);
+        c.tcSent = r.dev.tc.sentPackets;
+        c.tcDropped = r.dev.tc.dropped;
+        c.tcBacklog = r.dev.tc.backlogPackets;
+        c.ringLeft = r.dev.RingLeft();
     }
     c.ok = c.SumOk() && c.ReadOk() && c.SeqOk();
     return c;

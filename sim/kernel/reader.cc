@@ -85,18 +85,13 @@ class Reader
     /// Inside one of the scenario's stalls: sleep to its end, return true.
     bool WaitOutStall() const
     {
-        const int64_t now = NowNs();
-        for (const auto& st : m_sc.reader.stalls)
+        const int64_t end = StallEndAt(m_sc.reader, m_t0, NowNs());
+        if (end < 0)
         {
-            int64_t a = m_t0 + static_cast<int64_t>(st.atS * 1e9);
-            int64_t b = a + static_cast<int64_t>(st.forS * 1e9);
-            if (now >= a && now < b)
-            {
-                WaitUntil(b);
-                return true;
-            }
+            return false;
         }
-        return false;
+        WaitUntil(end);
+        return true;
     }
 
     /// The ring is empty: after the senders stopped, the drain ends once the
@@ -238,6 +233,21 @@ class Reader
 };
 
 } // namespace
+
+int64_t
+StallEndAt(const ReaderConfig& r, int64_t t0, int64_t now)
+{
+    for (const auto& st : r.stalls)
+    {
+        const int64_t a = t0 + static_cast<int64_t>(st.atS * 1e9);
+        const int64_t b = a + static_cast<int64_t>(st.forS * 1e9);
+        if (now >= a && now < b)
+        {
+            return b;
+        }
+    }
+    return -1;
+}
 
 void
 ReadOutRing(int fd, std::vector<FlowStats>& flows, ReaderStats& rs)

@@ -291,24 +291,6 @@ RunThreads(const Netns& ns, const Scenario& sc, int devFd, const Sockets& socks,
     rep.drainS = (NowNs() - sendEnd) / 1e9;
 }
 
-/// The device's sysfs statistics and, with a qdisc, tc's counters.
-void
-ReadCounters(const Netns& ns, const Scenario& sc, Repeat& rep)
-{
-    auto v = ns.Sysfs(kDevice, {"statistics/tx_packets", "statistics/tx_bytes", "statistics/tx_dropped",
-                                "statistics/rx_packets", "tx_queue_len"});
-    rep.txPackets = v[0];
-    rep.txBytes = v[1];
-    rep.txDropped = v[2];
-    rep.rxPackets = v[3];
-    rep.txQueueLen = v[4];
-    if (sc.qdisc.kind != QdiscKind::Noqueue)
-    {
-        rep.tc = QdiscStats(ns, kDevice);
-        rep.haveTc = true;
-    }
-}
-
 } // namespace
 
 void
@@ -346,7 +328,7 @@ RunOnce(const Netns& ns, const Scenario& sc, uint32_t qdiscLimit)
     Sockets socks;
     OpenSockets(ns, sc, socks, rep);
     RunThreads(ns, sc, dev.Fd(), socks, rep);
-    ReadCounters(ns, sc, rep);
+    rep.dev = ReadDeviceCounters(ns, kDevice, sc.qdisc.kind != QdiscKind::Noqueue);
     rep.wallS = (NowNs() - wall0) / 1e9;
     return rep;
 }

@@ -95,13 +95,15 @@ struct Repeat
 {
     std::vector<FlowStats> flows;
     ReaderStats reader;
-    uint64_t txPackets = 0, txBytes = 0, txDropped = 0, rxPackets = 0, txQueueLen = 0; ///< sysfs
-    TcStats tc;
-    bool haveTc = false;      ///< a qdisc to count (not noqueue)
+    DeviceCounters dev;       ///< tun0: sysfs and tc
     double measuredS = 0.0;   ///< first send to the end of the sending window
     double wallS = 0.0;
     double drainS = 0.0;
 };
+
+/// The end of the scenario's reader stall that `now` falls in (stalls are
+/// [t0 + at_s, t0 + at_s + for_s)), or -1 outside every stall.
+int64_t StallEndAt(const ReaderConfig& r, int64_t t0, int64_t now);
 
 /// The reader: read() the device (non-blocking; poll() when empty), parse,
 /// busy-wait until `per_packet_ns + ns_per_byte * len` has passed since the

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Validate tunsim's TCP path against the TCP twin of the running kernel
+# (docs/kernel.md, "The TCP twin").
+#
+#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only] [--repeat N] [--duration S] [--out DIR] [--tunsim BIN]
+#
+# One bulk Cubic flow through tun0 (pfifo_fast, mainline drop) and a reader
+# of reader.per_packet_ns 0 and reader.ns_per_byte 40 (200 Mbit/s of
+# 1500-byte packets) or 80 (100 Mbit/s), a delay line of underlay.delay_ms
+# 30 or 60 each way (RTT 60 or 120 ms) at underlay.rate_mbps 1000, for rings
+# (txqueuelen) of 1, 10, 25, 100, 500, 1000 and 5000. Each point runs
+#   tunsim kernel  (--repeat N, default 2, --timeseries 100: TCP_INFO)
+#   tunsim run     (the same scenario, seed 1, --timeseries 100)
+# for --duration seconds (default 20). --sim-only re-runs only the simulator
+# on the kernel results already in DIR (no root needed); --quick runs rings
+# 25 and 500 at 120 ms and 200 Mbit/s, 5 s, one repeat.
+#
+# Writes DIR/validation.csv (one row per point: ring, rtt, capacity, kernel
+# goodput mean and sd over the repeats, sim goodput, diff %, retransmits,
+# tx_dropped), the results under DIR/kernel/<point>/ and DIR/sim/<point>/
+# (each with its timeseries.csv), and the plots
+# DIR/kernel_validation_tcp.{png,pdf} (goodput against ring size) and
+# DIR/kernel_validation_tcp_series.{png,pdf} (cwnd and srtt over time, kernel
+# and sim, rings 25 and 500 at 120 ms and 200 Mbit/s). Needs root
+# (CAP_NET_ADMIN) except with --sim-only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=results/kernel-validation-tcp
+REPEAT=2
+DURATION=20
+QUICK=0
+SIM_ONLY=0
+BIN=${TUNSIM:-build/tunsim}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --sim-only) SIM_ONLY=1 ;;
+    --repeat) REPEAT=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    --tunsim) BIN=$2; shift ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1' "$0"; exit 0 ;;
+    *) echo "validate-kernel-tcp: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ ! -x "$BIN" ]; then
+  echo "validate-kernel-tcp: $BIN not built (run scripts/setup.sh or make)" >&2
+  exit 2
+fi
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+if [ "$QUICK" = 1 ]; then
+  RINGS="25 500"; DELAYS="60"; COSTS="40"; DURATION=5; REPEAT=1
+else
+  RINGS="1 10 25 100 500 1000 5000"; DELAYS="30 60"; COSTS="40 80"
+fi
+mkdir -p "$OUT/kernel" "$OUT/sim"
+
+# The base scenario: one bulk Cubic flow, the reader's cost per byte only,
+# no VPN header (the twin's packets are the inner ones), a fast underlay.
+BASE="$OUT/base.json"
+cat > "$BASE" <<EOF
+{
+  "name": "kernel-validation-tcp",
+  "description": "validate-kernel-tcp.sh grid point (overridden with --set)",
+  "duration_s": $DURATION,
+  "seed": 1,
+  "tun": { "ring_size": 25, "policy": "drop" },
+  "qdisc": { "kind": "pfifo_fast" },
+  "reader": { "per_packet_ns": 0, "ns_per_byte": 40, "batch": 1, "encap": "none" },
+  "underlay": { "rate_mbps": 1000, "delay_ms": 60 },
+  "flows": [ { "kind": "tcp", "cc": "cubic" } ]
+}
+EOF
+
+npoints=0
+for c in $COSTS; do for d in $DELAYS; do for k in $RINGS; do npoints=$((npoints + 1)); done; done; done
+i=0
+for c in $COSTS; do
+  for d in $DELAYS; do
+    for k in $RINGS; do
+      i=$((i + 1))
+      p="ring${k}-delay${d}-nspb${c}"
+      sets=(--set tun.ring_size="$k" --set underlay.delay_ms="$d" --set reader.ns_per_byte="$c")
+      printf 'validate-kernel-tcp: [%d/%d] %s\n' "$i" "$npoints" "$p"
+      if [ "$SIM_ONLY" = 1 ]; then
+        [ -f "$OUT/kernel/$p/result.json" ] || {
+          echo "validate-kernel-tcp: --sim-only: no $OUT/kernel/$p/result.json" >&2; exit 2; }
+      else
+        "$BIN" kernel "$BASE" "${sets[@]}" --repeat "$REPEAT" --timeseries 100 --out "$OUT/kernel/$p" -q || {
+          rc=$?; echo "validate-kernel-tcp: tunsim kernel failed at $p (exit $rc)" >&2; [ $rc -eq 3 ] || exit $rc; }
+      fi
+      # A simulator that fails at one point (exit code, crash) leaves that
+      # point's sim columns empty; the grid goes on.
+      rm -f "$OUT/sim/$p/result.json"
+      "$BIN" run "$BASE" "${sets[@]}" --set seed=1 --timeseries 100 --out "$OUT/sim/$p" -q || {
+        rc=$?; echo "validate-kernel-tcp: tunsim run failed at $p (exit $rc); its sim columns stay empty" >&2; }
+    done
+  done
+done
+
+$PY - "$OUT" "$RINGS" "$DELAYS" "$COSTS" <<'EOF'
+import csv, json, os, sys
+out, rings, delays, costs = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split()
+rows = []
+for c in costs:
+    for d in delays:
+        for k in rings:
+            p = "ring%s-delay%s-nspb%s" % (k, d, c)
+            kr = json.load(open(os.path.join(out, "kernel", p, "result.json")))
+            sim_file = os.path.join(out, "sim", p, "result.json")
+            sr = json.load(open(sim_file)) if os.path.exists(sim_file) else None  # None: tunsim run failed
+            g = kr["kernel"]["goodput_mbps_over_repeats"][0]
+            kf = kr["flows"][0]
+            sf = sr["flows"][0] if sr else {}
+            n = g["n"]
+            capacity = 8000.0 / float(c)  # Mbit/s of 1500-byte packets at ns_per_byte c
+            sim = sf.get("goodput_mbps")
+            noisy = any("not quiet" in w for w in kr["kernel"]["warnings"])
+            rows.append({
+                "ring": int(k), "rtt_ms": 2 * float(d), "capacity_mbps": capacity,
+                "payload_capacity_mbps": round(capacity * 1448 / 1500, 3),
+                "kernel_goodput_mbps_mean": round(g["mean"], 3), "kernel_goodput_mbps_sd": round(g["stddev"], 3),
+                "kernel_goodput_mbps_min": round(g["min"], 3), "kernel_goodput_mbps_max": round(g["max"], 3),
+                "repeats": n, "sim_goodput_mbps": round(sim, 3) if sr else "",
+                "diff_pct": round(100.0 * (sim - g["mean"]) / g["mean"], 2) if sr and g["mean"] > 0 else "",
+                "kernel_retransmits": round(kf["retransmits"] / n, 1), "sim_retransmits": sf.get("retransmits", ""),
+                "kernel_tx_dropped": round(kr["tun"]["tx_dropped"] / n, 1),
+                "sim_tx_dropped": sr["tun"]["tx_dropped"] if sr else "",
+                "kernel_qdisc_requeues": kr["qdisc"]["requeues"],
+                "kernel_cwnd_end_segments": kf["kernel"]["tcp_info_end"]["snd_cwnd"],
+                "kernel_rwnd_limited_us": kf["kernel"]["tcp_info_end"]["rwnd_limited_us"],
+                "kernel_reader_busy": round(kr["reader"]["busy_fraction"], 4),
+                "sim_reader_busy": round(sr["reader"]["busy_fraction"], 4) if sr else "",
+                "kernel_cross_check_ok": kr["kernel"]["cross_check"]["ok"],
+                "kernel_reader_starved": noisy,
+            })
+with open(os.path.join(out, "validation.csv"), "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+    w.writeheader()
+    w.writerows(rows)
+print("%6s %6s %9s %20s %9s %8s %13s %13s %s" % ("ring", "rtt", "capacity", "kernel Mbit/s", "sim", "diff %",
+                                                "retrans k/s", "tx_drop k/s", ""))
+for r in rows:
+    flag = "" if r["kernel_cross_check_ok"] else "CROSS-CHECK FAILED"
+    flag += " [reader starved: machine not quiet]" if r["kernel_reader_starved"] else ""
+    flag += " [tunsim run failed]" if r["sim_goodput_mbps"] == "" else ""
+    print("%6d %4.0fms %7.0f M %10.2f +- %6.2f %9s %8s %6.0f/%-6s %6.0f/%-6s %s" % (
+        r["ring"], r["rtt_ms"], r["capacity_mbps"], r["kernel_goodput_mbps_mean"], r["kernel_goodput_mbps_sd"],
+        r["sim_goodput_mbps"], r["diff_pct"], r["kernel_retransmits"], r["sim_retransmits"],
+        r["kernel_tx_dropped"], r["sim_tx_dropped"], flag))
+within = [r for r in rows if r["diff_pct"] != "" and abs(r["diff_pct"]) <= 10]
+print("validate-kernel-tcp: %d/%d points with the simulator's goodput within 10 %% of the kernel's (empty: tunsim run failed); "
+      "kernel cross-checks ok: %d/%d" % (len(within), len(rows), sum(r["kernel_cross_check_ok"] for r in rows),
+                                        len(rows)))
+EOF
+$PY plot/kernel_validation_tcp.py "$OUT/validation.csv" --out "$OUT" ||
+  echo "validate-kernel-tcp: plot skipped (matplotlib missing?)" >&2
+echo "validate-kernel-tcp: $OUT/validation.csv"

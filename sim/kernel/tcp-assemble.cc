@@ -1,0 +1,304 @@
+// The TCP twin's repeats pooled into a RunResult (see assemble.h,
+// docs/kernel.md "The TCP twin"): one function a block (TcpFlowOf,
+// TcpReaderOf, the conservation, TcpKernelBlock) and the summary.
+#include "assemble.h"
+
+#include "measure.h"
+#include "support.h"
+#include "tcp-pool.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
+namespace tunsim
+{
+namespace kernel
+{
+
+using json = nlohmann::json;
+
+namespace
+{
+
+/// {index, n, mean, stddev, min, max} of per-repeat values.
+json
+OverRepeats(size_t index, const std::vector<double>& v)
+{
+    return {{"index", index},
+            {"n", v.size()},
+            {"mean", Mean(v)},
+            {"stddev", Stddev(v)},
+            {"min", *std::min_element(v.begin(), v.end())},
+            {"max", *std::max_element(v.begin(), v.end())}};
+}
+
+double
+ActiveS(const Scenario& sc, size_t i)
+{
+    return sc.flows[i].StopOr(sc.durationS) - sc.flows[i].startS;
+}
+
+/// Flow i's goodput in one repeat: bytes the receiver read inside the window.
+double
+GoodputMbps(const Scenario& sc, size_t i, const TcpFlowRun& f, size_t nr)
+{
+    const double act = ActiveS(sc, i) * static_cast<double>(nr);
+    return act > 0 ? f.windowBytes * 8.0 / act / 1e6 : 0.0;
+}
+
+/// Flow i pooled over the repeats; `goodputs` the per-repeat goodput.
+FlowResult
+TcpFlowOf(const Scenario& sc, size_t i, TcpPooled& p, size_t nr, const json& goodputs, uint64_t deviceDrops)
+{
+    const TcpFlowRun& f = p.tot.flows[i];
+    FlowPath& path = p.tot.paths[i];
+    const TcpInfoSample& end = f.infoEnd;
+    FlowResult r;
+    r.index = i;
+    r.kind = NameOf(sc.flows[i].kind);
+    r.activeS = ActiveS(sc, i);
+    r.sentPackets = p.dataSegsOut[i];
+    r.deliveredPackets = path.fwdDataWritten;
+    r.droppedPackets = DataDropped(p.dataSegsOut[i], path);
+    r.inFlightPackets = 0;
+    r.lossRatio = r.sentPackets ? static_cast<double>(r.droppedPackets) / r.sentPackets : 0.0;
+    r.goodputMbps = GoodputMbps(sc, i, f, nr);
+    r.delay = DelayOf(path.delayNs);
+    r.tcp = TcpFlowResult{NameOf(sc.flows[i].cc),
+                          f.receivedBytes,
+                          p.totalRetrans[i],
+                          uint64_t{end.cwnd} * end.mss,
+                          end.rttUs / 1e3,
+                          end.rttUs / 1e3,
+                          end.minRttUs / 1e3,
+                          path.revRead,
+                          path.revWritten};
+    r.socket.sndbufBytes = static_cast<uint64_t>(f.sndbuf);
+    r.backend = {{"linux_cc", LinuxCcName(sc.flows[i].cc)},
+                 {"data_segs_out", p.dataSegsOut[i]},
+                 {"data_segs_read_from_tun0", path.fwdDataRead},
+                 {"data_segs_written_into_tun1", path.fwdDataWritten},
+                 {"packets_read_from_tun0", path.fwdRead},
+                 {"packets_written_into_tun1", path.fwdWritten},
+                 {"device_drops", deviceDrops},
+                 {"bytes_written_by_sender", f.bytesWritten},
+                 {"window_bytes", f.windowBytes},
+                 {"goodput_mbps_over_repeats", goodputs},
+                 {"connect_ms", f.connectMs},
+                 {"tcp_info_end", TcpInfoJson(end)},
+                 {"receiver_tcp_info_end", TcpInfoJson(f.rcvInfoEnd)}};
+    return r;
+}
+
+/// An endpoint's own counters (kernel.reader, kernel.far_end).
+json
+EndJson(EndStats st)
+{
+    auto mean = [](int64_t total, uint64_t n) { return n ? json(static_cast<double>(total) / n) : json(nullptr); };
+    return {{"reads", st.reads},
+            {"read_bytes", st.readBytes},
+            {"read_ns_mean", mean(st.readNsTotal, st.reads)},
+            {"untracked", st.untracked},
+            {"writes", st.writes},
+            {"write_bytes", st.writeBytes},
+            {"write_ns_mean", mean(st.writeNsTotal, st.writes)},
+            {"write_errors", st.writeErrors},
+            {"delay_line_full_drops", st.lineDrops},
+            {"sleeps", st.sleeps},
+            {"wakeups", st.wakeups},
+            {"busy_s", st.busyNs / 1e9},
+            {"thread_cpu_s", st.cpuS},
+            {"involuntary_context_switches", st.involuntarySwitches},
+            {"late_us", SampleSummary(std::move(st.lateNs), 1e3, "")}};
+}
+
+/// kernel.repeats: each repeat's flows, drops, drain and check.
+json
+TcpRepeatsJson(const Scenario& sc, const std::vector<TcpRepeat>& reps)
+{
+    json out = json::array();
+    for (size_t k = 0; k < reps.size(); ++k)
+    {
+        const TcpRepeat& r = reps[k];
+        json fl = json::array();
+        for (size_t i = 0; i < r.flows.size(); ++i)
+        {
+            const TcpInfoSample& e = r.flows[i].infoEnd;
+            fl.push_back({{"index", i},
+                          {"goodput_mbps", GoodputMbps(sc, i, r.flows[i], 1)},
+                          {"data_segs_out", e.dataSegsOut},
+                          {"data_segs_written_into_tun1", r.paths[i].fwdDataWritten},
+                          {"retransmits", e.totalRetrans},
+                          {"cwnd_end_segments", e.cwnd},
+                          {"ssthresh_end_segments", e.ssthresh},
+                          {"srtt_end_ms", e.rttUs / 1e3},
+                          {"rwnd_limited_us", e.rwndLimitedUs},
+                          {"sndbuf_limited_us", e.sndbufLimitedUs},
+                          {"busy_us", e.busyUs},
+                          {"connect_ms", r.flows[i].connectMs}});
+        }
+        out.push_back({{"repeat", k + 1},
+                       {"flows", fl},
+                       {"tx_dropped", r.tun0.txDropped},
+                       {"qdisc_dropped", r.tun0.haveTc ? json(r.tun0.tc.dropped) : json(nullptr)},
+                       {"qdisc_requeues", r.tun0.haveTc ? json(r.tun0.tc.requeues) : json(nullptr)},
+                       {"drain_s", r.drainS},
+                       {"reader_busy_s", r.reader.busyNs / 1e9},
+                       {"reader_thread_cpu_s", r.reader.cpuS},
+                       {"wall_s", r.wallS},
+                       {"cross_check", CheckTcp(r).ToJson(r)}});
+    }
+    return out;
+}
+
+/// What only the TCP twin reports (docs/kernel.md, "The TCP twin").
+json
+TcpKernelBlock(const Scenario& sc, const std::vector<TcpRepeat>& reps, const TcpPooled& p, const Setup& setup,
+               const std::string& policy, const TcpCheck& total, bool allOk)
+{
+    const TcpRepeat& t = p.tot;
+    json k = KernelBlockBase(sc, setup, policy, reps.size());
+    k["twin"] = {{"server_namespace", setup.serverNsName},
+                 {"server_device", kServerDevice},
+                 {"server_txqueuelen", kServerTxQueueLen},
+                 {"server_qdisc", "pfifo_fast"},
+                 {"delay_line", {{"rate_mbps", sc.underlay.rateMbps},
+                                 {"delay_ms", sc.underlay.delayMs},
+                                 {"wire_overhead_bytes", EncapOverhead(sc.reader) + 28},
+                                 {"capacity_packets", kLineCapacity}}}};
+    k["sysctls"] = setup.sysctls;
+    k["available_congestion_control"] = AvailableCongestionControls();
+    k["repeats"] = TcpRepeatsJson(sc, reps);
+    json cross = total.ToJson(t);
+    cross["ok"] = allOk;
+    k["cross_check"] = cross;
+    k["reader"] = EndJson(t.reader);
+    k["far_end"] = EndJson(t.farEnd);
+    k["delay_lines"] = {
+        {"forward", {{"max_depth", t.fwdLineMax}, {"drops", t.fwdLineDrops}, {"left", t.fwdLineLeft}}},
+        {"reverse", {{"max_depth", t.revLineMax}, {"drops", t.revLineDrops}, {"left", t.revLineLeft}}}};
+    const DeviceCounters& s = t.tun1;
+    k["server_device_counters"] = {{"tx_packets", s.txPackets}, {"tx_dropped", s.txDropped},
+                                   {"rx_packets", s.rxPackets}, {"rx_dropped", s.rxDropped},
+                                   {"qdisc_sent", s.tc.sentPackets}, {"qdisc_dropped", s.tc.dropped},
+                                   {"qdisc_requeues", s.tc.requeues}, {"qdisc_backlog", s.tc.backlogPackets}};
+    k["drain_s_max"] = t.drainS;
+    k["not_applicable"] = NotApplicableTcp();
+    const double busyS = t.reader.busyNs / 1e9;
+    if (busyS > 0 && t.reader.cpuS < 0.9 * busyS)
+    {
+        std::ostringstream w;
+        w << std::fixed << std::setprecision(2) << "the reader's thread ran " << t.reader.cpuS << " s on its CPU for "
+          << busyS << " s of busy time in the window (" << t.reader.involuntarySwitches
+          << " involuntary context switches): other processes took its CPU, so it read less than the scenario's "
+             "costs allow (the machine was not quiet)";
+        k["warnings"].push_back(w.str());
+    }
+    return k;
+}
+
+std::string
+TcpSummary(const Scenario& sc, const RunResult& r, const json& probe, const TcpCheck& total, bool allOk)
+{
+    const json& k = r.kernel;
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(2);
+    s << "tunsim kernel  " << k["uname"]["sysname"].get<std::string>() << " "
+      << k["uname"]["release"].get<std::string>() << "  behaves as \"" << r.tun.policy << "\" (probe: tx_dropped "
+      << probe["tx_dropped"] << " of " << probe["burst_packets"] << ")\n";
+    s << "  scenario " << sc.name << "  ring " << sc.tun.ringSize << "  qdisc " << NameOf(sc.qdisc.kind)
+      << "  repeats " << k["repeat"] << "  TCP twin: " << sc.underlay.delayMs << " ms each way, underlay "
+      << sc.underlay.rateMbps << " Mbit/s\n";
+    for (const FlowResult& f : r.flows)
+    {
+        const json& g = f.backend["goodput_mbps_over_repeats"];
+        const json& e = f.backend["tcp_info_end"];
+        s << "  flow " << f.index << " tcp/" << f.tcp->cc << ": goodput " << f.goodputMbps << " Mbit/s";
+        if (k["repeat"] > 1)
+        {
+            s << " (per repeat " << g["mean"].get<double>() << " +- " << g["stddev"].get<double>() << ")";
+        }
+        s << "  data segs " << f.sentPackets << "  dropped " << f.droppedPackets << " (" << 100.0 * f.lossRatio
+          << " %)  retransmits " << f.tcp->retransmits << "\n    end: cwnd " << (e.is_null() ? json(0) : e["snd_cwnd"])
+          << " ssthresh " << (e.is_null() ? json(0) : e["snd_ssthresh"]) << " segs  srtt " << f.tcp->srttEndMs
+          << " ms  min rtt " << f.tcp->rttMinMs << " ms  ACKs " << f.tcp->ackPacketsSent << " -> "
+          << f.tcp->ackPacketsDelivered << "\n";
+    }
+    s << "  " << kDevice << ": tx_packets " << r.tun.txPackets << "  tx_dropped " << r.tun.txDropped;
+    if (const auto& c = r.qdisc.counters)
+    {
+        s << "  qdisc sent " << c->sentPackets << " dropped " << c->droppedPackets << " requeues " << c->requeues
+          << " backlog " << c->backlogPacketsEnd;
+    }
+    s << "\n  reader: reads " << r.reader.reads << "  writes " << k["reader"]["writes"] << " (write() mean "
+      << std::setprecision(1) << k["reader"]["write_ns_mean"].get<double>() / 1e3 << " us)  busy "
+      << 100.0 * r.reader.busyFraction << " %  sleeps " << r.reader.sleeps << "  wake-ups " << r.reader.wakeups
+      << "\n";
+    s << "  books: forward " << (total.forward.ok ? "ok" : "MISMATCH") << " (sent " << total.forward.sent
+      << " = delivered " << total.forward.delivered << " + dropped " << total.forward.dropped << " + queued "
+      << total.forward.stillQueued << "), reverse " << (total.reverse.ok ? "ok" : "MISMATCH") << "; cross-check "
+      << (allOk ? "ok" : "MISMATCH") << (total.drained ? "" : " (the path never went quiet)") << "\n";
+    for (const auto& w : k["warnings"])
+    {
+        s << "  note: " << w.get<std::string>() << "\n";
+    }
+    return s.str();
+}
+
+} // namespace
+
+Assembled
+AssembleTcp(const Scenario& sc, uint32_t qdiscLimit, const std::vector<TcpRepeat>& reps, const Setup& setup,
+            double wallS)
+{
+    const size_t nf = sc.flows.size();
+    TcpPooled p = PoolTcp(reps, nf);
+    bool allOk = true;
+    for (const TcpRepeat& rep : reps)
+    {
+        allOk = allOk && CheckTcp(rep).ok;
+    }
+    const TcpCheck total = CheckTcp(p.tot);
+    const std::string policy = setup.probe.value("verdict", "unknown");
+
+    RunResult r = NewRunResult(ScenarioToJson(sc), sc.seed);
+    r.simulatedS = sc.durationS;
+    r.kernel = TcpKernelBlock(sc, reps, p, setup, policy, total, allOk);
+    const uint64_t deviceDrops = total.forward.dropped;
+    for (size_t i = 0; i < nf; ++i)
+    {
+        std::vector<double> g;
+        for (const TcpRepeat& rep : reps)
+        {
+            g.push_back(GoodputMbps(sc, i, rep.flows[i], 1));
+        }
+        r.flows.push_back(TcpFlowOf(sc, i, p, reps.size(), OverRepeats(i, g), nf == 1 ? deviceDrops : 0));
+        r.simulatedPackets += r.flows.back().sentPackets;
+    }
+    json over = json::array();
+    for (const FlowResult& f : r.flows)
+    {
+        over.push_back(f.backend["goodput_mbps_over_repeats"]);
+    }
+    r.kernel["goodput_mbps_over_repeats"] = over;
+    r.tun = TunOf(sc, p.tot.tun0, policy);
+    r.qdisc = QdiscOf(sc, qdiscLimit, p.tot.tun0);
+    const EndStats& rs = p.tot.reader;
+    r.reader = ReaderBlock(sc, rs.reads, rs.readBytes, rs.sleeps, rs.wakeups, rs.busyNs, sc.durationS * reps.size());
+    r.conservation.forward = total.forward;
+    r.conservation.reverse = total.reverse;
+    r.conservation.untrackedPackets = p.tot.reader.untracked + p.tot.farEnd.untracked;
+    r.conservation.ok = total.forward.ok && total.reverse.ok;
+    r.wall.seconds = wallS;
+    r.wall.simulatedPacketsPerWallS = wallS > 0 ? r.simulatedPackets / wallS : 0.0;
+
+    Assembled a;
+    a.crossOk = allOk && r.conservation.ok;
+    a.summary = TcpSummary(sc, r, setup.probe, total, allOk);
+    a.result = std::move(r);
+    return a;
+}
+
+} // namespace kernel
+} // namespace tunsim

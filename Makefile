@@ -1,5 +1,5 @@
 # Convenience targets; the scripts install what they need (Debian, as root).
-.PHONY: all setup demo test bench reproduce fuzz clean
+.PHONY: all setup demo test bench reproduce fuzz sanitize clean
 all: setup
 setup:
 	bash scripts/setup.sh
@@ -11,7 +11,9 @@ reproduce:
 	bash scripts/reproduce.sh
 fuzz:
 	bash scripts/fuzz.sh
+sanitize:
+	bash scripts/sanitize.sh
 bench: setup
 	cmake --build build --target bench
 clean:
-	rm -rf build build-fuzz
+	rm -rf build build-fuzz build-sanitize

@@ -94,6 +94,13 @@ struct DropCase
     uint32_t n;
 };
 
+// What gtest prints for GetParam() (not the bytes of the struct).
+void
+PrintTo(const DropCase& c, std::ostream* os)
+{
+    *os << "ring " << c.ring << " burst " << c.n;
+}
+
 class ClosedFormDrop : public ::testing::TestWithParam<DropCase>
 {
 };

@@ -483,6 +483,13 @@ struct Md1kCase
     uint32_t ring;
 };
 
+// What gtest prints for GetParam() (not the bytes of the struct).
+void
+PrintTo(const Md1kCase& c, std::ostream* os)
+{
+    *os << "rho " << c.rho << " ring " << c.ring;
+}
+
 class TunMD1K : public ::testing::TestWithParam<Md1kCase>
 {
 };

@@ -125,6 +125,13 @@ struct RateCase
     double seconds;
 };
 
+// What gtest prints for GetParam() (not the bytes of the struct).
+void
+PrintTo(const RateCase& c, std::ostream* os)
+{
+    *os << c.rateBps << " B/s payload " << c.payload << " for " << c.seconds << " s";
+}
+
 class RateMode : public AppsTest, public ::testing::WithParamInterface<RateCase>
 {
 };
@@ -177,6 +184,13 @@ struct BurstCase
     int64_t intervalUs;
     int64_t durationUs;
 };
+
+// What gtest prints for GetParam() (not the bytes of the struct).
+void
+PrintTo(const BurstCase& c, std::ostream* os)
+{
+    *os << c.n << " every " << c.intervalUs << " us for " << c.durationUs << " us";
+}
 
 class BurstMode : public AppsTest, public ::testing::WithParamInterface<BurstCase>
 {

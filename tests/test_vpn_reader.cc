@@ -164,6 +164,13 @@ struct CostCase
     uint32_t bytes;
 };
 
+// What gtest prints for GetParam() (not the bytes of the struct).
+void
+PrintTo(const CostCase& c, std::ostream* os)
+{
+    *os << c.perPacketNs << " ns + " << c.nsPerByte << " ns/B x " << c.bytes << " B";
+}
+
 class ReaderCost : public ReaderTest, public ::testing::WithParamInterface<CostCase>
 {
 };

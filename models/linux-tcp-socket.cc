@@ -333,6 +333,17 @@ LinuxTcpSocket::TagGso(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader&, ns3
 uint32_t
 LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
 {
+    if (maxSize == 0)
+    {
+        // TcpTxBuffer::NextSeg() offers new data up to rWnd - (bytes in the
+        // sent list), which is 0 when the peer's window is full while SACKed
+        // or lost segments make BytesInFlight() smaller than that list
+        // (ns-3.37 would then dereference a null TcpTxItem). Linux's
+        // tcp_snd_wnd_test() sends nothing beyond snd_una + snd_wnd: stop
+        // until the next ACK moves the window.
+        m_wndBlocked = true;
+        return 0;
+    }
     const ns3::SequenceNumber32 highBefore = m_tcb->m_highTxMark;
     // New data goes in GSO skbs; a retransmission is an skb of its own.
     m_txGso = m_gso && seq >= highBefore ? GsoSkbFor(seq) : 0;
@@ -398,7 +409,7 @@ LinuxTcpSocket::Probe0()
 uint32_t
 LinuxTcpSocket::AvailableWindow() const
 {
-    return m_sendBlocked ? 0 : TsqTcpSocket::AvailableWindow();
+    return m_sendBlocked || m_wndBlocked ? 0 : TsqTcpSocket::AvailableWindow();
 }
 
 void
@@ -406,6 +417,7 @@ LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& 
 {
     // The next ACK runs tcp_write_xmit() again: the refused segment goes first.
     m_sendBlocked = false;
+    m_wndBlocked = false; // an ACK carries the peer's window
     m_probe0.Cancel();
     ns3::TcpSocketBase::ReceivedAck(packet, tcpHeader);
 }

@@ -116,6 +116,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_inSend = false;
     bool m_refused = false;
     bool m_sendBlocked = false; ///< tcp_write_xmit() stopped at a refused segment
+    bool m_wndBlocked = false;  ///< tcp_snd_wnd_test() failed: no new data until an ACK
     uint64_t m_localDrops = 0;
     uint64_t m_retransmissions = 0;
     ns3::EventId m_probe0;

@@ -229,3 +229,16 @@ TEST(Property, RandomValidScenariosRunConserveAndRepeat)
                 kScenarios, kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], checkedTwice, secs);
     EXPECT_GE(kScenarios, 200);
 }
+
+// Draw 168 of the sequence above, kept as a case of its own: a bounded TCP
+// flow in fast recovery behind a 5-entry ring, its peer's receive window
+// exactly full of sent-but-SACKed data. ns-3.37's NextSeg() then offered a
+// 0-byte segment and TcpSocketBase dereferenced a null TcpTxItem (SIGSEGV);
+// LinuxTcpSocket now stops as tcp_snd_wnd_test() does until the next ACK.
+TEST(Property, FullPeerWindowDuringRecoveryWaitsForTheNextAck)
+{
+    const json j = json::parse(R"SCN({"duration_s":0.06755975619694564,"flows":[{"cc":"cubic","kind":"tcp","max_bytes":1407916,"start_s":0.0,"stop_s":-1.0},{"burst_interval_ms":0.23367169536689517,"burst_packets":15,"kind":"udp","mode":"bursts","payload_bytes":929,"poisson":false,"send_cost_ns":612.6829944740716,"start_s":0.016490233839969292,"stop_s":-1.0},{"burst_interval_ms":0.1415156938427659,"burst_packets":32,"kind":"udp","mode":"bursts","payload_bytes":1320,"poisson":false,"send_cost_ns":575.1739141991809,"start_s":0.0,"stop_s":0.03548728396857634}],"host":{"sender_wakeup_latency_us":47.59528978172277,"tcp_limit_output_bytes":1048576,"tcp_pacing_shift":3,"tcp_small_queues":true,"udp_sndbuf_bytes":1000000},"name":"property-168","qdisc":{"interval_ms":27.4827429640194,"kind":"fq_codel","limit":10,"target_ms":18.12860182617668},"reader":{"batch":1,"encap":"wireguard","ns_per_byte":0.0,"per_packet_ns":11499.281903754529,"sndbuf_bytes":65536,"stalls":[],"wakeup_latency_us":35.234584367392415},"seed":397,"tun":{"policy":"nodrop-v2","ring_size":5,"softirq_cost_ns":1494.745187198699,"softirq_latency_us":9.30893087461676,"softirq_on_reader_cpu":false,"xmit_cost_ns":0.0},"underlay":{"delay_ms":0.013944188472172492,"qdisc":"noqueue","queue_packets":1000,"rate_mbps":795.5474003871234}})SCN");
+    const tunsim::RunOutput out = tunsim::RunExperiment(tunsim::ScenarioFromJson(j));
+    EXPECT_TRUE(out.conservationOk);
+    EXPECT_FALSE(out.result.partial.has_value());
+}

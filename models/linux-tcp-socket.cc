@@ -2,8 +2,10 @@
 
 #include "gso-tag.h"
 #include "linux-cubic.h"
+#include "linux-tcp-rate.h"
 
 #include "ns3/boolean.h"
+#include "ns3/tcp-bbr.h"
 #include "ns3/node.h"
 #include "ns3/rtt-estimator.h"
 #include "ns3/simulator.h"
@@ -49,6 +51,9 @@ LinuxTcpSocket::GetTypeId()
                            "NET_XMIT_DROP from the stack: CWR, the segment kept unsent (else: a silent loss)",
                            ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_localDropModel),
                            ns3::MakeBooleanChecker())
+            .AddAttribute("Rack", "RACK: a lost retransmission of the head is sent again without an RTO (RackHeadLost)",
+                          ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_rack),
+                          ns3::MakeBooleanChecker())
             .AddAttribute("Gso", "new data in GSO skbs sized by tcp_tso_autosize() (GsoTag)", ns3::BooleanValue(true),
                           ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_gso), ns3::MakeBooleanChecker())
             .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
@@ -70,10 +75,25 @@ LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
       m_quickAck(other.m_quickAck),
       m_localDropModel(other.m_localDropModel),
       m_gso(other.m_gso),
+      m_rack(other.m_rack),
       m_rmemDefault(other.m_rmemDefault),
       m_rmemMax(other.m_rmemMax),
       m_rtoMin(other.m_rtoMin)
 {
+    UseLinuxRate();
+}
+
+LinuxTcpSocket::LinuxTcpSocket()
+{
+    UseLinuxRate();
+}
+
+void
+LinuxTcpSocket::UseLinuxRate()
+{
+    // tcp_rate.c's sampling instead of ns-3's TcpRateLinux (LinuxTcpRate)
+    m_linuxRate = ns3::CreateObject<LinuxTcpRate>();
+    m_rateOps = m_linuxRate;
 }
 
 ns3::Ptr<LinuxTcpSocket>
@@ -89,6 +109,9 @@ LinuxTcpSocket::Create(ns3::Ptr<ns3::Node> node, CongestionControl cc)
     case CongestionControl::NewReno:
         ccType = ns3::TcpNewReno::GetTypeId();
         break;
+    case CongestionControl::Bbr:
+        ccType = ns3::TcpBbr::GetTypeId();
+        break;
     }
     auto tcp = node->GetObject<ns3::TcpL4Protocol>();
     ns3::ObjectFactory ccFactory(ccType.GetName());
@@ -101,6 +124,14 @@ LinuxTcpSocket::Create(ns3::Ptr<ns3::Node> node, CongestionControl cc)
     socket->SetCongestionControlAlgorithm(
         ns3::Create<CwndLimitedGate>(ccFactory.Create<ns3::TcpCongestionOps>(), ns3::PeekPointer(socket)));
     socket->SetRecoveryAlgorithm(recoveryFactory.Create<ns3::TcpRecoveryOps>());
+    if (cc == CongestionControl::Bbr)
+    {
+        // bbr_init(): cmpxchg(&sk->sk_pacing_status, SK_PACING_NONE,
+        // SK_PACING_NEEDED) -- without fq, tcp_internal_pacing() paces each
+        // skb at the sk_pacing_rate BBR sets (TcpBbr sets m_pacingRate).
+        socket->m_tcb->m_pacing = true;
+        socket->m_ccSetsPacingRate = true; // bbr_set_pacing_rate()
+    }
     socket->TraceConnectWithoutContext("Tx", ns3::MakeCallback(&LinuxTcpSocket::TagGso, ns3::PeekPointer(socket)));
     return socket;
 }
@@ -357,6 +388,22 @@ LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool
         if (sz > 0 && seq < highBefore)
         {
             ++m_retransmissions; // tp->total_retrans
+            m_retxAt[seq.GetValue()] = ns3::Simulator::Now(); // for RackHeadLost()
+            if (seq == m_txBuffer->HeadSequence())
+            {
+                if (m_rack)
+                {
+                    // tcp_schedule_loss_probe() / the RACK reorder timer: if no
+                    // ACK shows this retransmission lost or delivered, look
+                    // again after 2 * srtt (the PTO).
+                    m_rackTimer.Cancel();
+                    m_rackTimer = ns3::Simulator::Schedule(ProbeTimeout(), &LinuxTcpSocket::RackTimeout, this);
+                    // tcp_xmit_retransmit_queue(): retransmitting the head
+                    // re-arms the RTO timer (tcp_reset_xmit_timer()).
+                    m_retxEvent.Cancel();
+                    m_retxEvent = ns3::Simulator::Schedule(m_rto, &LinuxTcpSocket::ReTxTimeout, this);
+                }
+            }
         }
         return sz;
     }
@@ -418,8 +465,89 @@ LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& 
     // The next ACK runs tcp_write_xmit() again: the refused segment goes first.
     m_sendBlocked = false;
     m_wndBlocked = false; // an ACK carries the peer's window
+    m_lostAtAck = m_txBuffer->GetLost();
+    m_linuxRate->StartAck();
     m_probe0.Cancel();
     ns3::TcpSocketBase::ReceivedAck(packet, tcpHeader);
+    if (m_rack && RackHeadLost())
+    {
+        SendPendingData(m_connected);
+    }
+}
+
+ns3::Time
+LinuxTcpSocket::ProbeTimeout() const
+{
+    // tcp_schedule_loss_probe(): PTO = 2 * srtt (at least 10 ms)
+    return std::max(2 * LinuxSrtt(), ns3::MilliSeconds(10));
+}
+
+void
+LinuxTcpSocket::RackTimeout()
+{
+    // tcp_send_loss_probe() on a tail whose only segment in question is the
+    // retransmitted head: the probe's ACK would let RACK mark it lost one
+    // RTT later; here the head is marked lost when the timer finds it still
+    // unacked and nothing sent after it delivered (a named simplification
+    // of TLP + RACK for this one case).
+    const ns3::SequenceNumber32 head = m_txBuffer->HeadSequence();
+    const auto it = m_retxAt.find(head.GetValue());
+    if (m_state != ESTABLISHED && m_state != CLOSE_WAIT)
+    {
+        return;
+    }
+    if (!m_txBuffer->IsHeadRetransmitted() || it == m_retxAt.end())
+    {
+        return;
+    }
+    const ns3::Time due = it->second + ProbeTimeout();
+    if (ns3::Simulator::Now() < due)
+    {
+        m_rackTimer = ns3::Simulator::Schedule(due - ns3::Simulator::Now(), &LinuxTcpSocket::RackTimeout, this);
+        return;
+    }
+    m_txBuffer->DeleteRetransmittedFlagFromHead();
+    m_txBuffer->MarkHeadAsLost();
+    ++m_rackLost;
+    m_wndBlocked = false; // a retransmission inside the window
+    SendPendingData(m_connected);
+}
+
+bool
+LinuxTcpSocket::RackHeadLost()
+{
+    // tcp_rack_detect_loss(), for the segment at snd_una: a retransmission
+    // is lost again when a segment sent after it has been (s)acked and
+    // rack.rtt + reo_wnd (min_rtt / 4) have passed since it was sent.
+    // ns-3's scoreboard (RFC 6675 NextSeg()) never retransmits a segment
+    // twice before an RTO; Linux's RACK does, which is what keeps a flow
+    // out of RTOs when a full ring drops retransmissions too. Only the
+    // head is checked (the hole every lost retransmission ends up at).
+    const ns3::SequenceNumber32 head = m_txBuffer->HeadSequence();
+    while (!m_retxAt.empty() && ns3::SequenceNumber32(m_retxAt.begin()->first) < head)
+    {
+        m_retxAt.erase(m_retxAt.begin()); // acked
+    }
+    const auto state = m_tcb->m_congState.Get();
+    const auto it = m_retxAt.find(head.GetValue());
+    if ((state != ns3::TcpSocketState::CA_RECOVERY && state != ns3::TcpSocketState::CA_LOSS) ||
+        !m_txBuffer->IsHeadRetransmitted() || it == m_retxAt.end())
+    {
+        return false;
+    }
+    const ns3::Time sentAt = it->second;
+    const ns3::Time now = ns3::Simulator::Now();
+    const ns3::Time latestDelivered = m_linuxRate->GetConnectionRate().m_firstSentTime; // rack.mstamp
+    const ns3::Time minRtt = m_tcb->m_minRtt == ns3::Time::Max() ? ns3::Time(0) : m_tcb->m_minRtt;
+    const ns3::Time rackRtt = m_caRtt.IsZero() ? minRtt : m_caRtt;
+    if (latestDelivered <= sentAt || now < sentAt + rackRtt + minRtt / 4)
+    {
+        return false;
+    }
+    m_txBuffer->DeleteRetransmittedFlagFromHead();
+    m_txBuffer->MarkHeadAsLost();
+    ++m_rackLost;
+    return true;
 }
 
 // ----------------------------------------------------------- the receiver

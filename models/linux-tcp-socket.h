@@ -32,9 +32,11 @@
 #pragma once
 
 #include "linux-rcv-window.h"
+#include "linux-tcp-rate.h"
 #include "tcp-tsq-socket.h"
 #include "traffic-kinds.h"
 
+#include <map>
 #include <memory>
 
 namespace tunsim
@@ -44,7 +46,7 @@ class LinuxTcpSocket : public TsqTcpSocket
 {
   public:
     static ns3::TypeId GetTypeId();
-    LinuxTcpSocket() = default;
+    LinuxTcpSocket();
     LinuxTcpSocket(const LinuxTcpSocket& other);
 
     /// A socket on `node` as TcpL4Protocol::CreateSocket() makes one, with
@@ -93,6 +95,12 @@ class LinuxTcpSocket : public TsqTcpSocket
     void OnLocalDrop();
 
   private:
+    void UseLinuxRate();
+    /// RACK for the head: mark a lost retransmission of snd_una lost again.
+    bool RackHeadLost();
+    /// the loss probe for a retransmitted head that no ACK speaks of
+    void RackTimeout();
+    ns3::Time ProbeTimeout() const;
     void LinuxRttEstimator(int64_t mrttUs);
     void Probe0();
     /// The GSO skb the next new segment belongs to (0: none).
@@ -116,6 +124,11 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_inSend = false;
     bool m_refused = false;
     bool m_sendBlocked = false; ///< tcp_write_xmit() stopped at a refused segment
+    ns3::Ptr<LinuxTcpRate> m_linuxRate;     ///< m_rateOps, sampling as tcp_rate.c
+    bool m_rack = true;
+    std::map<uint32_t, ns3::Time> m_retxAt; ///< last retransmission time by sequence, at or above snd_una
+    uint64_t m_rackLost = 0;                ///< retransmissions RACK found lost
+    ns3::EventId m_rackTimer;
     bool m_wndBlocked = false;  ///< tcp_snd_wnd_test() failed: no new data until an ACK
     uint64_t m_localDrops = 0;
     uint64_t m_retransmissions = 0;

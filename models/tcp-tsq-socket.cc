@@ -75,6 +75,11 @@ TsqTcpSocket::SetAccount(ns3::Ptr<SocketAccount> account)
 double
 TsqTcpSocket::PacingRateBps() const
 {
+    if (m_ccSetsPacingRate)
+    {
+        // a congestion control with cong_control() (BBR) sets sk_pacing_rate
+        return static_cast<double>(m_tcb->m_pacingRate.Get().GetBitRate()) / 8.0;
+    }
     // tcp_update_pacing_rate()
     double srtt = m_rtt ? m_rtt->GetEstimate().GetSeconds() : 0.0;
     if (srtt <= 0)
@@ -86,6 +91,13 @@ TsqTcpSocket::PacingRateBps() const
     double packetsOut = static_cast<double>(m_tcb->m_bytesInFlight.Get()) / mss;
     double ratio = m_tcb->m_cWnd.Get() < m_tcb->m_ssThresh.Get() / 2 ? 2.0 : 1.2;
     return ratio * mss * std::max(cwndPkts, packetsOut) / srtt;
+}
+
+uint32_t
+TsqTcpSocket::NewlyLostBytes() const
+{
+    const uint32_t lost = m_txBuffer->GetLost();
+    return lost > m_lostAtAck ? lost - m_lostAtAck : 0;
 }
 
 uint64_t
@@ -251,7 +263,14 @@ CwndLimitedGate::CongControl(ns3::Ptr<ns3::TcpSocketState> tcb,
                              const ns3::TcpRateOps::TcpRateConnection& rc,
                              const ns3::TcpRateOps::TcpRateSample& rs)
 {
-    m_inner->CongControl(tcb, rc, rs);
+    if (!m_socket)
+    {
+        m_inner->CongControl(tcb, rc, rs);
+        return;
+    }
+    ns3::TcpRateOps::TcpRateSample sample = rs;
+    sample.m_bytesLoss = m_socket->NewlyLostBytes();
+    m_inner->CongControl(tcb, rc, sample);
 }
 
 ns3::Ptr<ns3::TcpCongestionOps>

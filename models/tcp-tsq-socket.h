@@ -65,6 +65,16 @@ class TsqTcpSocket : public ns3::TcpSocketBase
     /// packets that were in flight.
     bool IsCwndLimited() const;
 
+    /// rs->losses of the ACK being processed, in bytes: what was newly
+    /// marked lost since the ACK arrived (tp->lost - prior_lost in
+    /// tcp_ack()). ns-3.37's ReceivedAck() hands CongControl() the absolute
+    /// change of TcpTxBuffer::GetLost(), so lost segments repaired by this
+    /// ACK were counted as new losses (BBR then cut cwnd by them); this is
+    /// the change clamped at 0 -- segments marked and repaired by the same
+    /// ACK are not counted (a named simplification: ns-3 keeps no
+    /// monotonic lost counter).
+    uint32_t NewlyLostBytes() const;
+
     /// Create a socket on `node` as TcpL4Protocol::CreateSocket() does, with
     /// the congestion control `cc`.
     static ns3::Ptr<TsqTcpSocket> Create(ns3::Ptr<ns3::Node> node, ns3::TypeId cc);
@@ -78,6 +88,11 @@ class TsqTcpSocket : public ns3::TcpSocketBase
     /// 2 * skb->truesize): 1 without GSO.
     virtual uint32_t SegmentsPerSkb() const { return 1; }
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;
+
+  protected:
+    /// TcpTxBuffer::GetLost() when the ACK being processed arrived.
+    uint32_t m_lostAtAck = 0;
+    bool m_ccSetsPacingRate = false; ///< sk_pacing_rate from the CC (BBR), not tcp_update_pacing_rate()
 
   private:
     void OnRelease();

@@ -41,13 +41,14 @@ enum class CongestionControl
 {
     Cubic,   ///< ns3::TcpCubic (Linux's default)
     NewReno, ///< ns3::TcpNewReno
+    Bbr,     ///< ns3::TcpBbr (BBRv1 as net/ipv4/tcp_bbr.c), paced by the socket
 };
 
 template <>
 struct EnumNames<CongestionControl>
 {
     static constexpr const char* kNoun = "congestion control";
-    static constexpr std::array<const char*, 2> kNames{"cubic", "newreno"};
+    static constexpr std::array<const char*, 3> kNames{"cubic", "newreno", "bbr"};
 };
 
 } // namespace tunsim

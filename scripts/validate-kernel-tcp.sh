@@ -2,9 +2,10 @@
 # Validate tunsim's TCP path against the TCP twin of the running kernel
 # (docs/kernel.md, "The TCP twin").
 #
-#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only] [--repeat N] [--duration S] [--out DIR] [--tunsim BIN]
+#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only] [--cc cubic|bbr|newreno] [--repeat N] [--duration S] [--out DIR] [--tunsim BIN]
 #
-# One bulk Cubic flow through tun0 (pfifo_fast, mainline drop) and a reader
+# One bulk TCP flow (--cc, default cubic; this host's default is
+# net.ipv4.tcp_congestion_control, bbr on the project's VM) through tun0 (pfifo_fast, mainline drop) and a reader
 # of reader.per_packet_ns 0 and reader.ns_per_byte 40 (200 Mbit/s of
 # 1500-byte packets) or 80 (100 Mbit/s), a delay line of underlay.delay_ms
 # 30 or 60 each way (RTT 60 or 120 ms) at underlay.rate_mbps 1000, for rings
@@ -30,12 +31,14 @@ OUT=results/kernel-validation-tcp
 REPEAT=2
 DURATION=20
 QUICK=0
+CC=cubic
 SIM_ONLY=0
 BIN=${TUNSIM:-build/tunsim}
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --sim-only) SIM_ONLY=1 ;;
+    --cc) CC=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --out) OUT=$2; shift ;;
@@ -72,7 +75,7 @@ cat > "$BASE" <<EOF
   "qdisc": { "kind": "pfifo_fast" },
   "reader": { "per_packet_ns": 0, "ns_per_byte": 40, "batch": 1, "encap": "none" },
   "underlay": { "rate_mbps": 1000, "delay_ms": 60 },
-  "flows": [ { "kind": "tcp", "cc": "cubic" } ]
+  "flows": [ { "kind": "tcp", "cc": "$CC" } ]
 }
 EOF
 

@@ -677,10 +677,10 @@ TEST(ScenarioErrors, UnknownEnums)
     EXPECT_CONTAINS(std::string(e.what()), "allowed: flood, rate, bursts");
 
     json j = Minimal();
-    j["flows"][0] = {{"kind", "tcp"}, {"cc", "bbr"}};
+    j["flows"][0] = {{"kind", "tcp"}, {"cc", "vegas"}};
     e = ErrorOf(j);
     EXPECT_EQ(e.Field(), "flows[0].cc");
-    EXPECT_CONTAINS(std::string(e.what()), "allowed: cubic, newreno");
+    EXPECT_CONTAINS(std::string(e.what()), "allowed: cubic, newreno, bbr");
 }
 
 TEST(ScenarioErrors, KindSpecificFlowFields)

@@ -27,7 +27,16 @@ using json = nlohmann::json;
 const char*
 LinuxCcName(CongestionControl cc)
 {
-    return cc == CongestionControl::NewReno ? "reno" : "cubic";
+    switch (cc)
+    {
+    case CongestionControl::Cubic:
+        return "cubic";
+    case CongestionControl::NewReno:
+        return "reno";
+    case CongestionControl::Bbr:
+        return "bbr";
+    }
+    return "cubic";
 }
 
 std::string

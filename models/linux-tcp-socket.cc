@@ -382,7 +382,12 @@ LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool
     m_refused = false;
     uint32_t sz = ns3::TcpSocketBase::SendDataPacket(seq, maxSize, withAck);
     m_inSend = false;
+    const bool moreOfThisSkb = m_txGso != 0 && m_gsoLeft > 0;
     m_txGso = 0;
+    if (sz > 0 && !m_refused && m_tcb->m_pacing)
+    {
+        PaceSkb(sz, moreOfThisSkb);
+    }
     if (!m_refused || !m_localDropModel)
     {
         if (sz > 0 && seq < highBefore)
@@ -472,6 +477,53 @@ LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& 
     if (m_rack && RackHeadLost())
     {
         SendPendingData(m_connected);
+    }
+}
+
+void
+LinuxTcpSocket::PaceSkb(uint32_t sz, bool moreOfThisSkb)
+{
+    // tcp_internal_pacing(): Linux paces skbs, not segments -- a GSO skb of
+    // n segments leaves at once and the next one waits n * len / rate.
+    // ns-3's SendPendingData() arms its pacing timer after every segment;
+    // the rest of this skb goes at once (PaceContinue), and after its last
+    // segment the timer covers the whole skb (PaceSkbDone).
+    m_pacedSkbBytes += sz;
+    if (moreOfThisSkb)
+    {
+        ns3::Simulator::ScheduleNow(&LinuxTcpSocket::PaceContinue, this);
+        return;
+    }
+    const uint32_t bytes = m_pacedSkbBytes;
+    m_pacedSkbBytes = 0;
+    if (bytes > sz)
+    {
+        ns3::Simulator::ScheduleNow(&LinuxTcpSocket::PaceSkbDone, this, bytes);
+    }
+}
+
+void
+LinuxTcpSocket::PaceContinue()
+{
+    const uint32_t before = m_pacedSkbBytes;
+    m_pacingTimer.Cancel();
+    SendPendingData(m_connected);
+    if (m_pacedSkbBytes == before && before > 0)
+    {
+        // the window stopped the skb short: pace what was sent of it
+        m_pacedSkbBytes = 0;
+        PaceSkbDone(before);
+    }
+}
+
+void
+LinuxTcpSocket::PaceSkbDone(uint32_t bytes)
+{
+    m_pacingTimer.Cancel();
+    const ns3::DataRate rate = m_tcb->m_pacingRate.Get();
+    if (rate.GetBitRate() > 0)
+    {
+        m_pacingTimer.Schedule(rate.CalculateBytesTxTime(bytes));
     }
 }
 

@@ -27,6 +27,18 @@
 //                 unsent, tcp_write_xmit() stops until the next ACK or TSQ
 //                 completion (the probe0 timer if nothing is in flight). ns-3
 //                 alone sees such a drop only as a loss (SACK hole or RTO).
+//   Rack          tcp_rack_detect_loss() for snd_una: a retransmission of the
+//                 head that is lost again is sent again once a segment sent
+//                 after it was (s)acked and rtt + min_rtt/4 passed (or after
+//                 a 2*srtt probe timer), with the RTO re-armed as
+//                 tcp_xmit_retransmit_queue() does; ns-3's RFC 6675
+//                 scoreboard alone waits for an RTO.
+//
+// Always on: tcp_rate.c's delivery-rate sampling (LinuxTcpRate, for BBR),
+// rs->losses as the losses newly marked by the ACK, and tcp_snd_wnd_test()
+// (no new data beyond the peer's window until the next ACK). cc "bbr" uses
+// ns-3's TcpBbr, with pacing on and sk_pacing_rate taken from it, paced per
+// GSO skb as tcp_internal_pacing() does (PaceSkb()).
 //
 // docs/model.md ("TCP as Linux runs it") lists what remains different.
 #pragma once
@@ -101,6 +113,10 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// the loss probe for a retransmitted head that no ACK speaks of
     void RackTimeout();
     ns3::Time ProbeTimeout() const;
+    /// tcp_internal_pacing() per GSO skb, on top of ns-3's per-segment timer
+    void PaceSkb(uint32_t sz, bool moreOfThisSkb);
+    void PaceContinue();
+    void PaceSkbDone(uint32_t bytes);
     void LinuxRttEstimator(int64_t mrttUs);
     void Probe0();
     /// The GSO skb the next new segment belongs to (0: none).
@@ -129,6 +145,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     std::map<uint32_t, ns3::Time> m_retxAt; ///< last retransmission time by sequence, at or above snd_una
     uint64_t m_rackLost = 0;                ///< retransmissions RACK found lost
     ns3::EventId m_rackTimer;
+    uint32_t m_pacedSkbBytes = 0; ///< bytes of the GSO skb being paced out
     bool m_wndBlocked = false;  ///< tcp_snd_wnd_test() failed: no new data until an ACK
     uint64_t m_localDrops = 0;
     uint64_t m_retransmissions = 0;

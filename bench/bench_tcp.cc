@@ -17,6 +17,7 @@
 // The table at the end takes the best of the repetitions (the runs are
 // deterministic). `cmake --build build --target bench` runs it after
 // bench_throughput; docs/performance.md keeps the figures.
+#include "bench-env.h"
 #include "run/experiment.h"
 #include "scenario/scenario.h"
 
@@ -38,21 +39,7 @@ namespace
 double
 SimSeconds()
 {
-    static const double d = [] {
-        const char* env = std::getenv("TUNSIM_BENCH_TCP_S");
-        if (!env || !*env)
-        {
-            return 10.0;
-        }
-        char* end = nullptr;
-        const double v = std::strtod(env, &end);
-        if (*end != '\0' || !(v > 0 && v <= 600))
-        {
-            std::fprintf(stderr, "bench_tcp: TUNSIM_BENCH_TCP_S must be seconds in (0, 600], got '%s'\n", env);
-            std::exit(2);
-        }
-        return v;
-    }();
+    static const double d = bench::SecondsFromEnv("bench_tcp", "TUNSIM_BENCH_TCP_S", 10.0, 600);
     return d;
 }
 

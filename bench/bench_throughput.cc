@@ -31,6 +31,7 @@
 // simulates more events per packet: that is model work, not overhead).
 // Run it with `cmake --build build --target bench` (3 repetitions, randomly
 // interleaved) or build/bench/bench_throughput [--benchmark_filter=...].
+#include "bench-env.h"
 #include "run/experiment.h"
 #include "packet-ledger.h"
 #include "scenario/scenario.h"
@@ -65,21 +66,7 @@ namespace
 double
 DurationS()
 {
-    static const double d = [] {
-        const char* env = std::getenv("TUNSIM_BENCH_DURATION_S");
-        if (!env || !*env)
-        {
-            return 0.3;
-        }
-        char* end = nullptr;
-        const double v = std::strtod(env, &end);
-        if (*end != '\0' || !(v > 0 && v <= 100))
-        {
-            std::fprintf(stderr, "bench_throughput: TUNSIM_BENCH_DURATION_S must be a number of seconds in (0, 100], got '%s'\n", env);
-            std::exit(2);
-        }
-        return v;
-    }();
+    static const double d = bench::SecondsFromEnv("bench_throughput", "TUNSIM_BENCH_DURATION_S", 0.3, 100);
     return d;
 }
 constexpr int kIterations = 1; ///< per benchmark run; repeat with --benchmark_repetitions

@@ -99,7 +99,7 @@ LinuxTcpSocket::UseLinuxRate()
 ns3::Ptr<LinuxTcpSocket>
 LinuxTcpSocket::Create(ns3::Ptr<ns3::Node> node, CongestionControl cc)
 {
-    // As TcpL4Protocol::CreateSocket(), for our socket type.
+    // As TcpL4Protocol::CreateSocket(), for our socket type (Attach()).
     ns3::TypeId ccType;
     switch (cc)
     {
@@ -113,17 +113,8 @@ LinuxTcpSocket::Create(ns3::Ptr<ns3::Node> node, CongestionControl cc)
         ccType = ns3::TcpBbr::GetTypeId();
         break;
     }
-    auto tcp = node->GetObject<ns3::TcpL4Protocol>();
-    ns3::ObjectFactory ccFactory(ccType.GetName());
-    ns3::ObjectFactory recoveryFactory("ns3::TcpPrrRecovery");
-    ns3::ObjectFactory rttFactory("ns3::RttMeanDeviation");
     auto socket = ns3::CreateObject<LinuxTcpSocket>();
-    socket->SetNode(node);
-    socket->SetTcp(tcp);
-    socket->SetRtt(rttFactory.Create<ns3::RttEstimator>());
-    socket->SetCongestionControlAlgorithm(
-        ns3::Create<CwndLimitedGate>(ccFactory.Create<ns3::TcpCongestionOps>(), ns3::PeekPointer(socket)));
-    socket->SetRecoveryAlgorithm(recoveryFactory.Create<ns3::TcpRecoveryOps>());
+    socket->Attach(node, ccType);
     if (cc == CongestionControl::Bbr)
     {
         // bbr_init(): cmpxchg(&sk->sk_pacing_status, SK_PACING_NONE,

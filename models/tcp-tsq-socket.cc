@@ -44,19 +44,23 @@ TsqTcpSocket::GetTypeId()
 ns3::Ptr<TsqTcpSocket>
 TsqTcpSocket::Create(ns3::Ptr<ns3::Node> node, ns3::TypeId cc)
 {
-    // As TcpL4Protocol::CreateSocket(), for our socket type.
-    auto tcp = node->GetObject<ns3::TcpL4Protocol>();
+    auto socket = ns3::CreateObject<TsqTcpSocket>();
+    socket->Attach(node, cc);
+    return socket;
+}
+
+void
+TsqTcpSocket::Attach(ns3::Ptr<ns3::Node> node, ns3::TypeId cc)
+{
+    // As TcpL4Protocol::CreateSocket(), for our socket types.
     ns3::ObjectFactory ccFactory(cc.GetName());
     ns3::ObjectFactory recoveryFactory("ns3::TcpPrrRecovery");
     ns3::ObjectFactory rttFactory("ns3::RttMeanDeviation");
-    auto socket = ns3::CreateObject<TsqTcpSocket>();
-    socket->SetNode(node);
-    socket->SetTcp(tcp);
-    socket->SetRtt(rttFactory.Create<ns3::RttEstimator>());
-    socket->SetCongestionControlAlgorithm(
-        ns3::Create<CwndLimitedGate>(ccFactory.Create<ns3::TcpCongestionOps>(), ns3::PeekPointer(socket)));
-    socket->SetRecoveryAlgorithm(recoveryFactory.Create<ns3::TcpRecoveryOps>());
-    return socket;
+    SetNode(node);
+    SetTcp(node->GetObject<ns3::TcpL4Protocol>());
+    SetRtt(rttFactory.Create<ns3::RttEstimator>());
+    SetCongestionControlAlgorithm(ns3::Create<CwndLimitedGate>(ccFactory.Create<ns3::TcpCongestionOps>(), this));
+    SetRecoveryAlgorithm(recoveryFactory.Create<ns3::TcpRecoveryOps>());
 }
 
 ns3::Ptr<ns3::TcpSocketBase>

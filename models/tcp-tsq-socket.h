@@ -90,6 +90,10 @@ class TsqTcpSocket : public ns3::TcpSocketBase
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;
 
   protected:
+    /// What TcpL4Protocol::CreateSocket() does to a new socket: node, TCP,
+    /// RTT estimator, the congestion control `cc` behind a CwndLimitedGate,
+    /// PRR recovery.
+    void Attach(ns3::Ptr<ns3::Node> node, ns3::TypeId cc);
     /// TcpTxBuffer::GetLost() when the ACK being processed arrived.
     uint32_t m_lostAtAck = 0;
     bool m_ccSetsPacingRate = false; ///< sk_pacing_rate from the CC (BBR), not tcp_update_pacing_rate()

@@ -561,7 +561,7 @@ LinuxTcpSocket::ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader&
 ns3::Ptr<ns3::Packet>
 LinuxTcpSocket::Recv(uint32_t maxSize, uint32_t flags)
 {
-    ns3::Ptr<ns3::Packet> p = ns3::TcpSocketBase::Recv(maxSize, flags);
+    ns3::Ptr<ns3::Packet> p = ExtractInOrder(maxSize, flags);
     if (p && m_rcvWindowModel)
     {
         m_copied += p->GetSize();
@@ -569,6 +569,36 @@ LinuxTcpSocket::Recv(uint32_t maxSize, uint32_t flags)
                         m_tcb->m_rxBuffer->Available());
     }
     return p;
+}
+
+// One recvmsg() of up to maxSize bytes, taken from the receive queue one
+// segment at a time: ns-3.37's TcpRxBuffer::Extract(n) builds its result
+// with Packet::AddAtEnd() per segment, copying what it has gathered so far
+// each time -- quadratic in the bytes read, and after a filled hole (an
+// out-of-order queue of megabytes becomes readable at once) it was a quarter
+// of a TCP run's instructions. The bytes are the same; the packet returned
+// is a fresh one of that length (the sinks count bytes, nothing reads the
+// payload or its tags).
+ns3::Ptr<ns3::Packet>
+LinuxTcpSocket::ExtractInOrder(uint32_t maxSize, uint32_t flags)
+{
+    const uint32_t want = std::min(maxSize, m_tcb->m_rxBuffer->Available());
+    const uint32_t chunk = std::max<uint32_t>(m_tcb->m_segmentSize, 1);
+    if (want <= chunk)
+    {
+        return ns3::TcpSocketBase::Recv(maxSize, flags); // also the EOF case
+    }
+    uint32_t got = 0;
+    while (got < want)
+    {
+        ns3::Ptr<ns3::Packet> part = ns3::TcpSocketBase::Recv(std::min(chunk, want - got), flags);
+        if (!part || part->GetSize() == 0)
+        {
+            break;
+        }
+        got += part->GetSize();
+    }
+    return ns3::Create<ns3::Packet>(got);
 }
 
 } // namespace tunsim

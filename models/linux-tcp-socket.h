@@ -77,6 +77,8 @@ class LinuxTcpSocket : public TsqTcpSocket
 
     // ns3::Socket
     ns3::Ptr<ns3::Packet> Recv(uint32_t maxSize, uint32_t flags) override;
+    /// TcpSocketBase::Recv() without its quadratic gathering (see the .cc).
+    ns3::Ptr<ns3::Packet> ExtractInOrder(uint32_t maxSize, uint32_t flags);
 
   protected:
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;

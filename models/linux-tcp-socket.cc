@@ -56,6 +56,11 @@ LinuxTcpSocket::GetTypeId()
                           ns3::MakeBooleanChecker())
             .AddAttribute("Gso", "new data in GSO skbs sized by tcp_tso_autosize() (GsoTag)", ns3::BooleanValue(true),
                           ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_gso), ns3::MakeBooleanChecker())
+            .AddAttribute("WritePass",
+                          "send the new data of one SendPendingData() pass from SendDataPacket() without a "
+                          "TcpTxBuffer::NextSeg() walk per segment (a speed-up; the same segments either way)",
+                          ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_writePass),
+                          ns3::MakeBooleanChecker())
             .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
                           ns3::UintegerValue(131072), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemDefault),
                           ns3::MakeUintegerChecker<uint32_t>(4096))
@@ -354,6 +359,18 @@ LinuxTcpSocket::TagGso(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader&, ns3
 
 uint32_t
 LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
+{
+    const ns3::SequenceNumber32 highBefore = m_tcb->m_highTxMark;
+    const uint32_t sz = SendSegment(seq, maxSize, withAck);
+    if (sz == 0 || seq < highBefore || !m_writePass)
+    {
+        return sz;
+    }
+    return sz + ContinueWritePass(seq + sz, withAck);
+}
+
+uint32_t
+LinuxTcpSocket::SendSegment(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
 {
     if (maxSize == 0)
     {

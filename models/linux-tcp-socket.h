@@ -121,6 +121,12 @@ class LinuxTcpSocket : public TsqTcpSocket
     void PaceSkbDone(uint32_t bytes);
     void LinuxRttEstimator(int64_t mrttUs);
     void Probe0();
+    /// One segment through TcpSocketBase::SendDataPacket() with GSO,
+    /// pacing, NET_XMIT_DROP and the RACK bookkeeping.
+    uint32_t SendSegment(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck);
+    /// The rest of SendPendingData()'s loop for new data, without its
+    /// per-segment TcpTxBuffer::NextSeg() walk (linux-tcp-socket-write.cc).
+    uint32_t ContinueWritePass(ns3::SequenceNumber32 next, bool withAck);
     /// The GSO skb the next new segment belongs to (0: none).
     uint64_t GsoSkbFor(ns3::SequenceNumber32 seq);
     /// Own "Tx" trace: mark the segment with its GSO skb.
@@ -133,6 +139,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_quickAck = true;
     bool m_localDropModel = true;
     bool m_gso = true;
+    bool m_writePass = true; ///< ContinueWritePass() on (results identical either way)
     // the GSO skb being built
     uint64_t m_gsoSkb = 0;
     uint32_t m_gsoLeft = 0;

@@ -92,9 +92,38 @@ TcpFlowOf(const Scenario& sc, size_t i, TcpPooled& p, size_t nr, const json& goo
 }
 
 /// An endpoint's own counters (kernel.reader, kernel.far_end).
+/// The tail of an endpoint's lateness (how long after its due time a packet
+/// of the delay line was written): the rare multi-millisecond stalls of a
+/// preempted endpoint thread that p50/p90 do not show. A stalled endpoint
+/// writes everything that fell due meanwhile at once (the far end: a train
+/// of ACKs, so the sender answers with a burst into the ring).
+json
+LateTailJson(std::vector<int64_t> v)
+{
+    if (v.empty())
+    {
+        return {{"samples", 0}, {"p99", nullptr}, {"p999", nullptr}, {"max", nullptr}};
+    }
+    uint64_t over1ms = 0;
+    uint64_t over4ms = 0;
+    for (int64_t x : v)
+    {
+        over1ms += x > 1000000 ? 1 : 0;
+        over4ms += x > 4000000 ? 1 : 0;
+    }
+    const double max = static_cast<double>(*std::max_element(v.begin(), v.end()));
+    return {{"samples", v.size()},
+            {"p99", Quantile(v, 0.99) / 1e3},
+            {"p999", Quantile(v, 0.999) / 1e3},
+            {"max", max / 1e3},
+            {"over_1ms", over1ms},
+            {"over_4ms", over4ms}};
+}
+
 json
 EndJson(EndStats st)
 {
+    json tail = LateTailJson(st.lateNs);
     auto mean = [](int64_t total, uint64_t n) { return n ? json(static_cast<double>(total) / n) : json(nullptr); };
     return {{"reads", st.reads},
             {"read_bytes", st.readBytes},
@@ -110,7 +139,8 @@ EndJson(EndStats st)
             {"busy_s", st.busyNs / 1e9},
             {"thread_cpu_s", st.cpuS},
             {"involuntary_context_switches", st.involuntarySwitches},
-            {"late_us", SampleSummary(std::move(st.lateNs), 1e3, "")}};
+            {"late_us", SampleSummary(std::move(st.lateNs), 1e3, "")},
+            {"late_tail_us", std::move(tail)}};
 }
 
 /// kernel.repeats: each repeat's flows, drops, drain and check.

@@ -226,6 +226,9 @@ TEST_F(Kernel, UnavailableQdiscIsBadInput)
     o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --set qdisc.kind=pfifo --timeseries 10");
     EXPECT_EQ(o.code, 2) << o.out; // a udp run has no TCP_INFO to sample
     EXPECT_NE(o.out.find("--timeseries"), std::string::npos) << o.out;
+    o = Shell(std::string(TUNSIM_BINARY) + " kernel " + sc + " --far-end-priority high");
+    EXPECT_EQ(o.code, 2) << o.out;
+    EXPECT_NE(o.out.find("--far-end-priority: must be rt or normal"), std::string::npos) << o.out;
 }
 
 TEST_F(Kernel, VideoFlowIsBadInput)
@@ -427,6 +430,15 @@ ExpectBooks(const json& r)
     EXPECT_EQ(r["conservation"]["forward"]["still_queued"], 0);
     EXPECT_EQ(r["tun"]["tx_packets"], r["reader"]["packets_read"]);
     EXPECT_EQ(tunsim::ToJson(tunsim::RunResultFromJson(r)), r);
+    // the far end stands for another machine: SCHED_FIFO unless asked not to
+    EXPECT_TRUE(r["kernel"]["far_end"]["realtime"].get<bool>());
+    for (const char* end : {"reader", "far_end"})
+    {
+        const json& e = r["kernel"][end];
+        EXPECT_EQ(e["late_tail_us"]["samples"], e["late_us"]["samples"]) << end;
+        EXPECT_GE(e["preemptions"]["count"].get<double>(), 0) << end;
+        EXPECT_GE(e["preemptions"]["stolen_ms"].get<double>(), 0) << end;
+    }
 }
 
 } // namespace

@@ -12,6 +12,8 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -52,6 +54,7 @@ namespace
 
 constexpr int64_t kPollCapNs = 5000000;      ///< the longest poll(): stop and end requests are seen by then
 constexpr size_t kMaxSamples = 20000000;     ///< delay and lateness samples kept per run
+constexpr int64_t kStolenNs = 20000;         ///< a clock-read gap longer than this inside a spin: not run
 
 /// One endpoint: its loop and what it keeps between steps.
 class Endpoint
@@ -76,6 +79,12 @@ class Endpoint
         // poll() and nanosleep() wake within a microsecond of their time,
         // not the default 50 us timer slack later.
         prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+        if (m_cfg.rtPriority > 0)
+        {
+            sched_param sp{};
+            sp.sched_priority = m_cfg.rtPriority;
+            m_st.realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+        }
         while (!m_ctl.stop.load() && !Interrupted())
         {
             if (m_cfg.readsForward && m_ctl.endRequested.load() && !m_ctl.endDone.load())
@@ -120,6 +129,26 @@ class Endpoint
                            : 0;
     }
 
+    /// SpinUntil(t), and every gap of more than kStolenNs between two clock
+    /// reads of the spin is time the thread did not run (another task or
+    /// an interrupt had its CPU): its length goes to stolenNs when it lies
+    /// inside the measurement window. Preemptions outside the cost spins
+    /// (inside read() or write()) are not seen.
+    void SpinCountingStolen(int64_t t)
+    {
+        int64_t prev = NowNs();
+        while (prev < t)
+        {
+            const int64_t now = NowNs();
+            if (now - prev > kStolenNs && prev >= m_ctl.t0.load(std::memory_order_relaxed) &&
+                now <= m_ctl.tEnd.load(std::memory_order_relaxed) && m_st.stolenNs.size() < kMaxSamples)
+            {
+                m_st.stolenNs.push_back(now - prev);
+            }
+            prev = now;
+        }
+    }
+
     /// Busy time [a, b) inside the measurement window.
     void Busy(int64_t a, int64_t b)
     {
@@ -140,7 +169,7 @@ class Endpoint
             {
                 m_st.lateNs.push_back(start - m_pkt.dueNs);
             }
-            SpinUntil(start + Cost(m_pkt.bytes.size()));
+            SpinCountingStolen(start + Cost(m_pkt.bytes.size()));
             const int64_t w0 = NowNs();
             const ssize_t r = write(m_fd, m_pkt.bytes.data(), m_pkt.bytes.size());
             const int64_t w1 = NowNs();
@@ -212,7 +241,7 @@ class Endpoint
             }
             const int64_t afterRead = NowNs();
             m_st.readNsTotal += afterRead - start;
-            SpinUntil(start + Cost(static_cast<size_t>(n)));
+            SpinCountingStolen(start + Cost(static_cast<size_t>(n)));
             const int64_t done = NowNs();
             Busy(start, done);
             CountRead(static_cast<size_t>(n));

@@ -71,8 +71,10 @@ struct EndStats
     int64_t writeNsTotal = 0; ///< time inside write() (for tun0: the sender's ACK processing and transmits)
     int64_t busyNs = 0;       ///< reads, writes and cost busy-waits inside the measurement window
     std::vector<int64_t> lateNs; ///< per packet written: write began - due
+    std::vector<int64_t> stolenNs; ///< gaps > 20 us inside its cost spins: the thread had no CPU
     double cpuS = 0;          ///< the thread's CPU time (getrusage RUSAGE_THREAD)
     uint64_t involuntarySwitches = 0; ///< times the scheduler took its CPU away
+    bool realtime = false;    ///< it ran at SCHED_FIFO (EndpointConfig::rtPriority)
 };
 
 /// What the reader has done so far, for the TCP_INFO sampler.
@@ -106,6 +108,7 @@ struct EndpointConfig
     bool readAll = false;      ///< read until the device is empty (far end); else one packet a step
     bool readsForward = true;  ///< the reader (reads forward packets, runs the end action) or the far end
     uint32_t nflows = 1;
+    int rtPriority = 0;        ///< > 0: run at SCHED_FIFO with this priority
 };
 
 /// One endpoint's loop on its own thread, until ctl.stop (or a signal).

@@ -83,6 +83,8 @@ ParseOptions(int argc, char** argv)
                                                               "repeats (1..1000)")(
         "seed", po::value<std::string>(), "seed (rate/Poisson pattern only)")(
         "timeseries", po::value<std::string>(), "TCP twin: sample TCP_INFO every MS ms (default 100, 0 = off)")(
+        "far-end-priority", po::value<std::string>()->default_value("rt"),
+        "TCP twin: the far end's thread at SCHED_FIFO (rt, default) or as a normal task (normal)")(
         "quiet,q", "no summary");
     po::variables_map vm = ParseCommandLine(argc, argv, opts, {{"scenario", -1}}, "kernel");
     Options o;
@@ -123,6 +125,12 @@ ParseOptions(int argc, char** argv)
         o.timeseries = vm["timeseries"].as<std::string>();
     }
     o.quiet = vm.count("quiet") > 0;
+    const std::string prio = vm["far-end-priority"].as<std::string>();
+    if (prio != "rt" && prio != "normal")
+    {
+        throw BadInput("--far-end-priority: must be rt or normal, got \"" + prio + "\"");
+    }
+    SetFarEndRealtime(prio == "rt");
     return o;
 }
 

@@ -120,10 +120,40 @@ LateTailJson(std::vector<int64_t> v)
             {"over_4ms", over4ms}};
 }
 
+/// Time the endpoint's thread was runnable (spinning out a packet's cost)
+/// but not running: count, rate per busy second, and the lengths. What
+/// `reader.preempt_interval_ms` and `reader.preempt_ms` describe in the
+/// simulator (busy_s / count and the mean length).
+json
+PreemptionsJson(std::vector<int64_t> v, int64_t busyNs)
+{
+    double total = 0;
+    for (int64_t x : v)
+    {
+        total += static_cast<double>(x);
+    }
+    const double busyS = busyNs / 1e9;
+    json j = {{"threshold_us", 20},
+              {"count", v.size()},
+              {"stolen_ms", total / 1e6},
+              {"per_busy_s", busyS > 0 ? json(v.size() / busyS) : json(nullptr)},
+              {"busy_ms_between", v.empty() ? json(nullptr) : json(busyS * 1e3 / v.size())},
+              {"mean_us", v.empty() ? json(nullptr) : json(total / v.size() / 1e3)}};
+    if (!v.empty())
+    {
+        j["p50_us"] = Quantile(v, 0.5) / 1e3;
+        j["p90_us"] = Quantile(v, 0.9) / 1e3;
+        j["p99_us"] = Quantile(v, 0.99) / 1e3;
+        j["max_us"] = static_cast<double>(*std::max_element(v.begin(), v.end())) / 1e3;
+    }
+    return j;
+}
+
 json
 EndJson(EndStats st)
 {
     json tail = LateTailJson(st.lateNs);
+    json preempt = PreemptionsJson(std::move(st.stolenNs), st.busyNs);
     auto mean = [](int64_t total, uint64_t n) { return n ? json(static_cast<double>(total) / n) : json(nullptr); };
     return {{"reads", st.reads},
             {"read_bytes", st.readBytes},
@@ -139,8 +169,10 @@ EndJson(EndStats st)
             {"busy_s", st.busyNs / 1e9},
             {"thread_cpu_s", st.cpuS},
             {"involuntary_context_switches", st.involuntarySwitches},
+            {"realtime", st.realtime},
             {"late_us", SampleSummary(std::move(st.lateNs), 1e3, "")},
-            {"late_tail_us", std::move(tail)}};
+            {"late_tail_us", std::move(tail)},
+            {"preemptions", std::move(preempt)}};
 }
 
 /// kernel.repeats: each repeat's flows, drops, drain and check.

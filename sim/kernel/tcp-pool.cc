@@ -45,6 +45,8 @@ AddEnd(EndStats& a, const EndStats& b)
     a.lateNs.insert(a.lateNs.end(), b.lateNs.begin(), b.lateNs.end());
     a.cpuS += b.cpuS;
     a.involuntarySwitches += b.involuntarySwitches;
+    a.stolenNs.insert(a.stolenNs.end(), b.stolenNs.begin(), b.stolenNs.end());
+    a.realtime = b.realtime; // every repeat runs with the same --far-end-priority
 }
 
 void

@@ -30,6 +30,8 @@ namespace
 {
 
 constexpr int64_t kMs = 1000000;
+constexpr int kFarEndRtPriority = 10; ///< SCHED_FIFO 10: above every normal task, below the kernel's threads
+bool g_farEndRealtime = true;
 constexpr int64_t kQuietNs = 100 * kMs; ///< the drain ends after the path was quiet this long (> delayed ACK)
 
 /// Sockets closed on every exit path.
@@ -286,6 +288,12 @@ RunOnReader(TwinControl& ctl, const DelayLine& rev, std::function<void()> action
 
 } // namespace
 
+void
+SetFarEndRealtime(bool on)
+{
+    g_farEndRealtime = on;
+}
+
 TcpRepeat
 RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_t qdiscLimit, double seriesMs,
            int repeat)
@@ -306,7 +314,7 @@ RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_
     LiveCounters live;
     const int ncpu = static_cast<int>(std::thread::hardware_concurrency());
     const EndpointConfig readerCfg{&sc.reader, false, true, static_cast<uint32_t>(nf)};
-    const EndpointConfig farCfg{nullptr, true, false, static_cast<uint32_t>(nf)};
+    const EndpointConfig farCfg{nullptr, true, false, static_cast<uint32_t>(nf), g_farEndRealtime ? kFarEndRtPriority : 0};
     // Declared before the endpoints: their threads (the end action) use them
     // until the ThreadGroup has joined them.
     FdList listeners(nf), senders(nf), receivers(nf);

@@ -57,6 +57,12 @@ struct TcpRepeat
     bool drainCapped = false;    ///< the path never went quiet; stopped at the cap
 };
 
+/// The far end's thread at SCHED_FIFO priority (default on): it stands for
+/// the other machine of the tunnel and the network, so it must not wait
+/// for CPU 0, which it shares with the sender and receiver applications
+/// (--far-end-priority normal: as before 2026-11-30).
+void SetFarEndRealtime(bool on);
+
 /// One run on fresh devices tun0 (in `client`) and tun1 (in `server`);
 /// `seriesMs` > 0 samples TCP_INFO that often; `repeat` numbers its rows.
 TcpRepeat RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_t qdiscLimit,

@@ -26,6 +26,15 @@ PacketLedger::Sent(uint32_t flowId, uint32_t bytes)
     f.sentBytes += bytes;
 }
 
+void
+PacketLedger::Refused(uint32_t flowId, uint32_t bytes, uint32_t point)
+{
+    Sent(flowId, bytes);
+    FlowLedger& f = m_flows.at(flowId);
+    ++f.droppedPackets;
+    ++m_drops[static_cast<int>(f.direction)].at(point);
+}
+
 FlowLedger*
 PacketLedger::Lookup(ns3::Ptr<const ns3::Packet> p)
 {

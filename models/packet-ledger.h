@@ -52,6 +52,10 @@ class PacketLedger : public ns3::SimpleRefCount<PacketLedger>
 
     /// A socket handed the (tagged) packet down; `bytes` is its L3 size.
     void Sent(uint32_t flowId, uint32_t bytes);
+    /// A datagram of flow `flowId` (L3 `bytes`) the application generated
+    /// but the socket refused (send() -> -EAGAIN): counted as sent and as
+    /// dropped at drop point `point` at once (no packet was made).
+    void Refused(uint32_t flowId, uint32_t bytes, uint32_t point);
     /// The packet left the tunnel at the far end (decapsulated).
     void Delivered(ns3::Ptr<const ns3::Packet> p);
     /// The id of drop point "place/reason", registered on first use. Drop

@@ -186,6 +186,11 @@ UdpSeqSender::SendLoop()
     }
     if (!m_account->MaySend())
     {
+        if (m_cfg.nonblocking)
+        {
+            RefuseEagain();
+            return;
+        }
         // sock_alloc_send_pskb(): sleep until sk_write_space().
         m_blocked = true;
         m_account->Block([this]() {
@@ -208,6 +213,11 @@ UdpSeqSender::SendLoop()
     // backlog had run out and its last send had finished before this one was
     // due) costs sendCostFirst; the rest of a burst sendCost.
     const bool first = m_drained && (m_seq == 0 || now > m_nextSendAllowed);
+    if (m_probe)
+    {
+        NextSendAfter(SendProbed(p, first));
+        return;
+    }
     const ns3::Time cost = first ? m_cfg.sendCostFirst : m_cfg.sendCost;
     ++m_seq;
     --m_backlog;
@@ -219,6 +229,126 @@ UdpSeqSender::SendLoop()
         m_sendScheduled = true;
         m_sendEvent = ns3::Simulator::Schedule(cost, &UdpSeqSender::SendEvent, this);
     }
+}
+
+void
+UdpSeqSender::NextSendAfter(ns3::Time cost)
+{
+    m_nextSendAllowed = ns3::Simulator::Now() + cost;
+    if (m_backlog > 0 && m_running)
+    {
+        m_sendScheduled = true;
+        m_sendEvent = ns3::Simulator::Schedule(cost, &UdpSeqSender::SendEvent, this);
+    }
+}
+
+ns3::Time
+UdpSeqSender::SendProbed(ns3::Ptr<ns3::Packet> p, bool first)
+{
+    // udp_sendmsg() -> ip_send_skb() -> the qdisc -> tun_net_xmit(), all in
+    // this call: the counters before and after say what it did.
+    const XmitCounters before = m_probe();
+    ++m_seq;
+    --m_backlog;
+    m_drained = m_backlog == 0;
+    m_socket->Send(p);
+    const XmitCounters after = m_probe();
+    SendContext ctx = SendContext::Plain;
+    if (after.ringDrops > before.ringDrops)
+    {
+        ctx = SendContext::FullRing;
+    }
+    else if (after.readerWakeups > before.readerWakeups)
+    {
+        ctx = SendContext::WokeReader;
+    }
+    else if (first)
+    {
+        ctx = SendContext::First;
+    }
+    else if (after.produced > before.produced)
+    {
+        ctx = SendContext::RunningReader;
+    }
+    ++m_sstats.byContext[static_cast<size_t>(ctx)];
+    if (after.returnedDrops > before.returnedDrops)
+    {
+        // ip_send_skb(): NET_XMIT_DROP -> -ENOBUFS; udp_send_skb() hides it
+        // unless IP_RECVERR (UDP_MIB_SNDBUFERRORS).
+        if (!m_cfg.recverr)
+        {
+            ++m_sstats.sndbufErrors;
+        }
+        else
+        {
+            ++m_sstats.enobufsSeen;
+            if (m_cfg.dropFrame)
+            {
+                const uint64_t n = std::min(FrameEnd(m_seq - 1) - m_seq, m_backlog);
+                m_sstats.enobufsFrameDrops += n;
+                DropFromBacklog(n, m_ledger->DropPoint("app", "ENOBUFS"));
+            }
+        }
+    }
+    const ns3::Time base = first ? m_cfg.sendCostFirst : m_cfg.sendCost;
+    const ns3::Time* own = nullptr;
+    switch (ctx)
+    {
+    case SendContext::FullRing:
+        own = &m_cfg.sendCostFull;
+        break;
+    case SendContext::WokeReader:
+        own = &m_cfg.sendCostWake;
+        break;
+    case SendContext::RunningReader:
+        own = &m_cfg.sendCostRunning;
+        break;
+    case SendContext::First:
+    case SendContext::Plain:
+    case SendContext::COUNT:
+        break;
+    }
+    return own && !own->IsNegative() ? *own : base;
+}
+
+void
+UdpSeqSender::RefuseEagain()
+{
+    // sock_alloc_send_pskb() with O_NONBLOCK: sk_wmem_alloc >= sk_sndbuf
+    // returns -EAGAIN (no sock_wait_for_wmem()). The application drops the
+    // datagram -- or the rest of its frame -- and goes on with the next; the
+    // failed send() costs a send's CPU (simplification: docs/model.md).
+    const uint64_t n = m_cfg.dropFrame ? std::min(FrameEnd(m_seq) - m_seq, m_backlog) : 1;
+    m_sstats.eagainDrops += n;
+    DropFromBacklog(n, m_ledger->DropPoint("app", "EAGAIN"));
+    NextSendAfter(m_cfg.sendCost);
+}
+
+uint64_t
+UdpSeqSender::FrameEnd(uint64_t seq)
+{
+    if (m_frameStarts.empty())
+    {
+        return seq + 1;
+    }
+    while (m_frameCursor + 1 < m_frameStarts.size() && m_frameStarts[m_frameCursor + 1] <= seq)
+    {
+        ++m_frameCursor;
+    }
+    return m_frameCursor + 1 < m_frameStarts.size() ? m_frameStarts[m_frameCursor + 1] : m_seq + m_backlog;
+}
+
+void
+UdpSeqSender::DropFromBacklog(uint64_t n, uint32_t point)
+{
+    const uint32_t l3 = m_cfg.payloadBytes + kUdpIpHeaders;
+    for (uint64_t i = 0; i < n; ++i)
+    {
+        m_ledger->Refused(m_flowId, l3, point);
+    }
+    m_seq += n;
+    m_backlog -= n;
+    m_drained = m_backlog == 0;
 }
 
 // ---------------------------------------------------------------- UdpSeqSink

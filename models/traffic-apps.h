@@ -4,7 +4,13 @@
 //                number and send time (ns-3 SeqTsHeader); as fast as the
 //                socket allows (flood), at a constant or Poisson rate, or in
 //                bursts of N every T. It blocks, like sendto(), while its
-//                socket's sk_wmem_alloc >= sk_sndbuf.
+//                socket's sk_wmem_alloc >= sk_sndbuf -- or, non-blocking,
+//                gets -EAGAIN and drops the datagram (or the rest of its
+//                video frame); with IP_RECVERR it sees local drops
+//                (-ENOBUFS). Its CPU per send() may depend on what the
+//                send() did in the tun path (SetXmitProbe): the first after
+//                a sleep, waking the reader, into a running reader, into a
+//                full ring.
 //  UdpSeqSink    counts what arrives, per sequence number.
 //  TcpBulkSender iperf3-like bulk sender on ns-3's TCP (Cubic by default).
 //  TcpSink       accepts and counts bytes.
@@ -25,7 +31,9 @@
 #include "ns3/socket.h"
 #include "ns3/tcp-header.h"
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace ns3
@@ -62,7 +70,57 @@ class UdpSeqSender : public ns3::Application
         double iFrameRatio = 5;
         ns3::Time phase; ///< first frame at start + phase
         double frameSizeCv = 0; ///< frame sizes vary by a log-normal factor (mean 1, this CV)
+        /// O_NONBLOCK: sock_alloc_send_pskb() returns -EAGAIN when
+        /// sk_wmem_alloc >= sk_sndbuf instead of sleeping in
+        /// sock_wait_for_wmem(); the datagram is dropped by the application.
+        bool nonblocking = false;
+        /// On a refused datagram (-EAGAIN, or -ENOBUFS seen with recverr)
+        /// drop the rest of its video frame too.
+        bool dropFrame = false;
+        /// IP_RECVERR: a local drop reported as NET_XMIT_DROP (qdisc enqueue;
+        /// with noqueue, tun_net_xmit()) comes back as -ENOBUFS
+        /// (udp_send_skb()); without it the kernel counts SNDBUFERRORS and
+        /// send() succeeds.
+        bool recverr = false;
+        /// CPU of a send() by what it did (SetXmitProbe); negative: the
+        /// cost without contexts (sendCostFirst / sendCost).
+        ns3::Time sendCostWake = ns3::NanoSeconds(-1);    ///< its sk_data_ready() woke the sleeping reader
+        ns3::Time sendCostRunning = ns3::NanoSeconds(-1); ///< into the ring of a reader that is awake
+        ns3::Time sendCostFull = ns3::NanoSeconds(-1);    ///< tun_net_xmit() found the ring full (dropped)
     };
+
+    /// Counters of the tun path, read before and after each send(): what
+    /// that send() did.
+    struct XmitCounters
+    {
+        uint64_t ringDrops = 0;     ///< tun_net_xmit() found the ring full
+        uint64_t produced = 0;      ///< entries put into the ring
+        uint64_t readerWakeups = 0; ///< sleeping reader woken by sk_data_ready()
+        uint64_t returnedDrops = 0; ///< drops reported to the caller as NET_XMIT_DROP
+    };
+    /// What a send() did, in the order the cost is chosen.
+    enum class SendContext : uint8_t
+    {
+        FullRing = 0, ///< the ring was full: the packet (or one dequeued with it) dropped
+        WokeReader,   ///< its sk_data_ready() woke the sleeping reader
+        First,        ///< the first after the sender slept
+        RunningReader,///< into the ring, the reader awake
+        Plain,        ///< held by the qdisc (stopped queue) or dropped there
+        COUNT
+    };
+    struct SenderStats
+    {
+        uint64_t eagainDrops = 0;  ///< datagrams dropped after -EAGAIN (with the rest of their frames)
+        uint64_t enobufsSeen = 0;  ///< -ENOBUFS returned (IP_RECVERR)
+        uint64_t enobufsFrameDrops = 0; ///< rest-of-frame datagrams dropped after -ENOBUFS
+        uint64_t sndbufErrors = 0; ///< NET_XMIT_DROP hidden from the app (SNDBUFERRORS)
+        std::array<uint64_t, static_cast<size_t>(SendContext::COUNT)> byContext{}; ///< with a probe
+    };
+    /// Read the tun path's counters (build.cc makes it from the testbed).
+    /// Without one, every send() costs sendCostFirst / sendCost.
+    void SetXmitProbe(std::function<XmitCounters()> probe) { m_probe = std::move(probe); }
+    const SenderStats& GetSenderStats() const { return m_sstats; }
+    bool HasXmitProbe() const { return static_cast<bool>(m_probe); }
 
     /// Video: sequence number of the first datagram of every frame generated.
     const std::vector<uint64_t>& FrameStarts() const { return m_frameStarts; }
@@ -88,6 +146,17 @@ class UdpSeqSender : public ns3::Application
     void SendLoop();
     /// m_sendEvent fired: no send is scheduled any more; SendLoop().
     void SendEvent();
+    /// The send() with the probe: its context, its cost, -ENOBUFS.
+    ns3::Time SendProbed(ns3::Ptr<ns3::Packet> p, bool first);
+    /// sock_alloc_send_pskb() returned -EAGAIN (non-blocking socket).
+    void RefuseEagain();
+    /// The sequence number after the frame of datagram `seq` (video), at
+    /// most m_seq + m_backlog; seq + 1 without frames.
+    uint64_t FrameEnd(uint64_t seq);
+    /// Drop the next n datagrams of the backlog at drop point `point`.
+    void DropFromBacklog(uint64_t n, uint32_t point);
+    /// Schedule the next SendLoop() `cost` from now (if there is backlog).
+    void NextSendAfter(ns3::Time cost);
 
     ns3::InetSocketAddress m_dest{ns3::Ipv4Address::GetAny(), 0};
     Config m_cfg;
@@ -108,6 +177,9 @@ class UdpSeqSender : public ns3::Application
     ns3::Time m_nextSendAllowed;
     uint64_t m_frame = 0;
     std::vector<uint64_t> m_frameStarts;
+    size_t m_frameCursor = 0; ///< FrameEnd(): the frame of the last sequence number asked
+    std::function<XmitCounters()> m_probe;
+    SenderStats m_sstats;
 };
 
 class UdpSeqSink : public ns3::Application

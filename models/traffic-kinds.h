@@ -36,6 +36,36 @@ struct EnumNames<UdpMode>
     static constexpr std::array<const char*, 4> kNames{"flood", "rate", "bursts", "video"};
 };
 
+/// How a UdpSeqSender's socket behaves when sk_sndbuf is full
+/// (sock_alloc_send_pskb()).
+enum class SenderStyle
+{
+    Blocking,    ///< send() sleeps in sock_wait_for_wmem() until sk_write_space()
+    Nonblocking, ///< O_NONBLOCK / MSG_DONTWAIT: send() returns -EAGAIN at once
+};
+
+template <>
+struct EnumNames<SenderStyle>
+{
+    static constexpr const char* kNoun = "sender style";
+    static constexpr std::array<const char*, 2> kNames{"blocking", "nonblocking"};
+};
+
+/// What a non-blocking (or IP_RECVERR) sender does with a datagram send()
+/// refused: drop that datagram, or the rest of its video frame.
+enum class OnSendError
+{
+    DropDatagram,
+    DropFrame,
+};
+
+template <>
+struct EnumNames<OnSendError>
+{
+    static constexpr const char* kNoun = "send-error action";
+    static constexpr std::array<const char*, 2> kNames{"drop-datagram", "drop-frame"};
+};
+
 /// TCP congestion control of a TcpBulkSender.
 enum class CongestionControl
 {

@@ -7,6 +7,8 @@
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
+#include <algorithm>
+
 namespace tunsim
 {
 
@@ -56,6 +58,18 @@ VpnReader::GetTypeId()
                           ns3::UintegerValue(1),
                           ns3::MakeUintegerAccessor(&VpnReader::m_batch),
                           ns3::MakeUintegerChecker<uint32_t>(1, 1024))
+            .AddAttribute("PollCost",
+                          "CPU of one poll()/epoll_wait() that finds the ring non-empty "
+                          "(loop styles poll-each and batched)",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_pollCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("ReadCost",
+                          "The least CPU a packet takes: one read() syscall (a packet costs "
+                          "max(PerPacketCost + NsPerByte * bytes, ReadCost))",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_readCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
             .AddAttribute("EncapOverhead",
                           "Bytes the VPN adds in front of each inner packet (beyond UDP/IP)",
                           ns3::UintegerValue(0),
@@ -128,6 +142,19 @@ VpnReader::SetDeepWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stre
 }
 
 void
+VpnReader::SetWakeupBySleep(std::vector<std::pair<ns3::Time, std::vector<ns3::Time>>> bins, int64_t stream)
+{
+    m_sleepBinFrom.clear();
+    m_sleepBinDraw.clear();
+    m_sleepBinDraw.resize(bins.size());
+    for (size_t k = 0; k < bins.size(); ++k)
+    {
+        m_sleepBinFrom.push_back(bins[k].first);
+        m_sleepBinDraw[k].Set(std::move(bins[k].second), stream + static_cast<int64_t>(k));
+    }
+}
+
+void
 VpnReader::Preempt()
 {
     ++m_stats.preemptions;
@@ -193,13 +220,16 @@ VpnReader::ChargeCpu(ns3::Time t)
     m_stats.busy += t;
     m_stats.stolen += t;
     ns3::Time now = ns3::Simulator::Now();
-    if (m_state == State::Running)
+    if (m_state == State::Running || m_state == State::Polling)
     {
-        // The softirq interrupts the processing of the current packets.
+        // The softirq interrupts the processing of the current packets (or the poll).
         m_doneAt += t;
         m_cpuFreeAt = m_doneAt;
         m_event.Cancel();
-        m_event = ns3::Simulator::Schedule(m_doneAt - now, &VpnReader::ProcessDone, this);
+        m_event = ns3::Simulator::Schedule(m_doneAt - now,
+                                           m_state == State::Running ? &VpnReader::ProcessDone
+                                                                     : &VpnReader::PollDone,
+                                           this);
     }
     else
     {
@@ -229,8 +259,33 @@ VpnReader::ReadLoop()
         ScheduleOnCpu(ns3::NanoSeconds(static_cast<int64_t>(ns + 0.5)), &VpnReader::WriteDone);
         return;
     }
+    if (m_loop == ReaderLoop::ReadUntilEmpty)
+    {
+        if (!TunRingRecv(m_batch))
+        {
+            SleepOnRing();
+            return;
+        }
+        ProcessInHand();
+        return;
+    }
+    // poll-each, batched: poll() first (tun_chr_poll()); an empty ring
+    // sleeps in it until sk_data_ready(), as an empty read() does.
+    if (m_tun->GetQueue(m_queue).Ring().Empty())
+    {
+        SleepOnRing();
+        return;
+    }
+    ++m_stats.polls;
+    m_state = State::Polling;
+    ScheduleOnCpu(m_pollCost, &VpnReader::PollDone);
+}
+
+bool
+VpnReader::TunRingRecv(uint32_t max)
+{
     m_inHand.clear();
-    for (uint32_t i = 0; i < m_batch; ++i)
+    for (uint32_t i = 0; i < max; ++i)
     {
         ns3::Ptr<ns3::Packet> p = m_tun->TunRingConsume(m_queue);
         if (!p)
@@ -239,22 +294,47 @@ VpnReader::ReadLoop()
         }
         m_inHand.push_back(p);
     }
-    if (m_inHand.empty())
+    return !m_inHand.empty();
+}
+
+void
+VpnReader::SleepOnRing()
+{
+    // tun_ring_recv(): nothing there, go to sleep until sk_data_ready().
+    m_state = State::Sleeping;
+    ++m_stats.sleeps;
+    m_sleepingSince = ns3::Simulator::Now();
+    m_tun->TunRingWait(m_queue);
+}
+
+void
+VpnReader::PollDone()
+{
+    // poll() said readable: poll-each reads one packet, batched up to Batch
+    // back to back. Only this reader consumes the ring, so it still has data.
+    if (m_state == State::Idle)
     {
-        // tun_ring_recv(): nothing there, go to sleep until sk_data_ready().
-        m_state = State::Sleeping;
-        ++m_stats.sleeps;
-        m_sleepingSince = ns3::Simulator::Now();
-        m_tun->TunRingWait(m_queue);
         return;
     }
+    if (!TunRingRecv(m_loop == ReaderLoop::PollEach ? 1 : m_batch))
+    {
+        SleepOnRing();
+        return;
+    }
+    ProcessInHand();
+}
+
+void
+VpnReader::ProcessInHand()
+{
     ++m_stats.reads;
     double ns = 0;
+    const double floorNs = static_cast<double>(m_readCost.GetNanoSeconds());
     for (const auto& p : m_inHand)
     {
         ++m_stats.packetsRead;
         m_stats.bytesRead += p->GetSize();
-        ns += m_perPacket.GetNanoSeconds() + m_nsPerByte * p->GetSize();
+        ns += std::max(m_perPacket.GetNanoSeconds() + m_nsPerByte * p->GetSize(), floorNs);
     }
     m_state = State::Running;
     ScheduleOnCpu(ns3::NanoSeconds(static_cast<int64_t>(ns + 0.5)), &VpnReader::ProcessDone);
@@ -310,7 +390,15 @@ VpnReader::OnDataReady()
     ns3::Time now = ns3::Simulator::Now();
     ++m_stats.wakeups;
     ns3::Time latency;
-    if (m_deepIdleAfter.IsStrictlyPositive() && now - m_sleepingSince >= m_deepIdleAfter)
+    if (!m_sleepBinFrom.empty())
+    {
+        // The host profile's wake-up for this sleep length (a few bins).
+        const auto it = std::upper_bound(m_sleepBinFrom.begin(), m_sleepBinFrom.end(), now - m_sleepingSince);
+        const size_t k = it == m_sleepBinFrom.begin() ? 0 : static_cast<size_t>(it - m_sleepBinFrom.begin()) - 1;
+        latency = m_sleepBinDraw[k].Next(m_wakeupLatency);
+        m_stats.deepWakeups += k > 0 ? 1 : 0;
+    }
+    else if (m_deepIdleAfter.IsStrictlyPositive() && now - m_sleepingSince >= m_deepIdleAfter)
     {
         // Slept long enough for the CPU to enter a deep idle state (or the
         // host to deschedule the vCPU): the wake-up is the slow one.

@@ -9,7 +9,13 @@
 // Model, per read:
 //   * the packet(s) come from TunNetDevice::TunRingConsume() (tun_ring_recv);
 //     `Batch` > 1 takes up to that many per wake-up (recvmmsg/vhost style);
-//   * CPU time per packet = PerPacketCost + NsPerByte * bytes;
+//   * the loop style (SetLoop, reader-loop.h): read-until-empty (above);
+//     poll-each: each read is preceded by a poll() of PollCost CPU
+//     (tun_chr_poll()), one packet per poll; batched: one poll of PollCost,
+//     then up to `Batch` packets; in both a poll that finds the ring empty
+//     sleeps as an empty read does;
+//   * CPU time per packet = max(PerPacketCost + NsPerByte * bytes, ReadCost)
+//     (ReadCost: the read() syscall itself, the kernel twin's floor);
 //   * an empty ring puts the process to sleep (TunRingWait: the blocking wait
 //     in tun_ring_recv); the producer's sk_data_ready() wakes it, and it runs
 //     again WakeupLatency later (scheduler wake-up). Two levels when
@@ -36,6 +42,7 @@
 //     local_bh_disable()): the sender is clocked by the reader's loop.
 #pragma once
 
+#include "reader-loop.h"
 #include "socket-account.h"
 #include "tun-net-device.h"
 #include "vpn-encap.h"
@@ -102,6 +109,16 @@ class VpnReader : public ns3::Application
     /// DeepIdleAfter, instead of DeepWakeupLatency.
     void SetDeepWakeupQuantiles(std::vector<ns3::Time> quantiles, int64_t stream);
 
+    /// The loop style (reader-loop.h); ReadUntilEmpty by default.
+    void SetLoop(ReaderLoop loop) { m_loop = loop; }
+
+    /// The wake-up by sleep length (a host profile's bins): a wake-up after a
+    /// sleep of s takes one of the values of the last bin whose start is
+    /// <= s (equally likely), instead of WakeupLatency / the two levels.
+    /// `bins` sorted by start, the first starting at 0; each bin's draws use
+    /// stream `stream + k`. Empty = off.
+    void SetWakeupBySleep(std::vector<std::pair<ns3::Time, std::vector<ns3::Time>>> bins, int64_t stream);
+
     /// CPU time taken from this process by something else on its CPU
     /// (a NET_TX softirq it triggered). Delays whatever it does next.
     void ChargeCpu(ns3::Time t);
@@ -120,12 +137,14 @@ class VpnReader : public ns3::Application
         uint64_t reads = 0;       ///< read calls that returned data
         uint64_t sleeps = 0;      ///< times it slept on an empty ring
         uint64_t wakeups = 0;     ///< sleeps ended by sk_data_ready()
-        uint64_t deepWakeups = 0; ///< of which after >= DeepIdleAfter (DeepWakeupLatency)
+        uint64_t deepWakeups = 0; ///< of which after >= DeepIdleAfter (DeepWakeupLatency; with
+                                  ///< SetWakeupBySleep: after a sleep beyond the first bin)
         uint64_t sndbufBlocks = 0;///< times sendto() blocked on sk_sndbuf
         ns3::Time busy;           ///< CPU time spent (packets + stolen)
         ns3::Time stolen;         ///< of which charged by softirqs
         uint64_t reversePackets = 0;
         uint64_t preemptions = 0;
+        uint64_t polls = 0;       ///< poll() calls that found data (poll-each, batched)
     };
     const Stats& GetStats() const { return m_stats; }
     /// Packets consumed from the ring and not yet handed to the underlay.
@@ -137,6 +156,7 @@ class VpnReader : public ns3::Application
     enum class State
     {
         Idle,      ///< not started / stopped
+        Polling,   ///< in poll() (poll-each, batched) until m_doneAt, then reads
         Running,   ///< processing m_inHand until m_doneAt
         Writing,   ///< decrypting m_reverse.front() until m_doneAt
         Sleeping,  ///< blocking wait on an empty ring
@@ -150,6 +170,14 @@ class VpnReader : public ns3::Application
     void DoDispose() override;
 
     void ReadLoop();
+    /// Take up to `max` packets from the ring into m_inHand; false if none.
+    bool TunRingRecv(uint32_t max);
+    /// The ring was empty: sleep in tun_ring_recv() / poll().
+    void SleepOnRing();
+    /// Charge the CPU of the packets in hand; ProcessDone() when done.
+    void ProcessInHand();
+    /// poll() returned (poll-each, batched): read.
+    void PollDone();
     void ProcessDone();
     void SendInHand();
     void OnDataReady();
@@ -176,8 +204,13 @@ class VpnReader : public ns3::Application
     ns3::Time m_deepWakeupLatency;
     DrawnLatency m_wakeupDraw;      ///< drawn instead of m_wakeupLatency, if set
     DrawnLatency m_deepWakeupDraw;  ///< drawn instead of m_deepWakeupLatency, if set
+    std::vector<ns3::Time> m_sleepBinFrom;  ///< SetWakeupBySleep: each bin's shortest sleep
+    std::vector<DrawnLatency> m_sleepBinDraw; ///< and its wake-ups
     ns3::Time m_sleepingSince;      ///< when it last went to sleep on an empty ring
     uint32_t m_batch = 1;
+    ReaderLoop m_loop = ReaderLoop::ReadUntilEmpty;
+    ns3::Time m_pollCost;           ///< CPU of one poll() that finds data
+    ns3::Time m_readCost;           ///< floor of a packet's CPU: the read() itself
     uint32_t m_encapOverhead = 0;
 
     State m_state = State::Idle;

@@ -2,6 +2,8 @@
 # Validate tunsim against the running kernel (docs/kernel.md).
 #
 #   bash scripts/validate-kernel.sh [--quick] [--sim-only] [--repeat N] [--out DIR] [--tunsim BIN]
+#   bash scripts/validate-kernel.sh --predict [...]   (scripts/validate-kernel-predict.sh: a host
+#        profile from tunsim calibrate, then a grid of other points predicted from it alone)
 #
 # A grid of ring size (txqueuelen 1..1000) x burst size x reader cost, each
 # point run on the kernel (`tunsim kernel`, N repeats for the run-to-run
@@ -46,6 +48,11 @@
 # (standard deviation over repeats) is below 3 pp. Needs root (CAP_NET_ADMIN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for arg in "$@"; do
+  if [ "$arg" = --predict ]; then
+    exec bash scripts/validate-kernel-predict.sh "$@"
+  fi
+done
 
 OUT=results/kernel-validation
 REPEAT=5

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "common/allocator.h"
 #include "compare/compare.h"
+#include "calibrate/calibrate.h"
 #include "kernel/kernel.h"
 #include "result/table-command.h"
 #include "run/run-command.h"
@@ -23,11 +24,13 @@ const char* kUsage = R"(tunsim: a discrete-event simulator of the Linux TUN tran
 
 usage:
   tunsim run SCENARIO.json [--set key=value]... [--seed N] [--out DIR] [--quiet]
-             [--timeseries MS]
+             [--timeseries MS] [--profile HOST_PROFILE.json]
       Run a scenario; write DIR/result.json (default DIR: results/<name>)
       and print a short summary. --timeseries MS also writes
       DIR/timeseries.csv sampled every MS ms (ring, qdisc, txq, socket
       memory, and cwnd/srtt/bytes in flight of the first TCP flow).
+      --profile FILE takes the cost fields the scenario does not set from a
+      host profile (tunsim calibrate); the same as --set host_profile=FILE.
   tunsim validate SCENARIO.json [--set key=value]...
       Check a scenario and print it fully resolved (every default filled in).
   tunsim list [fields]
@@ -48,6 +51,10 @@ usage:
       Run the scenario's UDP flows on this machine's kernel (a real tun device
       in a private network namespace; needs CAP_NET_ADMIN); write DIR/result.json
       in the same schema (default DIR: results/<name>-kernel). docs/kernel.md.
+  tunsim calibrate [--out PROFILE.json] [--scale X] [--payload B]
+      Measure this host's costs (send() by context, read(), poll(), the
+      reader's wake-up by sleep length; needs CAP_NET_ADMIN) into a host
+      profile that scenarios use with "host_profile" or run --profile.
   tunsim compare A.json|DIR B.json|DIR [--only PREFIX]... [--changed] [--csv]
       Metric-by-metric table of two results: A, B, B-A, relative difference.
   tunsim --help | --version
@@ -79,6 +86,7 @@ const Command kCommands[] = {
     {"sweep", tunsim::SweepCommand, true, false},
     {"merge", tunsim::MergeCommand, true, false},
     {"kernel", tunsim::KernelCommand, true, true},
+    {"calibrate", tunsim::CalibrateCommand, true, true},
     {"compare", tunsim::CompareCommand, true, false},
 };
 

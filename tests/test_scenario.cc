@@ -104,6 +104,9 @@ Everything()
     s.reader.deepIdleAfterUs = 1.0 / 3.0;
     s.reader.deepWakeupLatencyUs = 1e6;
     s.reader.batch = 64;
+    s.reader.loop = ReaderLoop::Batched;
+    s.reader.pollNs = 333.5;
+    s.reader.readNs = 1e9;
     s.reader.wakeupLatencyUs = 0;
     s.reader.wakeupQuantilesUs = {1.5, 45, 1e6};
     s.reader.deepWakeupLatencyUs = 0;
@@ -133,6 +136,11 @@ Everything()
     rate.poisson = true;
     rate.sendCostNs = 0;
     rate.sendCostFirstNs = 1e9;
+    rate.sendCostWakeNs = 0;
+    rate.sendCostRunningNs = 1.5;
+    rate.sendCostFullNs = 1e9;
+    rate.sender = SenderStyle::Nonblocking;
+    rate.recverr = true;
     rate.startS = 0.1;
     rate.stopS = 10.0 / 3.0; // == duration: allowed
 
@@ -149,6 +157,7 @@ Everything()
     video.iFrameRatio = 1000;
     video.phaseMs = 1.0 / 9.0;
     video.frameSizeCv = 10;
+    video.onSendError = OnSendError::DropFrame;
 
     FlowConfig tcp;
     tcp.kind = FlowKind::Tcp;
@@ -246,9 +255,9 @@ TEST(Scenario, ToJsonHasEveryFieldResolved)
     {
         SCOPED_TRACE(f.path);
         std::vector<json> v = ValuesAt(j, f.path);
-        if (f.path.rfind("reader.stalls[].", 0) == 0)
+        if (f.path.rfind("reader.stalls[].", 0) == 0 || f.path.rfind("reader.wakeup_by_sleep[].", 0) == 0)
         {
-            EXPECT_TRUE(v.empty()); // no stalls
+            EXPECT_TRUE(v.empty()); // no stalls, no wake-up bins
             continue;
         }
         size_t expected = f.path.rfind("flows[].", 0) == 0 ? (f.only.empty() ? 2 : 1) : 1;
@@ -305,6 +314,13 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
     fixed.reader.wakeupLatencyUs = 7.7;
     fixed.reader.deepWakeupLatencyUs = 1e6;
     ExpectSame(fixed, ScenarioFromJson(ScenarioToJson(fixed)));
+    // ... and the wake-up by sleep length (a host profile's bins) a third.
+    Scenario binned = Everything();
+    binned.reader.wakeupQuantilesUs.clear();
+    binned.reader.deepWakeupQuantilesUs.clear();
+    binned.reader.deepIdleAfterUs = 0;
+    binned.reader.wakeupBySleep = {{0, {1.25}}, {50, {70, 1e6}}};
+    ExpectSame(binned, ScenarioFromJson(ScenarioToJson(binned)));
     for (const FieldDoc& f : ScenarioFieldDocs())
     {
         if (f.type == "object" || f.type == "array")
@@ -314,6 +330,10 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
         SCOPED_TRACE(f.path);
         std::vector<json> values = ValuesAt(ScenarioToJson(Everything()), f.path);
         for (const auto& v : ValuesAt(ScenarioToJson(fixed), f.path))
+        {
+            values.push_back(v);
+        }
+        for (const auto& v : ValuesAt(ScenarioToJson(binned), f.path))
         {
             values.push_back(v);
         }
@@ -347,6 +367,10 @@ TEST(Scenario, DocsDescribeEveryFieldWithTheTablesDefaultAndUnit)
         if (line.rfind("Each `stalls` element", 0) == 0)
         {
             section = "reader.stalls[]";
+        }
+        if (line.rfind("Each `wakeup_by_sleep` element", 0) == 0)
+        {
+            section = "reader.wakeup_by_sleep[]";
         }
         if (line.rfind("| `", 0) != 0)
         {

@@ -440,3 +440,77 @@ TEST(VpnEncapHeader, OpaqueBytesOfTheConfiguredLength)
     VpnEncapHeader(24).Print(os);
     EXPECT_EQ(os.str(), "vpn-encap 24B");
 }
+
+// ------------------------------------------------------------- loop styles
+
+TEST_F(ReaderTest, PollEachChargesOnePollPerRead)
+{
+    // poll-each, P = 3 us, C = 10 us, 5 packets waiting at 0: poll 0..3,
+    // read at 3, work 3..13; poll 13..16, read at 16; ... reads at 3, 16,
+    // 29, 42, 55; the sixth poll (at 65) finds the ring empty and sleeps.
+    Make(MicroSeconds(10));
+    m_reader->SetLoop(ReaderLoop::PollEach);
+    m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(3)));
+    m_reader->SetAttribute("Batch", ns3::UintegerValue(4)); // poll-each reads one per poll regardless
+    Xmit(5);
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(3), MicroSeconds(16), MicroSeconds(29), MicroSeconds(42),
+                                           MicroSeconds(55)}));
+    EXPECT_EQ(Stats().polls, 5u);
+    EXPECT_EQ(Stats().reads, 5u);
+    EXPECT_EQ(Stats().sleeps, 1u);
+    EXPECT_EQ(Stats().busy, MicroSeconds(65)) << "5 x (poll 3 + work 10)";
+    EXPECT_EQ(Sent(), 5u);
+}
+
+TEST_F(ReaderTest, BatchedTakesMinOfBatchAndRingPerPoll)
+{
+    // batched, Batch 3, P = 3 us, C = 10 us, 5 packets at 0: poll 0..3,
+    // take 3 at 3, work 3..33; poll 33..36, take the remaining 2 at 36,
+    // work 36..56; then the poll finds the ring empty and sleeps.
+    Make(MicroSeconds(10));
+    m_reader->SetLoop(ReaderLoop::Batched);
+    m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(3)));
+    m_reader->SetAttribute("Batch", ns3::UintegerValue(3));
+    Xmit(5);
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(3), MicroSeconds(3), MicroSeconds(3), MicroSeconds(36),
+                                           MicroSeconds(36)}));
+    EXPECT_EQ(Stats().polls, 2u);
+    EXPECT_EQ(Stats().reads, 2u);
+    EXPECT_EQ(Stats().packetsRead, 5u);
+    EXPECT_EQ(Stats().sleeps, 1u);
+    EXPECT_EQ(Stats().busy, MicroSeconds(56));
+}
+
+TEST_F(ReaderTest, BatchedAfterAWakeUpPollsThenReads)
+{
+    // Asleep at 0 (empty ring). 4 packets at 100 us, W = 5 us, P = 2 us,
+    // C = 1 us, Batch 3: woken at 105, poll 105..107, take 3 at 107, work
+    // 107..110, poll 110..112, take 1 at 112, work ..113, empty: asleep.
+    Make(MicroSeconds(1));
+    m_reader->SetLoop(ReaderLoop::Batched);
+    m_reader->SetAttribute("WakeupLatency", ns3::TimeValue(MicroSeconds(5)));
+    m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(2)));
+    m_reader->SetAttribute("Batch", ns3::UintegerValue(3));
+    XmitAt(MicroSeconds(100), 4);
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(107), MicroSeconds(107), MicroSeconds(107),
+                                           MicroSeconds(112)}));
+    EXPECT_EQ(Stats().wakeups, 1u);
+    EXPECT_EQ(Stats().sleeps, 2u);
+    EXPECT_EQ(Stats().polls, 2u);
+}
+
+TEST_F(ReaderTest, ReadCostIsTheFloorOfAPacketsCost)
+{
+    // read-until-empty, C = 1 us but ReadCost 4 us: each packet takes
+    // max(1, 4) = 4 us; reads at 0, 4, 8. A C above the floor is unchanged.
+    Make(MicroSeconds(1));
+    m_reader->SetAttribute("ReadCost", ns3::TimeValue(MicroSeconds(4)));
+    Xmit(3);
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{Time(0), MicroSeconds(4), MicroSeconds(8)}));
+    EXPECT_EQ(Stats().busy, MicroSeconds(12));
+    EXPECT_EQ(Stats().polls, 0u) << "read-until-empty never polls with data";
+}

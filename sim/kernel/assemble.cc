@@ -69,10 +69,11 @@ Warnings(const Scenario& sc, const std::string& policy, const json& calibration)
         warnings.push_back("tun.policy \"" + sc.tun.policy +
                            "\" cannot be chosen on a live kernel; this kernel behaves as \"" + policy + "\"");
     }
-    if (sc.reader.batch != 1)
+    if (sc.reader.batch != 1 && (sc.reader.loop != ReaderLoop::Batched || IsTcpRun(sc)))
     {
         warnings.push_back("reader.batch " + std::to_string(sc.reader.batch) +
-                           " not applicable: a tun read() returns one packet");
+                           " not applicable: a tun read() returns one packet (batch is used by reader.loop "
+                           "\"batched\" only: read()s per poll())");
     }
     const json& readMean = calibration["reader_read_ns"]["mean_ns"];
     const double readFloor = readMean.is_number() ? readMean.get<double>() : 0.0;
@@ -149,14 +150,14 @@ FlowOf(const Scenario& sc, size_t i, FlowStats& f, size_t nr, const json& lossOv
     const double active = (stopS - fc.startS) * nr;
     const double act = active > 0 ? active : 1.0;
     const uint64_t dropped = Lost(f);
-    const uint64_t tried = f.sent + f.sendErrors;
+    const uint64_t tried = f.sent + f.sendErrors + f.eagainDrops;
     FlowResult r;
     r.index = i;
     r.kind = NameOf(fc.kind);
     r.activeS = stopS - fc.startS;
-    r.sentPackets = f.sent;
+    r.sentPackets = f.sent + f.eagainDrops; // what the application tried, as the simulator's ledger
     r.deliveredPackets = f.received;
-    r.droppedPackets = dropped;
+    r.droppedPackets = dropped + f.eagainDrops;
     r.inFlightPackets = f.queuedAtEnd;
     r.lossRatio = LossRatio(f);
     r.goodputMbps = f.receivedBytes * 8.0 / act / 1e6;
@@ -174,6 +175,11 @@ FlowOf(const Scenario& sc, size_t i, FlowStats& f, size_t nr, const json& lossOv
                  {"seq_tail_lost", dropped >= f.gaps ? dropped - f.gaps : 0},
                  {"loss_ratio_over_repeats", lossOverRepeats},
                  {"send_ns_profile", profile.ToJson()}};
+    if (fc.sender == SenderStyle::Nonblocking || fc.recverr)
+    {
+        r.backend["eagain_drops"] = f.eagainDrops;
+        r.backend["enobufs_seen"] = f.enobufsSeen;
+    }
     return r;
 }
 
@@ -257,6 +263,16 @@ ConservationOf(const RunResult& r, const Repeat& tot, const CrossCheck& total)
     f.sent += tot.reader.untracked + (total.leftRead - total.queuedRead);
     f.delivered += tot.reader.untracked;
     f.dropped = total.Dropped();
+    uint64_t eagain = 0;
+    for (const auto& fl : tot.flows)
+    {
+        eagain += fl.eagainDrops; // in the flows' sent (FlowOf), dropped by the application
+    }
+    f.dropped += eagain;
+    if (eagain)
+    {
+        f.droppedByPlace["app/EAGAIN"] = eagain;
+    }
     if (tot.dev.txDropped)
     {
         f.droppedByPlace[dev + "_ring/tx_dropped"] = tot.dev.txDropped;
@@ -345,6 +361,12 @@ KernelBlock(const Scenario& sc, Repeat& tot, const std::vector<Repeat>& reps, co
     k["reader_wakeup_us"] = rs.wakeNs.empty() ? json(nullptr) : SampleSummary(tot.reader.wakeNs, 1e3, "");
     k["reader_read_ns_mean"] =
         rs.packetsRead ? json(static_cast<double>(rs.readNsTotal) / rs.packetsRead) : json(nullptr);
+    if (sc.reader.loop != ReaderLoop::ReadUntilEmpty)
+    {
+        // poll-each, batched: the poll() before each read / batch that found data.
+        k["reader_polls"] = rs.polls;
+        k["reader_poll_ns_mean"] = rs.polls ? json(static_cast<double>(rs.pollNsTotal) / rs.polls) : json(nullptr);
+    }
     k["drain_s_max"] = tot.drainS;
     k["not_applicable"] = NotApplicable();
     return k;

@@ -19,6 +19,8 @@ AddFlow(FlowStats& a, const FlowStats& b)
     a.sent += b.sent;
     a.sentBytes += b.sentBytes;
     a.sendErrors += b.sendErrors;
+    a.eagainDrops += b.eagainDrops;
+    a.enobufsSeen += b.enobufsSeen;
     a.generated += b.generated;
     a.sendNsTotal += b.sendNsTotal;
     a.sndbuf = b.sndbuf;
@@ -39,6 +41,8 @@ AddReader(ReaderStats& a, const ReaderStats& b)
     a.sleeps += b.sleeps;
     a.busyNs += b.busyNs;
     a.readNsTotal += b.readNsTotal;
+    a.polls += b.polls;
+    a.pollNsTotal += b.pollNsTotal;
     a.wakeNs.insert(a.wakeNs.end(), b.wakeNs.begin(), b.wakeNs.end());
     a.sleepWakeNs.insert(a.sleepWakeNs.end(), b.sleepWakeNs.begin(), b.sleepWakeNs.end());
     a.leftInRing += b.leftInRing;
@@ -55,7 +59,10 @@ Lost(const FlowStats& f)
 double
 LossRatio(const FlowStats& f)
 {
-    return f.sent ? static_cast<double>(Lost(f)) / f.sent : 0.0;
+    // The application's loss: what the kernel lost, and what a non-blocking
+    // sender dropped on EAGAIN (never handed to the kernel).
+    const uint64_t tried = f.sent + f.eagainDrops;
+    return tried ? static_cast<double>(Lost(f) + f.eagainDrops) / tried : 0.0;
 }
 
 Repeat

@@ -1,5 +1,7 @@
 // The reader thread of tunsim kernel (declared in traffic.h): it reads tun0
-// as the VPN process would, busy-waits the scenario's per-packet cost, and
+// as the VPN process would (reader.loop: read-until-empty, poll-each or
+// batched, as VpnReader does; reader-loop.h), busy-waits the scenario's
+// per-packet cost, and
 // counts per flow what arrived, the sequence gaps, the delays and the
 // reader's wake-ups after it slept.
 #include "traffic.h"
@@ -40,6 +42,14 @@ class Reader
           m_drainCapNs(drainCapNs),
           m_buf(65536)
     {
+        if (sc.reader.loop != ReaderLoop::ReadUntilEmpty)
+        {
+            // A tun packet is at most the MTU (1500) plus headroom; 64 KiB
+            // covers any MTU the device could be given.
+            const uint32_t slots = sc.reader.loop == ReaderLoop::PollEach ? 1 : sc.reader.batch;
+            m_slots.assign(slots, std::vector<uint8_t>(65536));
+            m_lens.assign(slots, 0);
+        }
     }
 
     void Run()
@@ -54,31 +64,107 @@ class Reader
             {
                 continue;
             }
-            const int64_t start = NowNs();
-            const ssize_t n = read(m_fd, m_buf.data(), m_buf.size());
-            if (n < 0)
-            {
-                if (errno == EINTR)
-                {
-                    continue;
-                }
-                if (errno != EAGAIN)
-                {
-                    throw std::runtime_error(std::string("read tun: ") + std::strerror(errno));
-                }
-                if (DrainOver())
-                {
-                    return;
-                }
-                Sleep();
-                continue;
-            }
-            m_idleSince = -1;
-            if (Take(static_cast<size_t>(n), start) && DrainCapReached())
+            const bool done = m_sc.reader.loop == ReaderLoop::ReadUntilEmpty ? ReadOne() : PollThenRead();
+            if (done)
             {
                 return;
             }
         }
+    }
+
+  private:
+    /// read-until-empty: one read(); -EAGAIN sleeps in poll(). True when the
+    /// drain is over.
+    bool ReadOne()
+    {
+        const int64_t start = NowNs();
+        const ssize_t n = read(m_fd, m_buf.data(), m_buf.size());
+        if (n < 0)
+        {
+            return Empty();
+        }
+        m_idleSince = -1;
+        const int64_t afterRead = NowNs();
+        return Take(m_buf.data(), static_cast<size_t>(n), start, afterRead, start + Cost(static_cast<size_t>(n))) &&
+               DrainCapReached();
+    }
+
+    /// poll-each and batched: poll() (timeout 0: is the ring empty?); if it
+    /// is, sleep as read-until-empty does; else read one packet (poll-each)
+    /// or up to reader.batch back to back (batched), then do their work.
+    bool PollThenRead()
+    {
+        const int64_t p0 = NowNs();
+        pollfd pf{m_fd, POLLIN, 0};
+        const int pr = poll(&pf, 1, 0);
+        if (pr <= 0 || !(pf.revents & POLLIN))
+        {
+            errno = pr < 0 ? errno : 0;
+            return Empty();
+        }
+        ++m_rs.polls;
+        m_rs.pollNsTotal += NowNs() - p0;
+        const size_t max = m_slots.size(); // 1 (poll-each) or reader.batch
+        const int64_t start = NowNs();
+        size_t got = 0;
+        while (got < max)
+        {
+            const ssize_t n = read(m_fd, m_slots[got].data(), m_slots[got].size());
+            if (n < 0 && errno == EINTR)
+            {
+                continue;
+            }
+            if (n < 0)
+            {
+                break;
+            }
+            m_lens[got++] = static_cast<size_t>(n);
+        }
+        if (got == 0)
+        {
+            return Empty();
+        }
+        m_idleSince = -1;
+        const int64_t afterRead = NowNs();
+        int64_t deadline = start;
+        int64_t from = start;
+        for (size_t i = 0; i < got; ++i)
+        {
+            deadline += Cost(m_lens[i]);
+            if (Take(m_slots[i].data(), m_lens[i], from, i == 0 ? afterRead : from, deadline) && DrainCapReached())
+            {
+                return true;
+            }
+            from = NowNs();
+        }
+        return false;
+    }
+
+    /// read() or poll() found the ring empty: EINTR retries, another error
+    /// throws; after the senders stopped the drain may be over (true); else
+    /// sleep in poll().
+    bool Empty()
+    {
+        if (errno == EINTR)
+        {
+            return false;
+        }
+        if (errno != EAGAIN && errno != 0)
+        {
+            throw std::runtime_error(std::string("read tun: ") + std::strerror(errno));
+        }
+        if (DrainOver())
+        {
+            return true;
+        }
+        Sleep();
+        return false;
+    }
+
+    /// The scenario's CPU for a packet of n bytes, in ns.
+    int64_t Cost(size_t n) const
+    {
+        return static_cast<int64_t>(m_sc.reader.perPacketNs + m_sc.reader.nsPerByte * static_cast<double>(n));
     }
 
   private:
@@ -127,17 +213,16 @@ class Reader
         poll(&p, 1, 2);
     }
 
-    /// A packet of n bytes whose read() began at `start`: busy-wait its cost,
-    /// count it. True when it was one of our datagrams.
-    bool Take(size_t n, int64_t start)
+    /// A packet of n bytes at b whose read() began at `start` and returned
+    /// by `afterRead`: busy-wait until `deadline` (its cost), count it. True
+    /// when it was one of our datagrams.
+    bool Take(const uint8_t* b, size_t n, int64_t start, int64_t afterRead, int64_t deadline)
     {
-        const int64_t afterRead = NowNs();
-        const Parsed p = ParsePacket(m_buf.data(), n, static_cast<uint32_t>(m_flows.size()));
+        const Parsed p = ParsePacket(b, n, static_cast<uint32_t>(m_flows.size()));
         ++m_rs.packetsRead;
         m_rs.bytesRead += n;
         m_rs.readNsTotal += afterRead - start;
-        const double cost = m_sc.reader.perPacketNs + m_sc.reader.nsPerByte * static_cast<double>(n);
-        while (NowNs() < start + static_cast<int64_t>(cost) && !DrainCapReached())
+        while (NowNs() < deadline && !DrainCapReached())
         {
         }
         const int64_t done = NowNs();
@@ -226,6 +311,8 @@ class Reader
     const int64_t m_idleNs;
     const int64_t m_drainCapNs;
     std::vector<uint8_t> m_buf;
+    std::vector<std::vector<uint8_t>> m_slots; ///< poll-each, batched: the packets of one poll
+    std::vector<size_t> m_lens;
     bool m_idleBefore = true;
     int64_t m_sleepStart = -1; ///< first poll() entry since the last packet read
     int64_t m_idleSince = -1;

@@ -81,6 +81,11 @@ CheckKernelSupports(const Scenario& sc)
     {
         CheckFlow(sc.flows[i], i, sc.flows[0].kind);
     }
+    if (IsTcpRun(sc) && sc.reader.loop != ReaderLoop::ReadUntilEmpty)
+    {
+        throw ScenarioError("reader.loop", std::string("the TCP twin's forwarder reads until empty; \"") +
+                                               NameOf(sc.reader.loop) + "\" is for udp flows");
+    }
     if (sc.flows.size() > kMaxFlows)
     {
         throw ScenarioError("flows", "tunsim kernel runs at most " + std::to_string(kMaxFlows) + " flows");

@@ -109,10 +109,11 @@ namespace
 class Sender
 {
   public:
-    Sender(int sock, uint32_t payloadBytes, FlowStats& fs)
+    Sender(int sock, uint32_t payloadBytes, bool nonblocking, FlowStats& fs)
         : m_sock(sock),
           m_fs(fs),
-          m_buf(payloadBytes, 0)
+          m_buf(payloadBytes, 0),
+          m_flags(nonblocking ? MSG_DONTWAIT : 0)
     {
     }
 
@@ -120,12 +121,29 @@ class Sender
     {
         int64_t a = NowNs();
         PutHeader(m_buf.data(), m_seq, a);
-        ssize_t r = send(m_sock, m_buf.data(), m_buf.size(), 0);
+        ssize_t r = send(m_sock, m_buf.data(), m_buf.size(), m_flags);
         int64_t b = NowNs();
         if (r != static_cast<ssize_t>(m_buf.size()))
         {
-            ++m_fs.sendErrors;
-            return;
+            if (r < 0 && errno == EAGAIN && m_flags)
+            {
+                // sock_alloc_send_pskb(): sk_sndbuf full, no wait: the
+                // application drops the datagram (the frame's rest: not for
+                // the twin's modes).
+                ++m_fs.eagainDrops;
+                return;
+            }
+            if (r < 0 && errno == ENOBUFS)
+            {
+                // IP_RECVERR: the stack dropped it (NET_XMIT_DROP): it was
+                // handed down, so it counts as sent and as lost.
+                ++m_fs.enobufsSeen;
+            }
+            else
+            {
+                ++m_fs.sendErrors;
+                return;
+            }
         }
         ++m_seq;
         ++m_fs.sent;
@@ -201,6 +219,7 @@ class Sender
     const int m_sock;
     FlowStats& m_fs;
     std::vector<uint8_t> m_buf;
+    const int m_flags; ///< MSG_DONTWAIT for a non-blocking sender
     uint32_t m_seq = 0;
     uint32_t m_pos = 0; ///< sends since the sender last slept
 };
@@ -232,6 +251,12 @@ OpenSockets(const Netns& ns, const Scenario& sc, Sockets& socks, Repeat& rep)
         for (size_t i = 0; i < sc.flows.size(); ++i)
         {
             socks.fds[i] = UdpSocket("10.8.0.2", static_cast<uint16_t>(kFirstPort + i), sc.host.udpSndbufBytes);
+            if (sc.flows[i].recverr)
+            {
+                // ip_send_skb()'s -ENOBUFS reaches send() (udp_send_skb()).
+                const int one = 1;
+                setsockopt(socks.fds[i], SOL_IP, IP_RECVERR, &one, sizeof one);
+            }
             rep.flows[i].sndbuf = SocketSndbuf(socks.fds[i]);
         }
     });
@@ -300,7 +325,7 @@ SenderLoop(int sock, const FlowConfig& fc, uint32_t flowIndex, uint64_t seed, in
     const double stopS = fc.stopS < 0 ? durationS : std::min(fc.stopS, durationS);
     const int64_t tStart = t0 + static_cast<int64_t>(fc.startS * 1e9);
     const int64_t tStop = t0 + static_cast<int64_t>(stopS * 1e9);
-    Sender s(sock, fc.payloadBytes, fs);
+    Sender s(sock, fc.payloadBytes, fc.sender == SenderStyle::Nonblocking, fs);
     s.WaitFor(tStart);
     if (fc.mode == UdpMode::Flood)
     {

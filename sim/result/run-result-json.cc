@@ -208,6 +208,10 @@ FlowJson(const FlowResult& f)
         j["ack_packets_delivered"] = f.tcp->ackPacketsDelivered;
     }
     j["socket"] = SocketJson(f.socket);
+    if (!f.sender.is_null())
+    {
+        j["sender"] = f.sender;
+    }
     if (!f.backend.is_null())
     {
         j["kernel"] = f.backend;
@@ -250,6 +254,7 @@ ReadFlow(const In& in)
     }
     f.socket = ReadSocket(in.Sub("socket"));
     f.backend = in.Raw("kernel");
+    f.sender = in.Raw("sender");
     return f;
 }
 

@@ -94,6 +94,9 @@ struct FlowResult
     std::optional<TcpFlowResult> tcp;
     SocketResult socket;
     nlohmann::json backend; ///< "kernel": what only tunsim kernel measures (null: none)
+    /// "sender": a udp sender's refusals and send() contexts, when the flow
+    /// is non-blocking, has IP_RECVERR or costs by context (null: none)
+    nlohmann::json sender;
 };
 
 struct TxqResult

@@ -61,6 +61,8 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetReaderAttribute("DeepIdleAfter", TimeValue(Us(r.deepIdleAfterUs)));
     h.SetReaderAttribute("DeepWakeupLatency", TimeValue(Us(r.deepWakeupLatencyUs)));
     h.SetReaderAttribute("Batch", UintegerValue(r.batch));
+    h.SetReaderAttribute("PollCost", TimeValue(Ns(r.pollNs)));
+    h.SetReaderAttribute("ReadCost", TimeValue(Ns(r.readNs)));
     h.SetReaderSndbuf(r.sndbufBytes);
     h.SetEncap(r.encap, r.encapOverheadBytes);
     std::ostringstream rate;
@@ -75,8 +77,15 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
         path.reader->AddStall(NanoSeconds(static_cast<int64_t>(st.atS * 1e9)),
                               NanoSeconds(static_cast<int64_t>(st.forS * 1e9)));
     }
+    path.reader->SetLoop(r.loop);
     path.reader->SetWakeupQuantiles(UsTimes(r.wakeupQuantilesUs), 903);
     path.reader->SetDeepWakeupQuantiles(UsTimes(r.deepWakeupQuantilesUs), 902);
+    std::vector<std::pair<Time, std::vector<Time>>> bins;
+    for (const WakeBinConfig& b : r.wakeupBySleep)
+    {
+        bins.emplace_back(Us(b.sleepUsFrom), UsTimes(b.wakeQuantilesUs));
+    }
+    path.reader->SetWakeupBySleep(std::move(bins), 910);
     path.reader->SetPreemption(NanoSeconds(static_cast<int64_t>(r.preemptIntervalMs * 1e6)),
                                NanoSeconds(static_cast<int64_t>(r.preemptMs * 1e6)), 900);
     if (s.tun.softirqOnReaderCpu)
@@ -105,7 +114,43 @@ UdpConfigOf(const FlowConfig& f, const HostConfig& host)
     c.wakeupLatency = Us(host.senderWakeupLatencyUs);
     c.sendCost = Ns(f.sendCostNs);
     c.sendCostFirst = f.sendCostFirstNs < 0 ? c.sendCost : Ns(f.sendCostFirstNs);
+    c.sendCostWake = Ns(f.sendCostWakeNs);
+    c.sendCostRunning = Ns(f.sendCostRunningNs);
+    c.sendCostFull = Ns(f.sendCostFullNs);
+    c.nonblocking = f.sender == SenderStyle::Nonblocking;
+    c.dropFrame = f.onSendError == OnSendError::DropFrame;
+    c.recverr = f.recverr;
     return c;
+}
+
+/// Whether flow f's sender needs to know what each send() did in the tun
+/// path (its cost by context, IP_RECVERR). Without, no probe: the sends
+/// are what they were before contexts existed.
+bool
+NeedsXmitProbe(const FlowConfig& f)
+{
+    return f.recverr || f.sendCostWakeNs >= 0 || f.sendCostRunningNs >= 0 || f.sendCostFullNs >= 0;
+}
+
+/// The tun path's counters a sender compares before and after its send():
+/// tun_net_xmit()'s FULL_RING drops and produces, the reader's wake-ups,
+/// and the drops __dev_queue_xmit() reports back (NET_XMIT_DROP): at the
+/// qdisc's enqueue, or with noqueue in tun_net_xmit() itself.
+std::function<UdpSeqSender::XmitCounters()>
+XmitProbeOf(const TunPath& path)
+{
+    TunNetDevice* tun = PeekPointer(path.tun);
+    VpnReader* reader = PeekPointer(path.reader);
+    QueueDisc* qdisc = PeekPointer(path.tunQdisc);
+    return [tun, reader, qdisc]() {
+        const auto& st = tun->GetStats();
+        UdpSeqSender::XmitCounters c;
+        c.ringDrops = st.dropReasons[static_cast<size_t>(TunDropReason::FULL_RING)];
+        c.produced = st.xmitCalls - st.txDropped;
+        c.readerWakeups = reader->GetStats().wakeups;
+        c.returnedDrops = qdisc ? qdisc->GetStats().nTotalDroppedPacketsBeforeEnqueue : c.ringDrops;
+        return c;
+    };
 }
 
 /// Sender on the client, sink on the server, for flow `i`.
@@ -132,6 +177,10 @@ InstallFlow(const Scenario& s, size_t i, Testbed& tb)
         a.account = SocketAccountTable::Create(name, s.host.udpSndbufBytes);
         a.udpTx = CreateObject<UdpSeqSender>();
         a.udpTx->Setup(dest, UdpConfigOf(f, s.host), a.account, tb.ledger, id);
+        if (NeedsXmitProbe(f))
+        {
+            a.udpTx->SetXmitProbe(XmitProbeOf(tb.path));
+        }
         client->AddApplication(a.udpTx);
         a.udpRx = CreateObject<UdpSeqSink>();
         a.udpRx->Setup(port);

@@ -47,6 +47,29 @@ SocketOf(const SocketAccount& a)
     return SocketResult{a.Sndbuf(), a.MaxWmemAlloc(), a.BlockCount(), a.BlockedTime().GetSeconds()};
 }
 
+/// flows[].sender: what the socket refused, and the send() contexts.
+nlohmann::json
+SenderJson(const FlowConfig& f, const UdpSeqSender& tx)
+{
+    const UdpSeqSender::SenderStats& st = tx.GetSenderStats();
+    nlohmann::json j = {{"style", NameOf(f.sender)},
+                        {"on_send_error", NameOf(f.onSendError)},
+                        {"recverr", f.recverr},
+                        {"eagain_drops", st.eagainDrops},
+                        {"enobufs_seen", st.enobufsSeen},
+                        {"enobufs_frame_drops", st.enobufsFrameDrops},
+                        {"sndbuf_errors", st.sndbufErrors}};
+    if (tx.HasXmitProbe())
+    {
+        using C = UdpSeqSender::SendContext;
+        auto n = [&st](C c) { return st.byContext[static_cast<size_t>(c)]; };
+        j["sends_by_context"] = {{"full_ring", n(C::FullRing)},     {"woke_reader", n(C::WokeReader)},
+                                 {"first", n(C::First)},            {"running_reader", n(C::RunningReader)},
+                                 {"plain", n(C::Plain)}};
+    }
+    return j;
+}
+
 FlowResult
 FlowOf(const Scenario& s, const Testbed& tb, size_t i)
 {
@@ -75,6 +98,10 @@ FlowOf(const Scenario& s, const Testbed& tb, size_t i)
                               backlog > (1ull << 60) ? 0 : backlog,
                               a.udpRx->Reordered(),
                               a.udpTx->SentBytes() * 8.0 / act / 1e6};
+        if (f.sender == SenderStyle::Nonblocking || f.recverr || a.udpTx->HasXmitProbe())
+        {
+            r.sender = SenderJson(f, *a.udpTx);
+        }
         if (f.mode == UdpMode::Video)
         {
             const UdpSeqSink::FrameLoss fl = a.udpRx->FrameLossOf(*a.udpTx, r.inFlightPackets);

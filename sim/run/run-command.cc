@@ -38,6 +38,11 @@ ScenarioOf(const po::variables_map& vm, const std::string& command)
     {
         sets.push_back("seed=" + vm["seed"].as<std::string>());
     }
+    if (vm.count("profile"))
+    {
+        // The same as --set host_profile=FILE (host-profile.h).
+        sets.push_back("host_profile=" + nlohmann::json(vm["profile"].as<std::string>()).dump());
+    }
     return LoadScenario(vm["scenario"].as<std::vector<std::string>>()[0], sets);
 }
 
@@ -48,6 +53,7 @@ ParseRunOptions(int argc, char** argv)
     opts.add_options()("set", po::value<std::vector<std::string>>()->composing(), "key=value override")(
         "seed", po::value<std::string>(), "RNG run number (overrides the scenario's seed)")(
         "out", po::value<std::string>(), "output directory")(
+        "profile", po::value<std::string>(), "host profile (tunsim calibrate) to take the cost fields from")(
         "timeseries", po::value<std::string>(), "sample a time series every MS ms into DIR/timeseries.csv")(
         "max-events", po::value<std::string>()->default_value("1e9"), "stop (partial) after this many events")(
         "max-wall-s", po::value<std::string>()->default_value("3600"), "stop (partial) after this wall time")(

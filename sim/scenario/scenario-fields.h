@@ -165,6 +165,59 @@ VisitStall(V& v, T& st, double durationS)
 
 template <typename V, typename T>
 void
+VisitWakeBin(V& v, T& b)
+{
+    v.Double("sleep_us_from", b.sleepUsFrom, Closed(0, 1e7),
+             Doc{"us", "this bin: sleeps of at least this long (the first bin starts at 0)"});
+    v.Quantiles("wake_quantiles_us", b.wakeQuantilesUs,
+                Doc{"us", "the wake-up after such a sleep, drawn from these equally likely values (at least one)"});
+}
+
+/// reader.wakeup_by_sleep: bins ascending from 0, each with values, and not
+/// beside the other ways of giving the wake-up after a sleep on the ring.
+template <typename P, typename T>
+void
+CheckWakeBins(P& p, const T& r)
+{
+    const auto& bins = r.wakeupBySleep;
+    if (bins.empty())
+    {
+        return;
+    }
+    const std::string path = p.Path("wakeup_by_sleep");
+    if (bins.size() > 32)
+    {
+        throw ScenarioError(path, "at most 32 bins, got " + std::to_string(bins.size()));
+    }
+    for (size_t k = 0; k < bins.size(); ++k)
+    {
+        const std::string at = path + "[" + std::to_string(k) + "]";
+        if (k == 0 ? bins[k].sleepUsFrom != 0 : bins[k].sleepUsFrom <= bins[k - 1].sleepUsFrom)
+        {
+            throw ScenarioError(at + ".sleep_us_from", k == 0 ? "the first bin must start at 0"
+                                                              : "bins must be in increasing sleep_us_from");
+        }
+        if (bins[k].wakeQuantilesUs.empty())
+        {
+            throw ScenarioError(at + ".wake_quantiles_us", "must hold at least one value");
+        }
+    }
+    const std::pair<const char*, bool> others[] = {{"wakeup_quantiles_us", !r.wakeupQuantilesUs.empty()},
+                                                   {"deep_idle_after_us", r.deepIdleAfterUs > 0},
+                                                   {"deep_wakeup_latency_us", r.deepWakeupLatencyUs > 0},
+                                                   {"deep_wakeup_quantiles_us", !r.deepWakeupQuantilesUs.empty()}};
+    for (const auto& [other, set] : others)
+    {
+        if (set)
+        {
+            throw ScenarioError(p.Path(other), std::string("give either wakeup_by_sleep (the wake-up by sleep "
+                                                           "length) or ") + other + ", not both");
+        }
+    }
+}
+
+template <typename V, typename T>
+void
 VisitReader(V& v, T& r, double durationS)
 {
     v.Double("per_packet_ns", r.perPacketNs, Closed(0, 1e10), Doc{"ns", "fixed CPU per packet read"});
@@ -219,7 +272,24 @@ VisitReader(V& v, T& r, double durationS)
                                 "deep_wakeup_quantiles_us (drawn per wake-up), not both");
         }
     });
-    v.Uint("batch", r.batch, 1, 1024, Doc{"packets", "packets taken per read"});
+    v.Array("wakeup_by_sleep", r.wakeupBySleep, [](auto& vv, auto& b) { VisitWakeBin(vv, b); },
+            ArrayRules{false, false, "", "must be an array of {sleep_us_from, wake_quantiles_us} objects"},
+            Doc{"", "the wake-up after a sleep on the empty ring by the sleep's length (a host profile's bins): "
+                    "instead of wakeup_latency_us and the two levels"}
+                .SimOnly("the kernel's own wake-up: kernel.reader_wakeup_by_sleep"));
+    v.Check([&](auto& p) { CheckWakeBins(p, r); });
+    v.Uint("batch", r.batch, 1, 1024,
+           Doc{"packets", "packets taken per read (read-until-empty: simulator only), per poll (batched)"});
+    v.Enum("loop", r.loop,
+           Doc{"", "read-until-empty (read() until -EAGAIN, then sleep in poll()) | poll-each (poll() before "
+                   "every read(), OpenVPN-style) | batched (one poll(), then up to batch read()s)"});
+    v.Double("poll_ns", r.pollNs, Closed(0, 1e9),
+             Doc{"ns", "CPU of one poll()/epoll_wait() that finds the ring non-empty (poll-each, batched)"}.SimOnly(
+                 "the kernel's own poll(): kernel.reader_poll_ns_mean"));
+    v.Double("read_ns", r.readNs, Closed(0, 1e9),
+             Doc{"ns", "the least CPU of a packet, the read() syscall itself: a packet costs max(per_packet_ns + "
+                       "ns_per_byte * bytes, read_ns)"}
+                 .SimOnly("the kernel's own read(): kernel.reader_read_ns_mean"));
     v.Enum("encap", r.encap,
            Doc{"", "bytes the VPN adds per packet: none 0, openvpn 24, wireguard 32, custom "
                    "encap_overhead_bytes"}
@@ -318,6 +388,29 @@ VisitFlow(V& v, T& f, double durationS)
     v.DoubleOrMinusOne("send_cost_first_ns", f.sendCostFirstNs, Closed(0, 1e9), "same as send_cost_ns",
                        Doc{"ns", "CPU of the first sendto() after the sender slept; -1 = send_cost_ns"}.SimOnly(
                            "the sender's real cost: flows[].kernel.send_ns_profile"));
+    const char* ctxSim = "the sender's real cost: flows[].kernel.send_ns_profile";
+    v.DoubleOrMinusOne("send_cost_wake_ns", f.sendCostWakeNs, Closed(0, 1e9), "as without contexts",
+                       Doc{"ns", "CPU of a sendto() whose sk_data_ready() woke the sleeping reader"}.SimOnly(ctxSim));
+    v.DoubleOrMinusOne("send_cost_running_ns", f.sendCostRunningNs, Closed(0, 1e9), "as without contexts",
+                       Doc{"ns", "CPU of a sendto() into the ring of a reader that is awake"}.SimOnly(ctxSim));
+    v.DoubleOrMinusOne("send_cost_full_ns", f.sendCostFullNs, Closed(0, 1e9), "as without contexts",
+                       Doc{"ns", "CPU of a sendto() whose tun_net_xmit() found the ring full"}.SimOnly(ctxSim));
+    v.Enum("sender", f.sender,
+           Doc{"", "blocking: sendto() sleeps while sk_sndbuf is full | nonblocking: -EAGAIN, the datagram is "
+                   "dropped by the application"});
+    v.Enum("on_send_error", f.onSendError,
+           Doc{"", "what a refused datagram (-EAGAIN; -ENOBUFS with recverr) drops: drop-datagram | drop-frame "
+                   "(the rest of its video frame too)"});
+    v.Bool("recverr", f.recverr,
+           Doc{"", "IP_RECVERR: local drops (qdisc enqueue; noqueue: tun) come back as -ENOBUFS; without it the "
+                   "kernel counts SNDBUFERRORS"});
+    v.Check([&](auto& p) {
+        if (f.kind == FlowKind::Udp && f.onSendError == OnSendError::DropFrame && f.mode != UdpMode::Video)
+        {
+            throw ScenarioError(p.Path("on_send_error"), "\"drop-frame\" needs mode \"video\" (frames); this "
+                                                         "flow's mode is \"" + std::string(NameOf(f.mode)) + "\"");
+        }
+    });
     v.Double("fps", f.fps, Closed(0.001, 1000), Doc{"frames/s", "frame rate (video)"});
     v.Uint("gop", f.gop, 1, 100000, Doc{"frames", "frames per group of pictures, the first an I frame (video)"});
     v.Double("i_frame_ratio", f.iFrameRatio, Closed(1, 1000), Doc{"", "I-frame size / P-frame size (video)"});

@@ -1,10 +1,12 @@
 // Scenario JSON -> struct, strictly, through the field table
 // (scenario-fields.h). See docs/scenario.md for the rules.
 #include "common/number-text.h"
+#include "host-profile.h"
 #include "scenario-fields.h"
 #include "scenario-text.h"
 
 #include <cmath>
+#include <iostream>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -504,6 +506,39 @@ class Parser
 Scenario
 ScenarioFromJson(const json& j)
 {
+    if (j.is_object() && (j.contains("host_profile") || j.contains("provenance")))
+    {
+        // A host profile fills the cost fields the scenario leaves out
+        // (host-profile.h); "provenance" is output only (a resolved scenario).
+        json k = j;
+        k.erase("provenance");
+        std::string path;
+        if (k.contains("host_profile"))
+        {
+            if (!k["host_profile"].is_string())
+            {
+                throw ScenarioError("host_profile", "must be a string (a profile file's path), got " +
+                                                        k["host_profile"].dump());
+            }
+            path = k["host_profile"].get<std::string>();
+            k.erase("host_profile");
+        }
+        json prov;
+        if (!path.empty())
+        {
+            const json profile = LoadHostProfile(path);
+            const std::string stale = StaleProfileWarning(profile, path, RunningKernelRelease());
+            if (!stale.empty())
+            {
+                std::cerr << "tunsim: warning: " << stale << "\n";
+            }
+            prov = ApplyHostProfile(k, profile);
+        }
+        Scenario s = ScenarioFromJson(k);
+        s.hostProfile = path;
+        s.provenance = prov;
+        return s;
+    }
     Scenario s;
     Parser::ParseSection(j, "", s, [](auto& v, auto& sc) { VisitScenario(v, sc); });
     return s;

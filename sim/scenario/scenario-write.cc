@@ -191,6 +191,11 @@ ScenarioToJson(const Scenario& s)
     Scenario copy = s;
     Writer w;
     VisitScenario(w, copy);
+    if (!s.hostProfile.empty())
+    {
+        w.out["host_profile"] = s.hostProfile;
+        w.out["provenance"] = s.provenance;
+    }
     return w.out;
 }
 

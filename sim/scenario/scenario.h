@@ -10,6 +10,7 @@
 #pragma once
 
 #include "helper/linux-qdisc.h"
+#include "reader-loop.h"
 #include "traffic-kinds.h"
 #include "vpn-encap.h"
 
@@ -62,6 +63,15 @@ struct StallConfig
     double forS = 0.0;
 };
 
+/// One bin of the wake-up by sleep length: after a sleep of at least
+/// `sleepUsFrom` (and less than the next bin's), the wake-up is drawn from
+/// `wakeQuantilesUs`.
+struct WakeBinConfig
+{
+    double sleepUsFrom = 0.0;
+    std::vector<double> wakeQuantilesUs;
+};
+
 /// The user-space VPN process that reads tun0 (tun_do_read) and sends over
 /// the underlay.
 struct ReaderConfig
@@ -73,7 +83,11 @@ struct ReaderConfig
     double deepIdleAfterUs = 0.0;      ///< slept at least this long -> the slow wake-up; 0 = one level
     double deepWakeupLatencyUs = 0.0;  ///< the slow wake-up
     std::vector<double> deepWakeupQuantilesUs; ///< or drawn per slow wake-up from these (us)
+    std::vector<WakeBinConfig> wakeupBySleep;  ///< or drawn by sleep length (a host profile's bins)
     uint32_t batch = 1;                ///< packets taken per read
+    ReaderLoop loop = ReaderLoop::ReadUntilEmpty; ///< how the main loop reads tun (reader-loop.h)
+    double pollNs = 0.0;               ///< CPU per poll() that finds data (poll-each, batched)
+    double readNs = 0.0;               ///< a packet's least CPU: the read() syscall itself
     EncapKind encap = EncapKind::OpenVpn;
     uint32_t encapOverheadBytes = 0;   ///< bytes added per packet when encap is custom
     uint32_t sndbufBytes = 212992;     ///< the VPN's UDP socket sk_sndbuf
@@ -115,6 +129,12 @@ struct FlowConfig
     bool poisson = false;          ///< mode rate: exponential inter-send times
     double sendCostNs = 1000.0;    ///< udp only: sender CPU per sendto()
     double sendCostFirstNs = -1.0; ///< udp only: the first sendto() after a sleep; -1 = sendCostNs
+    double sendCostWakeNs = -1.0;    ///< udp only: a sendto() that woke the sleeping reader; -1 = as without
+    double sendCostRunningNs = -1.0; ///< udp only: into the ring of a reader awake; -1 = as without
+    double sendCostFullNs = -1.0;    ///< udp only: into a full ring (dropped); -1 = as without
+    SenderStyle sender = SenderStyle::Blocking; ///< udp only: blocking or O_NONBLOCK socket
+    OnSendError onSendError = OnSendError::DropDatagram; ///< udp only: what -EAGAIN (-ENOBUFS) drops
+    bool recverr = false;          ///< udp only: IP_RECVERR, local drops seen as -ENOBUFS
     double fps = 30.0;             ///< mode video: frames per second
     uint32_t gop = 30;             ///< mode video: frames per GOP (one I frame)
     double iFrameRatio = 5.0;      ///< mode video: I-frame size / P-frame size
@@ -141,6 +161,10 @@ struct Scenario
     UnderlayConfig underlay;
     HostConfig host;
     std::vector<FlowConfig> flows; ///< at least one
+    /// The host profile the cost fields came from ("" = none; host-profile.h)
+    /// and, per field it knows, where the value came from.
+    std::string hostProfile;
+    nlohmann::json provenance;
 };
 
 /// Parse and validate. Throws ScenarioError on any problem.

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Predict, don't fit: validate tunsim from a host profile alone (docs/kernel.md).
+#
+#   bash scripts/validate-kernel.sh --predict [--quick] [--points N] [--repeat N] [--out DIR]
+#        [--profile FILE] [--sim-only] [--tunsim BIN]
+#
+# 1. `tunsim calibrate` measures this host once (a few seconds): send() by
+#    context, read(), poll(), the reader's wake-up by sleep length
+#    (DIR/host-profile.json; --profile FILE uses an existing one instead).
+# 2. A grid of points none of which the calibration ran -- both reader loop
+#    styles (read-until-empty, poll-each), rings 1..500, bursts 20..500
+#    (1400-byte datagrams, bursts 30 ms apart or more so each drains), reader
+#    costs 2..50 us, and floods -- each run on the kernel (`tunsim kernel`,
+#    N repeats for the spread) and in the simulator with nothing but the
+#    profile (`tunsim run --profile`), for 20x (bursts) or 5x (floods) the
+#    kernel's duration so that the drawn wake-ups average out.
+# 3. The table (point, kernel mean loss, kernel spread, sim loss, diff pp,
+#    within 3 pp?) and the summary: the share within 3 pp among the points
+#    whose kernel spread (sd over repeats) is below 3 pp, and the largest
+#    deviation; DIR/prediction.csv and the plot DIR/kernel_prediction.{png,pdf}.
+#
+# The full grid (98 points, 5 repeats) takes about 10-15 minutes of wall
+# time; --quick runs 3 points, --points N the first N. Run it on a quiet
+# machine. Needs root (CAP_NET_ADMIN), except --sim-only (re-runs the
+# simulator on the kernel results and profile already in DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=results/kernel-prediction
+REPEAT=5
+QUICK=0
+SIM_ONLY=0
+MAXPOINTS=0
+PROFILE=""
+BIN=${TUNSIM:-build/tunsim}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --predict) ;;
+    --quick) QUICK=1 ;;
+    --sim-only) SIM_ONLY=1 ;;
+    --points) MAXPOINTS=$2; shift ;;
+    --repeat) REPEAT=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    --profile) PROFILE=$2; shift ;;
+    --tunsim) BIN=$2; shift ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1' "$0"; exit 0 ;;
+    *) echo "validate-kernel --predict: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ ! -x "$BIN" ]; then
+  echo "validate-kernel --predict: $BIN not built (run scripts/setup.sh or make)" >&2
+  exit 2
+fi
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+mkdir -p "$OUT/kernel" "$OUT/sim"
+
+# 1. the profile
+if [ -n "$PROFILE" ]; then
+  cp "$PROFILE" "$OUT/host-profile.json.tmp" && mv "$OUT/host-profile.json.tmp" "$OUT/host-profile.json"
+elif [ "$SIM_ONLY" = 0 ]; then
+  echo "validate-kernel --predict: tunsim calibrate -> $OUT/host-profile.json"
+  "$BIN" calibrate --out "$OUT/host-profile.json"
+fi
+[ -f "$OUT/host-profile.json" ] || { echo "validate-kernel --predict: no $OUT/host-profile.json" >&2; exit 2; }
+
+BASE="$OUT/base.json"
+cat > "$BASE" <<JSON
+{
+  "name": "kernel-prediction",
+  "description": "validate-kernel.sh --predict grid point (overridden with --set)",
+  "duration_s": 0.3,
+  "tun": { "ring_size": 25, "policy": "drop" },
+  "qdisc": { "kind": "pfifo_fast" },
+  "reader": { "per_packet_ns": 10000, "ns_per_byte": 0, "batch": 1, "encap": "none", "loop": "read-until-empty" },
+  "underlay": { "rate_mbps": 100000, "delay_ms": 0 },
+  "flows": [ { "kind": "udp", "mode": "bursts", "payload_bytes": 1400, "burst_packets": 60, "burst_interval_ms": 30 } ]
+}
+JSON
+
+# 2. the grid: "loop mode ring burst cost_ns" per line
+points() {
+  for loop in read-until-empty poll-each; do
+    for c in 2000 10000 50000; do
+      for b in 20 100 500; do
+        for k in 1 10 50 200 500; do echo "$loop bursts $k $b $c"; done
+      done
+    done
+    for c in 5000 20000; do
+      for k in 10 500; do echo "$loop flood $k 0 $c"; done
+    done
+  done
+}
+if [ "$QUICK" = 1 ]; then
+  GRID=$(printf '%s\n' "read-until-empty bursts 10 100 10000" "poll-each bursts 50 500 2000" "poll-each flood 10 0 20000")
+else
+  GRID=$(points)
+fi
+[ "$MAXPOINTS" -gt 0 ] && GRID=$(echo "$GRID" | head -n "$MAXPOINTS")
+npoints=$(echo "$GRID" | wc -l)
+i=0
+while read -r loop mode k b c; do
+  i=$((i + 1))
+  p="${loop}-${mode}-ring${k}-burst${b}-cost${c}"
+  if [ "$mode" = bursts ]; then
+    iv=$($PY -c "import sys; b,c=int(sys.argv[1]),float(sys.argv[2]); print(max(30.0, round(3*b*c/1e6, 3)))" "$b" "$c")
+    sets=(--set reader.loop="$loop" --set tun.ring_size="$k" --set flows.0.burst_packets="$b"
+          --set flows.0.burst_interval_ms="$iv" --set reader.per_packet_ns="$c")
+    simdur=6
+  else
+    sets=(--set reader.loop="$loop" --set tun.ring_size="$k" --set flows.0.mode=flood --set reader.per_packet_ns="$c"
+          --set duration_s=0.2)
+    simdur=1
+  fi
+  printf 'validate-kernel --predict: [%d/%d] %s\n' "$i" "$npoints" "$p"
+  if [ "$SIM_ONLY" = 1 ]; then
+    [ -f "$OUT/kernel/$p/result.json" ] || { echo "validate-kernel --predict: --sim-only: no $OUT/kernel/$p/result.json" >&2; exit 2; }
+  else
+    "$BIN" kernel "$BASE" "${sets[@]}" --repeat "$REPEAT" --out "$OUT/kernel/$p" -q || {
+      rc=$?; echo "validate-kernel --predict: tunsim kernel failed at $p (exit $rc)" >&2; [ $rc -eq 3 ] || exit $rc; }
+  fi
+  # The simulator: the point's scenario and the profile, nothing measured at the point.
+  "$BIN" run "$BASE" "${sets[@]}" --set duration_s="$simdur" --profile "$OUT/host-profile.json" \
+    --out "$OUT/sim/$p" -q
+done <<< "$GRID"
+
+# 3. the table, the summary, the CSV and the plot
+echo "$GRID" > "$OUT/grid.txt"
+$PY - "$OUT" <<'PYEOF'
+import csv, json, os, sys
+out = sys.argv[1]
+rows = []
+for line in open(os.path.join(out, "grid.txt")).read().split("\n"):
+    if not line.strip():
+        continue
+    loop, mode, k, b, c = line.split()
+    p = "%s-%s-ring%s-burst%s-cost%s" % (loop, mode, k, b, c)
+    kr = json.load(open(os.path.join(out, "kernel", p, "result.json")))
+    sr = json.load(open(os.path.join(out, "sim", p, "result.json")))
+    ls = kr["kernel"]["loss_ratio"][0]
+    sim = 100 * sr["flows"][0]["loss_ratio"]
+    mean, sd = 100 * ls["mean"], 100 * ls["stddev"]
+    diff = sim - mean
+    send = kr["flows"][0]["kernel"]["send_ns_profile"]
+    rows.append({"point": p, "loop": loop, "mode": mode, "ring": int(k), "burst": int(b), "reader_ns": int(c),
+                 "kernel_loss_pct_mean": round(mean, 3), "kernel_loss_pct_sd": round(sd, 3),
+                 "kernel_loss_pct_min": round(100 * ls["min"], 3), "kernel_loss_pct_max": round(100 * ls["max"], 3),
+                 "repeats": ls["n"], "sim_loss_pct": round(sim, 3), "diff_pp": round(diff, 3),
+                 "spread_below_3pp": sd < 3.0, "within_3pp": abs(diff) <= 3.0,
+                 "kernel_cross_check_ok": kr["kernel"]["cross_check"]["ok"],
+                 "kernel_send_first_ns": send["first"]["mean_ns"], "kernel_send_rest_ns": send["rest"]["mean_ns"],
+                 "kernel_reader_poll_ns": kr["kernel"].get("reader_poll_ns_mean"),
+                 "sim_wakeups": sr["reader"]["wakeups"]})
+with open(os.path.join(out, "prediction.csv"), "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+    w.writeheader()
+    w.writerows(rows)
+prof = json.load(open(os.path.join(out, "host-profile.json")))
+print("host profile: kernel %s, %s, measured %s" % (prof["kernel"], prof["cpu_model"], prof["created_utc"]))
+print("%-52s %18s %9s %9s %s" % ("point", "kernel loss %", "sim %", "diff pp", "within 3 pp?"))
+for r in rows:
+    flag = "yes" if r["within_3pp"] else ("NO" if r["spread_below_3pp"] else "no (kernel spread >= 3 pp)")
+    print("%-52s %9.2f +- %5.2f %9.2f %+9.2f %s" % (r["point"], r["kernel_loss_pct_mean"], r["kernel_loss_pct_sd"],
+                                                   r["sim_loss_pct"], r["diff_pp"], flag))
+
+
+def summary(name, rs):
+    if not rs:
+        return
+    eligible = [r for r in rs if r["spread_below_3pp"]]
+    good = [r for r in eligible if r["within_3pp"]]
+    worst = max(rs, key=lambda r: abs(r["diff_pp"]))
+    share = 100.0 * len(good) / len(eligible) if eligible else float("nan")
+    print("validate-kernel --predict: %s: %d/%d (%.0f %%) of the points with kernel spread < 3 pp within 3 pp; "
+          "max |diff| %.2f pp (%s)" % (name, len(good), len(eligible), share, abs(worst["diff_pp"]), worst["point"]))
+
+
+summary("all points", rows)
+for loop in sorted({r["loop"] for r in rows}):
+    summary(loop, [r for r in rows if r["loop"] == loop])
+summary("floods", [r for r in rows if r["mode"] == "flood"])
+print("validate-kernel --predict: kernel cross-checks ok: %d/%d" % (sum(r["kernel_cross_check_ok"] for r in rows), len(rows)))
+PYEOF
+$PY plot/kernel_validation.py "$OUT/prediction.csv" --predict --out "$OUT" ||
+  echo "validate-kernel --predict: plot skipped (matplotlib missing?)" >&2
+echo "validate-kernel --predict: $OUT/prediction.csv"

@@ -1,0 +1,401 @@
+// The measurements of tunsim calibrate (see host-measure.h).
+#include "host-measure.h"
+
+#include "kernel/clock.h"
+#include "kernel/measure.h"
+#include "kernel/traffic.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <functional>
+#include <thread>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace tunsim
+{
+namespace calibrate
+{
+
+using json = nlohmann::json;
+using namespace kernel;
+
+namespace
+{
+
+/// A calibration device: tun with txqueuelen `ring`, pfifo_fast (the
+/// scenarios' default qdisc), its own /24.
+struct CalDevice
+{
+    CalDevice(const Netns& ns, const std::string& name, uint32_t ring, int net)
+        : dev(ns, name, ring, "10." + std::to_string(net) + ".0.1/24"),
+          dst("10." + std::to_string(net) + ".0.2")
+    {
+        SetQdisc(ns, name, "pfifo_fast", 0);
+    }
+    TunDevice dev;
+    std::string dst;
+};
+
+/// A UDP socket to the device's peer address, made in the namespace.
+struct CalSocket
+{
+    CalSocket(const Netns& ns, const std::string& dst)
+    {
+        InNamespace(ns.Fd(), [&]() { fd = UdpSocket(dst.c_str(), kFirstPort, 0); });
+    }
+    ~CalSocket()
+    {
+        if (fd >= 0)
+        {
+            close(fd);
+        }
+    }
+    CalSocket(const CalSocket&) = delete;
+    CalSocket& operator=(const CalSocket&) = delete;
+    int fd = -1;
+};
+
+/// A thread on the last CPU running fn(stop) until destroyed (joined on
+/// every exit path).
+class Background
+{
+  public:
+    explicit Background(std::function<void(const std::atomic<bool>&)> fn)
+        : m_thread([this, fn]() {
+              PinToCpu(static_cast<int>(std::thread::hardware_concurrency()) - 1);
+              fn(m_stop);
+          })
+    {
+    }
+    ~Background() { Stop(); }
+    void Stop()
+    {
+        m_stop.store(true);
+        if (m_thread.joinable())
+        {
+            m_thread.join();
+        }
+    }
+
+  private:
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
+
+/// One timed send() of datagram `seq`: its duration in ns (-1 on an error).
+int64_t
+TimedSend(int fd, std::vector<uint8_t>& buf, uint32_t seq, int64_t* sentAt = nullptr)
+{
+    const int64_t a = NowNs();
+    PutHeader(buf.data(), seq, a);
+    const ssize_t r = send(fd, buf.data(), buf.size(), 0);
+    const int64_t b = NowNs();
+    if (sentAt)
+    {
+        *sentAt = a;
+    }
+    return r == static_cast<ssize_t>(buf.size()) ? b - a : -1;
+}
+
+double
+MeanOf(const std::vector<int64_t>& v)
+{
+    double s = 0;
+    for (auto x : v)
+    {
+        s += static_cast<double>(x);
+    }
+    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+uint32_t
+Scaled(const Plan& plan, double n)
+{
+    return static_cast<uint32_t>(std::max(1.0, std::round(n * plan.scale)));
+}
+
+/// {n, mean_ns, p50_ns, p90_ns} of v.
+json
+Summary(std::vector<int64_t> v)
+{
+    json s = SampleSummary(v, 1, "_ns");
+    return s;
+}
+
+} // namespace
+
+std::vector<double>
+QuantileMidpoints(std::vector<double>& xs, size_t n)
+{
+    std::sort(xs.begin(), xs.end());
+    std::vector<double> q;
+    for (size_t i = 0; i < n && !xs.empty(); ++i)
+    {
+        const size_t k = std::min(xs.size() - 1, static_cast<size_t>((i + 0.5) / n * xs.size()));
+        q.push_back(std::round(std::max(0.0, xs[k]) * 100.0) / 100.0);
+    }
+    return q;
+}
+
+json
+MeasureReadPoll(const Netns& ns, const Plan& plan)
+{
+    CalDevice d(ns, "tcal0", 1000, 11);
+    CalSocket s(ns, d.dst);
+    std::vector<uint8_t> buf(plan.payload, 0);
+    std::vector<uint8_t> rbuf(65536);
+    std::vector<int64_t> pollNs, readNs;
+    const uint32_t rounds = Scaled(plan, 5);
+    for (uint32_t r = 0; r < rounds && !Interrupted(); ++r)
+    {
+        for (uint32_t i = 0; i < 200; ++i)
+        {
+            TimedSend(s.fd, buf, i);
+        }
+        for (;;)
+        {
+            // tun_chr_poll() on a ring with data, then tun_do_read().
+            const int64_t t0 = NowNs();
+            pollfd p{d.dev.Fd(), POLLIN, 0};
+            const int pr = poll(&p, 1, 0);
+            const int64_t t1 = NowNs();
+            if (pr <= 0)
+            {
+                break;
+            }
+            const ssize_t n = read(d.dev.Fd(), rbuf.data(), rbuf.size());
+            const int64_t t2 = NowNs();
+            if (n <= 0)
+            {
+                break;
+            }
+            pollNs.push_back(t1 - t0);
+            readNs.push_back(t2 - t1);
+        }
+    }
+    ThrowIfInterrupted();
+    return {{"poll_ns", MeanOf(pollNs)}, {"read_ns", MeanOf(readNs)},
+            {"poll", Summary(pollNs)},   {"read", Summary(readNs)}};
+}
+
+json
+MeasureFullRing(const Netns& ns, const Plan& plan)
+{
+    CalDevice d(ns, "tcal1", 1, 12);
+    CalSocket s(ns, d.dst);
+    std::vector<uint8_t> buf(plan.payload, 0);
+    std::vector<int64_t> full;
+    const uint32_t rounds = Scaled(plan, 100);
+    uint32_t seq = 0;
+    for (uint32_t r = 0; r < rounds && !Interrupted(); ++r)
+    {
+        WaitUntil(NowNs() + 1000000);
+        for (uint32_t pos = 0; pos < 32; ++pos)
+        {
+            const int64_t ns_ = TimedSend(s.fd, buf, seq++);
+            if (pos > 0 && ns_ >= 0)
+            {
+                full.push_back(ns_); // nobody reads a ring of 1: tun_net_xmit() drops it
+            }
+        }
+    }
+    ThrowIfInterrupted();
+    return {{"send_full_ns", MeanOf(full)}, {"send", Summary(full)}};
+}
+
+json
+MeasureRunning(const Netns& ns, const Plan& plan)
+{
+    CalDevice d(ns, "tcal2", 1000, 13);
+    CalSocket s(ns, d.dst);
+    const int fd = d.dev.Fd();
+    Background reader([fd](const std::atomic<bool>& stop) {
+        // A reader that never sleeps: read() until told to stop.
+        std::vector<uint8_t> b(65536);
+        while (!stop.load() && !Interrupted())
+        {
+            (void)read(fd, b.data(), b.size());
+        }
+    });
+    std::vector<uint8_t> buf(plan.payload, 0);
+    std::vector<int64_t> first, running;
+    const uint32_t rounds = Scaled(plan, 400);
+    uint32_t seq = 0;
+    for (uint32_t r = 0; r < rounds && !Interrupted(); ++r)
+    {
+        WaitUntil(NowNs() + 1000000);
+        for (uint32_t pos = 0; pos < 16; ++pos)
+        {
+            const int64_t ns_ = TimedSend(s.fd, buf, seq++);
+            if (ns_ >= 0)
+            {
+                (pos == 0 ? first : running).push_back(ns_);
+            }
+        }
+    }
+    reader.Stop();
+    ThrowIfInterrupted();
+    return {{"send_first_ns", MeanOf(first)}, {"send_running_ns", MeanOf(running)},
+            {"first", Summary(first)},        {"running", Summary(running)}};
+}
+
+namespace
+{
+
+/// What the sleeping reader saw: the first datagram after each sleep.
+struct WakeRecord
+{
+    uint32_t seq;
+    int64_t sleepStart; ///< first poll() entry after read() found the ring empty
+    int64_t afterRead;  ///< read() of the datagram returned
+};
+
+/// The twin's reader with no per-packet work: read() until -EAGAIN, then
+/// poll() (2 ms timeouts, as the twin); the first datagram read after a
+/// sleep is recorded.
+void
+SleepingReader(int fd, const std::atomic<bool>& stop, std::vector<WakeRecord>& out)
+{
+    std::vector<uint8_t> b(65536);
+    bool idle = true;
+    int64_t sleepStart = -1;
+    while (!stop.load() && !Interrupted())
+    {
+        const ssize_t n = read(fd, b.data(), b.size());
+        if (n < 0)
+        {
+            if (sleepStart < 0)
+            {
+                sleepStart = NowNs();
+            }
+            idle = true;
+            pollfd p{fd, POLLIN, 0};
+            poll(&p, 1, 2);
+            continue;
+        }
+        const int64_t afterRead = NowNs();
+        const Parsed p = ParsePacket(b.data(), static_cast<size_t>(n), 1);
+        if (p.ours && idle && sleepStart >= 0 && out.size() < 1000000)
+        {
+            out.push_back({p.seq, sleepStart, afterRead});
+        }
+        idle = false;
+        sleepStart = -1;
+    }
+}
+
+} // namespace
+
+json
+MeasureWakeups(const Netns& ns, const Plan& plan)
+{
+    CalDevice d(ns, "tcal3", 1000, 14);
+    CalSocket s(ns, d.dst);
+    std::vector<WakeRecord> recs;
+    const int fd = d.dev.Fd();
+    Background reader([fd, &recs](const std::atomic<bool>& stop) { SleepingReader(fd, stop, recs); });
+    // Single datagrams at gaps cycling through 10 us .. 10 ms: the reader
+    // sleeps (about) the gap before each.
+    const std::vector<int64_t> gapsUs = {10, 30, 100, 300, 1000, 3000, 10000};
+    const uint32_t perGap = Scaled(plan, 150);
+    std::vector<uint8_t> buf(plan.payload, 0);
+    std::vector<int64_t> sendNs, sentAt;
+    std::vector<size_t> gapOf;
+    WaitUntil(NowNs() + 20000000); // the reader asleep first
+    for (uint32_t k = 0; k < perGap && !Interrupted(); ++k)
+    {
+        for (size_t g = 0; g < gapsUs.size(); ++g)
+        {
+            WaitUntil(NowNs() + gapsUs[g] * 1000);
+            int64_t at = 0;
+            const int64_t ns_ = TimedSend(s.fd, buf, static_cast<uint32_t>(sendNs.size()), &at);
+            sendNs.push_back(ns_);
+            sentAt.push_back(at);
+            gapOf.push_back(g);
+        }
+    }
+    WaitUntil(NowNs() + 20000000);
+    reader.Stop();
+    ThrowIfInterrupted();
+    std::vector<std::pair<int64_t, int64_t>> pairs; // (sleep, wake from the send()'s return)
+    std::vector<int64_t> wakeSend;
+    std::vector<std::vector<int64_t>> wakeByGap(gapsUs.size()), sendByGap(gapsUs.size());
+    for (const WakeRecord& r : recs)
+    {
+        if (r.seq >= sendNs.size() || sendNs[r.seq] < 0)
+        {
+            continue;
+        }
+        const int64_t wake = std::max<int64_t>(0, r.afterRead - sentAt[r.seq] - sendNs[r.seq]);
+        pairs.emplace_back(sentAt[r.seq] - r.sleepStart, wake);
+        wakeSend.push_back(sendNs[r.seq]);
+        wakeByGap[gapOf[r.seq]].push_back(wake);
+        sendByGap[gapOf[r.seq]].push_back(sendNs[r.seq]);
+    }
+    json byGap = json::array();
+    for (size_t g = 0; g < gapsUs.size(); ++g)
+    {
+        byGap.push_back({{"gap_us", gapsUs[g]},
+                         {"wake_from_send_return", SampleSummary(wakeByGap[g], 1, "_ns")},
+                         {"send", SampleSummary(sendByGap[g], 1, "_ns")}});
+    }
+    return {{"send_wake_ns", MeanOf(wakeSend)},
+            {"datagrams", sendNs.size()},
+            {"wake_samples", pairs.size()},
+            {"send_wake", Summary(wakeSend)},
+            {"by_gap", byGap},
+            {"wake_by_sleep", WakeBySleepJson(pairs)},
+            {"wakeup_by_sleep", WakeBins(pairs, 20)}};
+}
+
+json
+WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples)
+{
+    std::sort(pairs.begin(), pairs.end());
+    const std::vector<int64_t> edgesUs = {0, 10, 50, 200, 1000, 5000};
+    // Samples per fixed bin, then merge the small ones.
+    std::vector<std::pair<int64_t, std::vector<double>>> bins; // (from us, wake us)
+    size_t i = 0;
+    for (size_t e = 0; e < edgesUs.size(); ++e)
+    {
+        const int64_t hi = e + 1 < edgesUs.size() ? edgesUs[e + 1] * 1000 : INT64_MAX;
+        std::vector<double> w;
+        for (; i < pairs.size() && pairs[i].first < hi; ++i)
+        {
+            w.push_back(static_cast<double>(pairs[i].second) / 1e3);
+        }
+        bins.emplace_back(edgesUs[e], std::move(w));
+    }
+    std::vector<std::pair<int64_t, std::vector<double>>> merged;
+    for (auto& b : bins)
+    {
+        if (!merged.empty() && (b.second.size() < minSamples || merged.back().second.size() < minSamples))
+        {
+            merged.back().second.insert(merged.back().second.end(), b.second.begin(), b.second.end());
+            continue;
+        }
+        merged.push_back(std::move(b));
+    }
+    json out = json::array();
+    for (auto& [fromUs, w] : merged)
+    {
+        if (w.empty())
+        {
+            continue;
+        }
+        const size_t n = w.size();
+        out.push_back({{"sleep_us_from", out.empty() ? 0 : fromUs},
+                       {"samples", n},
+                       {"wake_quantiles_us", QuantileMidpoints(w, 100)}});
+    }
+    return out;
+}
+
+} // namespace calibrate
+} // namespace tunsim

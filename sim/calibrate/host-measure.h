@@ -1,0 +1,67 @@
+// What `tunsim calibrate` measures on this host, each on a tun device of its
+// own in the calibration's namespace (the kernel twin's machinery:
+// sim/kernel/host.h, traffic.h). Every figure is what the simulator's cost
+// fields mean (docs/kernel.md#host-profile):
+//
+//   MeasureReadPoll   poll(fd, POLLIN, 0) on a non-empty ring, then read():
+//                     reader.poll_ns and reader.read_ns
+//   MeasureFullRing   send() into a ring of 1 that nobody reads: every send
+//                     after the first of a burst is dropped by
+//                     tun_net_xmit(): flows[].send_cost_full_ns
+//   MeasureRunning    bursts into a ring whose reader spins on read() (never
+//                     sleeps): the first send() after the sender slept
+//                     (send_cost_first_ns) and the rest (send_cost_running_ns,
+//                     send_cost_ns)
+//   MeasureWakeups    single datagrams at gaps of 10 us .. 10 ms into a ring
+//                     whose reader sleeps in poll() when it is empty, as the
+//                     twin's reader does: the send() that wakes it
+//                     (send_cost_wake_ns) and the wake-up (send() returned ->
+//                     read() returned) by how long the reader slept, in bins
+//                     (reader.wakeup_by_sleep)
+#pragma once
+
+#include "kernel/host.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace tunsim
+{
+namespace calibrate
+{
+
+/// How much to measure: `scale` multiplies every sample count (1 = the
+/// default, a few seconds; tests use less).
+struct Plan
+{
+    double scale = 1.0;
+    uint32_t payload = 1400;
+};
+
+/// {poll_ns, read_ns} means and their samples.
+nlohmann::json MeasureReadPoll(const kernel::Netns& ns, const Plan& plan);
+
+/// {send_full_ns, samples}
+nlohmann::json MeasureFullRing(const kernel::Netns& ns, const Plan& plan);
+
+/// {send_first_ns, send_running_ns, samples_first, samples_running}
+nlohmann::json MeasureRunning(const kernel::Netns& ns, const Plan& plan);
+
+/// {send_wake_ns, wakeup_by_sleep: [bins], by_gap: [...], samples}
+nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan);
+
+/// The bins of reader.wakeup_by_sleep from (sleep ns, wake ns) pairs: fixed
+/// edges 0, 10, 50, 200, 1000, 5000 us; a bin with fewer than `minSamples`
+/// is merged into the one before it (the first into the next); each bin's
+/// wake-ups as 100 quantile midpoints (us). Empty without samples.
+nlohmann::json WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples);
+
+/// n equally likely values for the distribution of xs: the empirical
+/// quantiles at (i + 1/2) / n, i = 0 .. n-1 (xs is sorted in place).
+std::vector<double> QuantileMidpoints(std::vector<double>& xs, size_t n);
+
+} // namespace calibrate
+} // namespace tunsim

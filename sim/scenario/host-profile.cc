@@ -1,0 +1,281 @@
+// Host profiles (see host-profile.h).
+#include "host-profile.h"
+
+#include "scenario.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <sys/utsname.h>
+
+namespace tunsim
+{
+
+using nlohmann::json;
+
+namespace
+{
+
+constexpr size_t kMaxProfileBytes = 4u << 20;
+
+/// profile key under "costs" -> the scenario field it fills (per udp flow
+/// when `perFlow`, else under "reader").
+struct CostField
+{
+    const char* key;
+    const char* field;
+    bool perFlow;
+};
+
+constexpr CostField kCosts[] = {
+    {"send_ns", "send_cost_ns", true},
+    {"send_first_ns", "send_cost_first_ns", true},
+    {"send_wake_ns", "send_cost_wake_ns", true},
+    {"send_running_ns", "send_cost_running_ns", true},
+    {"send_full_ns", "send_cost_full_ns", true},
+    {"read_ns", "read_ns", false},
+    {"poll_ns", "poll_ns", false},
+};
+
+/// The reader fields that give the wake-up after a sleep on the ring: one
+/// of them in the scenario keeps the profile's bins out.
+constexpr const char* kWakeFields[] = {"wakeup_latency_us",      "wakeup_quantiles_us",      "deep_idle_after_us",
+                                       "deep_wakeup_latency_us", "deep_wakeup_quantiles_us", "wakeup_by_sleep"};
+
+[[noreturn]] void
+Bad(const std::string& field, const std::string& path, const std::string& what)
+{
+    throw ScenarioError("host_profile" + (field.empty() ? "" : "." + field), path + ": " + what);
+}
+
+double
+NumberAt(const json& obj, const std::string& key, const std::string& field, const std::string& path, double hi)
+{
+    const auto it = obj.find(key);
+    if (it == obj.end())
+    {
+        Bad(field, path, "missing (a profile written by tunsim calibrate has it)");
+    }
+    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0 || it->get<double>() > hi)
+    {
+        std::ostringstream o;
+        o << "must be a number in [0, " << hi << "], got " << it->dump();
+        Bad(field, path, o.str());
+    }
+    return it->get<double>();
+}
+
+void
+CheckBins(const json& p, const std::string& path)
+{
+    const auto it = p.find("wakeup_by_sleep");
+    if (it == p.end())
+    {
+        Bad("wakeup_by_sleep", path, "missing (a profile written by tunsim calibrate has it)");
+    }
+    if (!it->is_array() || it->empty() || it->size() > 32)
+    {
+        Bad("wakeup_by_sleep", path, "must be an array of 1 to 32 {sleep_us_from, wake_quantiles_us} bins");
+    }
+    double last = -1;
+    for (size_t k = 0; k < it->size(); ++k)
+    {
+        const json& b = (*it)[k];
+        const std::string at = "wakeup_by_sleep[" + std::to_string(k) + "]";
+        if (!b.is_object())
+        {
+            Bad(at, path, "must be an object {sleep_us_from, wake_quantiles_us}");
+        }
+        const double from = NumberAt(b, "sleep_us_from", at + ".sleep_us_from", path, 1e7);
+        if ((k == 0 && from != 0) || (k > 0 && from <= last))
+        {
+            Bad(at + ".sleep_us_from", path, k == 0 ? "the first bin must start at 0" : "bins must increase");
+        }
+        last = from;
+        const auto q = b.find("wake_quantiles_us");
+        if (q == b.end() || !q->is_array() || q->empty() || q->size() > 1000)
+        {
+            Bad(at + ".wake_quantiles_us", path, "must be an array of 1 to 1000 numbers (us)");
+        }
+        for (const json& x : *q)
+        {
+            if (!x.is_number() || !std::isfinite(x.get<double>()) || x.get<double>() < 0 || x.get<double>() > 1e6)
+            {
+                Bad(at + ".wake_quantiles_us", path, "each value must be a number in [0, 1e6], got " + x.dump());
+            }
+        }
+    }
+}
+
+bool
+IsUdpFlow(const json& f)
+{
+    const auto k = f.find("kind");
+    return k == f.end() || (k->is_string() && k->get<std::string>() == "udp");
+}
+
+} // namespace
+
+void
+CheckHostProfile(const json& p, const std::string& path)
+{
+    if (!p.is_object())
+    {
+        Bad("", path, "must be a JSON object (a tunsim calibrate profile)");
+    }
+    const auto fmt = p.find("format");
+    if (fmt == p.end() || !fmt->is_string() || fmt->get<std::string>() != kHostProfileFormat)
+    {
+        Bad("format", path, std::string("must be \"") + kHostProfileFormat + "\" (not a tunsim host profile?)");
+    }
+    const auto ver = p.find("version");
+    if (ver == p.end() || !ver->is_number_integer() || ver->get<int>() != kHostProfileVersion)
+    {
+        Bad("version", path, "must be " + std::to_string(kHostProfileVersion) + " (this tunsim's profile version), got " +
+                                 (ver == p.end() ? std::string("none") : ver->dump()) +
+                                 "; measure again with tunsim calibrate");
+    }
+    const auto kernel = p.find("kernel");
+    if (kernel == p.end() || !kernel->is_string() || kernel->get<std::string>().empty())
+    {
+        Bad("kernel", path, "missing: the kernel release (uname -r) the profile was measured on");
+    }
+    const auto costs = p.find("costs");
+    if (costs == p.end() || !costs->is_object())
+    {
+        Bad("costs", path, "missing: an object of the measured costs (ns)");
+    }
+    for (const CostField& c : kCosts)
+    {
+        NumberAt(*costs, c.key, std::string("costs.") + c.key, path, 1e9);
+    }
+    if ((*costs)["send_ns"].get<double>() <= 0)
+    {
+        Bad("costs.send_ns", path, "must be > 0 (a flood's send cost)");
+    }
+    CheckBins(p, path);
+}
+
+json
+LoadHostProfile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+    {
+        Bad("", path, "cannot be read (tunsim calibrate --out FILE writes one)");
+    }
+    std::string text;
+    text.resize(kMaxProfileBytes + 1);
+    in.read(&text[0], static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxProfileBytes)
+    {
+        Bad("", path, "larger than 4 MiB: not a host profile");
+    }
+    json p;
+    try
+    {
+        p = json::parse(text);
+    }
+    catch (const json::exception& e)
+    {
+        Bad("", path, std::string("not valid JSON: ") + e.what());
+    }
+    CheckHostProfile(p, path);
+    return p;
+}
+
+json
+ApplyHostProfile(json& j, const json& profile)
+{
+    json prov = json::object();
+    const json& costs = profile["costs"];
+    json& reader = j["reader"];
+    if (!reader.is_object())
+    {
+        reader = json::object();
+    }
+    for (const CostField& c : kCosts)
+    {
+        if (c.perFlow)
+        {
+            continue;
+        }
+        const bool mine = reader.contains(c.field);
+        prov[std::string("reader.") + c.field] = mine ? "scenario" : "profile";
+        if (!mine)
+        {
+            reader[c.field] = costs[c.key];
+        }
+    }
+    bool ownWake = false;
+    for (const char* w : kWakeFields)
+    {
+        ownWake = ownWake || reader.contains(w);
+    }
+    prov["reader.wakeup_by_sleep"] = ownWake ? "scenario" : "profile";
+    if (!ownWake)
+    {
+        json bins = json::array();
+        for (const json& b : profile["wakeup_by_sleep"])
+        {
+            bins.push_back({{"sleep_us_from", b["sleep_us_from"]}, {"wake_quantiles_us", b["wake_quantiles_us"]}});
+        }
+        reader["wakeup_by_sleep"] = bins;
+    }
+    if (j.contains("flows") && j["flows"].is_array())
+    {
+        for (size_t i = 0; i < j["flows"].size(); ++i)
+        {
+            json& f = j["flows"][i];
+            if (!f.is_object() || !IsUdpFlow(f))
+            {
+                continue;
+            }
+            for (const CostField& c : kCosts)
+            {
+                if (!c.perFlow)
+                {
+                    continue;
+                }
+                const bool mine = f.contains(c.field);
+                prov["flows[" + std::to_string(i) + "]." + c.field] = mine ? "scenario" : "profile";
+                if (!mine)
+                {
+                    f[c.field] = costs[c.key];
+                }
+            }
+        }
+    }
+    // The other timing fields: where their values come from (not the profile).
+    for (const char* other : {"per_packet_ns", "ns_per_byte"})
+    {
+        prov[std::string("reader.") + other] = reader.contains(other) ? "scenario" : "default";
+    }
+    const bool hostWake = j.contains("host") && j["host"].is_object() && j["host"].contains("sender_wakeup_latency_us");
+    prov["host.sender_wakeup_latency_us"] = hostWake ? "scenario" : "default";
+    return prov;
+}
+
+std::string
+StaleProfileWarning(const json& profile, const std::string& path, const std::string& runningKernel)
+{
+    const std::string k = profile.value("kernel", "");
+    if (k == runningKernel)
+    {
+        return "";
+    }
+    return "host profile " + path + " was measured on kernel " + k + ", this machine runs " + runningKernel +
+           ": its costs may be stale (measure again with tunsim calibrate)";
+}
+
+std::string
+RunningKernelRelease()
+{
+    utsname u;
+    return uname(&u) == 0 ? std::string(u.release) : std::string("unknown");
+}
+
+} // namespace tunsim

@@ -1,0 +1,228 @@
+// Host profiles (sim/scenario/host-profile.h): a scenario takes the cost
+// fields it does not set from a profile, explicit fields win, the resolved
+// scenario says where each came from; bad profiles are exit-2 errors naming
+// the field; a profile from another kernel is a warning (stale), not an
+// error. The profile a test writes is built by calibrate::MakeProfile from
+// hand-made measurements, as tunsim calibrate builds it.
+#include "calibrate/calibrate.h"
+#include "calibrate/host-measure.h"
+#include "scenario/host-profile.h"
+#include "scenario/scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+using json = nlohmann::json;
+using tunsim::ScenarioError;
+
+namespace
+{
+
+namespace fs = std::filesystem;
+
+/// A profile of this kernel with round figures.
+json
+Profile()
+{
+    const json readPoll = {{"read_ns", 1500.0}, {"poll_ns", 700.0}};
+    const json full = {{"send_full_ns", 1800.0}};
+    const json running = {{"send_first_ns", 9000.0}, {"send_running_ns", 2500.0}};
+    const json wake = {{"send_wake_ns", 30000.0},
+                       {"wakeup_by_sleep", json::array({{{"sleep_us_from", 0}, {"samples", 3},
+                                                         {"wake_quantiles_us", {1.0, 2.0, 3.0}}},
+                                                        {{"sleep_us_from", 200}, {"samples", 2},
+                                                         {"wake_quantiles_us", {60.0, 80.0}}}})}};
+    return tunsim::calibrate::MakeProfile(readPoll, full, running, wake, 1400);
+}
+
+class HostProfile : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        dir = fs::temp_directory_path() / ("tunsim-profile-" + std::to_string(getpid()) + "-" +
+                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(dir);
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    std::string Write(const std::string& name, const std::string& text)
+    {
+        const fs::path p = dir / name;
+        std::ofstream(p) << text;
+        return p.string();
+    }
+
+    /// The scenario with host_profile = a file holding `profile`.
+    tunsim::Scenario Load(const json& profile, json sc)
+    {
+        sc["host_profile"] = Write("p.json", profile.dump());
+        return tunsim::ScenarioFromJson(sc);
+    }
+
+    /// The ScenarioError's field for this profile (fails if none).
+    std::string FieldOf(const json& profile)
+    {
+        try
+        {
+            Load(profile, json::parse(R"({"flows": [{}]})"));
+        }
+        catch (const ScenarioError& e)
+        {
+            return e.Field();
+        }
+        ADD_FAILURE() << "accepted";
+        return "";
+    }
+
+    /// tunsim validate SCENARIO (stderr and exit code).
+    std::pair<int, std::string> Validate(const std::string& scenario, const std::string& extra = "")
+    {
+        const std::string err = (dir / "stderr.txt").string();
+        const std::string cmd = std::string(TUNSIM_BINARY) + " validate " + scenario + " " + extra + " > /dev/null 2> " + err;
+        const int st = std::system(cmd.c_str());
+        std::ifstream in(err);
+        return {WEXITSTATUS(st), std::string(std::istreambuf_iterator<char>(in), {})};
+    }
+
+    fs::path dir;
+};
+
+} // namespace
+
+TEST_F(HostProfile, FillsWhatTheScenarioLeavesAndSaysWhereFrom)
+{
+    const auto s = Load(Profile(), json::parse(R"({"reader": {"poll_ns": 123},
+        "flows": [{"send_cost_ns": 999}, {"kind": "tcp"}]})"));
+    EXPECT_EQ(s.reader.readNs, 1500.0);
+    EXPECT_EQ(s.reader.pollNs, 123.0) << "explicit fields win";
+    EXPECT_EQ(s.flows[0].sendCostNs, 999.0);
+    EXPECT_EQ(s.flows[0].sendCostFirstNs, 9000.0);
+    EXPECT_EQ(s.flows[0].sendCostWakeNs, 30000.0);
+    EXPECT_EQ(s.flows[0].sendCostRunningNs, 2500.0);
+    EXPECT_EQ(s.flows[0].sendCostFullNs, 1800.0);
+    EXPECT_EQ(s.flows[1].sendCostNs, 1000.0) << "a tcp flow has no send costs";
+    ASSERT_EQ(s.reader.wakeupBySleep.size(), 2u);
+    EXPECT_EQ(s.reader.wakeupBySleep[1].sleepUsFrom, 200.0);
+    EXPECT_EQ(s.reader.wakeupBySleep[1].wakeQuantilesUs, (std::vector<double>{60.0, 80.0}));
+    const json& p = s.provenance;
+    EXPECT_EQ(p["reader.read_ns"], "profile");
+    EXPECT_EQ(p["reader.poll_ns"], "scenario");
+    EXPECT_EQ(p["flows[0].send_cost_ns"], "scenario");
+    EXPECT_EQ(p["flows[0].send_cost_wake_ns"], "profile");
+    EXPECT_EQ(p["reader.wakeup_by_sleep"], "profile");
+    EXPECT_EQ(p["reader.per_packet_ns"], "default");
+    EXPECT_FALSE(p.contains("flows[1].send_cost_ns"));
+    // The resolved scenario names the profile and the provenance, and loads
+    // back to the same scenario (every field explicit now).
+    const json resolved = tunsim::ScenarioToJson(s);
+    EXPECT_EQ(resolved["provenance"], p);
+    const auto back = tunsim::ScenarioFromJson(resolved);
+    EXPECT_EQ(tunsim::ScenarioToJson(back).erase("provenance"), json(resolved).erase("provenance"));
+}
+
+TEST_F(HostProfile, AScenariosOwnWakeUpKeepsTheProfilesBinsOut)
+{
+    const auto s = Load(Profile(), json::parse(R"({"reader": {"wakeup_latency_us": 3}, "flows": [{}]})"));
+    EXPECT_TRUE(s.reader.wakeupBySleep.empty());
+    EXPECT_EQ(s.reader.wakeupLatencyUs, 3.0);
+    EXPECT_EQ(s.provenance["reader.wakeup_by_sleep"], "scenario");
+}
+
+TEST_F(HostProfile, BadProfilesNameTheField)
+{
+    json p = Profile();
+    p["costs"].erase("send_wake_ns");
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.send_wake_ns");
+    p = Profile();
+    p["version"] = 99;
+    EXPECT_EQ(FieldOf(p), "host_profile.version");
+    p = Profile();
+    p["format"] = "something else";
+    EXPECT_EQ(FieldOf(p), "host_profile.format");
+    p = Profile();
+    p["costs"]["read_ns"] = -1;
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.read_ns");
+    p = Profile();
+    p["wakeup_by_sleep"][0]["sleep_us_from"] = 5;
+    EXPECT_EQ(FieldOf(p), "host_profile.wakeup_by_sleep[0].sleep_us_from");
+    p = Profile();
+    p.erase("kernel");
+    EXPECT_EQ(FieldOf(p), "host_profile.kernel");
+}
+
+TEST_F(HostProfile, ExitTwoNamingTheFieldAndAWarningForAnotherKernel)
+{
+    json bad = Profile();
+    bad["costs"].erase("poll_ns");
+    const std::string badFile = Write("bad.json", bad.dump());
+    const std::string sc = Write("sc.json", R"({"flows": [{}]})");
+    auto [code, err] = Validate(sc, "--set host_profile=" + badFile);
+    EXPECT_EQ(code, 2);
+    EXPECT_NE(err.find("host_profile.costs.poll_ns"), std::string::npos) << err;
+    auto [code2, err2] = Validate(sc, "--set host_profile=" + Write("garbage.json", "{not json"));
+    EXPECT_EQ(code2, 2);
+    EXPECT_NE(err2.find("not valid JSON"), std::string::npos) << err2;
+
+    json other = Profile();
+    other["kernel"] = "2.6.32-ancient";
+    auto [code3, err3] = Validate(sc, "--set host_profile=" + Write("other.json", other.dump()));
+    EXPECT_EQ(code3, 0) << err3;
+    EXPECT_NE(err3.find("stale"), std::string::npos) << err3;
+    auto [code4, err4] = Validate(sc, "--set host_profile=" + Write("same.json", Profile().dump()));
+    EXPECT_EQ(code4, 0);
+    EXPECT_EQ(err4.find("stale"), std::string::npos) << "this kernel's profile is not stale: " << err4;
+}
+
+TEST_F(HostProfile, RunProfileOptionIsTheSameAsTheKey)
+{
+    const std::string prof = Write("p.json", Profile().dump());
+    const std::string sc = Write("sc.json", R"({"name": "p", "duration_s": 0.01, "flows": [{"mode": "bursts"}]})");
+    const std::string out = (dir / "out").string();
+    const std::string cmd = std::string(TUNSIM_BINARY) + " run " + sc + " --profile " + prof + " --out " + out + " -q";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    std::ifstream in(out + "/result.json");
+    const json r = json::parse(in);
+    EXPECT_EQ(r["scenario"]["host_profile"], prof);
+    EXPECT_EQ(r["scenario"]["flows"][0]["send_cost_first_ns"], 9000.0);
+    EXPECT_EQ(r["scenario"]["provenance"]["flows[0].send_cost_first_ns"], "profile");
+}
+
+TEST(WakeBins, MergesSmallBinsAndStartsAtZero)
+{
+    // 30 sleeps of 20 us (bin [10, 50)) waking in 1..30 us, 3 of 2 ms (bin
+    // [1000, 5000): too few, merged into the bin before it), none below 10
+    // us: one bin from 0 holding all 33.
+    std::vector<std::pair<int64_t, int64_t>> pairs;
+    for (int i = 1; i <= 30; ++i)
+    {
+        pairs.emplace_back(20000, i * 1000);
+    }
+    for (int i = 0; i < 3; ++i)
+    {
+        pairs.emplace_back(2000000, 90000);
+    }
+    const json bins = tunsim::calibrate::WakeBins(pairs, 20);
+    ASSERT_EQ(bins.size(), 1u);
+    EXPECT_EQ(bins[0]["sleep_us_from"], 0);
+    EXPECT_EQ(bins[0]["samples"], 33);
+    EXPECT_EQ(bins[0]["wake_quantiles_us"].size(), 100u);
+    EXPECT_EQ(bins[0]["wake_quantiles_us"][99], 90.0);
+    // With enough long sleeps they get a bin of their own.
+    for (int i = 0; i < 30; ++i)
+    {
+        pairs.emplace_back(2000000, 70000);
+    }
+    const json two = tunsim::calibrate::WakeBins(pairs, 20);
+    ASSERT_EQ(two.size(), 2u);
+    EXPECT_EQ(two[1]["sleep_us_from"], 1000);
+    EXPECT_EQ(two[1]["samples"], 33);
+    EXPECT_EQ(two[1]["wake_quantiles_us"][0], 70.0);
+}

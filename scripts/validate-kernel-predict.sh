@@ -2,11 +2,12 @@
 # Predict, don't fit: validate tunsim from a host profile alone (docs/kernel.md).
 #
 #   bash scripts/validate-kernel.sh --predict [--quick] [--points N] [--repeat N] [--out DIR]
-#        [--profile FILE] [--sim-only] [--tunsim BIN]
+#        [--profile FILE] [--calibrate-scale X] [--sim-only] [--tunsim BIN]
 #
 # 1. `tunsim calibrate` measures this host once (a few seconds): send() by
 #    context, read(), poll(), the reader's wake-up by sleep length
-#    (DIR/host-profile.json; --profile FILE uses an existing one instead).
+#    (DIR/host-profile.json, tunsim calibrate --scale 4 by default, ~15 s;
+#    --profile FILE uses an existing one instead).
 # 2. A grid of points none of which the calibration ran -- both reader loop
 #    styles (read-until-empty, poll-each), rings 1..500, bursts 20..500
 #    (1400-byte datagrams, bursts 30 ms apart or more so each drains), reader
@@ -32,6 +33,7 @@ QUICK=0
 SIM_ONLY=0
 MAXPOINTS=0
 PROFILE=""
+CAL_SCALE=4   # tunsim calibrate --scale: ~15 s of measurement, ~600 wake-ups per sleep gap
 BIN=${TUNSIM:-build/tunsim}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
     --repeat) REPEAT=$2; shift ;;
     --out) OUT=$2; shift ;;
     --profile) PROFILE=$2; shift ;;
+    --calibrate-scale) CAL_SCALE=$2; shift ;;
     --tunsim) BIN=$2; shift ;;
     -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "validate-kernel --predict: unknown argument $1" >&2; exit 2 ;;
@@ -61,7 +64,7 @@ if [ -n "$PROFILE" ]; then
   cp "$PROFILE" "$OUT/host-profile.json.tmp" && mv "$OUT/host-profile.json.tmp" "$OUT/host-profile.json"
 elif [ "$SIM_ONLY" = 0 ]; then
   echo "validate-kernel --predict: tunsim calibrate -> $OUT/host-profile.json"
-  "$BIN" calibrate --out "$OUT/host-profile.json"
+  "$BIN" calibrate --scale "$CAL_SCALE" --out "$OUT/host-profile.json"
 fi
 [ -f "$OUT/host-profile.json" ] || { echo "validate-kernel --predict: no $OUT/host-profile.json" >&2; exit 2; }
 

@@ -88,6 +88,21 @@ TunQueue::WakeAll()
     }
 }
 
+uint32_t
+TunQueue::DeviceFlags() const
+{
+    return m_dev.m_tunFlags;
+}
+
+void
+TunQueue::ForceWake()
+{
+    // tun_force_wake_queue(): netif_wake_subqueue() and cons_cnt = 0 under the
+    // consumer and producer locks (atomic in a discrete-event model).
+    m_dev.WakeQueue(*this);
+    m_consumedSinceStop = 0;
+}
+
 bool
 TunQueue::HasQdisc() const
 {
@@ -221,13 +236,28 @@ TunNetDevice::SetTxQueueLen(uint32_t txQueueLen)
             q->m_ring.OverrideBatch(g.batch);
         }
         q->NoteOccupancy();
+        m_policy->Reconfigured(*q, TunReconfig::Resize);
+    }
+}
+
+void
+TunNetDevice::SetTunFlags(uint32_t flags)
+{
+    // tun_set_iff() on an existing device: the flags change, then every
+    // attached queue goes through the "do not stay in xoff" step.
+    m_tunFlags = flags;
+    for (auto& q : m_queues)
+    {
+        m_policy->Reconfigured(*q, TunReconfig::SetIff);
     }
 }
 
 void
 TunNetDevice::AttachReader(uint32_t q, std::function<void()> dataReady)
 {
+    // tun_attach(): the reader's file descriptor becomes this queue's tfile.
     m_queues.at(q)->m_dataReady = std::move(dataReady);
+    m_policy->Reconfigured(*m_queues.at(q), TunReconfig::Attach);
 }
 
 void

@@ -71,6 +71,9 @@ class TunQueue : public TunTxQueue
     void WakeAll() override;
     bool HasQdisc() const override;
     uint32_t ConsumedSinceStop() const override { return m_consumedSinceStop; }
+    uint32_t DeviceFlags() const override;
+    void ForceWake() override;
+    void ResetConsumedSinceStop() override { m_consumedSinceStop = 0; }
 
     TunRing& MutableRing() { return m_ring; }
 
@@ -144,6 +147,11 @@ class TunNetDevice : public ns3::NetDevice
     /// resize every ring; entries that do not fit are dropped (RESIZE).
     void SetTxQueueLen(uint32_t txQueueLen);
     uint32_t GetTxQueueLen() const { return m_txQueueLen; }
+
+    /// mirrors TUNSETIFF on a running device (tun_set_iff()): the device's
+    /// flags (kIffBackpressure ...); the policy sees every queue reconfigured.
+    void SetTunFlags(uint32_t flags);
+    uint32_t GetTunFlags() const { return m_tunFlags; }
 
     ns3::Ptr<TunPolicy> GetPolicy() const { return m_policy; }
     uint32_t GetNQueues() const { return static_cast<uint32_t>(m_queues.size()); }
@@ -226,6 +234,7 @@ class TunNetDevice : public ns3::NetDevice
 
     ns3::Ptr<TunPolicy> m_policy;
     uint32_t m_txQueueLen = 500;
+    uint32_t m_tunFlags = 0; ///< tun->flags (only the bits in tun-policy.h)
     std::vector<std::unique_ptr<TunQueue>> m_queues;
     bool m_hasQdisc = true;
     ns3::Time m_softirqLatency;

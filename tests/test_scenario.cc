@@ -89,11 +89,12 @@ Everything()
     s.durationS = 10.0 / 3.0;
     s.seed = 9223372036854775807ULL;
     s.tun.ringSize = 25;
-    s.tun.policy = "nodrop-v6";
+    s.tun.policy = "iff-backpressure";
     s.tun.softirqLatencyUs = 0.1;
     s.tun.softirqOnReaderCpu = true;
     s.tun.xmitCostNs = 123.456;
     s.tun.softirqCostNs = 1e-7;
+    s.tun.iffBackpressure = false;
     s.qdisc.kind = QdiscKind::FqCodel;
     s.qdisc.limit = 1000000;
     s.qdisc.targetMs = 2.5;

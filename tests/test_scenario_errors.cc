@@ -202,6 +202,23 @@ TEST(ScenarioErrors, UnknownPolicyListsTheAllowedOnes)
     }
 }
 
+TEST(ScenarioErrors, IffBackpressureOnlyWithItsPolicy)
+{
+    ScenarioError e = ErrorWith("tun.iff_backpressure=\"on\"");
+    EXPECT_EQ(e.Field(), "tun.iff_backpressure");
+    EXPECT_CONTAINS(std::string(e.what()), "must be true or false");
+
+    e = ErrorWith("tun.iff_backpressure=false");
+    EXPECT_EQ(e.Field(), "tun.iff_backpressure");
+    EXPECT_CONTAINS(std::string(e.what()), "only with tun.policy = \"iff-backpressure\"");
+
+    json j = Minimal();
+    j["tun"] = {{"policy", "iff-backpressure"}, {"iff_backpressure", false}};
+    EXPECT_FALSE(ScenarioFromJson(j).tun.iffBackpressure);
+    j["tun"] = {{"policy", "merged"}, {"iff_backpressure", true}};
+    EXPECT_TRUE(ScenarioFromJson(j).tun.iffBackpressure);
+}
+
 TEST(ScenarioErrors, UnknownEnums)
 {
     ScenarioError e = ErrorWith("qdisc.kind=fq");

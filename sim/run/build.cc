@@ -68,6 +68,10 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetUnderlay(DataRate(rate.str()), NanoSeconds(static_cast<int64_t>(s.underlay.delayMs * 1e6)),
                   s.underlay.queuePackets, s.underlay.qdisc);
     TunPath path = h.Install(client, server);
+    if (s.tun.policy == "iff-backpressure" && s.tun.iffBackpressure)
+    {
+        path.tun->SetTunFlags(kIffBackpressure); // TUNSETIFF with IFF_BACKPRESSURE
+    }
 
     // What the helper leaves to its user: the reader's misbehaviour.
     for (const auto& st : r.stalls)

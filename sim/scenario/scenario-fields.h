@@ -124,6 +124,17 @@ VisitTun(V& v, T& t)
                  .SimOnly("the kernel's own softirq"));
     v.Double("softirq_cost_ns", t.softirqCostNs, Closed(0, 1e9),
              Doc{"ns", "fixed CPU per softirq run on the reader's CPU"}.SimOnly("the kernel's own softirq"));
+    v.Bool("iff_backpressure", t.iffBackpressure,
+           Doc{"", "the VPN sets IFF_BACKPRESSURE at TUNSETIFF (read by policy iff-backpressure only)"}.SimOnly(
+               "a kernel with IFF_BACKPRESSURE (net-next, 2026-08)"));
+    v.Check([&](auto& p) {
+        if (!t.iffBackpressure && t.policy != "iff-backpressure")
+        {
+            throw ScenarioError(p.Path("iff_backpressure"),
+                                "false is allowed only with tun.policy = \"iff-backpressure\" (the only policy "
+                                "with the flag), got policy \"" + t.policy + "\"");
+        }
+    });
 }
 
 // ---------------------------------------------------------------- qdisc

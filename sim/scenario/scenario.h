@@ -44,6 +44,7 @@ struct TunConfig
     bool softirqOnReaderCpu = false;   ///< the softirq's CPU work is charged to the reader
     double xmitCostNs = 0.0;           ///< CPU per packet of qdisc dequeue + tun_net_xmit from the softirq
     double softirqCostNs = 0.0;        ///< fixed CPU per softirq run on the reader's CPU
+    bool iffBackpressure = true;       ///< IFF_BACKPRESSURE at TUNSETIFF (policy iff-backpressure only)
 };
 
 /// The qdisc on tun0.

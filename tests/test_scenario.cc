@@ -95,10 +95,12 @@ Everything()
     s.tun.xmitCostNs = 123.456;
     s.tun.softirqCostNs = 1e-7;
     s.tun.iffBackpressure = false;
+    s.tun.queues = 3;
     s.qdisc.kind = QdiscKind::FqCodel;
     s.qdisc.limit = 1000000;
     s.qdisc.targetMs = 2.5;
     s.qdisc.intervalMs = 1e5;
+    s.qdisc.sharedRoot = true;
     s.reader.perPacketNs = 1e10;
     s.reader.nsPerByte = 0.3;
     s.reader.wakeupLatencyUs = 7.7;

@@ -13,6 +13,8 @@
 #include "ns3/net-device-queue-interface.h"
 #include "ns3/packet.h"
 #include "ns3/simulator.h"
+#include "ns3/nstime.h"
+#include "ns3/uinteger.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -237,6 +239,42 @@ TEST(MqScenario, DeterministicAndQueuesOneIsTheDefault)
     r1.erase("scenario");
     r0.erase("scenario");
     EXPECT_EQ(r1, r0);
+}
+
+} // namespace
+
+namespace
+{
+
+TEST(MqSoftirq, ChargedToTheWakingQueuesReader)
+{
+    // netif_tx_wake_queue() raises NET_TX_SOFTIRQ on the CPU that woke the
+    // queue: the reader of that queue, not queue 0's.
+    ns3::Ptr<TunNetDevice> dev = ns3::CreateObject<TunNetDevice>();
+    dev->SetAttribute("SoftirqCost", ns3::TimeValue(ns3::NanoSeconds(700)));
+    dev->Configure(CreateTunPolicy("merged"), 4, 2);
+    dev->AggregateObject(
+        ns3::CreateObjectWithAttributes<ns3::NetDeviceQueueInterface>("NTxQueues", ns3::UintegerValue(2)));
+    dev->SetHasQdisc(true);
+    std::vector<int64_t> charged(2, 0);
+    dev->SetSoftirqCpuSink([&charged](uint32_t q, ns3::Time t) { charged.at(q) += t.GetNanoSeconds(); });
+    const uint32_t f1 = FlowOnQueue(1, 2);
+    for (int i = 0; i < 4; ++i)
+    {
+        ns3::Ptr<ns3::Packet> p = ns3::Create<ns3::Packet>(100);
+        p->AddPacketTag(TunsimTag(f1, 0, 0, 0));
+        dev->Send(p, ns3::Address(), 0x0800);
+    }
+    ASSERT_TRUE(dev->GetQueue(1).IsStopped());
+    ASSERT_TRUE(dev->TunRingConsume(1));
+    ASSERT_TRUE(dev->TunRingConsume(1)); // 4 / 2 consumed: wake
+    ASSERT_FALSE(dev->GetQueue(1).IsStopped());
+    ns3::Simulator::Run();
+    EXPECT_EQ(charged[0], 0);
+    EXPECT_EQ(charged[1], 700); // one softirq run, nothing sent (no qdisc on this bare device)
+    EXPECT_EQ(dev->GetStats().softirqRuns, 1u);
+    dev->Dispose();
+    ns3::Simulator::Destroy();
 }
 
 } // namespace

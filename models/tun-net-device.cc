@@ -33,6 +33,27 @@ TunDropReasonName(TunDropReason r)
     }
 }
 
+uint32_t
+TunFlowHash(uint32_t flowId)
+{
+    // murmur3 fmix32: a fixed, well-mixing stand-in for the kernel's flow
+    // hash (siphash of the 5-tuple with a boot-time key).
+    uint32_t h = flowId + 0x9e3779b9u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
+uint32_t
+TunAutomqSelectQueue(uint32_t flowId, uint32_t numQueues)
+{
+    // tun_automq_select_queue(): txq = reciprocal_scale(txq /* rxhash */, numqueues)
+    return static_cast<uint32_t>((static_cast<uint64_t>(TunFlowHash(flowId)) * numQueues) >> 32);
+}
+
 // ---------------------------------------------------------------- TunQueue
 
 TunQueue::TunQueue(TunNetDevice& dev, uint32_t index, const RingGeometry& g)
@@ -86,6 +107,21 @@ TunQueue::WakeAll()
     {
         m_dev.WakeQueue(*q);
     }
+}
+
+uint32_t
+TunQueue::DeviceFlags() const
+{
+    return m_dev.m_tunFlags;
+}
+
+void
+TunQueue::ForceWake()
+{
+    // tun_force_wake_queue(): netif_wake_subqueue() and cons_cnt = 0 under the
+    // consumer and producer locks (atomic in a discrete-event model).
+    m_dev.WakeQueue(*this);
+    m_consumedSinceStop = 0;
 }
 
 bool
@@ -221,13 +257,28 @@ TunNetDevice::SetTxQueueLen(uint32_t txQueueLen)
             q->m_ring.OverrideBatch(g.batch);
         }
         q->NoteOccupancy();
+        m_policy->Reconfigured(*q, TunReconfig::Resize);
+    }
+}
+
+void
+TunNetDevice::SetTunFlags(uint32_t flags)
+{
+    // tun_set_iff() on an existing device: the flags change, then every
+    // attached queue goes through the "do not stay in xoff" step.
+    m_tunFlags = flags;
+    for (auto& q : m_queues)
+    {
+        m_policy->Reconfigured(*q, TunReconfig::SetIff);
     }
 }
 
 void
 TunNetDevice::AttachReader(uint32_t q, std::function<void()> dataReady)
 {
+    // tun_attach(): the reader's file descriptor becomes this queue's tfile.
     m_queues.at(q)->m_dataReady = std::move(dataReady);
+    m_policy->Reconfigured(*m_queues.at(q), TunReconfig::Attach);
 }
 
 void
@@ -249,10 +300,12 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
     uint32_t txq = 0;
     if (m_queues.size() > 1)
     {
-        // tun_select_queue() hashes the flow; the tunsim flow id stands in.
+        // skb->queue_mapping as tun_select_queue() set it before the qdisc
+        // (the same function the NetDeviceQueueInterface's select-queue
+        // callback uses, see TunPathHelper).
         TunsimTag tag;
         packet->PeekPacketTag(tag);
-        txq = tag.flowId % m_queues.size();
+        txq = TunAutomqSelectQueue(tag.flowId, static_cast<uint32_t>(m_queues.size()));
     }
     TunQueue& q = *m_queues[txq];
 
@@ -371,15 +424,21 @@ TunNetDevice::NetTxSoftirq(uint32_t qi)
             auto tc = m_node->GetObject<ns3::TrafficControlLayer>();
             m_rootQdisc = tc ? tc->GetRootQueueDiscOnDevice(this) : nullptr;
         }
-        if (m_rootQdisc)
+        if (m_rootQdisc && m_rootQdisc->GetWakeMode() == ns3::QueueDisc::WAKE_CHILD)
         {
+            // mq: each tx queue has its own child qdisc (mq_select_queue()).
+            m_rootQdisc->GetQueueDiscClass(qi)->GetQueueDisc()->Run();
+        }
+        else if (m_rootQdisc)
+        {
+            // one root for every tx queue (the only kind with one queue)
             m_rootQdisc->Run();
         }
     }
     if (m_softirqCpu)
     {
         uint64_t sent = m_stats.xmitCalls - before;
-        m_softirqCpu(m_softirqCost + m_xmitCost * static_cast<int64_t>(sent));
+        m_softirqCpu(qi, m_softirqCost + m_xmitCost * static_cast<int64_t>(sent));
     }
 }
 

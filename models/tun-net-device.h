@@ -56,6 +56,15 @@ enum class TunDropReason : uint8_t
 };
 const char* TunDropReasonName(TunDropReason r);
 
+/// The tx queue of a packet of flow `flowId` on a tun device with
+/// `numQueues` queues (IFF_MULTI_QUEUE): mirrors tun_automq_select_queue()
+/// for a flow without a steering entry, `reciprocal_scale(rxhash, numqueues)`,
+/// with a fixed 32-bit mix of the tunsim flow id (TunFlowHash) standing in
+/// for __skb_get_hash_symmetric() of the 5-tuple. Deterministic.
+uint32_t TunAutomqSelectQueue(uint32_t flowId, uint32_t numQueues);
+/// The flow hash TunAutomqSelectQueue() scales (murmur3's 32-bit finaliser).
+uint32_t TunFlowHash(uint32_t flowId);
+
 /// One tx queue: its ptr_ring and its netdev_queue.
 class TunQueue : public TunTxQueue
 {
@@ -71,6 +80,9 @@ class TunQueue : public TunTxQueue
     void WakeAll() override;
     bool HasQdisc() const override;
     uint32_t ConsumedSinceStop() const override { return m_consumedSinceStop; }
+    uint32_t DeviceFlags() const override;
+    void ForceWake() override;
+    void ResetConsumedSinceStop() override { m_consumedSinceStop = 0; }
 
     TunRing& MutableRing() { return m_ring; }
 
@@ -145,6 +157,11 @@ class TunNetDevice : public ns3::NetDevice
     void SetTxQueueLen(uint32_t txQueueLen);
     uint32_t GetTxQueueLen() const { return m_txQueueLen; }
 
+    /// mirrors TUNSETIFF on a running device (tun_set_iff()): the device's
+    /// flags (kIffBackpressure ...); the policy sees every queue reconfigured.
+    void SetTunFlags(uint32_t flags);
+    uint32_t GetTunFlags() const { return m_tunFlags; }
+
     ns3::Ptr<TunPolicy> GetPolicy() const { return m_policy; }
     uint32_t GetNQueues() const { return static_cast<uint32_t>(m_queues.size()); }
     TunQueue& GetQueue(uint32_t i) { return *m_queues[i]; }
@@ -159,9 +176,10 @@ class TunNetDevice : public ns3::NetDevice
     /// The reader of queue `q` (the file descriptor attached to tfile):
     /// `dataReady` is its sk_data_ready(), called after each produce.
     void AttachReader(uint32_t q, std::function<void()> dataReady);
-    /// Where the CPU time of a NET_TX softirq run goes when it runs on the
-    /// reader's CPU (TunConfig::softirqOnReaderCpu). Null = nowhere.
-    void SetSoftirqCpuSink(std::function<void(ns3::Time)> chargeCpu) { m_softirqCpu = chargeCpu; }
+    /// Where the CPU time of a NET_TX softirq run of queue `q` goes when it
+    /// runs on that queue's reader's CPU (TunConfig::softirqOnReaderCpu).
+    /// Null = nowhere.
+    void SetSoftirqCpuSink(std::function<void(uint32_t q, ns3::Time)> chargeCpu) { m_softirqCpu = chargeCpu; }
 
     /// mirrors the consume in tun_ring_recv() (NODROP: __tun_ring_consume())
     /// plus tun_put_user()'s tx statistics: one packet or null.
@@ -226,10 +244,11 @@ class TunNetDevice : public ns3::NetDevice
 
     ns3::Ptr<TunPolicy> m_policy;
     uint32_t m_txQueueLen = 500;
+    uint32_t m_tunFlags = 0; ///< tun->flags (only the bits in tun-policy.h)
     std::vector<std::unique_ptr<TunQueue>> m_queues;
     bool m_hasQdisc = true;
     ns3::Time m_softirqLatency;
-    std::function<void(ns3::Time)> m_softirqCpu;
+    std::function<void(uint32_t, ns3::Time)> m_softirqCpu;
     ns3::Time m_softirqCost;
     ns3::Time m_xmitCost;
     Stats m_stats;

@@ -6,6 +6,7 @@
 //   tun_net_xmit():    BeforeProduce()  ptr_ring_produce()  AfterProduce()
 //   tun_ring_recv():   consume          AfterConsume()
 //                      ring empty, about to sleep           ReaderWait()
+//   tun_attach(), tun_set_iff(), tun_queue_resize():        Reconfigured()
 //
 // plus RingGeometry() for the one variant whose queue is not a ptr_ring
 // (the pre-3.8 skb list). A policy acts only through TunTxQueue (stop, wake,
@@ -58,6 +59,24 @@ class TunTxQueue
     /// Entries consumed since the queue was last stopped (v8's half-ring wake
     /// counts these, as veth does). Reset to 0 by Stop()/StopAll().
     virtual uint32_t ConsumedSinceStop() const = 0;
+    /// tun->flags as set by TUNSETIFF (IFF_BACKPRESSURE ...).
+    virtual uint32_t DeviceFlags() const = 0;
+    /// tun_force_wake_queue() (IFF_BACKPRESSURE patch, 2026-07): wake this
+    /// subqueue and reset cons_cnt, under both ring locks.
+    virtual void ForceWake() = 0;
+    /// tfile->cons_cnt = 0 without a wake (the merged tun_attach()).
+    virtual void ResetConsumedSinceStop() = 0;
+};
+
+/// include/uapi/linux/if_tun.h: TUNSETIFF flags tunsim knows.
+constexpr uint32_t kIffBackpressure = 0x0080; ///< IFF_BACKPRESSURE (2026-07 patch)
+
+/// The tun.c paths that reconfigure a queue (TunPolicy::Reconfigured()).
+enum class TunReconfig : uint8_t
+{
+    Attach, ///< tun_attach(): a file descriptor (re)attaches to the queue
+    SetIff, ///< tun_set_iff() on a running device: TUNSETIFF (flags changed)
+    Resize, ///< tun_queue_resize(): `ip link set tun0 txqueuelen N`
 };
 
 /// Ring size and batch a policy wants for a given tx_queue_len.
@@ -89,6 +108,9 @@ class TunPolicy : public ns3::Object
     /// In tun_ring_recv(), when the ring is empty and the reader is about to
     /// sleep in its blocking wait.
     virtual void ReaderWait(TunTxQueue& q) {}
+    /// After tun_attach(), tun_set_iff() or tun_queue_resize() touched this
+    /// queue. Default: nothing (mainline and the seeds do not wake here).
+    virtual void Reconfigured(TunTxQueue& q, TunReconfig what) {}
 };
 
 /// One registered policy.

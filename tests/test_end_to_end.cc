@@ -89,6 +89,29 @@ INSTANTIATE_TEST_SUITE_P(PolicyQdisc,
                          ::testing::Combine(::testing::Values("nodrop-v6", "nodrop-v8"),
                                             ::testing::Values("pfifo", "fq_codel")));
 
+TEST(EndToEnd, IffBackpressureIsDropWithoutTheFlagAndMergedWithIt)
+{
+    // The whole result (bar the scenario echo and wall time) of iff-backpressure
+    // with the flag clear is drop's, with it merged's; merged and drop differ.
+    auto run = [](const std::string& policy, const std::string& flag) {
+        json r = Deterministic(ToJson(RunExperiment(Load("udp-flood.json", {"duration_s=0.1", "tun.ring_size=25",
+                                                                            "tun.policy=\"" + policy + "\"",
+                                                                            "tun.iff_backpressure=" + flag}))
+                                          .result));
+        ExpectConserved(r);
+        r.erase("scenario");
+        r["tun"].erase("policy");
+        return r;
+    };
+    const json drop = run("drop", "true");
+    const json merged = run("merged", "true");
+    EXPECT_NE(drop, merged);
+    EXPECT_EQ(run("iff-backpressure", "false"), drop);
+    EXPECT_EQ(run("iff-backpressure", "true"), merged);
+    EXPECT_GT(merged["tun"]["txq"]["stop_count"].get<uint64_t>(), 0u);
+    EXPECT_EQ(merged["tun"]["tx_dropped"].get<uint64_t>(), 0u);
+}
+
 TEST(EndToEnd, DelayHistogramHoldsEverySample)
 {
     json r = ToJson(RunExperiment(Load("bursts.json", {"duration_s=0.2", "tun.policy=\"nodrop-v8\""})).result);

@@ -64,7 +64,9 @@ INSTANTIATE_TEST_SUITE_P(Scenarios,
                                            "teleop-video.json",
                                            "germany-usa-tcp.json",
                                            "openconnect-netperf.json",
-                                           "peak-rate.json"),
+                                           "peak-rate.json",
+                                           "multistream.json",
+                                           "hol-stall.json"),
                          [](const auto& info) {
                              std::string n = info.param.substr(0, info.param.find('.'));
                              std::replace(n.begin(), n.end(), '-', '_');

@@ -72,7 +72,7 @@ TEST(ScenarioErrors, UnknownNestedKey)
     ScenarioError e = ErrorOf(j);
     EXPECT_EQ(e.Field(), "qdisc.bogus");
     EXPECT_STREQ(e.what(),
-                 "qdisc.bogus: unknown key; allowed keys: kind, limit, target_ms, interval_ms");
+                 "qdisc.bogus: unknown key; allowed keys: kind, limit, target_ms, interval_ms, shared_root");
 
     j = Minimal();
     j["flows"].push_back({{"kind", "udp"}, {"rate", 5}});
@@ -200,6 +200,44 @@ TEST(ScenarioErrors, UnknownPolicyListsTheAllowedOnes)
         j["tun"]["policy"] = name;
         EXPECT_EQ(ScenarioFromJson(j).tun.policy, name);
     }
+}
+
+TEST(ScenarioErrors, IffBackpressureOnlyWithItsPolicy)
+{
+    ScenarioError e = ErrorWith("tun.iff_backpressure=\"on\"");
+    EXPECT_EQ(e.Field(), "tun.iff_backpressure");
+    EXPECT_CONTAINS(std::string(e.what()), "must be true or false");
+
+    e = ErrorWith("tun.iff_backpressure=false");
+    EXPECT_EQ(e.Field(), "tun.iff_backpressure");
+    EXPECT_CONTAINS(std::string(e.what()), "only with tun.policy = \"iff-backpressure\"");
+
+    json j = Minimal();
+    j["tun"] = {{"policy", "iff-backpressure"}, {"iff_backpressure", false}};
+    EXPECT_FALSE(ScenarioFromJson(j).tun.iffBackpressure);
+    j["tun"] = {{"policy", "merged"}, {"iff_backpressure", true}};
+    EXPECT_TRUE(ScenarioFromJson(j).tun.iffBackpressure);
+}
+
+TEST(ScenarioErrors, QueuesAndSharedRoot)
+{
+    for (const char* bad : {"tun.queues=0", "tun.queues=257", "tun.queues=1.5", "tun.queues=\"2\""})
+    {
+        ScenarioError e = ErrorWith(bad);
+        EXPECT_EQ(e.Field(), "tun.queues") << bad;
+        EXPECT_CONTAINS(std::string(e.what()), "[1, 256]");
+    }
+    ScenarioError e = ErrorWith("qdisc.shared_root=true");
+    EXPECT_EQ(e.Field(), "qdisc.shared_root");
+    EXPECT_CONTAINS(std::string(e.what()), "needs tun.queues > 1");
+    e = ErrorWith("qdisc.shared_root=1");
+    EXPECT_EQ(e.Field(), "qdisc.shared_root");
+    json j = Minimal();
+    j["tun"] = {{"queues", 4}};
+    j["qdisc"] = {{"shared_root", true}};
+    const Scenario s = ScenarioFromJson(j);
+    EXPECT_EQ(s.tun.queues, 4u);
+    EXPECT_TRUE(s.qdisc.sharedRoot);
 }
 
 TEST(ScenarioErrors, UnknownEnums)

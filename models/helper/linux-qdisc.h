@@ -62,4 +62,19 @@ uint32_t DefaultQdiscLimit(QdiscKind kind, uint32_t configured, uint32_t txQueue
 /// queue stops, as __qdisc_run() does across its softirq reschedules.
 ns3::Ptr<ns3::QueueDisc> InstallLinuxQdisc(ns3::Ptr<ns3::NetDevice> dev, QdiscKind kind, const QdiscParams& params);
 
+/// The default root of a multiqueue device (attach_default_qdiscs() ->
+/// net/sched/sch_mq.c mq_init()): an `mq` root (ns-3 MqQueueDisc) with one
+/// child of `kind` per tx queue, each with its own `params.limit` (mq's
+/// children are created with the device's tx_queue_len each). The device
+/// must carry a NetDeviceQueueInterface with `nTxQueues` queues. Returns the
+/// root; null for noqueue.
+ns3::Ptr<ns3::QueueDisc> InstallLinuxMqQdisc(ns3::Ptr<ns3::NetDevice> dev,
+                                             uint32_t nTxQueues,
+                                             QdiscKind kind,
+                                             const QdiscParams& params);
+
+/// The qdiscs packets are enqueued into: the children of an mq root, else
+/// the root itself; empty for null.
+std::vector<ns3::Ptr<ns3::QueueDisc>> LeafQdiscs(ns3::Ptr<ns3::QueueDisc> root);
+
 } // namespace tunsim

@@ -1,6 +1,7 @@
 #include "tun-path-helper.h"
 
 #include "tun-policy.h"
+#include "tunsim-tag.h"
 
 #include "ns3/abort.h"
 #include "ns3/inet-socket-address.h"
@@ -86,19 +87,9 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     AddAddress(client, path.clientNic, "192.168.0.1", "255.255.255.252");
     AddAddress(server, path.serverNic, "192.168.0.2", "255.255.255.252");
 
-    // tun0: ring, policy, netdev queue, qdisc.
-    Ptr<TunPolicy> policy = CreateTunPolicy(m_policy);
-    NS_ABORT_MSG_IF(!policy, "TunPathHelper: unknown policy " << m_policy);
+    // tun0: ring(s), policy, netdev queue(s), qdisc(s).
     path.tun = m_tunFactory.Create<TunNetDevice>();
-    path.tun->Configure(policy, m_ringSize, 1);
-    path.tun->AggregateObject(CreateObject<NetDeviceQueueInterface>());
-    client->AddDevice(path.tun);
-    path.tunQdiscKind = m_qdisc;
-    path.tunQdiscLimit = DefaultQdiscLimit(m_qdisc, m_qdiscParams.limit, m_ringSize);
-    QdiscParams tunQdisc = m_qdiscParams;
-    tunQdisc.limit = path.tunQdiscLimit;
-    path.tunQdisc = InstallLinuxQdisc(path.tun, m_qdisc, tunQdisc);
-    path.tun->SetHasQdisc(path.tunQdisc != nullptr);
+    InstallTunQueues(path);
     AddAddress(client, path.tun, "10.8.0.1", "255.255.255.0");
 
     // The server's end of the tunnel.
@@ -111,13 +102,7 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     AddAddress(server, path.peerDevice, "10.8.0.2", "255.255.255.0");
 
     // The VPN processes.
-    path.readerAccount = SocketAccountTable::Create("vpn-reader", m_readerSndbuf);
-    path.reader = m_readerFactory.Create<VpnReader>();
-    path.reader->SetAttribute("EncapOverhead", UintegerValue(path.encapOverhead));
-    client->AddApplication(path.reader);
-    path.reader->Setup(path.tun, 0, InetSocketAddress(Ipv4Address("192.168.0.1"), kVpnPort),
-                       InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort), path.readerAccount);
-    path.reader->SetStartTime(Seconds(0));
+    InstallReaders(path);
 
     path.peer = CreateObject<VpnPeer>();
     server->AddApplication(path.peer);
@@ -126,6 +111,58 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     path.peer->SetStartTime(Seconds(0));
     ConnectReturnCodes(path);
     return path;
+}
+
+void
+TunPathHelper::InstallTunQueues(TunPath& path) const
+{
+    using namespace ns3;
+    Ptr<TunPolicy> policy = CreateTunPolicy(m_policy);
+    NS_ABORT_MSG_IF(!policy, "TunPathHelper: unknown policy " << m_policy);
+    path.tun->Configure(policy, m_ringSize, m_queues);
+    // alloc_netdev_mqs() + netif_set_real_num_tx_queues(): n netdev queues.
+    Ptr<NetDeviceQueueInterface> ndqi = CreateObjectWithAttributes<NetDeviceQueueInterface>("NTxQueues", UintegerValue(m_queues));
+    if (m_queues > 1)
+    {
+        // The qdisc layer asks tun_select_queue() for each packet's queue.
+        const uint32_t n = m_queues;
+        ndqi->SetSelectQueueCallback([n](Ptr<QueueItem> item) -> std::size_t {
+            TunsimTag tag;
+            item->GetPacket()->PeekPacketTag(tag);
+            return TunAutomqSelectQueue(tag.flowId, n);
+        });
+    }
+    path.tun->AggregateObject(ndqi);
+    path.client->AddDevice(path.tun);
+    path.tunQdiscKind = m_qdisc;
+    path.tunQdiscLimit = DefaultQdiscLimit(m_qdisc, m_qdiscParams.limit, m_ringSize);
+    QdiscParams tunQdisc = m_qdiscParams;
+    tunQdisc.limit = path.tunQdiscLimit;
+    path.tunQdisc = (m_queues > 1 && !m_sharedRoot) ? InstallLinuxMqQdisc(path.tun, m_queues, m_qdisc, tunQdisc)
+                                                     : InstallLinuxQdisc(path.tun, m_qdisc, tunQdisc);
+    path.tunLeafQdiscs = LeafQdiscs(path.tunQdisc);
+    path.tun->SetHasQdisc(path.tunQdisc != nullptr);
+}
+
+void
+TunPathHelper::InstallReaders(TunPath& path) const
+{
+    using namespace ns3;
+    for (uint32_t q = 0; q < m_queues; ++q)
+    {
+        const std::string name = q == 0 ? "vpn-reader" : "vpn-reader" + std::to_string(q);
+        Ptr<SocketAccount> account = SocketAccountTable::Create(name, m_readerSndbuf);
+        Ptr<VpnReader> reader = m_readerFactory.Create<VpnReader>();
+        reader->SetAttribute("EncapOverhead", UintegerValue(path.encapOverhead));
+        path.client->AddApplication(reader);
+        reader->Setup(path.tun, q, InetSocketAddress(Ipv4Address("192.168.0.1"), static_cast<uint16_t>(kVpnPort + q)),
+                      InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort), account);
+        reader->SetStartTime(Seconds(0));
+        path.readers.push_back(reader);
+        path.readerAccounts.push_back(account);
+    }
+    path.reader = path.readers[0];
+    path.readerAccount = path.readerAccounts[0];
 }
 
 void
@@ -139,7 +176,9 @@ TunPathHelper::ConnectReturnCodes(const TunPath& path)
     // ring. A drop behind a qdisc, after the enqueue succeeded, is silent.
     Callback<void, Ptr<const QueueDiscItem>, const char*> enqueueDrop(
         [](Ptr<const QueueDiscItem> item, const char*) { SocketAccountTable::NotifyLocalDrop(item->GetPacket()); });
-    for (const Ptr<QueueDisc>& q : {path.tunQdisc, path.clientNicQdisc})
+    std::vector<Ptr<QueueDisc>> enqueueing = path.tunLeafQdiscs;
+    enqueueing.push_back(path.clientNicQdisc);
+    for (const Ptr<QueueDisc>& q : enqueueing)
     {
         if (q)
         {

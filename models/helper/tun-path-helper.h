@@ -21,6 +21,13 @@
 //   TunPath path = h.Install(client, server);
 //
 // Then TunPathMonitor (tun-path-monitor.h) books every packet of the path.
+//
+// SetQueues(n) with n > 1 makes tun0 an IFF_MULTI_QUEUE device: n tfiles
+// (rings), one VpnReader per queue (its own process: own UDP socket on port
+// 1194 + q, own CPU time), a flow's queue chosen by TunAutomqSelectQueue(),
+// and the root qdisc `mq` with one child of the qdisc kind per queue -- or,
+// with a shared root, one qdisc of that kind in front of all the queues
+// (`tc qdisc replace dev tun0 root pfifo_fast` on a multiqueue tun).
 #pragma once
 
 #include "linux-qdisc.h"
@@ -40,6 +47,7 @@
 #include "ns3/virtual-net-device.h"
 
 #include <string>
+#include <vector>
 
 namespace tunsim
 {
@@ -53,8 +61,11 @@ struct TunPath
     ns3::Ptr<ns3::QueueDisc> tunQdisc;          ///< its root qdisc; null for noqueue
     QdiscKind tunQdiscKind = QdiscKind::PfifoFast;
     uint32_t tunQdiscLimit = 0;                 ///< packets (0 for noqueue)
-    ns3::Ptr<VpnReader> reader;                 ///< the VPN process on the client
+    std::vector<ns3::Ptr<ns3::QueueDisc>> tunLeafQdiscs; ///< mq's children, else {tunQdisc}; empty for noqueue
+    ns3::Ptr<VpnReader> reader;                 ///< the VPN process on the client (queue 0's)
     ns3::Ptr<SocketAccount> readerAccount;      ///< its UDP socket's sk_wmem_alloc
+    std::vector<ns3::Ptr<VpnReader>> readers;   ///< one per tx queue; readers[0] == reader
+    std::vector<ns3::Ptr<SocketAccount>> readerAccounts; ///< theirs; [0] == readerAccount
     ns3::Ptr<ns3::VirtualNetDevice> peerDevice; ///< the server's tunnel device
     ns3::Ptr<VpnPeer> peer;                     ///< the VPN process on the server
     ns3::Ptr<ns3::PointToPointNetDevice> clientNic;
@@ -100,15 +111,30 @@ class TunPathHelper
     /// device queue, pfifo_fast on both NICs).
     void SetUnderlay(ns3::DataRate rate, ns3::Time delay, uint32_t queuePackets, QdiscKind qdisc);
 
+    /// tun0's tx queues (IFF_MULTI_QUEUE when > 1; default 1) and, for
+    /// more than one, whether the qdisc kind is one shared root instead of
+    /// mq's child per queue.
+    void SetQueues(uint32_t queues, bool sharedRoot = false)
+    {
+        m_queues = queues;
+        m_sharedRoot = sharedRoot;
+    }
+
     /// Build the path between `client` and `server` (both with IPv4).
     TunPath Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) const;
 
   private:
     /// NET_XMIT_DROP back to the sender where Linux returns it.
     static void ConnectReturnCodes(const TunPath& path);
+    /// tun0's NetDeviceQueueInterface, queues and qdisc(s).
+    void InstallTunQueues(TunPath& path) const;
+    /// One VPN process per queue.
+    void InstallReaders(TunPath& path) const;
 
     std::string m_policy = "drop";
     uint32_t m_ringSize = 500;
+    uint32_t m_queues = 1;
+    bool m_sharedRoot = false;
     QdiscKind m_qdisc = QdiscKind::PfifoFast;
     QdiscParams m_qdiscParams;
     ns3::ObjectFactory m_tunFactory;

@@ -48,9 +48,15 @@ TunPathMonitor::TunPathMonitor(const TunPath& path, ns3::Ptr<PacketLedger> ledge
     using namespace ns3;
     // Deliveries: the peer writes into its tunnel device; the reader into tun0.
     path.peer->SetDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
-    path.reader->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    for (const auto& reader : path.readers)
+    {
+        reader->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    }
 
-    ConnectQdisc(path.tunQdisc, "tun0_qdisc");
+    for (const auto& leaf : path.tunLeafQdiscs)
+    {
+        ConnectQdisc(leaf, "tun0_qdisc");
+    }
     ConnectQdisc(path.clientNicQdisc, "underlay_qdisc");
     ConnectQdisc(path.serverNicQdisc, "underlay_qdisc");
 
@@ -89,9 +95,23 @@ TunPathMonitor::TunPathMonitor(const TunPath& path, ns3::Ptr<PacketLedger> ledge
     };
     countWire(path.clientNic, path.serverNic, m_wireForward);
     countWire(path.serverNic, path.clientNic, m_wireReverse);
-    if (path.tunQdisc)
+    if (path.tunLeafQdiscs.size() == 1)
     {
         path.tunQdisc->TraceConnectWithoutContext("PacketsInQueue", MakeCallback(&BacklogStats::Change, &m_tunBacklog));
+    }
+    else
+    {
+        // mq: the backlog of all children, updated by the changed one's delta.
+        m_leafBacklog.assign(path.tunLeafQdiscs.size(), 0);
+        for (size_t i = 0; i < path.tunLeafQdiscs.size(); ++i)
+        {
+            path.tunLeafQdiscs[i]->TraceConnectWithoutContext(
+                "PacketsInQueue", Callback<void, uint32_t, uint32_t>([this, i](uint32_t, uint32_t n) {
+                    const uint32_t total = m_tunBacklog.last - m_leafBacklog[i] + n;
+                    m_leafBacklog[i] = n;
+                    m_tunBacklog.Change(0, total);
+                }));
+        }
     }
 }
 
@@ -145,16 +165,36 @@ TunPathMonitor::StillQueued(Direction d) const
     std::map<std::string, uint64_t> q;
     if (d == Direction::Forward)
     {
-        q["tun0_qdisc"] = m_path.tunQdisc ? m_path.tunQdisc->GetNPackets() : 0;
-        q["tun0_ring"] = m_path.tun->GetQueue(0).Ring().Count();
-        q["vpn_reader"] = m_path.reader->InHand();
+        uint64_t qdisc = 0;
+        for (const auto& leaf : m_path.tunLeafQdiscs)
+        {
+            qdisc += leaf->GetNPackets();
+        }
+        uint64_t ring = 0;
+        for (uint32_t i = 0; i < m_path.tun->GetNQueues(); ++i)
+        {
+            ring += m_path.tun->GetQueue(i).Ring().Count();
+        }
+        uint64_t inHand = 0;
+        for (const auto& reader : m_path.readers)
+        {
+            inHand += reader->InHand();
+        }
+        q["tun0_qdisc"] = qdisc;
+        q["tun0_ring"] = ring;
+        q["vpn_reader"] = inHand;
         q["underlay_qdisc"] = m_path.clientNicQdisc ? m_path.clientNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.clientNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireForward.txBegin - m_wireForward.rxEnd;
     }
     else
     {
-        q["vpn_reader"] = m_path.reader->ReverseWaiting();
+        uint64_t waiting = 0;
+        for (const auto& reader : m_path.readers)
+        {
+            waiting += reader->ReverseWaiting();
+        }
+        q["vpn_reader"] = waiting;
         q["underlay_qdisc"] = m_path.serverNicQdisc ? m_path.serverNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.serverNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireReverse.txBegin - m_wireReverse.rxEnd;

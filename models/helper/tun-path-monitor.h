@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <vector>
 #include <string>
 
 namespace tunsim
@@ -81,6 +82,7 @@ class TunPathMonitor
     ns3::Ptr<PacketLedger> m_ledger;
     uint64_t m_noqueueDrops = 0;
     BacklogStats m_tunBacklog;
+    std::vector<uint32_t> m_leafBacklog; ///< mq: each child's last PacketsInQueue
     WireCount m_wireForward;
     WireCount m_wireReverse;
 };

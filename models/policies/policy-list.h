@@ -8,7 +8,7 @@
 // are built by a glob). Included twice by registry.cc; no include guard.
 TUNSIM_POLICY(CreateDropPolicy, "drop",
               "mainline: never stop the queue; drop FULL_RING when the ring is full",
-              "mainline drivers/net/tun.c (tun_net_xmit); again after the 2026 revert")
+              "mainline drivers/net/tun.c (tun_net_xmit); again after the revert f11b48aa674b (net, 2026-07-30)")
 TUNSIM_POLICY(CreateLegacyFlowctlPolicy, "legacy-flowctl",
               "pre-3.8 / IFF_FLOW_CONTROL (seed 002): stop all queues at tx_queue_len, wake all after every read",
               "seed 002: 'tuntap: add flow control to support back pressure', lkml 2014-04-13")
@@ -27,3 +27,9 @@ TUNSIM_POLICY(CreateNodropV6Policy, "nodrop-v6",
 TUNSIM_POLICY(CreateNodropV8Policy, "nodrop-v8",
               "NODROP v8 (seed 001): as v6 but only with a qdisc attached; wake after half the ring was consumed since the stop",
               "seed 001: tun/tap & vhost-net: apply qdisc backpressure on full ptr_ring to reduce TX drops (v8), 2026-03-13")
+TUNSIM_POLICY(CreateMergedPolicy, "merged",
+              "as merged (1d6e569b7d0c): stop when a qdisc is attached and the ring became full; wake after half the ring was consumed; wake + cons_cnt = 0 on resize",
+              "net-next 1d6e569b7d0c + d4c22d70d725, pushed 2026-05-14; reverted in net (f11b48aa674b) 2026-07-30")
+TUNSIM_POLICY(CreateIffBackpressurePolicy, "iff-backpressure",
+              "merged behind the per-device flag IFF_BACKPRESSURE (tun.iff_backpressure): off = drop, on = merged; force-wake on attach, TUNSETIFF, resize",
+              "net-next 485e38995cc3 + d00c7369ef24, pushed 2026-08-08; patch mail 2026-07-04 (Simon Schippers)")

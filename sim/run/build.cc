@@ -50,6 +50,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     TunPathHelper h;
     h.SetPolicy(s.tun.policy);
     h.SetRingSize(s.tun.ringSize);
+    h.SetQueues(s.tun.queues, s.qdisc.sharedRoot);
     h.SetQdisc(s.qdisc.kind, QdiscParams{s.qdisc.limit, s.qdisc.targetMs, s.qdisc.intervalMs});
     h.SetTunAttribute("SoftirqLatency", TimeValue(Us(s.tun.softirqLatencyUs)));
     h.SetTunAttribute("SoftirqCost", TimeValue(Ns(s.tun.softirqCostNs)));
@@ -70,28 +71,45 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetUnderlay(DataRate(rate.str()), NanoSeconds(static_cast<int64_t>(s.underlay.delayMs * 1e6)),
                   s.underlay.queuePackets, s.underlay.qdisc);
     TunPath path = h.Install(client, server);
+    if (s.tun.policy == "iff-backpressure" && s.tun.iffBackpressure)
+    {
+        path.tun->SetTunFlags(kIffBackpressure); // TUNSETIFF with IFF_BACKPRESSURE
+    }
 
-    // What the helper leaves to its user: the reader's misbehaviour.
+    // What the helper leaves to its user: the reader's misbehaviour. The
+    // stalls are queue 0's reader's; the random wake-ups and preemptions
+    // every reader's, each from streams of its own (queue 0 keeps 902/903/900).
     for (const auto& st : r.stalls)
     {
         path.reader->AddStall(NanoSeconds(static_cast<int64_t>(st.atS * 1e9)),
                               NanoSeconds(static_cast<int64_t>(st.forS * 1e9)));
     }
-    path.reader->SetLoop(r.loop);
-    path.reader->SetWakeupQuantiles(UsTimes(r.wakeupQuantilesUs), 903);
-    path.reader->SetDeepWakeupQuantiles(UsTimes(r.deepWakeupQuantilesUs), 902);
     std::vector<std::pair<Time, std::vector<Time>>> bins;
     for (const WakeBinConfig& b : r.wakeupBySleep)
     {
         bins.emplace_back(Us(b.sleepUsFrom), UsTimes(b.wakeQuantilesUs));
     }
-    path.reader->SetWakeupBySleep(std::move(bins), 910);
-    path.reader->SetPreemption(NanoSeconds(static_cast<int64_t>(r.preemptIntervalMs * 1e6)),
-                               NanoSeconds(static_cast<int64_t>(r.preemptMs * 1e6)), 900);
+    for (size_t q = 0; q < path.readers.size(); ++q)
+    {
+        // queue 0 keeps the streams a single-queue run always had
+        const int64_t base = q == 0 ? 900 : 1000 + 10 * static_cast<int64_t>(q);
+        const Ptr<VpnReader>& reader = path.readers[q];
+        reader->SetLoop(r.loop);
+        reader->SetWakeupQuantiles(UsTimes(r.wakeupQuantilesUs), base + 3);
+        reader->SetDeepWakeupQuantiles(UsTimes(r.deepWakeupQuantilesUs), base + 2);
+        reader->SetWakeupBySleep(bins, q == 0 ? 910 : base + 5);
+        reader->SetPreemption(NanoSeconds(static_cast<int64_t>(r.preemptIntervalMs * 1e6)),
+                              NanoSeconds(static_cast<int64_t>(r.preemptMs * 1e6)), base);
+    }
     if (s.tun.softirqOnReaderCpu)
     {
-        VpnReader* reader = PeekPointer(path.reader);
-        path.tun->SetSoftirqCpuSink([reader](Time t) { reader->ChargeCpu(t); });
+        // NET_TX_SOFTIRQ runs on the CPU that woke the queue: its reader's.
+        std::vector<VpnReader*> readers;
+        for (const auto& reader : path.readers)
+        {
+            readers.push_back(PeekPointer(reader));
+        }
+        path.tun->SetSoftirqCpuSink([readers](uint32_t q, Time t) { readers[q]->ChargeCpu(t); });
     }
     return path;
 }

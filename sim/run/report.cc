@@ -159,15 +159,35 @@ TunOf(const Scenario& s, const Testbed& tb, const Instruments& in, int64_t endNs
     t.dropReasons = reasons;
     t.rxPackets = st.rxPackets;
     t.xmitCalls = st.xmitCalls;
-    t.txq = TxqResult{q.StopCount(),
+    // With several queues (IFF_MULTI_QUEUE) the txq and ring figures add up
+    // over the queues (stopped_s in queue-seconds, the fraction averaged,
+    // the occupancy maximum the largest single ring's).
+    uint64_t stops = 0;
+    int64_t stoppedNs = 0;
+    bool stoppedAtEnd = false;
+    double occMean = 0;
+    uint32_t occMax = 0;
+    uint32_t occEnd = 0;
+    for (uint32_t i = 0; i < tun.GetNQueues(); ++i)
+    {
+        const TunQueue& qi = tun.GetQueue(i);
+        stops += qi.StopCount();
+        stoppedNs += qi.StoppedTime().GetNanoSeconds();
+        stoppedAtEnd = stoppedAtEnd || qi.IsStopped();
+        occMean += qi.MeanOccupancy();
+        occMax = std::max(occMax, qi.MaxOccupancy());
+        occEnd += qi.Ring().Count();
+    }
+    const double n = tun.GetNQueues();
+    t.txq = TxqResult{stops,
                       st.wakes,
-                      q.StoppedTime().GetSeconds(),
-                      endNs ? q.StoppedTime().GetNanoSeconds() / static_cast<double>(endNs) : 0.0,
-                      q.IsStopped(),
+                      stoppedNs / 1e9,
+                      endNs ? stoppedNs / static_cast<double>(endNs) / n : 0.0,
+                      stoppedAtEnd,
                       st.softirqRuns};
-    t.ringOccupancyMean = q.MeanOccupancy();
-    t.ringOccupancyMax = q.MaxOccupancy();
-    t.ringOccupancyEnd = q.Ring().Count();
+    t.ringOccupancyMean = occMean;
+    t.ringOccupancyMax = occMax;
+    t.ringOccupancyEnd = occEnd;
     return t;
 }
 
@@ -181,24 +201,28 @@ QdiscOf(const TunPath& path, const BacklogStats& b, int64_t endNs)
     {
         return r;
     }
-    const QueueDisc::Stats& st = q->GetStats();
     r.limitPackets = path.tunQdiscLimit;
     QdiscResult::Counters c;
-    c.receivedPackets = st.nTotalReceivedPackets;
-    c.sentPackets = st.nTotalSentPackets;
-    c.droppedPackets = st.nTotalDroppedPackets;
     std::map<std::string, uint64_t> reasons;
-    for (const auto& [reason, n] : st.nDroppedPacketsBeforeEnqueue)
+    // mq: the children hold the packets; their counters add up.
+    for (const Ptr<QueueDisc>& leaf : path.tunLeafQdiscs)
     {
-        reasons[reason] += n;
-    }
-    for (const auto& [reason, n] : st.nDroppedPacketsAfterDequeue)
-    {
-        reasons[reason] += n;
+        const QueueDisc::Stats& st = leaf->GetStats();
+        c.receivedPackets += st.nTotalReceivedPackets;
+        c.sentPackets += st.nTotalSentPackets;
+        c.droppedPackets += st.nTotalDroppedPackets;
+        for (const auto& [reason, n] : st.nDroppedPacketsBeforeEnqueue)
+        {
+            reasons[reason] += n;
+        }
+        for (const auto& [reason, n] : st.nDroppedPacketsAfterDequeue)
+        {
+            reasons[reason] += n;
+        }
+        c.requeues += st.nTotalRequeuedPackets;
+        c.backlogPacketsEnd += leaf->GetNPackets();
     }
     c.dropReasons = reasons;
-    c.requeues = st.nTotalRequeuedPackets;
-    c.backlogPacketsEnd = q->GetNPackets();
     c.backlogPacketsMax = b.max;
     c.backlogPacketsMean = b.Mean(endNs);
     r.counters = c;
@@ -208,22 +232,34 @@ QdiscOf(const TunPath& path, const BacklogStats& b, int64_t endNs)
 ReaderResult
 ReaderOf(const Scenario& s, const TunPath& path, int64_t endNs)
 {
-    const auto& rs = path.reader->GetStats();
+    // Several readers (one per queue): their counts add up; busy_fraction is
+    // the busiest one's (each runs on a CPU of its own).
     ReaderResult r;
-    r.packetsRead = rs.packetsRead;
-    r.bytesRead = rs.bytesRead;
-    r.reads = rs.reads;
-    r.sleeps = rs.sleeps;
-    r.wakeups = rs.wakeups;
-    r.deepWakeups = rs.deepWakeups;
-    r.preemptions = rs.preemptions;
-    r.sndbufBlocks = rs.sndbufBlocks;
-    r.busyFraction = endNs ? rs.busy.GetNanoSeconds() / static_cast<double>(endNs) : 0.0;
-    r.softirqStolenS = rs.stolen.GetSeconds();
-    if (rs.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0))
+    r.deepWakeups = 0;
+    r.preemptions = 0;
+    r.sndbufBlocks = 0;
+    int64_t busiestNs = 0;
+    double stolenS = 0;
+    for (const auto& reader : path.readers)
+    {
+        const auto& rs = reader->GetStats();
+        r.packetsRead += rs.packetsRead;
+        r.bytesRead += rs.bytesRead;
+        r.reads += rs.reads;
+        r.sleeps += rs.sleeps;
+        r.wakeups += rs.wakeups;
+        *r.deepWakeups += rs.deepWakeups;
+        *r.preemptions += rs.preemptions;
+        *r.sndbufBlocks += rs.sndbufBlocks;
+        busiestNs = std::max(busiestNs, rs.busy.GetNanoSeconds());
+        stolenS += rs.stolen.GetSeconds();
+    }
+    r.busyFraction = endNs ? busiestNs / static_cast<double>(endNs) : 0.0;
+    r.softirqStolenS = stolenS;
+    if (r.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0))
     {
         r.capacityPpsAtMeanSize =
-            1e9 / (s.reader.perPacketNs + s.reader.nsPerByte * static_cast<double>(rs.bytesRead) / rs.packetsRead);
+            1e9 / (s.reader.perPacketNs + s.reader.nsPerByte * static_cast<double>(r.bytesRead) / r.packetsRead);
     }
     r.socket = SocketOf(*path.readerAccount);
     return r;

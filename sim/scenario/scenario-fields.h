@@ -124,19 +124,46 @@ VisitTun(V& v, T& t)
                  .SimOnly("the kernel's own softirq"));
     v.Double("softirq_cost_ns", t.softirqCostNs, Closed(0, 1e9),
              Doc{"ns", "fixed CPU per softirq run on the reader's CPU"}.SimOnly("the kernel's own softirq"));
+    v.Uint("queues", t.queues, 1, 256,
+           Doc{"queues", "tx queues of tun0 (IFF_MULTI_QUEUE when > 1): one ring and one reader each, a flow's "
+                         "queue by flow hash (tun_automq_select_queue())"}
+               .SimOnly("tunsim kernel opens one queue"));
+    v.Bool("iff_backpressure", t.iffBackpressure,
+           Doc{"", "the VPN sets IFF_BACKPRESSURE at TUNSETIFF (read by policy iff-backpressure only)"}.SimOnly(
+               "a kernel with IFF_BACKPRESSURE (net-next, 2026-08)"));
+    v.Check([&](auto& p) {
+        if (!t.iffBackpressure && t.policy != "iff-backpressure")
+        {
+            throw ScenarioError(p.Path("iff_backpressure"),
+                                "false is allowed only with tun.policy = \"iff-backpressure\" (the only policy "
+                                "with the flag), got policy \"" + t.policy + "\"");
+        }
+    });
 }
 
 // ---------------------------------------------------------------- qdisc
 
 template <typename V, typename T>
 void
-VisitQdisc(V& v, T& q)
+VisitQdisc(V& v, T& q, uint32_t tunQueues)
 {
     v.Enum("kind", q.kind, Doc{"", "the root qdisc of tun0; noqueue: none, the driver is called directly"});
     v.Uint("limit", q.limit, 0, 1000000,
            Doc{"packets", "0 = the kind's Linux default (fq_codel 10240, pfifo/pfifo_fast tx_queue_len)"});
     v.Double("target_ms", q.targetMs, LeftOpen(0, 1e4), Doc{"ms", "fq_codel target"});
     v.Double("interval_ms", q.intervalMs, LeftOpen(0, 1e5), Doc{"ms", "fq_codel interval"});
+    v.Bool("shared_root", q.sharedRoot,
+           Doc{"", "with tun.queues > 1: one qdisc of `kind` as root for all queues instead of mq with a child per "
+                   "queue"}
+               .SimOnly("tunsim kernel opens one queue"));
+    v.Check([&q, tunQueues](auto& p) {
+        if (q.sharedRoot && tunQueues < 2)
+        {
+            throw ScenarioError(p.Path("shared_root"), "true needs tun.queues > 1 (a single-queue device has only "
+                                                       "one root anyway), got tun.queues = " +
+                                                           std::to_string(tunQueues));
+        }
+    });
 }
 
 // --------------------------------------------------------------- reader
@@ -437,7 +464,8 @@ VisitScenario(V& v, T& s)
     v.Double("duration_s", s.durationS, LeftOpen(0, 1e5), Doc{"s", "simulated time"});
     v.Uint("seed", s.seed, 1, kMaxSeed, Doc{"", "ns-3 RNG run number"});
     v.Object("tun", s.tun, [](auto& vv, auto& t) { VisitTun(vv, t); }, Doc{"", "tun0 and its ring"});
-    v.Object("qdisc", s.qdisc, [](auto& vv, auto& q) { VisitQdisc(vv, q); }, Doc{"", "the qdisc on tun0"});
+    const uint32_t nq = s.tun.queues;
+    v.Object("qdisc", s.qdisc, [nq](auto& vv, auto& q) { VisitQdisc(vv, q, nq); }, Doc{"", "the qdisc on tun0"});
     const double d = s.durationS;
     v.Object("reader", s.reader, [d](auto& vv, auto& r) { VisitReader(vv, r, d); }, Doc{"", "the VPN process"});
     v.Object("underlay", s.underlay, [](auto& vv, auto& u) { VisitUnderlay(vv, u); }, Doc{"", "the physical link"});

@@ -45,6 +45,8 @@ struct TunConfig
     bool softirqOnReaderCpu = false;   ///< the softirq's CPU work is charged to the reader
     double xmitCostNs = 0.0;           ///< CPU per packet of qdisc dequeue + tun_net_xmit from the softirq
     double softirqCostNs = 0.0;        ///< fixed CPU per softirq run on the reader's CPU
+    bool iffBackpressure = true;       ///< IFF_BACKPRESSURE at TUNSETIFF (policy iff-backpressure only)
+    uint32_t queues = 1;               ///< tx queues (IFF_MULTI_QUEUE when > 1), one reader each
 };
 
 /// The qdisc on tun0.
@@ -54,6 +56,7 @@ struct QdiscConfig
     uint32_t limit = 0;        ///< packets; 0 = the kind's Linux default (DefaultQdiscLimit)
     double targetMs = 5.0;     ///< fq_codel target
     double intervalMs = 100.0; ///< fq_codel interval
+    bool sharedRoot = false;   ///< tun.queues > 1: one root of `kind` for all queues instead of mq
 };
 
 /// One reader stall: the VPN process stops reading at `atS` for `forS`.

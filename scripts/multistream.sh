@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The multistream sweep (docs/multistream.md) from one command:
+#   N = 1, 2, 4, 8, 16 parallel bulk TCP flows x tun.policy {drop, merged}
+#   x tun.queues {1, N}, each run DURATION simulated seconds (default 0.1),
+# then the table and the plot (docs/multistream.png).
+#   OUT=results/multistream DURATION=0.1 JOBS=2 scripts/multistream.sh
+# iff-backpressure with the flag clear gives drop's result bit for bit and
+# with it merged's (tests: EndToEnd.IffBackpressureIsDrop...), so it is not
+# swept separately.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${TUNSIM:-build/tunsim}
+OUT=${OUT:-results/multistream}
+DURATION=${DURATION:-0.1}
+JOBS=${JOBS:-2}
+NS=${NS:-"1 2 4 8 16"}
+mkdir -p "$OUT/scenarios"
+for n in $NS; do
+  sc="$OUT/scenarios/multistream-$n.json"
+  # N copies of the scenario's one flow
+  python3 - "$n" scenarios/multistream.json "$sc" <<'PY'
+import json, sys
+n, src, dst = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = json.load(open(src))
+s["name"] = "multistream-%d" % n
+s["flows"] = [dict(s["flows"][0]) for _ in range(n)]
+json.dump(s, open(dst, "w"), indent=1)
+PY
+  queues="1"
+  if [ "$n" -gt 1 ]; then queues="1,$n"; fi
+  "$T" sweep "$sc" --vary tun.policy=drop,merged --vary "tun.queues=$queues" \
+      --set "duration_s=$DURATION" --jobs "$JOBS" --quiet --out "$OUT/n$n"
+done
+python3 plot/multistream.py "$OUT" --png "${PNG:-docs/multistream.png}"

@@ -1,6 +1,8 @@
 #include "tun-path-helper.h"
 
+#include "qemu-tap-reader.h"
 #include "tun-policy.h"
+#include "vhost-net-worker.h"
 
 #include "ns3/abort.h"
 #include "ns3/inet-socket-address.h"
@@ -37,6 +39,30 @@ TunPathHelper::TunPathHelper()
 {
     m_tunFactory.SetTypeId(TunNetDevice::GetTypeId());
     m_readerFactory.SetTypeId(VpnReader::GetTypeId());
+    m_guestFactory.SetTypeId(GuestRxQueue::GetTypeId());
+}
+
+void
+TunPathHelper::SetConsumer(ConsumerKind kind)
+{
+    m_consumer = kind;
+    if (kind != ConsumerKind::Vpn)
+    {
+        m_backendFactory.SetTypeId(kind == ConsumerKind::Qemu ? QemuTapReader::GetTypeId()
+                                                               : VhostNetWorker::GetTypeId());
+    }
+}
+
+void
+TunPathHelper::SetBackendAttribute(const std::string& name, const ns3::AttributeValue& value)
+{
+    m_backendFactory.Set(name, value);
+}
+
+void
+TunPathHelper::SetGuestAttribute(const std::string& name, const ns3::AttributeValue& value)
+{
+    m_guestFactory.Set(name, value);
 }
 
 void
@@ -67,7 +93,7 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     TunPath path;
     path.client = client;
     path.server = server;
-    path.encapOverhead = EncapOverheadBytes(m_encap, m_encapCustom);
+    path.encapOverhead = m_consumer == ConsumerKind::Vpn ? EncapOverheadBytes(m_encap, m_encapCustom) : 0;
 
     // The underlay: one PointToPoint link, its MTU large enough for an
     // encapsulated 1500-byte packet, a qdisc on each NIC.
@@ -91,6 +117,8 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     NS_ABORT_MSG_IF(!policy, "TunPathHelper: unknown policy " << m_policy);
     path.tun = m_tunFactory.Create<TunNetDevice>();
     path.tun->Configure(policy, m_ringSize, 1);
+    path.tun->SetMode(m_mode);
+    path.mode = m_mode;
     path.tun->AggregateObject(CreateObject<NetDeviceQueueInterface>());
     client->AddDevice(path.tun);
     path.tunQdiscKind = m_qdisc;
@@ -110,19 +138,31 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     server->AddDevice(path.peerDevice);
     AddAddress(server, path.peerDevice, "10.8.0.2", "255.255.255.0");
 
-    // The VPN processes.
+    // The VPN processes (or the VM's backend and its guest).
     path.readerAccount = SocketAccountTable::Create("vpn-reader", m_readerSndbuf);
-    path.reader = m_readerFactory.Create<VpnReader>();
-    path.reader->SetAttribute("EncapOverhead", UintegerValue(path.encapOverhead));
-    client->AddApplication(path.reader);
-    path.reader->Setup(path.tun, 0, InetSocketAddress(Ipv4Address("192.168.0.1"), kVpnPort),
-                       InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort), path.readerAccount);
-    path.reader->SetStartTime(Seconds(0));
+    const InetSocketAddress clientEnd(Ipv4Address("192.168.0.1"), kVpnPort);
+    const InetSocketAddress serverEnd(Ipv4Address("192.168.0.2"), kVpnPort);
+    if (m_consumer == ConsumerKind::Vpn)
+    {
+        path.reader = m_readerFactory.Create<VpnReader>();
+        path.reader->SetAttribute("EncapOverhead", UintegerValue(path.encapOverhead));
+        client->AddApplication(path.reader);
+        path.reader->Setup(path.tun, 0, clientEnd, serverEnd, path.readerAccount);
+        path.reader->SetStartTime(Seconds(0));
+    }
+    else
+    {
+        path.vm = m_backendFactory.Create<VmBackend>();
+        client->AddApplication(path.vm);
+        path.vm->Setup(path.tun, 0, clientEnd, serverEnd, m_guestFactory.Create<GuestRxQueue>());
+        path.vm->SetStartTime(Seconds(0));
+    }
 
     path.peer = CreateObject<VpnPeer>();
     server->AddApplication(path.peer);
     path.peer->Setup(path.peerDevice, InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort),
                      InetSocketAddress(Ipv4Address("192.168.0.1"), kVpnPort), path.encapOverhead);
+    path.peer->SetTapFrames(m_mode == TunMode::Tap);
     path.peer->SetStartTime(Seconds(0));
     ConnectReturnCodes(path);
     return path;

@@ -25,6 +25,7 @@
 
 #include "linux-qdisc.h"
 #include "socket-account.h"
+#include "vm-backend.h"
 #include "tun-net-device.h"
 #include "vpn-encap.h"
 #include "vpn-peer.h"
@@ -53,7 +54,8 @@ struct TunPath
     ns3::Ptr<ns3::QueueDisc> tunQdisc;          ///< its root qdisc; null for noqueue
     QdiscKind tunQdiscKind = QdiscKind::PfifoFast;
     uint32_t tunQdiscLimit = 0;                 ///< packets (0 for noqueue)
-    ns3::Ptr<VpnReader> reader;                 ///< the VPN process on the client
+    ns3::Ptr<VpnReader> reader;                 ///< the VPN process on the client (null for a VM backend)
+    ns3::Ptr<VmBackend> vm;                     ///< QEMU / vhost-net reading the tap (null for the VPN)
     ns3::Ptr<SocketAccount> readerAccount;      ///< its UDP socket's sk_wmem_alloc
     ns3::Ptr<ns3::VirtualNetDevice> peerDevice; ///< the server's tunnel device
     ns3::Ptr<VpnPeer> peer;                     ///< the VPN process on the server
@@ -62,6 +64,7 @@ struct TunPath
     ns3::Ptr<ns3::QueueDisc> clientNicQdisc;    ///< null for noqueue
     ns3::Ptr<ns3::QueueDisc> serverNicQdisc;
     uint32_t encapOverhead = 0;                 ///< bytes the VPN adds per packet
+    TunMode mode = TunMode::Tun;                ///< tun0 carries IP packets or frames
 
     static ns3::Ipv4Address ClientTunAddress() { return ns3::Ipv4Address("10.8.0.1"); }
     static ns3::Ipv4Address ServerTunAddress() { return ns3::Ipv4Address("10.8.0.2"); }
@@ -75,6 +78,8 @@ class TunPathHelper
     /// The stop/wake policy of tun0 (TunPolicyNames(); default "drop").
     /// NS_FATAL_ERROR at Install() if there is no such policy.
     void SetPolicy(const std::string& name) { m_policy = name; }
+    /// IFF_TUN (default) or IFF_TAP: the ring holds Ethernet frames.
+    void SetMode(TunMode mode) { m_mode = mode; }
     /// dev->tx_queue_len, the ring's size (default 500).
     void SetRingSize(uint32_t txQueueLen) { m_ringSize = txQueueLen; }
     /// The root qdisc of tun0 (default pfifo_fast, Linux limits).
@@ -88,6 +93,15 @@ class TunPathHelper
     /// An attribute of tunsim::VpnReader (PerPacketCost, NsPerByte, WakeupLatency,
     /// DeepIdleAfter, DeepWakeupLatency, Batch). EncapOverhead comes from SetEncap().
     void SetReaderAttribute(const std::string& name, const ns3::AttributeValue& value);
+    /// Who reads the device: the VPN process (default), or a VM's backend
+    /// (QEMU, vhost-net) feeding a guest whose stack is the server node;
+    /// then the underlay is the link to the guest's stack (no encapsulation).
+    /// Call before SetBackendAttribute().
+    void SetConsumer(ConsumerKind kind);
+    /// An attribute of tunsim::VmBackend (FrameCost, NsPerByte, TxCost, WakeupLatency).
+    void SetBackendAttribute(const std::string& name, const ns3::AttributeValue& value);
+    /// An attribute of tunsim::GuestRxQueue (Size, RefillBatch, Budget, PerFrameCost, IrqLatency).
+    void SetGuestAttribute(const std::string& name, const ns3::AttributeValue& value);
     /// sk_sndbuf of the VPN's UDP socket (default 212992).
     void SetReaderSndbuf(uint32_t bytes) { m_readerSndbuf = bytes; }
     /// What the VPN adds per packet (default openvpn).
@@ -109,11 +123,15 @@ class TunPathHelper
 
     std::string m_policy = "drop";
     uint32_t m_ringSize = 500;
+    TunMode m_mode = TunMode::Tun;
     QdiscKind m_qdisc = QdiscKind::PfifoFast;
     QdiscParams m_qdiscParams;
     ns3::ObjectFactory m_tunFactory;
     ns3::ObjectFactory m_readerFactory;
     uint32_t m_readerSndbuf = 212992;
+    ConsumerKind m_consumer = ConsumerKind::Vpn;
+    ns3::ObjectFactory m_backendFactory;
+    ns3::ObjectFactory m_guestFactory;
     EncapKind m_encap = EncapKind::OpenVpn;
     uint32_t m_encapCustom = 0;
     ns3::DataRate m_underlayRate{10000000000ULL};

@@ -48,7 +48,15 @@ TunPathMonitor::TunPathMonitor(const TunPath& path, ns3::Ptr<PacketLedger> ledge
     using namespace ns3;
     // Deliveries: the peer writes into its tunnel device; the reader into tun0.
     path.peer->SetDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
-    path.reader->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    // (For a VM: the backend writes the guest's frames into the tap.)
+    if (path.reader)
+    {
+        path.reader->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    }
+    if (path.vm)
+    {
+        path.vm->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    }
 
     ConnectQdisc(path.tunQdisc, "tun0_qdisc");
     ConnectQdisc(path.clientNicQdisc, "underlay_qdisc");
@@ -147,14 +155,31 @@ TunPathMonitor::StillQueued(Direction d) const
     {
         q["tun0_qdisc"] = m_path.tunQdisc ? m_path.tunQdisc->GetNPackets() : 0;
         q["tun0_ring"] = m_path.tun->GetQueue(0).Ring().Count();
-        q["vpn_reader"] = m_path.reader->InHand();
+        if (m_path.vm)
+        {
+            // Taken from the tap ring, not yet in the guest; in the guest's
+            // receive ring, not yet handed to its stack.
+            q["vm_backend"] = m_path.vm->InHand();
+            q["guest_rxq"] = m_path.vm->Guest()->Queued();
+        }
+        else
+        {
+            q["vpn_reader"] = m_path.reader->InHand();
+        }
         q["underlay_qdisc"] = m_path.clientNicQdisc ? m_path.clientNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.clientNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireForward.txBegin - m_wireForward.rxEnd;
     }
     else
     {
-        q["vpn_reader"] = m_path.reader->ReverseWaiting();
+        if (m_path.vm)
+        {
+            q["vm_backend"] = m_path.vm->ReverseWaiting();
+        }
+        else
+        {
+            q["vpn_reader"] = m_path.reader->ReverseWaiting();
+        }
         q["underlay_qdisc"] = m_path.serverNicQdisc ? m_path.serverNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.serverNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireReverse.txBegin - m_wireReverse.rxEnd;

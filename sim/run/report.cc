@@ -181,7 +181,7 @@ QdiscOf(const TunPath& path, const BacklogStats& b, int64_t endNs)
 ReaderResult
 ReaderOf(const Scenario& s, const TunPath& path, int64_t endNs)
 {
-    const auto& rs = path.reader->GetStats();
+    const auto& rs = path.reader ? path.reader->GetStats() : path.vm->GetStats();
     ReaderResult r;
     r.packetsRead = rs.packetsRead;
     r.bytesRead = rs.bytesRead;
@@ -193,7 +193,7 @@ ReaderOf(const Scenario& s, const TunPath& path, int64_t endNs)
     r.sndbufBlocks = rs.sndbufBlocks;
     r.busyFraction = endNs ? rs.busy.GetNanoSeconds() / static_cast<double>(endNs) : 0.0;
     r.softirqStolenS = rs.stolen.GetSeconds();
-    if (rs.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0))
+    if (path.reader && rs.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0))
     {
         r.capacityPpsAtMeanSize =
             1e9 / (s.reader.perPacketNs + s.reader.nsPerByte * static_cast<double>(rs.bytesRead) / rs.packetsRead);

@@ -10,7 +10,9 @@
 #pragma once
 
 #include "helper/linux-qdisc.h"
+#include "tap-frame.h"
 #include "traffic-kinds.h"
+#include "vm-backend.h"
 #include "vpn-encap.h"
 
 #include <nlohmann/json.hpp>
@@ -44,6 +46,7 @@ struct TunConfig
     bool softirqOnReaderCpu = false;   ///< the softirq's CPU work is charged to the reader
     double xmitCostNs = 0.0;           ///< CPU per packet of qdisc dequeue + tun_net_xmit from the softirq
     double softirqCostNs = 0.0;        ///< fixed CPU per softirq run on the reader's CPU
+    TunMode mode = TunMode::Tun;       ///< IFF_TUN (IP packets) or IFF_TAP (Ethernet frames)
 };
 
 /// The qdisc on tun0.
@@ -80,6 +83,21 @@ struct ReaderConfig
     std::vector<StallConfig> stalls;   ///< misbehaving reader (seed 002)
     double preemptIntervalMs = 0.0;    ///< mean time between CPU preemptions; 0 = none
     double preemptMs = 0.0;            ///< mean preemption length
+    ConsumerKind kind = ConsumerKind::Vpn; ///< who reads: the VPN, QEMU, vhost-net
+};
+
+/// The virtual machine behind a tap device (reader.kind qemu / vhost-net).
+/// -1 = the preset of (reader.kind, nic): VmPresetFor() in models/vm-backend.h.
+struct VmConfig
+{
+    VmNic nic = VmNic::E1000;          ///< the guest's NIC (qemu); vhost-net serves virtio-net
+    double frameNs = -1;               ///< backend CPU per frame into the guest
+    double nsPerByte = -1;             ///< backend CPU per byte of that frame
+    double txFrameNs = -1;             ///< backend CPU per frame the guest sends
+    uint32_t guestRxSize = 256;        ///< guest receive buffers (rx ring / virtqueue)
+    uint32_t guestRefill = 0;          ///< buffers given back at a time; 0 = preset
+    double guestFrameNs = 1000;        ///< guest CPU per received frame (driver + stack)
+    double guestIrqUs = 5;             ///< interrupt -> the guest's NAPI poll runs
 };
 
 /// The physical link the tunnel runs over (PointToPoint).
@@ -138,6 +156,7 @@ struct Scenario
     TunConfig tun;
     QdiscConfig qdisc;
     ReaderConfig reader;
+    VmConfig vm;
     UnderlayConfig underlay;
     HostConfig host;
     std::vector<FlowConfig> flows; ///< at least one

@@ -339,3 +339,18 @@ TEST(VmRuns, BadFieldsExitTwoNamingTheField)
     EXPECT_EQ(size.code, 2);
     EXPECT_NE(size.out.find("vm.guest_rx_size"), std::string::npos) << size.out;
 }
+
+TEST(VmRuns, TapUnderTheVpnReaderCarriesFourteenBytesMorePerFrameAndConserves)
+{
+    // The VPN process on a tap device (OpenVPN's dev tap): the same packets
+    // pass, each ring entry 14 bytes longer in tx_bytes.
+    const std::string short_run = "--set duration_s=0.05";
+    auto tun = RunVm("udp-flood.json", short_run);
+    auto tap = RunVm("udp-flood.json", short_run + " --set tun.mode=tap");
+    const uint64_t n = tun["tun"]["tx_packets"].get<uint64_t>();
+    ASSERT_GT(n, 0u);
+    EXPECT_EQ(tap["tun"]["tx_packets"].get<uint64_t>(), n);
+    EXPECT_EQ(tap["tun"]["tx_bytes"].get<uint64_t>(), tun["tun"]["tx_bytes"].get<uint64_t>() + 14 * n);
+    EXPECT_TRUE(tap["conservation"]["ok"].get<bool>());
+    EXPECT_EQ(tap["flows"][0]["delivered_packets"], tun["flows"][0]["delivered_packets"]);
+}

@@ -81,7 +81,8 @@ def main():
         ax.set_xlabel("tap ring size (txqueuelen, frames)")
         ax.set_ylabel("TCP goodput host -> guest (Mbit/s)")
         ax.set_title(title, loc="left")
-    axes[1].legend(frameon=False, fontsize=7, loc="lower right")
+    for ax in axes:
+        ax.legend(frameon=False, fontsize=6.5, loc="lower right")
     fig.text(0.01, 0.01, "open stars: published (reference §6), ring 1000; vhost-net local figures (23.4 Gbit/s, "
              "64 KB GSO frames) are off this model's scale", fontsize=6.5, color="0.4")
     fig.tight_layout(rect=(0, 0.04, 1, 1))

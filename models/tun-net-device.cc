@@ -312,6 +312,12 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
     // skb_orphan(): the sending socket's memory is released here, before the
     // ring, whatever happens next.
     SocketAccountTable::Orphan(packet);
+    if (m_mode == TunMode::Tap)
+    {
+        // IFF_TAP: the skb is a frame; eth_header() put ETH_HLEN in front
+        // of the IP packet on the way down (tap-frame.h).
+        packet->AddHeader(TapFrameHeader());
+    }
 
     m_policy->BeforeProduce(q);
     bool produced = q.m_ring.Produce(packet) == 0;
@@ -449,6 +455,12 @@ TunNetDevice::TunGetUser(ns3::Ptr<ns3::Packet> packet)
     // if received on tun0.
     ++m_stats.rxPackets;
     m_stats.rxBytes += packet->GetSize();
+    if (m_mode == TunMode::Tap)
+    {
+        // eth_type_trans(): pull the Ethernet header before netif_rx().
+        TapFrameHeader eth;
+        packet->RemoveHeader(eth);
+    }
     if (!m_promiscCallback.IsNull())
     {
         m_promiscCallback(this, packet, 0x0800, ns3::Address(), m_address, ns3::NetDevice::PACKET_HOST);

@@ -22,6 +22,7 @@
 // netif_rx()) is TunGetUser().
 #pragma once
 
+#include "tap-frame.h"
 #include "tun-policy.h"
 
 #include "ns3/data-rate.h"
@@ -188,8 +189,13 @@ class TunNetDevice : public ns3::NetDevice
     /// empty and the reader is going to sleep.
     void TunRingWait(uint32_t q);
 
-    /// mirrors tun_get_user() -> netif_rx(): user space wrote an IPv4 packet.
+    /// mirrors tun_get_user() -> netif_rx(): user space wrote an IPv4 packet
+    /// (IFF_TUN) or an Ethernet frame carrying one (IFF_TAP).
     void TunGetUser(ns3::Ptr<ns3::Packet> packet);
+
+    /// IFF_TUN or IFF_TAP (TUNSETIFF): set before the device is used.
+    void SetMode(TunMode mode) { m_mode = mode; }
+    TunMode GetMode() const { return m_mode; }
 
     // ns3::NetDevice
     void SetIfIndex(const uint32_t index) override;
@@ -236,6 +242,7 @@ class TunNetDevice : public ns3::NetDevice
     ns3::Ptr<ns3::Node> m_node;
     uint32_t m_ifIndex = 0;
     uint16_t m_mtu = 1500;
+    TunMode m_mode = TunMode::Tun; ///< IFF_TUN or IFF_TAP (tap-frame.h)
     ns3::Mac48Address m_address;
     ns3::NetDevice::ReceiveCallback m_rxCallback;
     ns3::NetDevice::PromiscReceiveCallback m_promiscCallback;

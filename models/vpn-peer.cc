@@ -1,5 +1,6 @@
 #include "vpn-peer.h"
 
+#include "tap-frame.h"
 #include "vpn-encap.h"
 
 #include "vpn-reader.h"
@@ -67,6 +68,11 @@ VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
     {
         VpnEncapHeader encap(m_encapOverhead);
         p->RemoveHeader(encap);
+        if (m_tap)
+        {
+            TapFrameHeader eth; // eth_type_trans() on the far side
+            p->RemoveHeader(eth);
+        }
         ++m_forward;
         if (m_delivered)
         {
@@ -86,6 +92,10 @@ VpnPeer::TunnelSend(ns3::Ptr<ns3::Packet> packet,
     if (m_reverseEntry)
     {
         m_reverseEntry(packet);
+    }
+    if (m_tap)
+    {
+        packet->AddHeader(TapFrameHeader());
     }
     packet->AddHeader(VpnEncapHeader(m_encapOverhead));
     m_socket->SendTo(packet, 0, m_client);

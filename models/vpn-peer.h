@@ -33,6 +33,11 @@ class VpnPeer : public ns3::Application
                ns3::InetSocketAddress client,
                uint32_t encapOverhead);
 
+    /// The tunnel carries Ethernet frames (a TAP device at the client, as
+    /// OpenVPN's `dev tap` bridges): strip the frame's header before the
+    /// inner packet enters this host's stack, add one to what goes back.
+    void SetTapFrames(bool tap) { m_tap = tap; }
+
     /// Called with each inner packet as it leaves the tunnel (ledger).
     void SetDeliveryCallback(std::function<void(ns3::Ptr<const ns3::Packet>)> cb)
     {
@@ -63,6 +68,7 @@ class VpnPeer : public ns3::Application
     ns3::InetSocketAddress m_local{ns3::Ipv4Address::GetAny(), 0};
     ns3::InetSocketAddress m_client{ns3::Ipv4Address::GetAny(), 0};
     uint32_t m_encapOverhead = 0;
+    bool m_tap = false;
     ns3::Ptr<ns3::Socket> m_socket;
     std::function<void(ns3::Ptr<const ns3::Packet>)> m_delivered;
     std::function<void(ns3::Ptr<ns3::Packet>)> m_reverseEntry;

@@ -96,6 +96,7 @@ Everything()
     s.tun.softirqCostNs = 1e-7;
     s.tun.iffBackpressure = false;
     s.tun.queues = 3;
+    s.tun.mode = TunMode::Tap;
     s.qdisc.kind = QdiscKind::FqCodel;
     s.qdisc.limit = 1000000;
     s.qdisc.targetMs = 2.5;
@@ -123,6 +124,15 @@ Everything()
     s.underlay.queuePackets = 1;
     s.reader.preemptIntervalMs = 12.5;
     s.reader.preemptMs = 0.125;
+    s.reader.kind = ConsumerKind::VhostNet;
+    s.vm.nic = VmNic::VirtioNet;
+    s.vm.frameNs = 250.5;
+    s.vm.nsPerByte = 0.25;
+    s.vm.txFrameNs = 0;
+    s.vm.guestRxSize = 1024;
+    s.vm.guestRefill = 32;
+    s.vm.guestFrameNs = 1500;
+    s.vm.guestIrqUs = 0.5;
     s.underlay.qdisc = QdiscKind::FqCodel;
     s.host.udpSndbufBytes = 2147483647;
     s.host.senderWakeupLatencyUs = 0.0;

@@ -21,6 +21,8 @@
 #include "tunsim-tag.h"
 #include "vpn-peer.h"
 #include "vpn-reader.h"
+#include "qemu-tap-reader.h"
+#include "vhost-net-worker.h"
 
 #include "ns3/callback.h"
 #include "ns3/net-device-queue-interface.h"
@@ -133,6 +135,11 @@ TEST(TraceSources, EveryTunsimTraceSourceNamesAKnownTypedef)
                                    VpnEncapHeader::GetTypeId(),
                                    VpnReader::GetTypeId(),
                                    VpnPeer::GetTypeId(),
+                                   TapFrameHeader::GetTypeId(),
+                                   GuestRxQueue::GetTypeId(),
+                                   VmBackend::GetTypeId(),
+                                   QemuTapReader::GetTypeId(),
+                                   VhostNetWorker::GetTypeId(),
                                    UdpSeqSender::GetTypeId(),
                                    UdpSeqSink::GetTypeId(),
                                    TcpBulkSender::GetTypeId(),

@@ -1,7 +1,9 @@
 #include "tun-path-helper.h"
 
+#include "qemu-tap-reader.h"
 #include "tun-policy.h"
 #include "tunsim-tag.h"
+#include "vhost-net-worker.h"
 
 #include "ns3/abort.h"
 #include "ns3/inet-socket-address.h"
@@ -38,6 +40,30 @@ TunPathHelper::TunPathHelper()
 {
     m_tunFactory.SetTypeId(TunNetDevice::GetTypeId());
     m_readerFactory.SetTypeId(VpnReader::GetTypeId());
+    m_guestFactory.SetTypeId(GuestRxQueue::GetTypeId());
+}
+
+void
+TunPathHelper::SetConsumer(ConsumerKind kind)
+{
+    m_consumer = kind;
+    if (kind != ConsumerKind::Vpn)
+    {
+        m_backendFactory.SetTypeId(kind == ConsumerKind::Qemu ? QemuTapReader::GetTypeId()
+                                                               : VhostNetWorker::GetTypeId());
+    }
+}
+
+void
+TunPathHelper::SetBackendAttribute(const std::string& name, const ns3::AttributeValue& value)
+{
+    m_backendFactory.Set(name, value);
+}
+
+void
+TunPathHelper::SetGuestAttribute(const std::string& name, const ns3::AttributeValue& value)
+{
+    m_guestFactory.Set(name, value);
 }
 
 void
@@ -68,7 +94,7 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     TunPath path;
     path.client = client;
     path.server = server;
-    path.encapOverhead = EncapOverheadBytes(m_encap, m_encapCustom);
+    path.encapOverhead = m_consumer == ConsumerKind::Vpn ? EncapOverheadBytes(m_encap, m_encapCustom) : 0;
 
     // The underlay: one PointToPoint link, its MTU large enough for an
     // encapsulated 1500-byte packet, a qdisc on each NIC.
@@ -90,6 +116,7 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     // tun0: ring(s), policy, netdev queue(s), qdisc(s).
     path.tun = m_tunFactory.Create<TunNetDevice>();
     InstallTunQueues(path);
+    path.mode = m_mode;
     AddAddress(client, path.tun, "10.8.0.1", "255.255.255.0");
 
     // The server's end of the tunnel.
@@ -101,13 +128,28 @@ TunPathHelper::Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) c
     server->AddDevice(path.peerDevice);
     AddAddress(server, path.peerDevice, "10.8.0.2", "255.255.255.0");
 
-    // The VPN processes.
-    InstallReaders(path);
+    // The VPN processes (or the VM's backend and its guest).
+    if (m_consumer == ConsumerKind::Vpn)
+    {
+        InstallReaders(path);
+    }
+    else
+    {
+        path.readerAccount = SocketAccountTable::Create("vpn-reader", m_readerSndbuf);
+        path.readerAccounts.push_back(path.readerAccount);
+        const InetSocketAddress clientEnd(Ipv4Address("192.168.0.1"), kVpnPort);
+        const InetSocketAddress serverEnd(Ipv4Address("192.168.0.2"), kVpnPort);
+        path.vm = m_backendFactory.Create<VmBackend>();
+        client->AddApplication(path.vm);
+        path.vm->Setup(path.tun, 0, clientEnd, serverEnd, m_guestFactory.Create<GuestRxQueue>());
+        path.vm->SetStartTime(Seconds(0));
+    }
 
     path.peer = CreateObject<VpnPeer>();
     server->AddApplication(path.peer);
     path.peer->Setup(path.peerDevice, InetSocketAddress(Ipv4Address("192.168.0.2"), kVpnPort),
                      InetSocketAddress(Ipv4Address("192.168.0.1"), kVpnPort), path.encapOverhead);
+    path.peer->SetTapFrames(m_mode == TunMode::Tap);
     path.peer->SetStartTime(Seconds(0));
     ConnectReturnCodes(path);
     return path;
@@ -120,6 +162,7 @@ TunPathHelper::InstallTunQueues(TunPath& path) const
     Ptr<TunPolicy> policy = CreateTunPolicy(m_policy);
     NS_ABORT_MSG_IF(!policy, "TunPathHelper: unknown policy " << m_policy);
     path.tun->Configure(policy, m_ringSize, m_queues);
+    path.tun->SetMode(m_mode);
     // alloc_netdev_mqs() + netif_set_real_num_tx_queues(): n netdev queues.
     Ptr<NetDeviceQueueInterface> ndqi = CreateObjectWithAttributes<NetDeviceQueueInterface>("NTxQueues", UintegerValue(m_queues));
     if (m_queues > 1)

@@ -32,6 +32,7 @@
 
 #include "linux-qdisc.h"
 #include "socket-account.h"
+#include "vm-backend.h"
 #include "tun-net-device.h"
 #include "vpn-encap.h"
 #include "vpn-peer.h"
@@ -62,7 +63,8 @@ struct TunPath
     QdiscKind tunQdiscKind = QdiscKind::PfifoFast;
     uint32_t tunQdiscLimit = 0;                 ///< packets (0 for noqueue)
     std::vector<ns3::Ptr<ns3::QueueDisc>> tunLeafQdiscs; ///< mq's children, else {tunQdisc}; empty for noqueue
-    ns3::Ptr<VpnReader> reader;                 ///< the VPN process on the client (queue 0's)
+    ns3::Ptr<VpnReader> reader;                 ///< the VPN process on the client (queue 0's; null for a VM backend)
+    ns3::Ptr<VmBackend> vm;                     ///< QEMU / vhost-net reading the tap (null for the VPN)
     ns3::Ptr<SocketAccount> readerAccount;      ///< its UDP socket's sk_wmem_alloc
     std::vector<ns3::Ptr<VpnReader>> readers;   ///< one per tx queue; readers[0] == reader
     std::vector<ns3::Ptr<SocketAccount>> readerAccounts; ///< theirs; [0] == readerAccount
@@ -73,6 +75,7 @@ struct TunPath
     ns3::Ptr<ns3::QueueDisc> clientNicQdisc;    ///< null for noqueue
     ns3::Ptr<ns3::QueueDisc> serverNicQdisc;
     uint32_t encapOverhead = 0;                 ///< bytes the VPN adds per packet
+    TunMode mode = TunMode::Tun;                ///< tun0 carries IP packets or frames
 
     static ns3::Ipv4Address ClientTunAddress() { return ns3::Ipv4Address("10.8.0.1"); }
     static ns3::Ipv4Address ServerTunAddress() { return ns3::Ipv4Address("10.8.0.2"); }
@@ -86,6 +89,8 @@ class TunPathHelper
     /// The stop/wake policy of tun0 (TunPolicyNames(); default "drop").
     /// NS_FATAL_ERROR at Install() if there is no such policy.
     void SetPolicy(const std::string& name) { m_policy = name; }
+    /// IFF_TUN (default) or IFF_TAP: the ring holds Ethernet frames.
+    void SetMode(TunMode mode) { m_mode = mode; }
     /// dev->tx_queue_len, the ring's size (default 500).
     void SetRingSize(uint32_t txQueueLen) { m_ringSize = txQueueLen; }
     /// The root qdisc of tun0 (default pfifo_fast, Linux limits).
@@ -99,6 +104,15 @@ class TunPathHelper
     /// An attribute of tunsim::VpnReader (PerPacketCost, NsPerByte, WakeupLatency,
     /// DeepIdleAfter, DeepWakeupLatency, Batch). EncapOverhead comes from SetEncap().
     void SetReaderAttribute(const std::string& name, const ns3::AttributeValue& value);
+    /// Who reads the device: the VPN process (default), or a VM's backend
+    /// (QEMU, vhost-net) feeding a guest whose stack is the server node;
+    /// then the underlay is the link to the guest's stack (no encapsulation).
+    /// Call before SetBackendAttribute().
+    void SetConsumer(ConsumerKind kind);
+    /// An attribute of tunsim::VmBackend (FrameCost, NsPerByte, TxCost, WakeupLatency).
+    void SetBackendAttribute(const std::string& name, const ns3::AttributeValue& value);
+    /// An attribute of tunsim::GuestRxQueue (Size, RefillBatch, Budget, PerFrameCost, IrqLatency).
+    void SetGuestAttribute(const std::string& name, const ns3::AttributeValue& value);
     /// sk_sndbuf of the VPN's UDP socket (default 212992).
     void SetReaderSndbuf(uint32_t bytes) { m_readerSndbuf = bytes; }
     /// What the VPN adds per packet (default openvpn).
@@ -135,11 +149,15 @@ class TunPathHelper
     uint32_t m_ringSize = 500;
     uint32_t m_queues = 1;
     bool m_sharedRoot = false;
+    TunMode m_mode = TunMode::Tun;
     QdiscKind m_qdisc = QdiscKind::PfifoFast;
     QdiscParams m_qdiscParams;
     ns3::ObjectFactory m_tunFactory;
     ns3::ObjectFactory m_readerFactory;
     uint32_t m_readerSndbuf = 212992;
+    ConsumerKind m_consumer = ConsumerKind::Vpn;
+    ns3::ObjectFactory m_backendFactory;
+    ns3::ObjectFactory m_guestFactory;
     EncapKind m_encap = EncapKind::OpenVpn;
     uint32_t m_encapCustom = 0;
     ns3::DataRate m_underlayRate{10000000000ULL};

@@ -48,9 +48,14 @@ TunPathMonitor::TunPathMonitor(const TunPath& path, ns3::Ptr<PacketLedger> ledge
     using namespace ns3;
     // Deliveries: the peer writes into its tunnel device; the reader into tun0.
     path.peer->SetDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    // (For a VM: the backend writes the guest's frames into the tap.)
     for (const auto& reader : path.readers)
     {
         reader->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
+    }
+    if (path.vm)
+    {
+        path.vm->SetReverseDeliveryCallback([ledger](Ptr<const Packet> p) { ledger->Delivered(p); });
     }
 
     for (const auto& leaf : path.tunLeafQdiscs)
@@ -182,19 +187,36 @@ TunPathMonitor::StillQueued(Direction d) const
         }
         q["tun0_qdisc"] = qdisc;
         q["tun0_ring"] = ring;
-        q["vpn_reader"] = inHand;
+        if (m_path.vm)
+        {
+            // Taken from the tap ring, not yet in the guest; in the guest's
+            // receive ring, not yet handed to its stack.
+            q["vm_backend"] = m_path.vm->InHand();
+            q["guest_rxq"] = m_path.vm->Guest()->Queued();
+        }
+        else
+        {
+            q["vpn_reader"] = inHand;
+        }
         q["underlay_qdisc"] = m_path.clientNicQdisc ? m_path.clientNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.clientNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireForward.txBegin - m_wireForward.rxEnd;
     }
     else
     {
-        uint64_t waiting = 0;
-        for (const auto& reader : m_path.readers)
+        if (m_path.vm)
         {
-            waiting += reader->ReverseWaiting();
+            q["vm_backend"] = m_path.vm->ReverseWaiting();
         }
-        q["vpn_reader"] = waiting;
+        else
+        {
+            uint64_t waiting = 0;
+            for (const auto& reader : m_path.readers)
+            {
+                waiting += reader->ReverseWaiting();
+            }
+            q["vpn_reader"] = waiting;
+        }
         q["underlay_qdisc"] = m_path.serverNicQdisc ? m_path.serverNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.serverNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireReverse.txBegin - m_wireReverse.rxEnd;

@@ -65,7 +65,8 @@ class TunPathMonitor
     /// What is still queued now, by place; forward: tun0_qdisc, tun0_ring,
     /// vpn_reader, underlay_qdisc, underlay_nic, underlay_wire; reverse:
     /// vpn_reader (received, not yet written into tun0) and the three
-    /// underlay places of the server's side.
+    /// underlay places of the server's side. With a VM backend vpn_reader is
+    /// replaced by vm_backend (and, forward, guest_rxq).
     std::map<std::string, uint64_t> StillQueued(Direction d) const;
 
   private:

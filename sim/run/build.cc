@@ -43,6 +43,25 @@ UsTimes(const std::vector<double>& us)
     return t;
 }
 
+/// The VM behind the tap (reader.kind qemu / vhost-net): the backend's and
+/// the guest's costs, a field's -1 (or 0 for guest_refill) taking the preset.
+void
+ConfigureVm(const Scenario& s, TunPathHelper& h)
+{
+    const VmConfig& m = s.vm;
+    const VmPreset pre = VmPresetFor(s.reader.kind, m.nic);
+    auto orPreset = [](double v, double preset) { return v < 0 ? preset : v; };
+    h.SetConsumer(s.reader.kind);
+    h.SetBackendAttribute("FrameCost", TimeValue(Ns(orPreset(m.frameNs, pre.frameNs))));
+    h.SetBackendAttribute("NsPerByte", DoubleValue(orPreset(m.nsPerByte, pre.nsPerByte)));
+    h.SetBackendAttribute("TxCost", TimeValue(Ns(orPreset(m.txFrameNs, pre.txFrameNs))));
+    h.SetBackendAttribute("WakeupLatency", TimeValue(Us(s.reader.wakeupLatencyUs)));
+    h.SetGuestAttribute("Size", UintegerValue(m.guestRxSize));
+    h.SetGuestAttribute("RefillBatch", UintegerValue(m.guestRefill ? m.guestRefill : pre.refill));
+    h.SetGuestAttribute("PerFrameCost", TimeValue(Ns(m.guestFrameNs)));
+    h.SetGuestAttribute("IrqLatency", TimeValue(Us(m.guestIrqUs)));
+}
+
 /// The tunnel path of the scenario: TunPathHelper configured field by field.
 TunPath
 InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
@@ -51,6 +70,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetPolicy(s.tun.policy);
     h.SetRingSize(s.tun.ringSize);
     h.SetQueues(s.tun.queues, s.qdisc.sharedRoot);
+    h.SetMode(s.tun.mode);
     h.SetQdisc(s.qdisc.kind, QdiscParams{s.qdisc.limit, s.qdisc.targetMs, s.qdisc.intervalMs});
     h.SetTunAttribute("SoftirqLatency", TimeValue(Us(s.tun.softirqLatencyUs)));
     h.SetTunAttribute("SoftirqCost", TimeValue(Ns(s.tun.softirqCostNs)));
@@ -70,10 +90,18 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     rate << std::setprecision(17) << s.underlay.rateMbps * 1e6 << "bps";
     h.SetUnderlay(DataRate(rate.str()), NanoSeconds(static_cast<int64_t>(s.underlay.delayMs * 1e6)),
                   s.underlay.queuePackets, s.underlay.qdisc);
+    if (r.kind != ConsumerKind::Vpn)
+    {
+        ConfigureVm(s, h);
+    }
     TunPath path = h.Install(client, server);
     if (s.tun.policy == "iff-backpressure" && s.tun.iffBackpressure)
     {
         path.tun->SetTunFlags(kIffBackpressure); // TUNSETIFF with IFF_BACKPRESSURE
+    }
+    if (!path.reader)
+    {
+        return path; // a VM backend: no VPN process to misbehave
     }
 
     // What the helper leaves to its user: the reader's misbehaviour. The

@@ -233,16 +233,14 @@ ReaderResult
 ReaderOf(const Scenario& s, const TunPath& path, int64_t endNs)
 {
     // Several readers (one per queue): their counts add up; busy_fraction is
-    // the busiest one's (each runs on a CPU of its own).
+    // the busiest one's (each runs on a CPU of its own). A VM backend is one.
     ReaderResult r;
     r.deepWakeups = 0;
     r.preemptions = 0;
     r.sndbufBlocks = 0;
     int64_t busiestNs = 0;
     double stolenS = 0;
-    for (const auto& reader : path.readers)
-    {
-        const auto& rs = reader->GetStats();
+    auto add = [&](const auto& rs) {
         r.packetsRead += rs.packetsRead;
         r.bytesRead += rs.bytesRead;
         r.reads += rs.reads;
@@ -253,10 +251,18 @@ ReaderOf(const Scenario& s, const TunPath& path, int64_t endNs)
         *r.sndbufBlocks += rs.sndbufBlocks;
         busiestNs = std::max(busiestNs, rs.busy.GetNanoSeconds());
         stolenS += rs.stolen.GetSeconds();
+    };
+    if (path.vm)
+    {
+        add(path.vm->GetStats());
+    }
+    for (const auto& reader : path.readers)
+    {
+        add(reader->GetStats());
     }
     r.busyFraction = endNs ? busiestNs / static_cast<double>(endNs) : 0.0;
     r.softirqStolenS = stolenS;
-    if (r.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0))
+    if (!path.vm && r.packetsRead && (s.reader.perPacketNs > 0 || s.reader.nsPerByte > 0))
     {
         r.capacityPpsAtMeanSize =
             1e9 / (s.reader.perPacketNs + s.reader.nsPerByte * static_cast<double>(r.bytesRead) / r.packetsRead);

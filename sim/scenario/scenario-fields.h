@@ -139,6 +139,9 @@ VisitTun(V& v, T& t)
                                 "with the flag), got policy \"" + t.policy + "\"");
         }
     });
+    v.Enum("mode", t.mode,
+           Doc{"", "tun: IP packets (IFF_TUN); tap: Ethernet frames (IFF_TAP), 14 bytes more per ring entry"}
+               .SimOnly("the live twin opens an IFF_TUN device"));
 }
 
 // ---------------------------------------------------------------- qdisc
@@ -342,6 +345,41 @@ VisitReader(V& v, T& r, double durationS)
         CheckBothPositiveOrZero(p.Path("preempt_interval_ms"), r.preemptIntervalMs, p.Path("preempt_ms"),
                                 r.preemptMs, "preemption on", "off");
     });
+    v.Enum("kind", r.kind,
+           Doc{"", "who reads the device: vpn (this VPN process), qemu (QEMU's main loop and an emulated "
+                   "NIC, section vm), vhost-net (the vhost-net worker and a virtio-net guest)"}
+               .SimOnly("the live twin's reader is a user-space loop"));
+}
+
+// ---------------------------------------------------------------- vm
+
+template <typename V, typename T>
+void
+VisitVm(V& v, T& m, const ConsumerKind& kind)
+{
+    const char* sim = "no VM twin (docs/kernel.md)";
+    v.Enum("nic", m.nic, Doc{"", "the guest's NIC behind QEMU: e1000 or virtio-net; vhost-net needs virtio-net"}.SimOnly(sim));
+    v.DoubleOrMinusOne("frame_ns", m.frameNs, Closed(0, 1e9), "the preset",
+                       Doc{"ns", "backend CPU per frame from the tap ring into the guest; -1 = preset"}.SimOnly(sim));
+    v.DoubleOrMinusOne("ns_per_byte", m.nsPerByte, Closed(0, 1e6), "the preset",
+                       Doc{"ns/B", "backend CPU per byte of such a frame; -1 = preset"}.SimOnly(sim));
+    v.DoubleOrMinusOne("tx_frame_ns", m.txFrameNs, Closed(0, 1e9), "the preset",
+                       Doc{"ns", "backend CPU per frame the guest sends into the tap; -1 = preset"}.SimOnly(sim));
+    v.Uint("guest_rx_size", m.guestRxSize, 1, 32768,
+           Doc{"buffers", "guest receive buffers: e1000 rx ring (E1000_DEFAULT_RXD) / rx virtqueue size"}.SimOnly(sim));
+    v.Uint("guest_refill", m.guestRefill, 0, 32768,
+           Doc{"buffers", "handled buffers given back to the device at a time; 0 = preset (e1000 16, virtio 64)"}
+               .SimOnly(sim));
+    v.Double("guest_frame_ns", m.guestFrameNs, Closed(0, 1e9),
+             Doc{"ns", "guest CPU per received frame in its NAPI poll (driver + stack)"}.SimOnly(sim));
+    v.Double("guest_irq_us", m.guestIrqUs, Closed(0, 1e6),
+             Doc{"us", "interrupt raised -> the guest's NAPI poll runs"}.SimOnly(sim));
+    v.Check([&](auto& p) {
+        if (kind == ConsumerKind::VhostNet && m.nic != VmNic::VirtioNet && p.Has("nic"))
+        {
+            throw ScenarioError(p.Path("nic"), "vhost-net serves a virtio-net guest only: use \"virtio-net\"");
+        }
+    });
 }
 
 // ------------------------------------------------------- underlay, host
@@ -468,6 +506,21 @@ VisitScenario(V& v, T& s)
     v.Object("qdisc", s.qdisc, [nq](auto& vv, auto& q) { VisitQdisc(vv, q, nq); }, Doc{"", "the qdisc on tun0"});
     const double d = s.durationS;
     v.Object("reader", s.reader, [d](auto& vv, auto& r) { VisitReader(vv, r, d); }, Doc{"", "the VPN process"});
+    v.Object("vm", s.vm, [&s](auto& vv, auto& m) { VisitVm(vv, m, s.reader.kind); },
+             Doc{"", "the virtual machine behind a tap (reader.kind qemu / vhost-net)"});
+    v.Check([&s](auto&) {
+        if (s.reader.kind != ConsumerKind::Vpn && s.tun.mode != TunMode::Tap)
+        {
+            throw ScenarioError("reader.kind", std::string("\"") + NameOf(s.reader.kind) +
+                                                   "\" reads a tap device: needs tun.mode \"tap\"");
+        }
+        if (s.reader.kind != ConsumerKind::Vpn && s.tun.queues > 1)
+        {
+            throw ScenarioError("tun.queues", "must be 1 with reader.kind \"" + std::string(NameOf(s.reader.kind)) +
+                                                  "\" (one VM backend reads one queue), got " +
+                                                  std::to_string(s.tun.queues));
+        }
+    });
     v.Object("underlay", s.underlay, [](auto& vv, auto& u) { VisitUnderlay(vv, u); }, Doc{"", "the physical link"});
     v.Object("host", s.host, [](auto& vv, auto& h) { VisitHost(vv, h); }, Doc{"", "sender socket defaults"});
     v.Array("flows", s.flows, [d](auto& vv, auto& f) { VisitFlow(vv, f, d); },

@@ -11,7 +11,9 @@
 
 #include "helper/linux-qdisc.h"
 #include "reader-loop.h"
+#include "tap-frame.h"
 #include "traffic-kinds.h"
+#include "vm-backend.h"
 #include "vpn-encap.h"
 
 #include <nlohmann/json.hpp>
@@ -47,6 +49,7 @@ struct TunConfig
     double softirqCostNs = 0.0;        ///< fixed CPU per softirq run on the reader's CPU
     bool iffBackpressure = true;       ///< IFF_BACKPRESSURE at TUNSETIFF (policy iff-backpressure only)
     uint32_t queues = 1;               ///< tx queues (IFF_MULTI_QUEUE when > 1), one reader each
+    TunMode mode = TunMode::Tun;       ///< IFF_TUN (IP packets) or IFF_TAP (Ethernet frames)
 };
 
 /// The qdisc on tun0.
@@ -97,6 +100,21 @@ struct ReaderConfig
     std::vector<StallConfig> stalls;   ///< misbehaving reader (seed 002)
     double preemptIntervalMs = 0.0;    ///< mean time between CPU preemptions; 0 = none
     double preemptMs = 0.0;            ///< mean preemption length
+    ConsumerKind kind = ConsumerKind::Vpn; ///< who reads: the VPN, QEMU, vhost-net
+};
+
+/// The virtual machine behind a tap device (reader.kind qemu / vhost-net).
+/// -1 = the preset of (reader.kind, nic): VmPresetFor() in models/vm-backend.h.
+struct VmConfig
+{
+    VmNic nic = VmNic::E1000;          ///< the guest's NIC (qemu); vhost-net serves virtio-net
+    double frameNs = -1;               ///< backend CPU per frame into the guest
+    double nsPerByte = -1;             ///< backend CPU per byte of that frame
+    double txFrameNs = -1;             ///< backend CPU per frame the guest sends
+    uint32_t guestRxSize = 256;        ///< guest receive buffers (rx ring / virtqueue)
+    uint32_t guestRefill = 0;          ///< buffers given back at a time; 0 = preset
+    double guestFrameNs = 1000;        ///< guest CPU per received frame (driver + stack)
+    double guestIrqUs = 5;             ///< interrupt -> the guest's NAPI poll runs
 };
 
 /// The physical link the tunnel runs over (PointToPoint).
@@ -161,6 +179,7 @@ struct Scenario
     TunConfig tun;
     QdiscConfig qdisc;
     ReaderConfig reader;
+    VmConfig vm;
     UnderlayConfig underlay;
     HostConfig host;
     std::vector<FlowConfig> flows; ///< at least one

@@ -95,13 +95,13 @@ Everything()
     s.tun.xmitCostNs = 123.456;
     s.tun.softirqCostNs = 1e-7;
     s.tun.iffBackpressure = false;
-    s.tun.queues = 3;
+    s.tun.queues = 1; // > 1 needs reader.kind vpn: the `queued` variant below
     s.tun.mode = TunMode::Tap;
     s.qdisc.kind = QdiscKind::FqCodel;
     s.qdisc.limit = 1000000;
     s.qdisc.targetMs = 2.5;
     s.qdisc.intervalMs = 1e5;
-    s.qdisc.sharedRoot = true;
+    s.qdisc.sharedRoot = false; // true needs tun.queues > 1: the `queued` variant
     s.reader.perPacketNs = 1e10;
     s.reader.nsPerByte = 0.3;
     s.reader.wakeupLatencyUs = 7.7;
@@ -334,6 +334,12 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
     binned.reader.deepIdleAfterUs = 0;
     binned.reader.wakeupBySleep = {{0, {1.25}}, {50, {70, 1e6}}};
     ExpectSame(binned, ScenarioFromJson(ScenarioToJson(binned)));
+    // ... and several tun queues, which one VM backend cannot read: a fourth.
+    Scenario queued = Everything();
+    queued.reader.kind = ConsumerKind::Vpn;
+    queued.tun.queues = 3;
+    queued.qdisc.sharedRoot = true;
+    ExpectSame(queued, ScenarioFromJson(ScenarioToJson(queued)));
     for (const FieldDoc& f : ScenarioFieldDocs())
     {
         if (f.type == "object" || f.type == "array")
@@ -347,6 +353,10 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
             values.push_back(v);
         }
         for (const auto& v : ValuesAt(ScenarioToJson(binned), f.path))
+        {
+            values.push_back(v);
+        }
+        for (const auto& v : ValuesAt(ScenarioToJson(queued), f.path))
         {
             values.push_back(v);
         }

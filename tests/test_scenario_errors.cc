@@ -219,6 +219,23 @@ TEST(ScenarioErrors, IffBackpressureOnlyWithItsPolicy)
     EXPECT_TRUE(ScenarioFromJson(j).tun.iffBackpressure);
 }
 
+TEST(ScenarioErrors, OneVmBackendReadsOneQueue)
+{
+    json j = Minimal();
+    j["tun"] = {{"queues", 2}, {"mode", "tap"}};
+    j["reader"] = {{"kind", "qemu"}};
+    try
+    {
+        ScenarioFromJson(j);
+        FAIL() << "tun.queues 2 with reader.kind qemu was accepted";
+    }
+    catch (const ScenarioError& e)
+    {
+        EXPECT_EQ(e.Field(), "tun.queues");
+        EXPECT_CONTAINS(std::string(e.what()), "must be 1 with reader.kind \"qemu\"");
+    }
+}
+
 TEST(ScenarioErrors, QueuesAndSharedRoot)
 {
     for (const char* bad : {"tun.queues=0", "tun.queues=257", "tun.queues=1.5", "tun.queues=\"2\""})

@@ -226,3 +226,25 @@ TEST(WakeBins, MergesSmallBinsAndStartsAtZero)
     EXPECT_EQ(two[1]["samples"], 33);
     EXPECT_EQ(two[1]["wake_quantiles_us"][0], 70.0);
 }
+
+TEST_F(HostProfile, ABusyReadersLostCpuFillsThePreemptionFieldsUnlessTheScenarioSetsThem)
+{
+    // tunsim calibrate's flooded reader: every 0.8 ms of busy time it lost
+    // its CPU for 50 us on average.
+    json p = Profile();
+    EXPECT_FALSE(p.contains("scheduling")); // no such measurement given
+    p = tunsim::calibrate::MakeProfile({{"read_ns", 1500.0}, {"poll_ns", 700.0}}, {{"send_full_ns", 1800.0}},
+                                       {{"send_first_ns", 9000.0}, {"send_running_ns", 2500.0}},
+                                       Profile()["measurements"]["sleeping_reader"], 1400,
+                                       {{"preempt_interval_ms", 0.8}, {"preempt_ms", 0.05}});
+    tunsim::Scenario s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_DOUBLE_EQ(s.reader.preemptIntervalMs, 0.8);
+    EXPECT_DOUBLE_EQ(s.reader.preemptMs, 0.05);
+    s = Load(p, json::parse(R"({"reader": {"preempt_ms": 2, "preempt_interval_ms": 100}, "flows": [{}]})"));
+    EXPECT_DOUBLE_EQ(s.reader.preemptIntervalMs, 100); // the scenario's own win
+    EXPECT_DOUBLE_EQ(s.reader.preemptMs, 2);
+    p["scheduling"]["preempt_ms"] = 0; // one without the other
+    EXPECT_EQ(FieldOf(p), "host_profile.scheduling");
+    p["scheduling"]["preempt_ms"] = -1;
+    EXPECT_EQ(FieldOf(p), "host_profile.scheduling.preempt_ms");
+}

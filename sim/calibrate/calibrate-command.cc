@@ -54,7 +54,8 @@ CpuModel()
 }
 
 json
-MakeProfile(const json& readPoll, const json& full, const json& running, const json& wakeups, uint32_t payload)
+MakeProfile(const json& readPoll, const json& full, const json& running, const json& wakeups, uint32_t payload,
+            const json& stolen)
 {
     char date[32];
     const std::time_t now = std::time(nullptr);
@@ -80,6 +81,13 @@ MakeProfile(const json& readPoll, const json& full, const json& running, const j
     p["wakeup_by_sleep"] = wakeups["wakeup_by_sleep"];
     p["measurements"] = {{"read_poll", readPoll}, {"full_ring", full}, {"running_reader", running},
                          {"sleeping_reader", wakeups}};
+    if (!stolen.is_null())
+    {
+        // A busy reader's lost CPU time: what reader.preempt_* model.
+        p["scheduling"] = {{"preempt_interval_ms", stolen["preempt_interval_ms"]},
+                           {"preempt_ms", stolen["preempt_ms"]}};
+        p["measurements"]["flooded_reader"] = stolen;
+    }
     CheckHostProfile(p, "the new profile");
     return p;
 }
@@ -163,7 +171,7 @@ CalibrateMain(int argc, char** argv)
     }
     InstallSignalHandlers();
     RemoveStaleNamespaces();
-    json readPoll, full, running, wakeups;
+    json readPoll, full, running, wakeups, stolen;
     {
         Netns ns("tunsim-" + std::to_string(getpid()));
         DisableIpv6(ns);
@@ -172,9 +180,10 @@ CalibrateMain(int argc, char** argv)
         full = calibrate::MeasureFullRing(ns, o.plan);
         running = calibrate::MeasureRunning(ns, o.plan);
         wakeups = calibrate::MeasureWakeups(ns, o.plan);
+        stolen = calibrate::MeasureReaderStolen(ns, o.plan);
     }
     ThrowIfInterrupted();
-    const json p = calibrate::MakeProfile(readPoll, full, running, wakeups, o.plan.payload);
+    const json p = calibrate::MakeProfile(readPoll, full, running, wakeups, o.plan.payload, stolen);
     const std::filesystem::path parent = std::filesystem::path(o.out).parent_path();
     if (!parent.empty())
     {
@@ -188,6 +197,8 @@ CalibrateMain(int argc, char** argv)
                   << "\n  send() ns: first " << c["send_first_ns"] << ", wake " << c["send_wake_ns"] << ", running "
                   << c["send_running_ns"] << ", full ring " << c["send_full_ns"] << "\n  read() " << c["read_ns"]
                   << " ns, poll() " << c["poll_ns"] << " ns; wake-up bins " << p["wakeup_by_sleep"].size()
+                  << "\n  busy reader: loses its CPU every " << p["scheduling"]["preempt_interval_ms"]
+                  << " ms of busy time for " << p["scheduling"]["preempt_ms"] << " ms"
                   << "\n  profile: " << o.out << "\n";
     }
     return kExitOk;

@@ -27,9 +27,11 @@ namespace calibrate
 /// The profile from the measurements' JSON (MeasureReadPoll, MeasureFullRing,
 /// MeasureRunning, MeasureWakeups, in that order) and the host: format,
 /// version, tunsim version, date, kernel, CPU model, costs, wake-up bins and
-/// the measurements themselves. Checked with CheckHostProfile().
+/// the measurements themselves; with `stolen` (MeasureReaderStolen; null:
+/// none) the "scheduling" of a busy reader. Checked with CheckHostProfile().
 nlohmann::json MakeProfile(const nlohmann::json& readPoll, const nlohmann::json& full, const nlohmann::json& running,
-                           const nlohmann::json& wakeups, uint32_t payload);
+                           const nlohmann::json& wakeups, uint32_t payload,
+                           const nlohmann::json& stolen = nullptr);
 
 /// "model name" of /proc/cpuinfo ("unknown" if none).
 std::string CpuModel();

@@ -5,13 +5,17 @@
 //
 //   MeasureReadPoll   poll(fd, POLLIN, 0) on a non-empty ring, then read():
 //                     reader.poll_ns and reader.read_ns
-//   MeasureFullRing   send() into a ring of 1 that nobody reads: every send
-//                     after the first of a burst is dropped by
+//   MeasureFullRing   send() into a ring of 1 that nobody reads, in bursts of
+//                     256 (the first 32 left out: a flood's steady cost):
+//                     every send is dropped by
 //                     tun_net_xmit(): flows[].send_cost_full_ns
 //   MeasureRunning    bursts into a ring whose reader spins on read() (never
 //                     sleeps): the first send() after the sender slept
-//                     (send_cost_first_ns) and the rest (send_cost_running_ns,
-//                     send_cost_ns)
+//                     (send_cost_first_ns) and, from the 33rd of a burst of
+//                     256, the steady rest (send_cost_running_ns, send_cost_ns)
+//   MeasureReaderStolen  a flood into a reader that spins 5 us per packet:
+//                     the gaps in its spin (reader.preempt_interval_ms,
+//                     reader.preempt_ms: the profile's "scheduling")
 //   MeasureWakeups    single datagrams at gaps of 10 us .. 10 ms into a ring
 //                     whose reader sleeps in poll() when it is empty, as the
 //                     twin's reader does: the send() that wakes it
@@ -49,6 +53,11 @@ nlohmann::json MeasureFullRing(const kernel::Netns& ns, const Plan& plan);
 
 /// {send_first_ns, send_running_ns, samples_first, samples_running}
 nlohmann::json MeasureRunning(const kernel::Netns& ns, const Plan& plan);
+
+/// A reader spinning 5 us per packet under a flood: the gaps in its spin
+/// (> 20 us: it did not run) as reader.preempt_interval_ms (busy time per
+/// gap) and reader.preempt_ms (mean gap).
+nlohmann::json MeasureReaderStolen(const kernel::Netns& ns, const Plan& plan);
 
 /// {send_wake_ns, wakeup_by_sleep: [bins], by_gap: [...], samples}
 nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan);

@@ -156,6 +156,20 @@ CheckHostProfile(const json& p, const std::string& path)
         Bad("costs.send_ns", path, "must be > 0 (a flood's send cost)");
     }
     CheckBins(p, path);
+    const auto sched = p.find("scheduling");
+    if (sched != p.end())
+    {
+        if (!sched->is_object())
+        {
+            Bad("scheduling", path, "must be an object {preempt_interval_ms, preempt_ms}");
+        }
+        NumberAt(*sched, "preempt_interval_ms", "scheduling.preempt_interval_ms", path, 1e6);
+        NumberAt(*sched, "preempt_ms", "scheduling.preempt_ms", path, 1e6);
+        if (((*sched)["preempt_interval_ms"].get<double>() > 0) != ((*sched)["preempt_ms"].get<double>() > 0))
+        {
+            Bad("scheduling", path, "preempt_interval_ms and preempt_ms are both > 0 or both 0");
+        }
+    }
 }
 
 json
@@ -216,6 +230,19 @@ ApplyHostProfile(json& j, const json& profile)
         ownWake = ownWake || reader.contains(w);
     }
     prov["reader.wakeup_by_sleep"] = ownWake ? "scenario" : "profile";
+    // A busy reader's lost CPU (tunsim calibrate's flooded reader), when the
+    // profile has it and the scenario sets neither field.
+    if (profile.contains("scheduling"))
+    {
+        const bool ownPreempt = reader.contains("preempt_interval_ms") || reader.contains("preempt_ms");
+        prov["reader.preempt_interval_ms"] = ownPreempt ? "scenario" : "profile";
+        prov["reader.preempt_ms"] = ownPreempt ? "scenario" : "profile";
+        if (!ownPreempt)
+        {
+            reader["preempt_interval_ms"] = profile["scheduling"]["preempt_interval_ms"];
+            reader["preempt_ms"] = profile["scheduling"]["preempt_ms"];
+        }
+    }
     if (!ownWake)
     {
         json bins = json::array();

@@ -2,7 +2,7 @@
 # Predict, don't fit: validate tunsim from a host profile alone (docs/kernel.md).
 #
 #   bash scripts/validate-kernel.sh --predict [--quick] [--points N] [--repeat N] [--out DIR]
-#        [--profile FILE] [--calibrate-scale X] [--sim-only] [--tunsim BIN]
+#        [--profile FILE] [--calibrate-scale X] [--recalibrate-every N] [--sim-only] [--tunsim BIN]
 #
 # 1. `tunsim calibrate` measures this host once (a few seconds): send() by
 #    context, read(), poll(), the reader's wake-up by sleep length
@@ -20,6 +20,11 @@
 #    whose kernel spread (sd over repeats) is below 3 pp, and the largest
 #    deviation; DIR/prediction.csv and the plot DIR/kernel_prediction.{png,pdf}.
 #
+# --recalibrate-every N: calibrate again (scale 1, ~4 s) before every N-th
+# point, into DIR/profiles/, and predict the points that follow from that
+# profile (the host's costs drift within minutes on a VM; a profile is
+# still never measured at a point of the grid). The CSV says which profile.
+#
 # The full grid (98 points, 5 repeats) takes about 10-15 minutes of wall
 # time; --quick runs 3 points, --points N the first N. Run it on a quiet
 # machine. Needs root (CAP_NET_ADMIN), except --sim-only (re-runs the
@@ -33,6 +38,7 @@ QUICK=0
 SIM_ONLY=0
 MAXPOINTS=0
 PROFILE=""
+RECAL=0
 CAL_SCALE=4   # tunsim calibrate --scale: ~15 s of measurement, ~600 wake-ups per sleep gap
 BIN=${TUNSIM:-build/tunsim}
 while [ $# -gt 0 ]; do
@@ -45,6 +51,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift ;;
     --profile) PROFILE=$2; shift ;;
     --calibrate-scale) CAL_SCALE=$2; shift ;;
+    --recalibrate-every) RECAL=$2; shift ;;
     --tunsim) BIN=$2; shift ;;
     -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "validate-kernel --predict: unknown argument $1" >&2; exit 2 ;;
@@ -58,6 +65,7 @@ fi
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 mkdir -p "$OUT/kernel" "$OUT/sim"
+rm -f "$OUT/profiles-used.txt"
 
 # 1. the profile
 if [ -n "$PROFILE" ]; then
@@ -117,6 +125,17 @@ while read -r loop mode k b c; do
     simdur=1
   fi
   printf 'validate-kernel --predict: [%d/%d] %s\n' "$i" "$npoints" "$p"
+  PROF="$OUT/host-profile.json"
+  if [ "$RECAL" -gt 0 ]; then
+    slice=$(( (i - 1) / RECAL ))
+    PROF="$OUT/profiles/host-profile-$slice.json"
+    if [ "$SIM_ONLY" = 0 ] && [ $(( (i - 1) % RECAL )) -eq 0 ]; then
+      mkdir -p "$OUT/profiles"
+      "$BIN" calibrate --scale 1 --out "$PROF" -q
+    fi
+    [ -f "$PROF" ] || { echo "validate-kernel --predict: no $PROF" >&2; exit 2; }
+  fi
+  echo "$p $PROF" >> "$OUT/profiles-used.txt"
   if [ "$SIM_ONLY" = 1 ]; then
     [ -f "$OUT/kernel/$p/result.json" ] || { echo "validate-kernel --predict: --sim-only: no $OUT/kernel/$p/result.json" >&2; exit 2; }
   else
@@ -124,7 +143,7 @@ while read -r loop mode k b c; do
       rc=$?; echo "validate-kernel --predict: tunsim kernel failed at $p (exit $rc)" >&2; [ $rc -eq 3 ] || exit $rc; }
   fi
   # The simulator: the point's scenario and the profile, nothing measured at the point.
-  "$BIN" run "$BASE" "${sets[@]}" --set duration_s="$simdur" --profile "$OUT/host-profile.json" \
+  "$BIN" run "$BASE" "${sets[@]}" --set duration_s="$simdur" --profile "$PROF" \
     --out "$OUT/sim/$p" -q
 done <<< "$GRID"
 
@@ -134,6 +153,7 @@ $PY - "$OUT" <<'PYEOF'
 import csv, json, os, sys
 out = sys.argv[1]
 rows = []
+used = dict(l.split(" ", 1) for l in open(os.path.join(out, "profiles-used.txt")).read().split("\n") if l.strip())
 for line in open(os.path.join(out, "grid.txt")).read().split("\n"):
     if not line.strip():
         continue
@@ -154,7 +174,8 @@ for line in open(os.path.join(out, "grid.txt")).read().split("\n"):
                  "kernel_cross_check_ok": kr["kernel"]["cross_check"]["ok"],
                  "kernel_send_first_ns": send["first"]["mean_ns"], "kernel_send_rest_ns": send["rest"]["mean_ns"],
                  "kernel_reader_poll_ns": kr["kernel"].get("reader_poll_ns_mean"),
-                 "sim_wakeups": sr["reader"]["wakeups"]})
+                 "sim_wakeups": sr["reader"]["wakeups"],
+                 "profile": os.path.basename(used.get(p, "host-profile.json"))})
 with open(os.path.join(out, "prediction.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
     w.writeheader()

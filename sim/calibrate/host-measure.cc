@@ -34,9 +34,6 @@ namespace
 /// left out (the first of all is send_cost_first_ns).
 constexpr uint32_t kStreamBurst = 256;
 constexpr uint32_t kWarmSends = 32;
-/// A clock-read gap longer than this inside the reader's cost spin: the
-/// thread did not run (as the TCP twin's endpoints count them).
-constexpr int64_t kStolenNs = 20000;
 
 /// A calibration device: tun with txqueuelen `ring`, pfifo_fast (the
 /// scenarios' default qdisc), its own /24.
@@ -326,17 +323,14 @@ MeasureReaderStolen(const Netns& ns, const Plan& plan)
             {
                 continue;
             }
-            int64_t prev = NowNs();
-            while (prev < start + kCostNs)
-            {
-                const int64_t now = NowNs();
-                if (now - prev > kStolenNs && seen.gaps.size() < 1000000)
+            // as the TCP twin's endpoints count them (SpinUntilNotingGaps)
+            const int64_t done = SpinUntilNotingGaps(start + kCostNs, [&seen](int64_t from, int64_t to) {
+                if (seen.gaps.size() < 1000000)
                 {
-                    seen.gaps.push_back(now - prev);
+                    seen.gaps.push_back(to - from);
                 }
-                prev = now;
-            }
-            seen.busyNs += prev - start;
+            });
+            seen.busyNs += done - start;
             ++seen.packets;
         }
     });

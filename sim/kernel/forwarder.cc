@@ -54,7 +54,6 @@ namespace
 
 constexpr int64_t kPollCapNs = 5000000;      ///< the longest poll(): stop and end requests are seen by then
 constexpr size_t kMaxSamples = 20000000;     ///< delay and lateness samples kept per run
-constexpr int64_t kStolenNs = 20000;         ///< a clock-read gap longer than this inside a spin: not run
 
 /// One endpoint: its loop and what it keeps between steps.
 class Endpoint
@@ -129,24 +128,18 @@ class Endpoint
                            : 0;
     }
 
-    /// SpinUntil(t), and every gap of more than kStolenNs between two clock
-    /// reads of the spin is time the thread did not run (another task or
-    /// an interrupt had its CPU): its length goes to stolenNs when it lies
-    /// inside the measurement window. Preemptions outside the cost spins
-    /// (inside read() or write()) are not seen.
+    /// SpinUntil(t); every gap in the spin that lies inside the measurement
+    /// window goes to stolenNs (SpinUntilNotingGaps). Preemptions outside
+    /// the cost spins (inside read() or write()) are not seen.
     void SpinCountingStolen(int64_t t)
     {
-        int64_t prev = NowNs();
-        while (prev < t)
-        {
-            const int64_t now = NowNs();
-            if (now - prev > kStolenNs && prev >= m_ctl.t0.load(std::memory_order_relaxed) &&
-                now <= m_ctl.tEnd.load(std::memory_order_relaxed) && m_st.stolenNs.size() < kMaxSamples)
+        SpinUntilNotingGaps(t, [this](int64_t from, int64_t to) {
+            if (from >= m_ctl.t0.load(std::memory_order_relaxed) &&
+                to <= m_ctl.tEnd.load(std::memory_order_relaxed) && m_st.stolenNs.size() < kMaxSamples)
             {
-                m_st.stolenNs.push_back(now - prev);
+                m_st.stolenNs.push_back(to - from);
             }
-            prev = now;
-        }
+        });
     }
 
     /// Busy time [a, b) inside the measurement window.

@@ -70,6 +70,18 @@ VpnReader::GetTypeId()
                           ns3::TimeValue(ns3::Time(0)),
                           ns3::MakeTimeAccessor(&VpnReader::m_readCost),
                           ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("WriteCost",
+                          "CPU of one write() of a reverse packet into tun besides its "
+                          "decryption (tun_get_user() -> netif_receive_skb(), the receive path)",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_writeCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("WriteXmitCost",
+                          "CPU per packet the stack transmits into tun inside that write() "
+                          "(tcp_ack() -> tcp_write_xmit() -> qdisc -> tun_net_xmit())",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_writeXmitCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
             .AddAttribute("EncapOverhead",
                           "Bytes the VPN adds in front of each inner packet (beyond UDP/IP)",
                           ns3::UintegerValue(0),
@@ -476,7 +488,32 @@ VpnReader::WriteDone()
     {
         m_reverseDelivered(p);
     }
+    const uint64_t xmitsBefore = m_tun->GetStats().xmitCalls;
     m_tun->TunGetUser(p); // still Writing: an sk_data_ready() now finds it awake
+    const uint64_t xmits = m_tun->GetStats().xmitCalls - xmitsBefore;
+    // The write() itself: the receive path and what the stack transmits
+    // inside it run on this thread before write() returns. Simplification:
+    // the stack runs at the start of that time (ns-3 is synchronous), so the
+    // transmits it triggers reach the ring up to WriteCost + n * WriteXmitCost
+    // earlier than in Linux; the reader is busy for the whole of it.
+    const ns3::Time cost = m_writeCost + m_writeXmitCost * static_cast<int64_t>(xmits);
+    if (cost.IsPositive())
+    {
+        m_stats.writeBusy += cost;
+        ScheduleOnCpu(cost, &VpnReader::WriteReturned);
+        return;
+    }
+    WriteReturned();
+}
+
+void
+VpnReader::WriteReturned()
+{
+    // write(tun_fd) returned: the loop goes on.
+    if (m_state == State::Idle)
+    {
+        return;
+    }
     m_state = State::Sleeping; // between iterations; ReadLoop decides
     ReadLoop();
 }

@@ -143,6 +143,7 @@ class VpnReader : public ns3::Application
         ns3::Time busy;           ///< CPU time spent (packets + stolen)
         ns3::Time stolen;         ///< of which charged by softirqs
         uint64_t reversePackets = 0;
+        ns3::Time writeBusy;      ///< CPU inside reverse write()s (WriteCost, WriteXmitCost)
         uint64_t preemptions = 0;
         uint64_t polls = 0;       ///< poll() calls that found data (poll-each, batched)
     };
@@ -158,7 +159,7 @@ class VpnReader : public ns3::Application
         Idle,      ///< not started / stopped
         Polling,   ///< in poll() (poll-each, batched) until m_doneAt, then reads
         Running,   ///< processing m_inHand until m_doneAt
-        Writing,   ///< decrypting m_reverse.front() until m_doneAt
+        Writing,   ///< decrypting m_reverse.front(), then inside its write(), until m_doneAt
         Sleeping,  ///< blocking wait on an empty ring
         Waking,    ///< woken, waiting for the scheduler
         Blocked,   ///< sendto() waits for sk_sndbuf
@@ -189,6 +190,8 @@ class VpnReader : public ns3::Application
     void HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket);
     /// write(tun_fd) of the reverse packet just decrypted.
     void WriteDone();
+    /// write(tun_fd) returned after WriteCost + n * WriteXmitCost.
+    void WriteReturned();
 
     ns3::Ptr<TunNetDevice> m_tun;
     uint32_t m_queue = 0;
@@ -211,6 +214,8 @@ class VpnReader : public ns3::Application
     ReaderLoop m_loop = ReaderLoop::ReadUntilEmpty;
     ns3::Time m_pollCost;           ///< CPU of one poll() that finds data
     ns3::Time m_readCost;           ///< floor of a packet's CPU: the read() itself
+    ns3::Time m_writeCost;          ///< a reverse write(): tun_get_user() and the receive path
+    ns3::Time m_writeXmitCost;      ///< per packet transmitted into tun inside that write()
     uint32_t m_encapOverhead = 0;
 
     State m_state = State::Idle;

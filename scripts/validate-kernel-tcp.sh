@@ -12,13 +12,22 @@
 # (txqueuelen) of 1, 10, 25, 100, 500, 1000 and 5000. Each point runs
 #   tunsim kernel  (--repeat N, default 2, --timeseries 100: TCP_INFO)
 #   tunsim run     (the same scenario, seed 1, --timeseries 100) twice:
-#                  sim/     reader.per_packet_ns = the twin's own mean read()
-#                           cost at that point (kernel.reader.read_ns_mean;
-#                           the sim charges it to ACK writes too, which the
-#                           twin measured at about the same plus 40 ns/B),
-#                  sim-cal/ reader.per_packet_ns = the host calibration's
-#                           read() cost (kernel.calibration, measured before
-#                           the point's traffic): no per-point input.
+#                  sim/     the twin's own costs at that point: reader.read_ns
+#                           = its mean read() (kernel.reader.read_ns_mean),
+#                           reader.write_ns = its mean write() of an ACK into
+#                           tun0, which includes the sender's transmits inside
+#                           it (kernel.reader.write_ns_mean; write_xmit_ns 0);
+#                  sim-cal/ the host calibration's (kernel.calibration,
+#                           measured before the point's traffic; no per-point
+#                           input): read_ns = its read(), write_ns = its
+#                           write() of a 52-byte packet into tun delivered to
+#                           a local socket, write_xmit_ns = its send() of one
+#                           packet through the stack into tun. Kernel results
+#                           from before 2026-11-30 08:50 UTC have no write
+#                           calibration: write_ns and write_xmit_ns 0 there.
+#                  Both keep the scenario's reader.per_packet_ns 0: the
+#                  twin's busy-wait of ns_per_byte x len starts before its
+#                  read() and covers it (read_ns is only a floor).
 # for --duration seconds (default 20). --sim-only re-runs only the simulator
 # on the kernel results already in DIR (no root needed); --quick runs rings
 # 25 and 500 at 120 ms and 200 Mbit/s, 5 s, one repeat.
@@ -105,12 +114,24 @@ for c in $COSTS; do
       fi
       # A simulator that fails at one point (exit code, crash) leaves that
       # point's sim columns empty; the grid goes on.
-      read -r own cal < <($PY -c 'import json,sys; k=json.load(open(sys.argv[1]))["kernel"]; print(round(k["reader"]["read_ns_mean"]), round(k["calibration"]["reader_read_ns"]["mean_ns"]))' "$OUT/kernel/$p/result.json")
-      for v in "sim:$own" "sim-cal:$cal"; do
-        dir=${v%%:*}; cost=${v#*:}
+      read -r own ownw cal calw calx < <($PY - "$OUT/kernel/$p/result.json" <<'PYEOF'
+import json, sys
+k = json.load(open(sys.argv[1]))["kernel"]
+c = k["calibration"]
+def mean(key):
+    v = (c.get(key) or {}).get("mean_ns")
+    return round(v) if v is not None else 0
+w = k["reader"].get("write_ns_mean")
+cw = mean("reader_write_ns")
+print(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0,
+      mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0)
+PYEOF
+)
+      for v in "sim:$own:$ownw:0" "sim-cal:$cal:$calw:$calx"; do
+        IFS=: read -r dir rd wr wx <<<"$v"
         rm -f "$OUT/$dir/$p/result.json"
-        "$BIN" run "$BASE" "${sets[@]}" --set seed=1 --set reader.per_packet_ns="$cost" --timeseries 100 \
-          --out "$OUT/$dir/$p" -q || {
+        "$BIN" run "$BASE" "${sets[@]}" --set seed=1 --set reader.read_ns="$rd" --set reader.write_ns="$wr" \
+          --set reader.write_xmit_ns="$wx" --timeseries 100 --out "$OUT/$dir/$p" -q || {
           rc=$?; echo "validate-kernel-tcp: tunsim run failed at $p ($dir, exit $rc); its columns stay empty" >&2; }
       done
     done
@@ -147,8 +168,11 @@ for c in costs:
                 "diff_pct": round(100.0 * (sim - g["mean"]) / g["mean"], 2) if sr and g["mean"] > 0 else "",
                 "sim_cal_goodput_mbps": round(cal, 3) if cr else "",
                 "cal_diff_pct": round(100.0 * (cal - g["mean"]) / g["mean"], 2) if cr and g["mean"] > 0 else "",
-                "reader_per_packet_ns_point": sr["scenario"]["reader"]["per_packet_ns"] if sr else "",
-                "reader_per_packet_ns_cal": cr["scenario"]["reader"]["per_packet_ns"] if cr else "",
+                "reader_read_ns_point": sr["scenario"]["reader"]["read_ns"] if sr else "",
+                "reader_read_ns_cal": cr["scenario"]["reader"]["read_ns"] if cr else "",
+                "reader_write_ns_point": sr["scenario"]["reader"]["write_ns"] if sr else "",
+                "reader_write_ns_cal": cr["scenario"]["reader"]["write_ns"] if cr else "",
+                "reader_write_xmit_ns_cal": cr["scenario"]["reader"]["write_xmit_ns"] if cr else "",
                 "kernel_retransmits": round(kf["retransmits"] / n, 1), "sim_retransmits": sf.get("retransmits", ""),
                 "kernel_tx_dropped": round(kr["tun"]["tx_dropped"] / n, 1),
                 "sim_tx_dropped": sr["tun"]["tx_dropped"] if sr else "",

@@ -111,6 +111,8 @@ Everything()
     s.reader.loop = ReaderLoop::Batched;
     s.reader.pollNs = 333.5;
     s.reader.readNs = 1e9;
+    s.reader.writeNs = 7750.5;
+    s.reader.writeXmitNs = 1e9;
     s.reader.wakeupLatencyUs = 0;
     s.reader.wakeupQuantilesUs = {1.5, 45, 1e6};
     s.reader.deepWakeupLatencyUs = 0;

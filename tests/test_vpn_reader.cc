@@ -137,6 +137,8 @@ class ReaderTest : public ::testing::Test
     bool OnTunRx(ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet> p, uint16_t, const ns3::Address&)
     {
         m_tunRxBytes.push_back(p->GetSize());
+        m_tunRxAt.push_back(ns3::Simulator::Now());
+        Xmit(m_xmitOnRx); // the stack's answer, transmitted inside the reader's write()
         return true;
     }
 
@@ -151,6 +153,8 @@ class ReaderTest : public ::testing::Test
     std::vector<uint32_t> m_peerBytes;
     std::vector<Time> m_peerAt;
     std::vector<uint32_t> m_tunRxBytes;
+    std::vector<Time> m_tunRxAt;
+    uint32_t m_xmitOnRx = 0; ///< packets the "stack" transmits into tun per packet written into it
 };
 
 } // namespace
@@ -424,6 +428,46 @@ TEST_F(ReaderTest, EncapsulatesForwardAndDecapsulatesReverse)
     EXPECT_EQ(Stats().reversePackets, 1u);
     EXPECT_EQ(m_tun->GetStats().rxPackets, 1u);
     EXPECT_EQ(m_tun->GetStats().rxBytes, 500u);
+}
+
+TEST_F(ReaderTest, WriteChargesItsCostAndTheTransmitsInsideIt)
+{
+    // A reverse packet is decrypted (PerPacketCost 1 us), then write() into
+    // tun: the stack's receive path runs and transmits 2 packets into the
+    // ring inside the write (m_xmitOnRx), as tcp_ack() -> tcp_write_xmit()
+    // does on the reader's thread. The reader returns from write() after
+    // WriteCost 5 us + 2 x WriteXmitCost 3 us = 11 us and only then reads:
+    // the two packets leave the ring at T + 11 us and T + 12 us (T = the
+    // write); without the write costs at T and T + 1 us.
+    for (const bool costed : {false, true})
+    {
+        SCOPED_TRACE(costed ? "WriteCost 5 us, WriteXmitCost 3 us" : "no write cost");
+        TearDown();
+        SetUp();
+        m_tunRxAt.clear();
+        m_readAt.clear();
+        m_lastEntries = 0;
+        Make(MicroSeconds(1));
+        m_xmitOnRx = 2;
+        if (costed)
+        {
+            m_reader->SetAttribute("WriteCost", ns3::TimeValue(MicroSeconds(5)));
+            m_reader->SetAttribute("WriteXmitCost", ns3::TimeValue(MicroSeconds(3)));
+        }
+        ns3::Simulator::Schedule(MicroSeconds(100), [this]() {
+            m_peerSocket->SendTo(ns3::Create<ns3::Packet>(60), 0, ns3::InetSocketAddress(m_net->Address(0), kPort));
+        });
+        Run(MilliSeconds(1));
+        ASSERT_EQ(m_tunRxAt.size(), 1u);
+        ASSERT_EQ(m_readAt.size(), 2u);
+        const Time t = m_tunRxAt[0];
+        const Time write = costed ? MicroSeconds(11) : Time(0);
+        EXPECT_EQ(m_readAt[0] - t, write);
+        EXPECT_EQ(m_readAt[1] - t, write + MicroSeconds(1));
+        EXPECT_EQ(Stats().writeBusy, write);
+        EXPECT_EQ(Stats().busy, MicroSeconds(1) + write + MicroSeconds(2)); // decrypt, write, two reads
+        EXPECT_EQ(Sent(), 2u);
+    }
 }
 
 TEST(VpnEncapHeader, OpaqueBytesOfTheConfiguredLength)

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <string>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -103,6 +105,70 @@ PolicyProbe(const Netns& ns, uint32_t ring, uint32_t burst, uint32_t payload)
             {"why", why}};
 }
 
+namespace
+{
+
+/// The size of the packets MeasureTunWrite() writes: 20 B IPv4 + 8 B UDP +
+/// 24 B, the size of a TCP ACK with timestamps (52 B).
+constexpr uint32_t kWriteProbeBytes = 52;
+
+/// write() of `n` small packets into tun (fd of device 10.10.0.1/24 in
+/// `ns`), each addressed to a UDP socket of the namespace: tun_get_user() ->
+/// netif_receive_skb() -> ip_rcv() -> udp_rcv(), what a VPN's write() of a
+/// reverse packet costs besides what the stack then transmits. The packets
+/// are the namespace's own datagrams to 10.10.0.2:5001 read back from the
+/// ring with the source and destination addresses swapped (both checksums
+/// stay valid: the swap keeps every one's-complement sum), so they arrive
+/// for 10.10.0.1:5001. Returns the time of each write().
+std::vector<int64_t>
+MeasureTunWrite(const Netns& ns, int tunFd, uint32_t n)
+{
+    std::vector<int64_t> writeNs;
+    InNamespace(ns.Fd(), [&]() {
+        int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(kFirstPort + 1);
+        inet_pton(AF_INET, "10.10.0.1", &a.sin_addr);
+        const bool bound = rx >= 0 && bind(rx, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        int tx = UdpSocket("10.10.0.2", static_cast<uint16_t>(kFirstPort + 1), 0);
+        std::vector<uint8_t> pkt(65536);
+        std::vector<uint8_t> sink(2048);
+        const std::vector<uint8_t> small(kWriteProbeBytes - 28, 0);
+        for (uint32_t i = 0; bound && tx >= 0 && i < n; ++i)
+        {
+            if (send(tx, small.data(), small.size(), 0) != static_cast<ssize_t>(small.size()))
+            {
+                continue;
+            }
+            ssize_t len = read(tunFd, pkt.data(), pkt.size());
+            if (len != static_cast<ssize_t>(kWriteProbeBytes) || (pkt[0] >> 4) != 4)
+            {
+                continue;
+            }
+            std::swap_ranges(pkt.begin() + 12, pkt.begin() + 16, pkt.begin() + 16); // saddr <-> daddr
+            int64_t t0 = NowNs();
+            ssize_t w = write(tunFd, pkt.data(), static_cast<size_t>(len));
+            int64_t t1 = NowNs();
+            if (w == len && recv(rx, sink.data(), sink.size(), 0) >= 0) // delivered: count it
+            {
+                writeNs.push_back(t1 - t0);
+            }
+        }
+        if (tx >= 0)
+        {
+            close(tx);
+        }
+        if (rx >= 0)
+        {
+            close(rx);
+        }
+    });
+    return writeNs;
+}
+
+} // namespace
+
 json
 Calibrate(const Netns& ns, uint32_t payload)
 {
@@ -138,6 +204,7 @@ Calibrate(const Netns& ns, uint32_t payload)
         (void)p;
         readNs.push_back(NowNs() - a);
     }
+    std::vector<int64_t> writeNs = MeasureTunWrite(ns, dev.Fd(), n);
     int64_t c0 = NowNs();
     for (int i = 0; i < 1000; ++i)
     {
@@ -147,6 +214,8 @@ Calibrate(const Netns& ns, uint32_t payload)
     return {{"payload_bytes", payload},
             {"reader_read_ns", SampleSummary(readNs, 1, "_ns")},
             {"sender_send_ns", SampleSummary(sendNs, 1, "_ns")},
+            {"reader_write_ns", SampleSummary(writeNs, 1, "_ns")},
+            {"reader_write_bytes", kWriteProbeBytes},
             {"clock_gettime_ns", clockNs}};
 }
 

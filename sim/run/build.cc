@@ -84,6 +84,8 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetReaderAttribute("Batch", UintegerValue(r.batch));
     h.SetReaderAttribute("PollCost", TimeValue(Ns(r.pollNs)));
     h.SetReaderAttribute("ReadCost", TimeValue(Ns(r.readNs)));
+    h.SetReaderAttribute("WriteCost", TimeValue(Ns(r.writeNs)));
+    h.SetReaderAttribute("WriteXmitCost", TimeValue(Ns(r.writeXmitNs)));
     h.SetReaderSndbuf(r.sndbufBytes);
     h.SetEncap(r.encap, r.encapOverheadBytes);
     std::ostringstream rate;

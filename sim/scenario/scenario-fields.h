@@ -320,6 +320,14 @@ VisitReader(V& v, T& r, double durationS)
              Doc{"ns", "the least CPU of a packet, the read() syscall itself: a packet costs max(per_packet_ns + "
                        "ns_per_byte * bytes, read_ns)"}
                  .SimOnly("the kernel's own read(): kernel.reader_read_ns_mean"));
+    v.Double("write_ns", r.writeNs, Closed(0, 1e9),
+             Doc{"ns", "CPU of one write() of a reverse packet into tun besides its decryption: tun_get_user() "
+                       "-> netif_receive_skb() and the receive path (for TCP's ACKs tcp_ack())"}
+                 .SimOnly("the kernel's own write(): kernel.reader.write_ns_mean"));
+    v.Double("write_xmit_ns", r.writeXmitNs, Closed(0, 1e9),
+             Doc{"ns", "CPU per packet the stack transmits into tun inside that write() (the sender's "
+                       "tcp_write_xmit() -> qdisc -> tun_net_xmit(), run on the reader's thread)"}
+                 .SimOnly("the kernel's own write(): kernel.reader.write_ns_mean"));
     v.Enum("encap", r.encap,
            Doc{"", "bytes the VPN adds per packet: none 0, openvpn 24, wireguard 32, custom "
                    "encap_overhead_bytes"}

@@ -94,6 +94,8 @@ struct ReaderConfig
     ReaderLoop loop = ReaderLoop::ReadUntilEmpty; ///< how the main loop reads tun (reader-loop.h)
     double pollNs = 0.0;               ///< CPU per poll() that finds data (poll-each, batched)
     double readNs = 0.0;               ///< a packet's least CPU: the read() syscall itself
+    double writeNs = 0.0;              ///< CPU of one write() into tun (tun_get_user + receive path)
+    double writeXmitNs = 0.0;          ///< CPU per packet the stack transmits inside that write()
     EncapKind encap = EncapKind::OpenVpn;
     uint32_t encapOverheadBytes = 0;   ///< bytes added per packet when encap is custom
     uint32_t sndbufBytes = 212992;     ///< the VPN's UDP socket sk_sndbuf

@@ -46,6 +46,8 @@ ParseTcpPacket(const uint8_t* b, size_t n, uint32_t nflows, bool forward)
     const size_t doff = (t[12] >> 4) * 4u;
     s.flow = port - kFirstPort;
     s.data = total > ihl + doff;
+    s.ackFlag = (t[13] & 0x10) != 0;
+    s.ack = (uint32_t{t[8]} << 24) | (uint32_t{t[9]} << 16) | (uint32_t{t[10]} << 8) | uint32_t{t[11]};
     return s;
 }
 
@@ -202,6 +204,20 @@ class Endpoint
         if (m_cfg.readsForward)
         {
             ++p.revWritten;
+            if (s.ackFlag)
+            {
+                // Serial-number arithmetic: an ACK behind the last one (reordered) counts 0.
+                const int32_t d = p.haveAck ? static_cast<int32_t>(s.ack - p.lastAck) : 0;
+                if (p.ackStrideBytes.size() < kMaxSamples && p.haveAck)
+                {
+                    p.ackStrideBytes.push_back(d > 0 ? static_cast<uint32_t>(d) : 0u);
+                }
+                if (!p.haveAck || d > 0)
+                {
+                    p.lastAck = s.ack;
+                }
+                p.haveAck = true;
+            }
             return;
         }
         ++p.fwdWritten;

@@ -39,6 +39,8 @@ struct TcpSeen
 {
     int flow = -1;
     bool data = false;
+    bool ackFlag = false; ///< ACK set: `ack` is its acknowledgment number
+    uint32_t ack = 0;
 };
 
 TcpSeen ParseTcpPacket(const uint8_t* b, size_t n, uint32_t nflows, bool forward);
@@ -53,6 +55,12 @@ struct FlowPath
     uint64_t revRead = 0;        ///< read from tun1 (the server's ACKs)
     uint64_t revWritten = 0;     ///< written into tun0 by the reader
     std::vector<int64_t> delayNs; ///< data segments: read() from tun0 began -> write() into tun1 began
+    /// ACKs written into tun0: bytes each newly acknowledged (its ack number
+    /// minus the previous ACK's; 0 for a duplicate). A stretch ACK releases
+    /// as many bytes of the sender's window at once, inside the write().
+    std::vector<uint32_t> ackStrideBytes;
+    bool haveAck = false;
+    uint32_t lastAck = 0;
 };
 
 /// One endpoint's counters.

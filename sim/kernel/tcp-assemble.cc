@@ -8,6 +8,7 @@
 #include "tcp-pool.h"
 
 #include <algorithm>
+#include <numeric>
 #include <iomanip>
 #include <sstream>
 
@@ -47,6 +48,38 @@ GoodputMbps(const Scenario& sc, size_t i, const TcpFlowRun& f, size_t nr)
     return act > 0 ? f.windowBytes * 8.0 / act / 1e6 : 0.0;
 }
 
+/// The ACKs the reader wrote into tun0, by how much of the sender's window
+/// each newly acknowledged (in segments of `mss`): a stretch ACK (many
+/// segments at once) makes the sender answer with as many segments in one
+/// burst into the ring, inside the reader's write(). Duplicates count 0.
+json
+AckStrideJson(const std::vector<uint32_t>& bytes, uint32_t mss)
+{
+    if (bytes.empty() || mss == 0)
+    {
+        return {{"acks", bytes.size()}, {"mss_bytes", mss}};
+    }
+    std::vector<int64_t> seg;
+    seg.reserve(bytes.size());
+    uint64_t dup = 0, over8 = 0, over16 = 0;
+    for (uint32_t b : bytes)
+    {
+        const int64_t n = (b + mss / 2) / mss;
+        seg.push_back(n);
+        dup += b == 0;
+        over8 += n > 8;
+        over16 += n > 16;
+    }
+    const double mean = std::accumulate(seg.begin(), seg.end(), 0.0) / static_cast<double>(seg.size());
+    const int64_t mx = *std::max_element(seg.begin(), seg.end());
+    return {{"acks", bytes.size()},       {"mss_bytes", mss},
+            {"duplicates", dup},          {"mean", mean},
+            {"p50", Quantile(seg, 0.5)},  {"p90", Quantile(seg, 0.9)},
+            {"p99", Quantile(seg, 0.99)}, {"p999", Quantile(seg, 0.999)},
+            {"max", mx},                  {"over_8", over8},
+            {"over_16", over16}};
+}
+
 /// Flow i pooled over the repeats; `goodputs` the per-repeat goodput.
 FlowResult
 TcpFlowOf(const Scenario& sc, size_t i, TcpPooled& p, size_t nr, const json& goodputs, uint64_t deviceDrops)
@@ -82,6 +115,8 @@ TcpFlowOf(const Scenario& sc, size_t i, TcpPooled& p, size_t nr, const json& goo
                  {"packets_read_from_tun0", path.fwdRead},
                  {"packets_written_into_tun1", path.fwdWritten},
                  {"device_drops", deviceDrops},
+                 {"ack_stride_segments", AckStrideJson(path.ackStrideBytes, end.mss)},
+                 {"receiver_realtime", f.receiverRealtime},
                  {"bytes_written_by_sender", f.bytesWritten},
                  {"window_bytes", f.windowBytes},
                  {"goodput_mbps_over_repeats", goodputs},

@@ -25,6 +25,7 @@ AddPath(FlowPath& a, const FlowPath& b)
     a.revRead += b.revRead;
     a.revWritten += b.revWritten;
     a.delayNs.insert(a.delayNs.end(), b.delayNs.begin(), b.delayNs.end());
+    a.ackStrideBytes.insert(a.ackStrideBytes.end(), b.ackStrideBytes.begin(), b.ackStrideBytes.end());
 }
 
 void
@@ -59,6 +60,7 @@ AddFlow(TcpFlowRun& a, const TcpFlowRun& b)
     a.connectMs = b.connectMs;
     a.infoEnd = b.infoEnd;
     a.rcvInfoEnd = b.rcvInfoEnd;
+    a.receiverRealtime = b.receiverRealtime; // every repeat runs with the same --far-end-priority
 }
 
 } // namespace

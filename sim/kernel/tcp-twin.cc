@@ -18,6 +18,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,6 +63,7 @@ struct Receiver
 {
     std::atomic<uint64_t> bytes{0};
     uint64_t windowBytes = 0;
+    bool realtime = false; ///< it ran at SCHED_FIFO
 };
 
 std::runtime_error
@@ -199,9 +202,21 @@ SendBulk(int fd, const FlowConfig& fc, int64_t t0, double durationS, const std::
 }
 
 /// The receiver: read() everything, count the bytes read inside the window.
+/// With the far end real-time, so is the receiver: the other machine's
+/// application reads as data arrives, and its reads are what let the
+/// receiving TCP acknowledge every second segment at once
+/// (__tcp_ack_snd_check() wants the window to advance; tcp_recvmsg() ->
+/// tcp_cleanup_rbuf() acknowledges otherwise). A receiver that waits for
+/// CPU 0 behind the sender makes stretch ACKs: flows[].kernel.ack_stride_segments.
 void
 Receive(int fd, int64_t tStart, int64_t tStop, const std::atomic<bool>& stop, Receiver& rx)
 {
+    if (g_farEndRealtime)
+    {
+        sched_param sp{};
+        sp.sched_priority = kFarEndRtPriority;
+        rx.realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+    }
     std::vector<char> buf(262144);
     while (!stop.load() && !Interrupted())
     {
@@ -384,6 +399,7 @@ RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_
     {
         rep.flows[i].receivedBytes = rx[i].bytes.load();
         rep.flows[i].windowBytes = rx[i].windowBytes;
+        rep.flows[i].receiverRealtime = rx[i].realtime;
     }
     rep.fwdLineLeft = fwd.Size();
     rep.revLineLeft = rev.Size();

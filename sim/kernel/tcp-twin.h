@@ -38,6 +38,7 @@ struct TcpFlowRun
     double connectMs = 0;       ///< connect() -> established (one RTT through the twin)
     TcpInfoSample infoEnd;      ///< the sender's TCP_INFO at the end of the window
     TcpInfoSample rcvInfoEnd;   ///< the receiver's
+    bool receiverRealtime = false; ///< the receiver's thread ran at SCHED_FIFO (SetFarEndRealtime)
 };
 
 /// Everything one run of the TCP twin measured.
@@ -57,10 +58,11 @@ struct TcpRepeat
     bool drainCapped = false;    ///< the path never went quiet; stopped at the cap
 };
 
-/// The far end's thread at SCHED_FIFO priority (default on): it stands for
-/// the other machine of the tunnel and the network, so it must not wait
-/// for CPU 0, which it shares with the sender and receiver applications
-/// (--far-end-priority normal: as before 2026-11-30).
+/// The far end's thread and the receivers' at SCHED_FIFO priority (default
+/// on): they stand for the other machine of the tunnel and the network, so
+/// they must not wait for CPU 0, which they share with the sender
+/// application (--far-end-priority normal: as before 2026-11-30; the
+/// receivers are real-time since 2026-11-30 08:30 UTC).
 void SetFarEndRealtime(bool on);
 
 /// One run on fresh devices tun0 (in `client`) and tun1 (in `server`);

@@ -6,6 +6,7 @@
 #include "vpn-reader.h"
 
 #include "ns3/packet.h"
+#include "ns3/simulator.h"
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
@@ -54,9 +55,19 @@ VpnPeer::StopApplication()
 void
 VpnPeer::DoDispose()
 {
+    m_wakeEvent.Cancel();
+    m_pendingFwd.clear();
+    m_pendingRev.clear();
     m_dev = nullptr;
     m_socket = nullptr;
     ns3::Application::DoDispose();
+}
+
+void
+VpnPeer::SetWakeupLatencies(std::vector<ns3::Time> values, int64_t stream)
+{
+    m_sleeps = !values.empty();
+    m_wakeup.Set(std::move(values), stream);
 }
 
 void
@@ -73,13 +84,25 @@ VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
             TapFrameHeader eth; // eth_type_trans() on the far side
             p->RemoveHeader(eth);
         }
-        ++m_forward;
-        if (m_delivered)
+        if (m_sleeps && !m_awake)
         {
-            m_delivered(p);
+            m_pendingFwd.push_back(p);
+            ScheduleWake();
+            continue;
         }
-        m_dev->Receive(p, 0x0800, m_dev->GetAddress(), m_dev->GetAddress(), ns3::NetDevice::PACKET_HOST);
+        Deliver(p);
     }
+}
+
+void
+VpnPeer::Deliver(ns3::Ptr<ns3::Packet> p)
+{
+    ++m_forward;
+    if (m_delivered)
+    {
+        m_delivered(p);
+    }
+    m_dev->Receive(p, 0x0800, m_dev->GetAddress(), m_dev->GetAddress(), ns3::NetDevice::PACKET_HOST);
 }
 
 bool
@@ -93,13 +116,57 @@ VpnPeer::TunnelSend(ns3::Ptr<ns3::Packet> packet,
     {
         m_reverseEntry(packet);
     }
+    if (m_sleeps && !m_awake)
+    {
+        m_pendingRev.push_back(packet); // in its tun until the process reads it
+        ScheduleWake();
+        return true;
+    }
+    SendBack(packet);
+    return true;
+}
+
+void
+VpnPeer::SendBack(ns3::Ptr<ns3::Packet> packet)
+{
     if (m_tap)
     {
         packet->AddHeader(TapFrameHeader());
     }
     packet->AddHeader(VpnEncapHeader(m_encapOverhead));
     m_socket->SendTo(packet, 0, m_client);
-    return true;
+}
+
+void
+VpnPeer::ScheduleWake()
+{
+    if (!m_wakeEvent.IsRunning())
+    {
+        m_wakeEvent = ns3::Simulator::Schedule(m_wakeup.Next(ns3::Time(0)), &VpnPeer::Wake, this);
+    }
+}
+
+void
+VpnPeer::Wake()
+{
+    // As the twin's far end: write() every forward packet that is due into
+    // its tun (its host answers inside those writes: sent at once), then
+    // read() what its host had sent meanwhile and send it on.
+    ++m_wakeups;
+    m_awake = true;
+    while (!m_pendingFwd.empty())
+    {
+        ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();
+        m_pendingFwd.pop_front();
+        Deliver(p);
+    }
+    while (!m_pendingRev.empty())
+    {
+        ns3::Ptr<ns3::Packet> p = m_pendingRev.front();
+        m_pendingRev.pop_front();
+        SendBack(p);
+    }
+    m_awake = false;
 }
 
 } // namespace tunsim

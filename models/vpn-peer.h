@@ -5,6 +5,14 @@
 // VirtualNetDevice, from where the receiving host's stack delivers it. Packets
 // its host sends back into the tunnel (TCP ACKs) are encapsulated and sent to
 // the client at once.
+// The peer is one process too: with wake-up latencies set
+// (SetWakeupLatencies()) it sleeps whenever it has handled everything, and a
+// packet arriving while it sleeps (either direction) is handled only when it
+// has woken, a latency drawn per wake-up later; everything that arrived
+// meanwhile is handled then, at once -- a late far end writes a train of
+// data packets into its tun, and its host's ACKs go back as a train (the
+// kernel twin's far end: kernel.far_end.late_us). Without latencies it
+// handles each packet as it arrives.
 // Simplification: the peer is never the bottleneck (no ring, no CPU cost);
 // the simulator studies the sending side's tun.
 #pragma once
@@ -14,7 +22,13 @@
 #include "ns3/socket.h"
 #include "ns3/virtual-net-device.h"
 
+#include "vpn-reader.h"
+
+#include "ns3/event-id.h"
+
+#include <deque>
 #include <functional>
+#include <vector>
 
 namespace tunsim
 {
@@ -51,7 +65,16 @@ class VpnPeer : public ns3::Application
         m_reverseEntry = std::move(cb);
     }
 
+    /// The wake-up latency of the peer's process, drawn per wake-up from
+    /// these equally likely values (empty: it never sleeps).
+    void SetWakeupLatencies(std::vector<ns3::Time> values, int64_t stream);
+
     uint64_t ForwardPackets() const { return m_forward; }
+    uint64_t Wakeups() const { return m_wakeups; }
+    bool Sleeps() const { return m_sleeps; }
+    /// Arrived while it slept, not yet written into its tun / sent back.
+    uint64_t PendingForward() const { return m_pendingFwd.size(); }
+    uint64_t PendingReverse() const { return m_pendingRev.size(); }
     uint64_t ReversePackets() const { return m_reverse; }
 
   private:
@@ -59,6 +82,14 @@ class VpnPeer : public ns3::Application
     void StopApplication() override;
     void DoDispose() override;
     void HandleRead(ns3::Ptr<ns3::Socket> socket);
+    /// write() of one inner packet into the peer's tun: its host receives it.
+    void Deliver(ns3::Ptr<ns3::Packet> p);
+    /// sendto() of one packet of its host to the client.
+    void SendBack(ns3::Ptr<ns3::Packet> packet);
+    /// A packet arrived while asleep: wake up a drawn latency from now.
+    void ScheduleWake();
+    /// Awake: handle everything that arrived meanwhile, then sleep again.
+    void Wake();
     bool TunnelSend(ns3::Ptr<ns3::Packet> packet,
                     const ns3::Address& source,
                     const ns3::Address& dest,
@@ -74,6 +105,13 @@ class VpnPeer : public ns3::Application
     std::function<void(ns3::Ptr<ns3::Packet>)> m_reverseEntry;
     uint64_t m_forward = 0;
     uint64_t m_reverse = 0;
+    DrawnLatency m_wakeup;
+    bool m_sleeps = false;   ///< wake-up latencies set: it sleeps when idle
+    bool m_awake = false;    ///< inside Wake(): what its host sends now leaves at once
+    ns3::EventId m_wakeEvent;
+    std::deque<ns3::Ptr<ns3::Packet>> m_pendingFwd; ///< arrived while asleep, decapsulated
+    std::deque<ns3::Ptr<ns3::Packet>> m_pendingRev; ///< its host sent while it slept
+    uint64_t m_wakeups = 0;
 };
 
 } // namespace tunsim

@@ -27,7 +27,14 @@
 #                           calibration: write_ns and write_xmit_ns 0 there.
 #                  Both keep the scenario's reader.per_packet_ns 0: the
 #                  twin's busy-wait of ns_per_byte x len starts before its
-#                  read() and covers it (read_ns is only a floor).
+#                  read() and covers it (read_ns is only a floor). Wake-ups:
+#                  the reader's (reader.wakeup_quantiles_us) are the
+#                  calibration's timer wake-ups in both; the far end's
+#                  (underlay.peer_wakeup_quantiles_us) are its own measured
+#                  lateness at the point in sim/ (kernel.far_end.
+#                  late_quantiles_us) and the calibration's timer wake-ups
+#                  in sim-cal/. The scenarios are DIR/sim/<point>.json and
+#                  DIR/sim-cal/<point>.json.
 # for --duration seconds (default 20). --sim-only re-runs only the simulator
 # on the kernel results already in DIR (no root needed); --quick runs rings
 # 25 and 500 at 120 ms and 200 Mbit/s, 5 s, one repeat.
@@ -114,24 +121,41 @@ for c in $COSTS; do
       fi
       # A simulator that fails at one point (exit code, crash) leaves that
       # point's sim columns empty; the grid goes on.
-      read -r own ownw cal calw calx < <($PY - "$OUT/kernel/$p/result.json" <<'PYEOF'
+      # The two simulator scenarios of the point: base + the point's fields +
+      # the costs (sim/: the twin's own at this point; sim-cal/: the
+      # calibration's), written as files (the wake-up lists are 1000 values).
+      $PY - "$OUT/kernel/$p/result.json" "$BASE" "$k" "$d" "$c" "$OUT/sim/$p.json" "$OUT/sim-cal/$p.json" <<'PYEOF'
 import json, sys
-k = json.load(open(sys.argv[1]))["kernel"]
+kr, base, ring, delay, nspb, own_file, cal_file = sys.argv[1:8]
+k = json.load(open(kr))["kernel"]
 c = k["calibration"]
 def mean(key):
     v = (c.get(key) or {}).get("mean_ns")
     return round(v) if v is not None else 0
+timer = c.get("timer_wakeup_quantiles_us") or []       # absent before 2026-11-30 08:50 UTC
+far = k["far_end"].get("late_quantiles_us") or []
 w = k["reader"].get("write_ns_mean")
 cw = mean("reader_write_ns")
-print(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0,
-      mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0)
+def scenario(read_ns, write_ns, xmit_ns, peer_q):
+    s = json.load(open(base))
+    s["seed"] = 1
+    s["tun"]["ring_size"] = int(ring)
+    s["underlay"]["delay_ms"] = float(delay)
+    s["reader"]["ns_per_byte"] = float(nspb)
+    s["reader"].update({"read_ns": read_ns, "write_ns": write_ns, "write_xmit_ns": xmit_ns})
+    if timer:
+        s["reader"]["wakeup_quantiles_us"] = timer
+        s["reader"].pop("wakeup_latency_us", None)
+    if peer_q:
+        s["underlay"]["peer_wakeup_quantiles_us"] = peer_q
+    return s
+json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far),
+          open(own_file, "w"))
+json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0, timer), open(cal_file, "w"))
 PYEOF
-)
-      for v in "sim:$own:$ownw:0" "sim-cal:$cal:$calw:$calx"; do
-        IFS=: read -r dir rd wr wx <<<"$v"
+      for dir in sim sim-cal; do
         rm -f "$OUT/$dir/$p/result.json"
-        "$BIN" run "$BASE" "${sets[@]}" --set seed=1 --set reader.read_ns="$rd" --set reader.write_ns="$wr" \
-          --set reader.write_xmit_ns="$wx" --timeseries 100 --out "$OUT/$dir/$p" -q || {
+        "$BIN" run "$OUT/$dir/$p.json" --timeseries 100 --out "$OUT/$dir/$p" -q || {
           rc=$?; echo "validate-kernel-tcp: tunsim run failed at $p ($dir, exit $rc); its columns stay empty" >&2; }
       done
     done
@@ -173,6 +197,10 @@ for c in costs:
                 "reader_write_ns_point": sr["scenario"]["reader"]["write_ns"] if sr else "",
                 "reader_write_ns_cal": cr["scenario"]["reader"]["write_ns"] if cr else "",
                 "reader_write_xmit_ns_cal": cr["scenario"]["reader"]["write_xmit_ns"] if cr else "",
+                "sim_peer_wakeups": bool(sr and sr["scenario"]["underlay"].get("peer_wakeup_quantiles_us")),
+                "kernel_ack_stride_over_8": kf["kernel"].get("ack_stride_segments", {}).get("over_8", ""),
+                "kernel_far_end_late_p999_us": kr["kernel"]["far_end"].get("late_tail_us", {}).get("p999", ""),
+                "kernel_reader_late_p999_us": kr["kernel"]["reader"].get("late_tail_us", {}).get("p999", ""),
                 "kernel_retransmits": round(kf["retransmits"] / n, 1), "sim_retransmits": sf.get("retransmits", ""),
                 "kernel_tx_dropped": round(kr["tun"]["tx_dropped"] / n, 1),
                 "sim_tx_dropped": sr["tun"]["tx_dropped"] if sr else "",

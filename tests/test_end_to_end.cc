@@ -228,3 +228,34 @@ TEST(EndToEnd, StalledReaderBlocksEveryFlowBehindTheQueue)
         EXPECT_GT(f["dropped_packets"].get<uint64_t>(), 1000u);
     }
 }
+
+TEST(EndToEnd, PeerWakeupHoldsWhatArrivesWhileItSleeps)
+{
+    // underlay.peer_wakeup_quantiles_us [100]: the far endpoint sleeps when
+    // idle and wakes 100 us after a packet arrives; everything that arrived
+    // meanwhile leaves then. Isolated datagrams (1 Mbit/s): each one is
+    // 100 us later than without. Bursts of 3 read 20 us apart by the reader
+    // arrive at a0, a0 + 20, a0 + 40 and all leave at a0 + 100: 100, 80 and
+    // 60 us later, 80 us on average.
+    const std::string reader = "reader={\"per_packet_ns\":20000,\"ns_per_byte\":0}";
+    for (const auto& [flow, extraUs] :
+         std::vector<std::pair<std::string, double>>{
+             {"flows=[{\"kind\":\"udp\",\"mode\":\"rate\",\"rate_mbps\":1}]", 100.0},
+             {"flows=[{\"kind\":\"udp\",\"mode\":\"bursts\",\"burst_packets\":3,\"burst_interval_ms\":5}]", 80.0}})
+    {
+        SCOPED_TRACE(flow);
+        std::vector<std::string> sets{"duration_s=0.05", flow, reader};
+        json a = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
+        sets.push_back("underlay.peer_wakeup_quantiles_us=[100]");
+        json b = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
+        ExpectConserved(a);
+        ExpectConserved(b);
+        const json& da = a["flows"][0]["delay"];
+        const json& db = b["flows"][0]["delay"];
+        ASSERT_EQ(da["samples"], db["samples"]);
+        ASSERT_GT(da["samples"].get<uint64_t>(), 3u);
+        EXPECT_NEAR((db["mean_ms"].get<double>() - da["mean_ms"].get<double>()) * 1e3, extraUs, 1e-6);
+        EXPECT_EQ(b["conservation"]["forward"]["still_queued_by_place"]["vpn_peer"].get<uint64_t>(), 0u);
+        EXPECT_FALSE(a["conservation"]["forward"]["still_queued_by_place"].contains("vpn_peer"));
+    }
+}

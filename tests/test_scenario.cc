@@ -124,6 +124,7 @@ Everything()
     s.underlay.rateMbps = 100.5;
     s.underlay.delayMs = 60.0;
     s.underlay.queuePackets = 1;
+    s.underlay.peerWakeupQuantilesUs = {52.5, 1e6};
     s.reader.preemptIntervalMs = 12.5;
     s.reader.preemptMs = 0.125;
     s.reader.kind = ConsumerKind::VhostNet;

@@ -198,6 +198,10 @@ TunPathMonitor::StillQueued(Direction d) const
         {
             q["vpn_reader"] = inHand;
         }
+        if (m_path.peer->Sleeps())
+        {
+            q["vpn_peer"] = m_path.peer->PendingForward();
+        }
         q["underlay_qdisc"] = m_path.clientNicQdisc ? m_path.clientNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.clientNic->GetQueue()->GetNPackets();
         q["underlay_wire"] = m_wireForward.txBegin - m_wireForward.rxEnd;
@@ -216,6 +220,10 @@ TunPathMonitor::StillQueued(Direction d) const
                 waiting += reader->ReverseWaiting();
             }
             q["vpn_reader"] = waiting;
+        }
+        if (m_path.peer->Sleeps())
+        {
+            q["vpn_peer"] = m_path.peer->PendingReverse();
         }
         q["underlay_qdisc"] = m_path.serverNicQdisc ? m_path.serverNicQdisc->GetNPackets() : 0;
         q["underlay_nic"] = m_path.serverNic->GetQueue()->GetNPackets();

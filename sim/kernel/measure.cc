@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -167,7 +169,50 @@ MeasureTunWrite(const Netns& ns, int tunFd, uint32_t n)
     return writeNs;
 }
 
+/// Sleeps of kTimerSleepNs in ppoll() (timer slack 1 us, as the twin's
+/// endpoints set it) and how late each returned: the wake-up of a thread
+/// whose timer fires on an idle CPU (on a VM: an idle vCPU the host must
+/// schedule again), what the twin's endpoints wait through before each
+/// packet that falls due while they sleep.
+constexpr int64_t kTimerSleepNs = 100000;
+constexpr int kTimerSleeps = 4000;
+
+std::vector<int64_t>
+MeasureTimerWakeups()
+{
+    const unsigned long slack = static_cast<unsigned long>(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    std::vector<int64_t> late;
+    late.reserve(kTimerSleeps);
+    const timespec ts{0, kTimerSleepNs};
+    for (int i = 0; i < kTimerSleeps; ++i)
+    {
+        const int64_t a = NowNs();
+        ppoll(nullptr, 0, &ts, nullptr);
+        late.push_back(std::max<int64_t>(NowNs() - a - kTimerSleepNs, 0));
+    }
+    prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
+    return late;
+}
+
 } // namespace
+
+json
+EqualQuantilesUs(std::vector<int64_t> v, size_t n)
+{
+    json out = json::array();
+    if (v.empty())
+    {
+        return out;
+    }
+    std::sort(v.begin(), v.end());
+    for (size_t i = 0; i < n; ++i)
+    {
+        const size_t k = std::min(v.size() - 1, static_cast<size_t>((i + 0.5) / n * v.size()));
+        out.push_back(std::round(v[k] / 10.0) / 100.0); // us, two decimals
+    }
+    return out;
+}
 
 json
 Calibrate(const Netns& ns, uint32_t payload)
@@ -205,6 +250,7 @@ Calibrate(const Netns& ns, uint32_t payload)
         readNs.push_back(NowNs() - a);
     }
     std::vector<int64_t> writeNs = MeasureTunWrite(ns, dev.Fd(), n);
+    std::vector<int64_t> timerLate = MeasureTimerWakeups();
     int64_t c0 = NowNs();
     for (int i = 0; i < 1000; ++i)
     {
@@ -216,6 +262,9 @@ Calibrate(const Netns& ns, uint32_t payload)
             {"sender_send_ns", SampleSummary(sendNs, 1, "_ns")},
             {"reader_write_ns", SampleSummary(writeNs, 1, "_ns")},
             {"reader_write_bytes", kWriteProbeBytes},
+            {"timer_wakeup_sleep_us", kTimerSleepNs / 1000},
+            {"timer_wakeup_late_ns", SampleSummary(timerLate, 1, "_ns")},
+            {"timer_wakeup_quantiles_us", EqualQuantilesUs(timerLate, 1000)},
             {"clock_gettime_ns", clockNs}};
 }
 

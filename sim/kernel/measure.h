@@ -45,6 +45,10 @@ double Quantile(std::vector<int64_t>& v, double q);
 /// ns (1: ns, 1e3: us); the figures are null without samples.
 nlohmann::json SampleSummary(std::vector<int64_t> v, double unit, const std::string& suffix);
 
+/// `n` equally likely values (us, from ns samples `v`): the quantiles at
+/// (i + 0.5) / n, the form a scenario's *_quantiles_us fields take.
+nlohmann::json EqualQuantilesUs(std::vector<int64_t> v, size_t n);
+
 double Mean(const std::vector<double>& v);
 
 /// Sample standard deviation; 0 for fewer than two values.

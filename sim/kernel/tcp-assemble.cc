@@ -188,6 +188,7 @@ json
 EndJson(EndStats st)
 {
     json tail = LateTailJson(st.lateNs);
+    json lateQ = EqualQuantilesUs(st.lateNs, 1000); // as reader.wakeup_quantiles_us takes them
     json preempt = PreemptionsJson(std::move(st.stolenNs), st.busyNs);
     auto mean = [](int64_t total, uint64_t n) { return n ? json(static_cast<double>(total) / n) : json(nullptr); };
     return {{"reads", st.reads},
@@ -207,6 +208,7 @@ EndJson(EndStats st)
             {"realtime", st.realtime},
             {"late_us", SampleSummary(std::move(st.lateNs), 1e3, "")},
             {"late_tail_us", std::move(tail)},
+            {"late_quantiles_us", std::move(lateQ)},
             {"preemptions", std::move(preempt)}};
 }
 

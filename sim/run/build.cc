@@ -101,6 +101,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     {
         path.tun->SetTunFlags(kIffBackpressure); // TUNSETIFF with IFF_BACKPRESSURE
     }
+    path.peer->SetWakeupLatencies(UsTimes(s.underlay.peerWakeupQuantilesUs), 905);
     if (!path.reader)
     {
         return path; // a VM backend: no VPN process to misbehave

@@ -402,6 +402,12 @@ VisitUnderlay(V& v, T& u)
     v.Uint("queue_packets", u.queuePackets, 1, 1000000, Doc{"packets", "device queue"}.SimOnly(none));
     v.Enum("qdisc", u.qdisc, Doc{"", "qdisc on the underlay device"}.SimOnly(none),
            {QdiscKind::PfifoFast, QdiscKind::FqCodel, QdiscKind::Noqueue}, "qdisc");
+    v.Quantiles("peer_wakeup_quantiles_us", u.peerWakeupQuantilesUs,
+                Doc{"us", "the far VPN endpoint is a process that sleeps when idle: a packet (either direction) "
+                          "that arrives while it sleeps waits for its wake-up, drawn per wake-up from these "
+                          "equally likely values, and everything that arrived meanwhile leaves together; "
+                          "[] = it handles each packet as it arrives"}
+                    .SimOnly("the twin's far end wakes as the kernel wakes it: kernel.far_end.late_us"));
 }
 
 template <typename V, typename T>

@@ -126,6 +126,7 @@ struct UnderlayConfig
     double delayMs = 0.05;        ///< one way
     uint32_t queuePackets = 1000; ///< device queue
     QdiscKind qdisc = QdiscKind::PfifoFast;
+    std::vector<double> peerWakeupQuantilesUs; ///< the far VPN endpoint's wake-up; empty: it never sleeps
 };
 
 /// The sending host's socket defaults.

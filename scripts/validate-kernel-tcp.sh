@@ -2,7 +2,8 @@
 # Validate tunsim's TCP path against the TCP twin of the running kernel
 # (docs/kernel.md, "The TCP twin").
 #
-#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only] [--cc cubic|bbr|newreno] [--repeat N] [--duration S] [--out DIR] [--tunsim BIN]
+#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only] [--cc cubic|bbr|newreno] [--repeat N] [--duration S]
+#        [--rings "R..."] [--delays "MS..."] [--costs "NS_PER_BYTE..."] [--out DIR] [--tunsim BIN]
 #
 # One bulk TCP flow (--cc, default cubic; this host's default is
 # net.ipv4.tcp_congestion_control, bbr on the project's VM) through tun0 (pfifo_fast, mainline drop) and a reader
@@ -37,7 +38,8 @@
 #                  DIR/sim-cal/<point>.json.
 # for --duration seconds (default 20). --sim-only re-runs only the simulator
 # on the kernel results already in DIR (no root needed); --quick runs rings
-# 25 and 500 at 120 ms and 200 Mbit/s, 5 s, one repeat.
+# 25 and 500 at 120 ms and 200 Mbit/s, 5 s, one repeat. --rings, --delays
+# (one way, ms) and --costs (reader.ns_per_byte) replace the grid's lists.
 #
 # Writes DIR/validation.csv (one row per point: ring, rtt, capacity, kernel
 # goodput mean and sd over the repeats, sim goodput, diff %, retransmits,
@@ -57,6 +59,7 @@ QUICK=0
 CC=cubic
 SIM_ONLY=0
 BIN=${TUNSIM:-build/tunsim}
+RINGS_ARG= DELAYS_ARG= COSTS_ARG=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -66,6 +69,9 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift ;;
     --out) OUT=$2; shift ;;
     --tunsim) BIN=$2; shift ;;
+    --rings) RINGS_ARG=$2; shift ;;
+    --delays) DELAYS_ARG=$2; shift ;;
+    --costs) COSTS_ARG=$2; shift ;;
     -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "validate-kernel-tcp: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -83,6 +89,12 @@ if [ "$QUICK" = 1 ]; then
 else
   RINGS="1 10 25 100 500 1000 5000"; DELAYS="30 60"; COSTS="40 80"
 fi
+RINGS=${RINGS_ARG:-$RINGS}; DELAYS=${DELAYS_ARG:-$DELAYS}; COSTS=${COSTS_ARG:-$COSTS}
+for v in $RINGS $DELAYS $COSTS; do
+  case "$v" in
+    ''|*[!0-9.]*) echo "validate-kernel-tcp: --rings/--delays/--costs take numbers, got \"$v\"" >&2; exit 2 ;;
+  esac
+done
 mkdir -p "$OUT/kernel" "$OUT/sim" "$OUT/sim-cal"
 
 # The base scenario: one bulk Cubic flow, the reader's cost per byte only,

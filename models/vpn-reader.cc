@@ -232,15 +232,16 @@ VpnReader::ChargeCpu(ns3::Time t)
     m_stats.busy += t;
     m_stats.stolen += t;
     ns3::Time now = ns3::Simulator::Now();
-    if (m_state == State::Running || m_state == State::Polling)
+    if (m_state == State::Running || m_state == State::Polling || m_state == State::Blocking)
     {
         // The softirq interrupts the processing of the current packets (or the poll).
         m_doneAt += t;
         m_cpuFreeAt = m_doneAt;
         m_event.Cancel();
         m_event = ns3::Simulator::Schedule(m_doneAt - now,
-                                           m_state == State::Running ? &VpnReader::ProcessDone
-                                                                     : &VpnReader::PollDone,
+                                           m_state == State::Running   ? &VpnReader::ProcessDone
+                                           : m_state == State::Polling ? &VpnReader::PollDone
+                                                                       : &VpnReader::PollBlock,
                                            this);
     }
     else
@@ -313,10 +314,36 @@ void
 VpnReader::SleepOnRing()
 {
     // tun_ring_recv(): nothing there, go to sleep until sk_data_ready().
-    m_state = State::Sleeping;
+    // With a poll() cost the sleep is poll()'s (do_sys_poll() -> do_poll()):
+    // tun_chr_poll() puts the reader on the socket's wait queue
+    // (poll_wait()) and checks the ring; only then does poll_schedule_timeout()
+    // call schedule(). A packet produced in between is seen without a
+    // wake-up: pollwake() finds the task still running (PollBlock()).
+    m_state = m_pollCost.IsStrictlyPositive() ? State::Blocking : State::Sleeping;
     ++m_stats.sleeps;
     m_sleepingSince = ns3::Simulator::Now();
     m_tun->TunRingWait(m_queue);
+    if (m_state == State::Blocking)
+    {
+        ScheduleOnCpu(m_pollCost, &VpnReader::PollBlock);
+    }
+}
+
+void
+VpnReader::PollBlock()
+{
+    // do_poll(): no event yet -> schedule(); an event that came during the
+    // poll (pwq->triggered, or the ring check) -> return and read.
+    if (m_state != State::Blocking)
+    {
+        return;
+    }
+    m_state = State::Sleeping;
+    if (!m_tun->GetQueue(m_queue).Ring().Empty() || !m_reverse.empty())
+    {
+        ++m_stats.pollCatches;
+        ReadLoop();
+    }
 }
 
 void
@@ -394,6 +421,8 @@ void
 VpnReader::OnDataReady()
 {
     // sk_data_ready() from tun_net_xmit(): wake the process if it sleeps.
+    // In the poll() that has not blocked yet (Blocking) the wake-up finds it
+    // running: that poll() returns with the data (PollBlock()).
     if (m_state != State::Sleeping)
     {
         return;

@@ -18,7 +18,12 @@
 //     (ReadCost: the read() syscall itself, the kernel twin's floor);
 //   * an empty ring puts the process to sleep (TunRingWait: the blocking wait
 //     in tun_ring_recv); the producer's sk_data_ready() wakes it, and it runs
-//     again WakeupLatency later (scheduler wake-up). Two levels when
+//     again WakeupLatency later (scheduler wake-up). With PollCost > 0 the
+//     sleep goes through poll(): the reader blocks only PollCost after it
+//     found the ring empty (do_sys_poll() -> tun_chr_poll(), which puts it
+//     on the socket's wait queue and then checks the ring; schedule() comes
+//     after), and a packet produced before then is seen by that poll()
+//     without a wake-up (pollwake() on a task still running). Two levels when
 //     DeepIdleAfter > 0: a reader that slept at least DeepIdleAfter before
 //     sk_data_ready() pays DeepWakeupLatency instead (its CPU went into a
 //     deep idle state, or its vCPU was descheduled by the host). Either
@@ -136,6 +141,7 @@ class VpnReader : public ns3::Application
         uint64_t bytesRead = 0;
         uint64_t reads = 0;       ///< read calls that returned data
         uint64_t sleeps = 0;      ///< times it slept on an empty ring
+        uint64_t pollCatches = 0; ///< of which ended by a packet its poll() saw before it blocked
         uint64_t wakeups = 0;     ///< sleeps ended by sk_data_ready()
         uint64_t deepWakeups = 0; ///< of which after >= DeepIdleAfter (DeepWakeupLatency; with
                                   ///< SetWakeupBySleep: after a sleep beyond the first bin)
@@ -160,6 +166,7 @@ class VpnReader : public ns3::Application
         Polling,   ///< in poll() (poll-each, batched) until m_doneAt, then reads
         Running,   ///< processing m_inHand until m_doneAt
         Writing,   ///< decrypting m_reverse.front(), then inside its write(), until m_doneAt
+        Blocking,  ///< in the poll() that found the ring empty, not yet asleep (PollCost)
         Sleeping,  ///< blocking wait on an empty ring
         Waking,    ///< woken, waiting for the scheduler
         Blocked,   ///< sendto() waits for sk_sndbuf
@@ -179,6 +186,9 @@ class VpnReader : public ns3::Application
     void ProcessInHand();
     /// poll() returned (poll-each, batched): read.
     void PollDone();
+    /// The poll() that found the ring empty reaches schedule(): block, or
+    /// go on reading if a packet arrived meanwhile.
+    void PollBlock();
     void ProcessDone();
     void SendInHand();
     void OnDataReady();

@@ -248,3 +248,79 @@ TEST_F(HostProfile, ABusyReadersLostCpuFillsThePreemptionFieldsUnlessTheScenario
     p["scheduling"]["preempt_ms"] = -1;
     EXPECT_EQ(FieldOf(p), "host_profile.scheduling.preempt_ms");
 }
+
+TEST(WakeBins, LeavesOutTheDatagramsThePollSawBeforeItBlocked)
+{
+    // 25 sleeps below the poll window (1.4 us; -3 us and 1 us, waking in
+    // 2 us: the poll() saw them) and 25 of 5 us waking in 40 us. With the
+    // window only the real wake-ups remain; without it (version 1) all.
+    std::vector<std::pair<int64_t, int64_t>> pairs;
+    for (int i = 0; i < 25; ++i)
+    {
+        pairs.emplace_back(i % 2 ? -3000 : 1000, 2000);
+        pairs.emplace_back(5000, 40000);
+    }
+    const json real = tunsim::calibrate::WakeBins(pairs, 20, 1400);
+    ASSERT_EQ(real.size(), 1u);
+    EXPECT_EQ(real[0]["sleep_us_from"], 0);
+    EXPECT_EQ(real[0]["samples"], 25);
+    EXPECT_EQ(real[0]["wake_quantiles_us"][0], 40.0);
+    const json all = tunsim::calibrate::WakeBins(pairs, 20);
+    EXPECT_EQ(all[0]["samples"], 50);
+    EXPECT_EQ(all[0]["wake_quantiles_us"][0], 2.0);
+}
+
+namespace
+{
+
+/// A version-1 profile: bin 0 of `samples` sleeps (quantiles 1, 1, 2, 2, 3,
+/// 40 .. 44 us, counted from the waking send()'s return), of which `seen`
+/// slept under 2 us in the twin's histogram; the waking send()'s median is
+/// 20 us (its mean, costs.send_wake_ns, 30 us).
+json
+VersionOne(int samples, int seen)
+{
+    json p = Profile();
+    p["version"] = 1;
+    p["wakeup_by_sleep"][0]["samples"] = samples;
+    p["wakeup_by_sleep"][0]["wake_quantiles_us"] = {1.0, 1.0, 2.0, 2.0, 3.0, 40.0, 41.0, 42.0, 43.0, 44.0};
+    json& sr = p["measurements"]["sleeping_reader"];
+    sr["wake_by_sleep"]["histogram"] =
+        json::array({{{"sleep_us_from", "-inf"}, {"sleep_us_to", 2.0}, {"samples", seen}},
+                     {{"sleep_us_from", 2.0}, {"sleep_us_to", 5.0}, {"samples", samples - seen}}});
+    sr["send_wake"] = {{"p50_ns", 20000.0}, {"mean_ns", 30000.0}};
+    return p;
+}
+
+} // namespace
+
+TEST_F(HostProfile, VersionOneIsConvertedToRealWakeUpsFromTheSendsStart)
+{
+    // 10 of 20 slept under 2 us: the 5 lowest of the 10 quantiles go (the
+    // poll() saw those datagrams: no wake-up); the rest gain the median
+    // waking send(), 20 us (version 1 counted from its return).
+    tunsim::Scenario s = Load(VersionOne(20, 10), json::parse(R"({"flows": [{}]})"));
+    ASSERT_EQ(s.reader.wakeupBySleep.size(), 2u);
+    EXPECT_EQ(s.reader.wakeupBySleep[0].sleepUsFrom, 0.0);
+    EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs, (std::vector<double>{60.0, 61.0, 62.0, 63.0, 64.0}));
+    EXPECT_EQ(s.reader.wakeupBySleep[1].wakeQuantilesUs, (std::vector<double>{80.0, 100.0}));
+    // 18 of 20: fewer than 5 real wake-ups left, the bin goes and the next
+    // one starts at 0.
+    s = Load(VersionOne(20, 18), json::parse(R"({"flows": [{}]})"));
+    ASSERT_EQ(s.reader.wakeupBySleep.size(), 1u);
+    EXPECT_EQ(s.reader.wakeupBySleep[0].sleepUsFrom, 0.0);
+    EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs, (std::vector<double>{80.0, 100.0}));
+    // Without the twin's histogram and the send's median: no bin dropped,
+    // the mean waking send (30 us) added.
+    json bare = VersionOne(20, 10);
+    bare["measurements"].erase("sleeping_reader");
+    s = Load(bare, json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs.size(), 10u);
+    EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs[0], 31.0);
+    // A version-2 profile's bins are used as they are; version 3 is unknown.
+    s = Load(Profile(), json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs, (std::vector<double>{1.0, 2.0, 3.0}));
+    json p = Profile();
+    p["version"] = 3;
+    EXPECT_EQ(FieldOf(p), "host_profile.version");
+}

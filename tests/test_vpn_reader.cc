@@ -491,7 +491,8 @@ TEST_F(ReaderTest, PollEachChargesOnePollPerRead)
 {
     // poll-each, P = 3 us, C = 10 us, 5 packets waiting at 0: poll 0..3,
     // read at 3, work 3..13; poll 13..16, read at 16; ... reads at 3, 16,
-    // 29, 42, 55; the sixth poll (at 65) finds the ring empty and sleeps.
+    // 29, 42, 55; the sixth poll (at 65) finds the ring empty and sleeps
+    // (at 68: that poll's CPU too).
     Make(MicroSeconds(10));
     m_reader->SetLoop(ReaderLoop::PollEach);
     m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(3)));
@@ -503,7 +504,7 @@ TEST_F(ReaderTest, PollEachChargesOnePollPerRead)
     EXPECT_EQ(Stats().polls, 5u);
     EXPECT_EQ(Stats().reads, 5u);
     EXPECT_EQ(Stats().sleeps, 1u);
-    EXPECT_EQ(Stats().busy, MicroSeconds(65)) << "5 x (poll 3 + work 10)";
+    EXPECT_EQ(Stats().busy, MicroSeconds(68)) << "5 x (poll 3 + work 10) + the poll that found nothing";
     EXPECT_EQ(Sent(), 5u);
 }
 
@@ -511,7 +512,7 @@ TEST_F(ReaderTest, BatchedTakesMinOfBatchAndRingPerPoll)
 {
     // batched, Batch 3, P = 3 us, C = 10 us, 5 packets at 0: poll 0..3,
     // take 3 at 3, work 3..33; poll 33..36, take the remaining 2 at 36,
-    // work 36..56; then the poll finds the ring empty and sleeps.
+    // work 36..56; then the poll (56..59) finds the ring empty and sleeps.
     Make(MicroSeconds(10));
     m_reader->SetLoop(ReaderLoop::Batched);
     m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(3)));
@@ -524,7 +525,7 @@ TEST_F(ReaderTest, BatchedTakesMinOfBatchAndRingPerPoll)
     EXPECT_EQ(Stats().reads, 2u);
     EXPECT_EQ(Stats().packetsRead, 5u);
     EXPECT_EQ(Stats().sleeps, 1u);
-    EXPECT_EQ(Stats().busy, MicroSeconds(56));
+    EXPECT_EQ(Stats().busy, MicroSeconds(59));
 }
 
 TEST_F(ReaderTest, BatchedAfterAWakeUpPollsThenReads)
@@ -557,4 +558,44 @@ TEST_F(ReaderTest, ReadCostIsTheFloorOfAPacketsCost)
     EXPECT_EQ(m_readAt, (std::vector<Time>{Time(0), MicroSeconds(4), MicroSeconds(8)}));
     EXPECT_EQ(Stats().busy, MicroSeconds(12));
     EXPECT_EQ(Stats().polls, 0u) << "read-until-empty never polls with data";
+}
+
+// ------------------------------------------- the poll() that finds nothing
+
+TEST_F(ReaderTest, PollThatFindsTheRingEmptyCatchesWhatArrivesBeforeItBlocks)
+{
+    // read-until-empty, P = 2 us (the poll()'s CPU before schedule()),
+    // W = 50 us, C = 1 us. Empty at 0: in poll() 0..2, asleep at 2.
+    //   packet at 100: wakes it, read at 150, work ..151, empty: poll 151..153
+    //   packet at 152: seen by that poll (no wake-up), read at 153, work ..154,
+    //                  empty: poll 154..156, asleep at 156
+    //   packet at 160: wakes it, read at 210, work ..211, poll 211..213, asleep.
+    Make(MicroSeconds(1));
+    m_reader->SetAttribute("WakeupLatency", ns3::TimeValue(MicroSeconds(50)));
+    m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(2)));
+    XmitAt(MicroSeconds(100));
+    XmitAt(MicroSeconds(152));
+    XmitAt(MicroSeconds(160));
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(150), MicroSeconds(153), MicroSeconds(210)}));
+    EXPECT_EQ(Stats().wakeups, 2u) << "the packet at 152 woke nobody";
+    EXPECT_EQ(Stats().pollCatches, 1u);
+    EXPECT_EQ(Stats().sleeps, 4u) << "found empty at 0, 151, 154, 211";
+    EXPECT_EQ(Stats().busy, MicroSeconds(3 + 4 * 2)) << "3 packets and 4 polls that found nothing";
+}
+
+TEST_F(ReaderTest, WithoutPollCostAnEmptyRingSleepsAtOnce)
+{
+    // The same packets with P = 0 (scenarios without a profile): asleep at
+    // 151, the packet at 152 wakes it: read at 202; the one at 160 waits
+    // in the ring and is read at 203 with no wake-up of its own.
+    Make(MicroSeconds(1));
+    m_reader->SetAttribute("WakeupLatency", ns3::TimeValue(MicroSeconds(50)));
+    XmitAt(MicroSeconds(100));
+    XmitAt(MicroSeconds(152));
+    XmitAt(MicroSeconds(160));
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(150), MicroSeconds(202), MicroSeconds(203)}));
+    EXPECT_EQ(Stats().wakeups, 2u);
+    EXPECT_EQ(Stats().pollCatches, 0u);
 }

@@ -179,7 +179,7 @@ CalibrateMain(int argc, char** argv)
         readPoll = calibrate::MeasureReadPoll(ns, o.plan);
         full = calibrate::MeasureFullRing(ns, o.plan);
         running = calibrate::MeasureRunning(ns, o.plan);
-        wakeups = calibrate::MeasureWakeups(ns, o.plan);
+        wakeups = calibrate::MeasureWakeups(ns, o.plan, readPoll["poll_ns"].get<double>());
         stolen = calibrate::MeasureReaderStolen(ns, o.plan);
     }
     ThrowIfInterrupted();

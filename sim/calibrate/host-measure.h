@@ -19,15 +19,19 @@
 //   MeasureWakeups    single datagrams at gaps of 10 us .. 10 ms into a ring
 //                     whose reader sleeps in poll() when it is empty, as the
 //                     twin's reader does: the send() that wakes it
-//                     (send_cost_wake_ns) and the wake-up (send() returned ->
-//                     read() returned) by how long the reader slept, in bins
-//                     (reader.wakeup_by_sleep)
+//                     (send_cost_wake_ns) and the wake-up (send() began ->
+//                     read() returned: version 2; version 1 counted from the
+//                     send()'s return) by how long the reader slept, in bins
+//                     (reader.wakeup_by_sleep); the datagrams its poll() saw
+//                     before it blocked (sleep < poll_ns) are left out
+//                     (version 2)
 #pragma once
 
 #include "kernel/host.h"
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -59,14 +63,21 @@ nlohmann::json MeasureRunning(const kernel::Netns& ns, const Plan& plan);
 /// gap) and reader.preempt_ms (mean gap).
 nlohmann::json MeasureReaderStolen(const kernel::Netns& ns, const Plan& plan);
 
-/// {send_wake_ns, wakeup_by_sleep: [bins], by_gap: [...], samples}
-nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan);
+/// {send_wake_ns, wakeup_by_sleep: [bins], by_gap: [...], samples}.
+/// `pollNs` (MeasureReadPoll's poll_ns): a datagram whose send() began less
+/// than that after the reader entered poll() was seen by that poll() before
+/// it blocked (no wake-up: the simulator models it, VpnReader's poll cost);
+/// those are counted ("seen_by_poll") and left out of the bins.
+nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan, double pollNs);
 
-/// The bins of reader.wakeup_by_sleep from (sleep ns, wake ns) pairs: fixed
-/// edges 0, 10, 50, 200, 1000, 5000 us; a bin with fewer than `minSamples`
-/// is merged into the one before it (the first into the next); each bin's
-/// wake-ups as 100 quantile midpoints (us). Empty without samples.
-nlohmann::json WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples);
+/// The bins of reader.wakeup_by_sleep from (sleep ns, wake ns) pairs, left
+/// out the pairs whose sleep is below `minSleepNs`: fixed edges 0, 10, 50,
+/// 200, 1000, 5000 us (the first bin also holds the sleeps below 0 when
+/// minSleepNs allows them); a bin with fewer than `minSamples` is merged
+/// into the one before it (the first into the next); each bin's wake-ups
+/// as 100 quantile midpoints (us). Empty without samples.
+nlohmann::json WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples,
+                        int64_t minSleepNs = INT64_MIN);
 
 /// n equally likely values for the distribution of xs: the empirical
 /// quantiles at (i + 1/2) / n, i = 0 .. n-1 (xs is sorted in place).

@@ -3,10 +3,12 @@
 
 #include "scenario.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include <sys/utsname.h>
 
@@ -131,9 +133,11 @@ CheckHostProfile(const json& p, const std::string& path)
         Bad("format", path, std::string("must be \"") + kHostProfileFormat + "\" (not a tunsim host profile?)");
     }
     const auto ver = p.find("version");
-    if (ver == p.end() || !ver->is_number_integer() || ver->get<int>() != kHostProfileVersion)
+    if (ver == p.end() || !ver->is_number_integer() || ver->get<int>() < kHostProfileOldestVersion ||
+        ver->get<int>() > kHostProfileVersion)
     {
-        Bad("version", path, "must be " + std::to_string(kHostProfileVersion) + " (this tunsim's profile version), got " +
+        Bad("version", path, "must be " + std::to_string(kHostProfileOldestVersion) + ".." +
+                                 std::to_string(kHostProfileVersion) + " (this tunsim's profile versions), got " +
                                  (ver == p.end() ? std::string("none") : ver->dump()) +
                                  "; measure again with tunsim calibrate");
     }
@@ -246,7 +250,7 @@ ApplyHostProfile(json& j, const json& profile)
     if (!ownWake)
     {
         json bins = json::array();
-        for (const json& b : profile["wakeup_by_sleep"])
+        for (const json& b : ProfileWakeBins(profile))
         {
             bins.push_back({{"sleep_us_from", b["sleep_us_from"]}, {"wake_quantiles_us", b["wake_quantiles_us"]}});
         }
@@ -284,6 +288,95 @@ ApplyHostProfile(json& j, const json& profile)
     const bool hostWake = j.contains("host") && j["host"].is_object() && j["host"].contains("sender_wakeup_latency_us");
     prov["host.sender_wakeup_latency_us"] = hostWake ? "scenario" : "default";
     return prov;
+}
+
+namespace
+{
+
+/// measurements.sleeping_reader.KEY of a profile, or null.
+const json*
+SleepingReader(const json& profile, const char* key)
+{
+    if (!profile.contains("measurements") || !profile["measurements"].is_object())
+    {
+        return nullptr;
+    }
+    const json& m = profile["measurements"];
+    if (!m.contains("sleeping_reader") || !m["sleeping_reader"].is_object() || !m["sleeping_reader"].contains(key))
+    {
+        return nullptr;
+    }
+    return &m["sleeping_reader"][key];
+}
+
+/// Version 1's bin 0 without the wake-ups its poll() saw (ProfileWakeBins).
+void
+DropSeenByPoll(const json& profile, json& bins)
+{
+    // Bin 0 held every sleep below 10 us, the negative ones too (the send()
+    // began before the reader entered poll()). The twin's histogram says how
+    // many slept under 2 us: on this host the wake-ups of ~1-5 us with no
+    // block (do_poll() saw the datagram); the rest of bin 0 took a real
+    // wake-up (~40 us). The simulator models the first kind itself
+    // (VpnReader's poll cost), so they leave the bin.
+    const json* w = SleepingReader(profile, "wake_by_sleep");
+    const json* hist = w && w->contains("histogram") && (*w)["histogram"].is_array() ? &(*w)["histogram"] : nullptr;
+    json& first = bins[0];
+    if (!hist || hist->empty() || !(*hist)[0].contains("sleep_us_to") || !(*hist)[0]["sleep_us_to"].is_number() ||
+        (*hist)[0]["sleep_us_to"].get<double>() != 2.0 || !(*hist)[0].contains("samples") ||
+        !(*hist)[0]["samples"].is_number() || !first.contains("samples") || !first["samples"].is_number() ||
+        first["samples"].get<double>() <= 0)
+    {
+        return;
+    }
+    const double samples = first["samples"].get<double>();
+    const double seen = std::min(samples, (*hist)[0]["samples"].get<double>());
+    std::vector<double> q = first["wake_quantiles_us"].get<std::vector<double>>();
+    std::sort(q.begin(), q.end());
+    const auto drop = static_cast<size_t>(std::lround(seen / samples * static_cast<double>(q.size())));
+    if (samples - seen < 5 || drop >= q.size())
+    {
+        if (bins.size() > 1)
+        {
+            bins.erase(bins.begin());
+            bins[0]["sleep_us_from"] = 0;
+        }
+        return; // (a single bin: nothing to fall back to, kept as measured)
+    }
+    first["wake_quantiles_us"] = std::vector<double>(q.begin() + static_cast<std::ptrdiff_t>(drop), q.end());
+    first["samples"] = samples - seen;
+}
+
+} // namespace
+
+json
+ProfileWakeBins(const json& profile)
+{
+    json bins = profile["wakeup_by_sleep"];
+    if (profile["version"].get<int>() >= 2)
+    {
+        return bins;
+    }
+    DropSeenByPoll(profile, bins);
+    // Version 1 counted the wake-up from the waking send()'s return; the
+    // simulator counts it from the send()'s start. The median waking send
+    // (the mean can hold a few sends of milliseconds, the sender's vCPU
+    // descheduled, in which the reader had long read the datagram).
+    const json* sw = SleepingReader(profile, "send_wake");
+    const double sendUs = (sw && sw->contains("p50_ns") && (*sw)["p50_ns"].is_number()
+                               ? (*sw)["p50_ns"].get<double>()
+                               : profile["costs"]["send_wake_ns"].get<double>()) /
+                          1e3;
+    for (json& b : bins)
+    {
+        std::vector<double> q = b["wake_quantiles_us"].get<std::vector<double>>();
+        for (double& x : q)
+        {
+            x = std::round((x + sendUs) * 100.0) / 100.0;
+        }
+        b["wake_quantiles_us"] = q;
+    }
+    return bins;
 }
 
 std::string

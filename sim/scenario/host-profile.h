@@ -19,7 +19,13 @@ namespace tunsim
 {
 
 constexpr const char* kHostProfileFormat = "tunsim-host-profile";
-constexpr int kHostProfileVersion = 1;
+/// 2: the wake-up bins count from the start of the send() that woke the
+/// reader (where the simulator puts the datagram in the ring; version 1:
+/// from its return) and hold only real wake-ups (a datagram the reader's
+/// poll() saw before it blocked is left out: the simulator models it).
+/// A version-1 profile is still read, converted (ProfileWakeBins()).
+constexpr int kHostProfileVersion = 2;
+constexpr int kHostProfileOldestVersion = 1;
 
 /// Read and check a profile file. ScenarioError naming the field
 /// ("host_profile.costs.send_wake_ns") when it is unreadable, not JSON, of
@@ -35,6 +41,17 @@ void CheckHostProfile(const nlohmann::json& profile, const std::string& path);
 /// wake-up field of its own) its wake-up by sleep length. Returns the
 /// provenance map of those fields.
 nlohmann::json ApplyHostProfile(nlohmann::json& j, const nlohmann::json& profile);
+
+/// The profile's wake-up bins as the simulator uses them: a version-2
+/// profile's as they are. A version-1 profile's first bin (sleeps of 0-10
+/// us, which also held the datagrams the reader's poll() saw before it
+/// blocked: sleep < 2 us in measurements.sleeping_reader.wake_by_sleep's
+/// histogram) loses that share of its lowest values -- the ones with no
+/// wake-up; if fewer than 5 real wake-ups remain, the bin is dropped and the
+/// next starts at 0. Then every value gains the waking send()'s median
+/// (measurements.sleeping_reader.send_wake.p50_ns, else costs.send_wake_ns):
+/// version 1 counted from that send()'s return.
+nlohmann::json ProfileWakeBins(const nlohmann::json& profile);
 
 /// A warning when the profile was measured on another kernel than
 /// `runningKernel` (uname -r): its figures may be stale. "" when not.

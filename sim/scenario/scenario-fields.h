@@ -314,7 +314,9 @@ VisitReader(V& v, T& r, double durationS)
            Doc{"", "read-until-empty (read() until -EAGAIN, then sleep in poll()) | poll-each (poll() before "
                    "every read(), OpenVPN-style) | batched (one poll(), then up to batch read()s)"});
     v.Double("poll_ns", r.pollNs, Closed(0, 1e9),
-             Doc{"ns", "CPU of one poll()/epoll_wait() that finds the ring non-empty (poll-each, batched)"}.SimOnly(
+             Doc{"ns", "CPU of one poll()/epoll_wait() (poll-each, batched: before each read; every style: the "
+                       "one that finds the ring empty, which blocks only after it and sees what arrives meanwhile)"}
+                 .SimOnly(
                  "the kernel's own poll(): kernel.reader_poll_ns_mean"));
     v.Double("read_ns", r.readNs, Closed(0, 1e9),
              Doc{"ns", "the least CPU of a packet, the read() syscall itself: a packet costs max(per_packet_ns + "

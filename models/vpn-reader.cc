@@ -193,6 +193,7 @@ VpnReader::DoDispose()
 {
     m_event.Cancel();
     m_tun = nullptr;
+    m_hostCpu = nullptr;
     m_socket = nullptr;
     m_account = nullptr;
     m_inHand.clear();
@@ -203,6 +204,13 @@ void
 VpnReader::ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)())
 {
     ns3::Time now = ns3::Simulator::Now();
+    if (m_hostCpu)
+    {
+        // the host's CPU: the work waits for whatever else it runs
+        m_stats.busy += work;
+        m_hostCpu->Submit(work, CpuWork::Reader, [this, fn]() { (this->*fn)(); });
+        return;
+    }
     ns3::Time start = std::max(now, m_cpuFreeAt);
     m_doneAt = start + work;
     m_cpuFreeAt = m_doneAt;
@@ -408,6 +416,14 @@ VpnReader::OnDataReady()
     else
     {
         latency = m_wakeupDraw.Next(m_wakeupLatency);
+    }
+    if (m_hostCpu)
+    {
+        // runnable after the wake-up latency; it runs when its CPU is free
+        m_event = ns3::Simulator::Schedule(latency, [this]() {
+            m_hostCpu->Submit(ns3::Time(0), CpuWork::Reader, [this]() { Resume(); });
+        });
+        return;
     }
     ns3::Time at = std::max(now + latency, m_cpuFreeAt);
     m_event = ns3::Simulator::Schedule(at - now, &VpnReader::Resume, this);

@@ -49,6 +49,7 @@ struct TunConfig
     double softirqCostNs = 0.0;        ///< fixed CPU per softirq run on the reader's CPU
     bool iffBackpressure = true;       ///< IFF_BACKPRESSURE at TUNSETIFF (policy iff-backpressure only)
     uint32_t queues = 1;               ///< tx queues (IFF_MULTI_QUEUE when > 1), one reader each
+    bool steerByFlow = false;          ///< a steering program: flow i on queue i mod queues
     TunMode mode = TunMode::Tun;       ///< IFF_TUN (IP packets) or IFF_TAP (Ethernet frames)
 };
 
@@ -101,6 +102,7 @@ struct ReaderConfig
     double preemptIntervalMs = 0.0;    ///< mean time between CPU preemptions; 0 = none
     double preemptMs = 0.0;            ///< mean preemption length
     ConsumerKind kind = ConsumerKind::Vpn; ///< who reads: the VPN, QEMU, vhost-net
+    uint32_t cpu = 0;                  ///< host.cpus > 0: queue q's reader runs on CPU (cpu + q) % host.cpus
 };
 
 /// The virtual machine behind a tap device (reader.kind qemu / vhost-net).
@@ -136,6 +138,11 @@ struct HostConfig
     uint32_t tcpPacingShift = 10;           ///< sk_pacing_shift
     uint32_t tcpRmemDefault = 131072;       ///< net.ipv4.tcp_rmem[1]: a receiver's sk_rcvbuf at first
     uint32_t tcpRmemMax = 33554432;         ///< net.ipv4.tcp_rmem[2]: the receive autotuning cap
+    uint32_t cpus = 0;                      ///< the multi-core host's CPUs; 0 = no CPU model (issue 13)
+    double tcpSendmsgNs = 0.0;              ///< cpus > 0: per segment's data copied by sendmsg(), the flow's CPU
+    double tcpOutputNs = 0.0;               ///< cpus > 0: per segment of TCP/IP output, the transmitting CPU
+    double qdiscLockContendedNs = 0.0;      ///< cpus > 0: CPU of an enqueue into a qdisc another CPU runs
+    uint32_t devTxWeight = 64;              ///< cpus > 0: the quota of one __qdisc_run(), packets
 };
 
 /// One traffic flow from the client host through tun0 to the receiver.
@@ -163,6 +170,7 @@ struct FlowConfig
     double frameSizeCv = 0.0;      ///< mode video: coefficient of variation of frame sizes
     CongestionControl cc = CongestionControl::Cubic; ///< tcp only
     uint64_t maxBytes = 0;         ///< tcp only: 0 = unlimited
+    uint32_t cpu = 0;              ///< host.cpus > 0: the CPU the sender runs on
     double startS = 0.0;
     double stopS = -1.0;           ///< -1 = run to the end
 

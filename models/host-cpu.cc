@@ -73,6 +73,17 @@ HostCpu::Current()
     return g_current;
 }
 
+HostCpu::ContextScope::ContextScope(HostCpu* cpu)
+    : m_saved(g_current)
+{
+    g_current = cpu;
+}
+
+HostCpu::ContextScope::~ContextScope()
+{
+    g_current = m_saved;
+}
+
 ns3::Time
 HostCpu::Busy() const
 {

@@ -77,6 +77,20 @@ class HostCpu : public ns3::Object
     /// outside any CPU's work: a timer, an application's start).
     static HostCpu* Current();
 
+    /// Current() is `cpu` for the life of this object (null: work done on
+    /// behalf of no CPU in particular, e.g. a socket backlog its owner runs).
+    class ContextScope
+    {
+      public:
+        explicit ContextScope(HostCpu* cpu);
+        ~ContextScope();
+        ContextScope(const ContextScope&) = delete;
+        ContextScope& operator=(const ContextScope&) = delete;
+
+      private:
+        HostCpu* m_saved;
+    };
+
     struct Stats
     {
         std::array<ns3::Time, static_cast<size_t>(CpuWork::COUNT)> busy{};

@@ -492,7 +492,16 @@ VpnReader::WriteDone()
     {
         m_reverseDelivered(p);
     }
-    m_tun->TunGetUser(p); // still Writing: an sk_data_ready() now finds it awake
+    if (m_hostCpu && m_ackOnSenderCpu)
+    {
+        // the socket's backlog: what the ACK releases is the sender's work
+        HostCpu::ContextScope backlog(nullptr);
+        m_tun->TunGetUser(p);
+    }
+    else
+    {
+        m_tun->TunGetUser(p); // still Writing: an sk_data_ready() now finds it awake
+    }
     m_state = State::Sleeping; // between iterations; ReadLoop decides
     ReadLoop();
 }

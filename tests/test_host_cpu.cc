@@ -394,6 +394,23 @@ TEST(HostCpuScenario, ConservesIsDeterministicAndBooksEveryCpu)
     }
 }
 
+TEST(HostCpuScenario, AcksOnTheSendersCpuTakeTheirTransmitsOffTheReadersCpu)
+{
+    // default: the ACK the reader writes into tun runs tcp_ack() ->
+    // tcp_write_xmit() -> the direct transmit on the reader's CPU 0;
+    // ack_on_sender_cpu: the sender's release_sock() does, on CPUs 1-2.
+    json j = Cores(4, "drop");
+    const json inWrite = RunJson(j);
+    j["host"]["ack_on_sender_cpu"] = true;
+    const json backlog = RunJson(j);
+    EXPECT_TRUE(backlog["conservation"]["ok"].get<bool>());
+    EXPECT_GT(inWrite["host"]["cpus"][0]["busy_s"]["sender"].get<double>(), 0.0);
+    EXPECT_GT(inWrite["host"]["cpus"][0]["busy_s"]["xmit_direct"].get<double>(), 0.0);
+    EXPECT_EQ(backlog["host"]["cpus"][0]["busy_s"]["sender"].get<double>(), 0.0);
+    EXPECT_EQ(backlog["host"]["cpus"][0]["busy_s"]["xmit_direct"].get<double>(), 0.0);
+    EXPECT_GT(backlog["host"]["cpus"][1]["busy_s"]["xmit_direct"].get<double>(), 0.0);
+}
+
 TEST(HostCpuScenario, WithoutHostCpusThereIsNoHostBlock)
 {
     json j = Cores(1, "drop");
@@ -450,6 +467,8 @@ TEST(HostCpuScenario, BadCpuFieldsAreExit2NamingTheField)
     ExpectError(j, "host.qdisc_lock_contended_ns", "needs host.cpus > 0");
     j["host"] = {{"dev_tx_weight", 32}};
     ExpectError(j, "host.dev_tx_weight", "needs host.cpus > 0");
+    j["host"] = {{"ack_on_sender_cpu", true}};
+    ExpectError(j, "host.ack_on_sender_cpu", "needs host.cpus > 0");
     j["host"] = json::object();
     j["flows"][0]["cpu"] = 1;
     ExpectError(j, "flows[0].cpu", "needs host.cpus > 0");

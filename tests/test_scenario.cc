@@ -349,6 +349,7 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
     cores.host.tcpOutputNs = 812.5;
     cores.host.qdiscLockContendedNs = 200;
     cores.host.devTxWeight = 16;
+    cores.host.ackOnSenderCpu = true;
     cores.reader.cpu = 3;
     cores.flows = {Everything().flows.back()};
     cores.flows[0].cpu = 2;

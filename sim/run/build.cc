@@ -269,6 +269,7 @@ InstallHostCpus(const Scenario& s, Testbed& tb)
     {
         readerCpu.push_back(static_cast<uint32_t>((s.reader.cpu + q) % h.cpus));
         tb.path.readers[q]->SetHostCpu(tb.cpus[readerCpu.back()]);
+        tb.path.readers[q]->SetAckOnSenderCpu(h.ackOnSenderCpu);
     }
     std::vector<uint32_t> flowCpu;
     for (const FlowConfig& f : s.flows)

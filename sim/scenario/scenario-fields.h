@@ -450,13 +450,19 @@ VisitHost(V& v, T& h)
            Doc{"packets", "host.cpus > 0: the quota of one __qdisc_run() (net.core.dev_weight x "
                           "dev_weight_tx_bias = 64), then __netif_schedule()"}
                .SimOnly(cpuSim));
+    v.Bool("ack_on_sender_cpu", h.ackOnSenderCpu,
+           Doc{"", "host.cpus > 0: the sender owns its socket when an ACK arrives (sock_owned_by_user()): the ACK "
+                   "waits in the backlog and what it releases is sent from the flow's CPU (release_sock()); false: "
+                   "in the reader's write() on the reader's CPU"}
+               .SimOnly(cpuSim));
     v.Check([&](auto& p) {
         if (h.cpus == 0)
         {
             const std::pair<const char*, bool> needCpus[] = {{"tcp_sendmsg_ns", h.tcpSendmsgNs != 0},
                                                              {"tcp_output_ns", h.tcpOutputNs != 0},
                                                              {"qdisc_lock_contended_ns", h.qdiscLockContendedNs != 0},
-                                                             {"dev_tx_weight", h.devTxWeight != 64}};
+                                                             {"dev_tx_weight", h.devTxWeight != 64},
+                                                             {"ack_on_sender_cpu", h.ackOnSenderCpu}};
             for (const auto& [key, set] : needCpus)
             {
                 if (set)

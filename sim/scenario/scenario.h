@@ -143,6 +143,7 @@ struct HostConfig
     double tcpOutputNs = 0.0;               ///< cpus > 0: per segment of TCP/IP output, the transmitting CPU
     double qdiscLockContendedNs = 0.0;      ///< cpus > 0: CPU of an enqueue into a qdisc another CPU runs
     uint32_t devTxWeight = 64;              ///< cpus > 0: the quota of one __qdisc_run(), packets
+    bool ackOnSenderCpu = false;            ///< cpus > 0: ACKs go to the socket backlog, run on the sender's CPU
 };
 
 /// One traffic flow from the client host through tun0 to the receiver.

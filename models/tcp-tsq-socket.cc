@@ -1,5 +1,7 @@
 #include "tcp-tsq-socket.h"
 
+#include "host-cpu.h"
+
 #include "ns3/boolean.h"
 #include "ns3/node.h"
 #include "ns3/rtt-estimator.h"
@@ -173,6 +175,16 @@ TsqTcpSocket::OnRelease()
     if (m_throttled && !m_handlerPending)
     {
         m_handlerPending = true;
+        if (HostCpu* cpu = HostCpu::Current())
+        {
+            // The multi-core host: tasklet_schedule() on the CPU that freed
+            // the skb (the qdisc runner's, in tun_net_xmit()'s skb_orphan());
+            // the handler's transmits are that CPU's work.
+            ns3::Simulator::ScheduleNow([this, cpu]() {
+                cpu->Submit(ns3::Time(0), CpuWork::Sender, [this]() { TsqHandler(); });
+            });
+            return;
+        }
         ns3::Simulator::ScheduleNow(&TsqTcpSocket::TsqHandler, this);
     }
 }

@@ -54,6 +54,14 @@ TunAutomqSelectQueue(uint32_t flowId, uint32_t numQueues)
     return static_cast<uint32_t>((static_cast<uint64_t>(TunFlowHash(flowId)) * numQueues) >> 32);
 }
 
+uint32_t
+TunSelectQueue(uint32_t flowId, uint32_t numQueues, bool steerByFlow)
+{
+    // tun_select_queue(): tun_ebpf_select_queue() (ret % numqueues) when a
+    // steering program is attached, else tun_automq_select_queue().
+    return steerByFlow ? flowId % numQueues : TunAutomqSelectQueue(flowId, numQueues);
+}
+
 // ---------------------------------------------------------------- TunQueue
 
 TunQueue::TunQueue(TunNetDevice& dev, uint32_t index, const RingGeometry& g)
@@ -305,7 +313,7 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
         // callback uses, see TunPathHelper).
         TunsimTag tag;
         packet->PeekPacketTag(tag);
-        txq = TunAutomqSelectQueue(tag.flowId, static_cast<uint32_t>(m_queues.size()));
+        txq = TunSelectQueue(tag.flowId, static_cast<uint32_t>(m_queues.size()), m_steerByFlow);
     }
     TunQueue& q = *m_queues[txq];
 
@@ -404,6 +412,11 @@ TunNetDevice::WakeQueue(TunQueue& q)
         m_queueInterface->GetTxQueue(q.m_index)->Start();
     }
     m_txqWakeTrace(q.m_index);
+    if (m_netifSchedule)
+    {
+        m_netifSchedule(q.m_index); // the CPU model's __netif_schedule()
+        return;
+    }
     if (!q.m_softirqPending)
     {
         // __QDISC_STATE_SCHED: one pending softirq run per qdisc.
@@ -484,6 +497,7 @@ TunNetDevice::DoDispose()
     m_node = nullptr;
     m_queueInterface = nullptr;
     m_rootQdisc = nullptr;
+    m_netifSchedule = nullptr;
     m_policy = nullptr;
     m_queues.clear();
     m_rxCallback = ns3::MakeNullCallback<bool, ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet>, uint16_t, const ns3::Address&>();

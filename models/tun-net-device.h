@@ -63,6 +63,10 @@ const char* TunDropReasonName(TunDropReason r);
 /// with a fixed 32-bit mix of the tunsim flow id (TunFlowHash) standing in
 /// for __skb_get_hash_symmetric() of the 5-tuple. Deterministic.
 uint32_t TunAutomqSelectQueue(uint32_t flowId, uint32_t numQueues);
+/// tun_select_queue(): with a steering program (TUNSETSTEERINGEBPF) that
+/// returns the flow's index, tun_ebpf_select_queue() gives `flowId %
+/// numQueues`; without one, TunAutomqSelectQueue().
+uint32_t TunSelectQueue(uint32_t flowId, uint32_t numQueues, bool steerByFlow);
 /// The flow hash TunAutomqSelectQueue() scales (murmur3's 32-bit finaliser).
 uint32_t TunFlowHash(uint32_t flowId);
 
@@ -181,6 +185,10 @@ class TunNetDevice : public ns3::NetDevice
     /// runs on that queue's reader's CPU (TunConfig::softirqOnReaderCpu).
     /// Null = nowhere.
     void SetSoftirqCpuSink(std::function<void(uint32_t q, ns3::Time)> chargeCpu) { m_softirqCpu = chargeCpu; }
+    /// The multi-core host (LinuxDevXmit): a wake's __netif_schedule() goes
+    /// there (the NET_TX softirq on the waking CPU) instead of the fixed
+    /// SoftirqLatency run below. Null = the fixed run.
+    void SetNetifSchedule(std::function<void(uint32_t q)> schedule) { m_netifSchedule = std::move(schedule); }
 
     /// mirrors the consume in tun_ring_recv() (NODROP: __tun_ring_consume())
     /// plus tun_put_user()'s tx statistics: one packet or null.
@@ -192,6 +200,11 @@ class TunNetDevice : public ns3::NetDevice
     /// mirrors tun_get_user() -> netif_rx(): user space wrote an IPv4 packet
     /// (IFF_TUN) or an Ethernet frame carrying one (IFF_TAP).
     void TunGetUser(ns3::Ptr<ns3::Packet> packet);
+
+    /// TUNSETSTEERINGEBPF with a program returning the flow's index (flow i
+    /// on queue i mod queues); false = the automq flow hash.
+    void SetSteerByFlow(bool steer) { m_steerByFlow = steer; }
+    bool GetSteerByFlow() const { return m_steerByFlow; }
 
     /// IFF_TUN or IFF_TAP (TUNSETIFF): set before the device is used.
     void SetMode(TunMode mode) { m_mode = mode; }
@@ -243,6 +256,7 @@ class TunNetDevice : public ns3::NetDevice
     uint32_t m_ifIndex = 0;
     uint16_t m_mtu = 1500;
     TunMode m_mode = TunMode::Tun; ///< IFF_TUN or IFF_TAP (tap-frame.h)
+    bool m_steerByFlow = false;    ///< a steering program: flow i -> queue i mod n
     ns3::Mac48Address m_address;
     ns3::NetDevice::ReceiveCallback m_rxCallback;
     ns3::NetDevice::PromiscReceiveCallback m_promiscCallback;
@@ -256,6 +270,7 @@ class TunNetDevice : public ns3::NetDevice
     bool m_hasQdisc = true;
     ns3::Time m_softirqLatency;
     std::function<void(uint32_t, ns3::Time)> m_softirqCpu;
+    std::function<void(uint32_t)> m_netifSchedule;
     ns3::Time m_softirqCost;
     ns3::Time m_xmitCost;
     Stats m_stats;

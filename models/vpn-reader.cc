@@ -205,6 +205,7 @@ VpnReader::DoDispose()
 {
     m_event.Cancel();
     m_tun = nullptr;
+    m_hostCpu = nullptr;
     m_socket = nullptr;
     m_account = nullptr;
     m_inHand.clear();
@@ -215,6 +216,13 @@ void
 VpnReader::ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)())
 {
     ns3::Time now = ns3::Simulator::Now();
+    if (m_hostCpu)
+    {
+        // the host's CPU: the work waits for whatever else it runs
+        m_stats.busy += work;
+        m_hostCpu->Submit(work, CpuWork::Reader, [this, fn]() { (this->*fn)(); });
+        return;
+    }
     ns3::Time start = std::max(now, m_cpuFreeAt);
     m_doneAt = start + work;
     m_cpuFreeAt = m_doneAt;
@@ -450,6 +458,14 @@ VpnReader::OnDataReady()
     {
         latency = m_wakeupDraw.Next(m_wakeupLatency);
     }
+    if (m_hostCpu)
+    {
+        // runnable after the wake-up latency; it runs when its CPU is free
+        m_event = ns3::Simulator::Schedule(latency, [this]() {
+            m_hostCpu->Submit(ns3::Time(0), CpuWork::Reader, [this]() { Resume(); });
+        });
+        return;
+    }
     ns3::Time at = std::max(now + latency, m_cpuFreeAt);
     m_event = ns3::Simulator::Schedule(at - now, &VpnReader::Resume, this);
 }
@@ -518,7 +534,16 @@ VpnReader::WriteDone()
         m_reverseDelivered(p);
     }
     const uint64_t xmitsBefore = m_tun->GetStats().xmitCalls;
-    m_tun->TunGetUser(p); // still Writing: an sk_data_ready() now finds it awake
+    if (m_hostCpu && m_ackOnSenderCpu)
+    {
+        // the socket's backlog: what the ACK releases is the sender's work
+        HostCpu::ContextScope backlog(nullptr);
+        m_tun->TunGetUser(p);
+    }
+    else
+    {
+        m_tun->TunGetUser(p); // still Writing: an sk_data_ready() now finds it awake
+    }
     const uint64_t xmits = m_tun->GetStats().xmitCalls - xmitsBefore;
     // The write() itself: the receive path and what the stack transmits
     // inside it run on this thread before write() returns. Simplification:
@@ -526,7 +551,7 @@ VpnReader::WriteDone()
     // transmits it triggers reach the ring up to WriteCost + n * WriteXmitCost
     // earlier than in Linux; the reader is busy for the whole of it.
     const ns3::Time cost = m_writeCost + m_writeXmitCost * static_cast<int64_t>(xmits);
-    if (cost.IsPositive())
+    if (cost.IsStrictlyPositive())
     {
         m_stats.writeBusy += cost;
         ScheduleOnCpu(cost, &VpnReader::WriteReturned);

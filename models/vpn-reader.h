@@ -47,6 +47,7 @@
 //     local_bh_disable()): the sender is clocked by the reader's loop.
 #pragma once
 
+#include "host-cpu.h"
 #include "reader-loop.h"
 #include "socket-account.h"
 #include "tun-net-device.h"
@@ -123,6 +124,17 @@ class VpnReader : public ns3::Application
     /// `bins` sorted by start, the first starting at 0; each bin's draws use
     /// stream `stream + k`. Empty = off.
     void SetWakeupBySleep(std::vector<std::pair<ns3::Time, std::vector<ns3::Time>>> bins, int64_t stream);
+
+    /// The multi-core host: this process runs on `cpu` (HostCpu), whose
+    /// run queue it shares with senders, softirqs and other readers; its
+    /// work (ScheduleOnCpu) and its resumption after a wake-up wait there.
+    /// Null (default): a CPU of its own, as before.
+    void SetHostCpu(ns3::Ptr<HostCpu> cpu) { m_hostCpu = cpu; }
+    /// The multi-core host: the TCP sender owns its socket when an ACK this
+    /// process writes arrives (sock_owned_by_user()): tcp_v4_rcv() queues it
+    /// to the backlog and the sender's release_sock() processes it -- the
+    /// transmits it releases run on the sender's CPU, not in this write().
+    void SetAckOnSenderCpu(bool on) { m_ackOnSenderCpu = on; }
 
     /// CPU time taken from this process by something else on its CPU
     /// (a NET_TX softirq it triggered). Delays whatever it does next.
@@ -235,6 +247,8 @@ class VpnReader : public ns3::Application
     uint64_t m_preemptions = 0;
     std::vector<ns3::Ptr<ns3::Packet>> m_inHand;
     std::deque<ns3::Ptr<ns3::Packet>> m_reverse; ///< decapsulated, waiting for write()
+    ns3::Ptr<HostCpu> m_hostCpu; ///< the multi-core host's CPU, or null
+    bool m_ackOnSenderCpu = false;
     ns3::Time m_cpuFreeAt;  ///< the CPU is owed until then (stolen time)
     ns3::Time m_doneAt;     ///< Running: when m_inHand is processed
     ns3::EventId m_event;

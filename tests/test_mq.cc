@@ -278,3 +278,40 @@ TEST(MqSoftirq, ChargedToTheWakingQueuesReader)
 }
 
 } // namespace
+
+namespace
+{
+
+TEST(MqSteering, AProgramReturningTheFlowIndexPutsFlowIOnQueueIModN)
+{
+    // tun_ebpf_select_queue(): the program's value % numqueues
+    for (uint32_t f = 0; f < 40; ++f)
+    {
+        EXPECT_EQ(TunSelectQueue(f, 5, true), f % 5);
+        EXPECT_EQ(TunSelectQueue(f, 5, false), TunAutomqSelectQueue(f, 5));
+    }
+}
+
+TEST(MqSteering, OneQueuePerFlowConfinesTheStallToItsFlow)
+{
+    // five flows on five queues, queue 0's reader (flow 0's) stalls: only
+    // flow 0 waits, as with one tun device per flow
+    json j = {{"duration_s", 0.3},
+              {"tun", {{"ring_size", 64}, {"policy", "merged"}, {"queues", 5}, {"steer_by_flow", true}}},
+              {"qdisc", {{"kind", "pfifo"}, {"limit", 2000}}},
+              {"reader", {{"per_packet_ns", 1000}, {"stalls", {{{"at_s", 0.1}, {"for_s", 0.05}}}}}},
+              {"flows", json::array()}};
+    for (int i = 0; i < 5; ++i)
+    {
+        j["flows"].push_back({{"kind", "udp"}, {"mode", "rate"}, {"rate_mbps", 100}, {"payload_bytes", 1000}});
+    }
+    const json r = RunScenario(j);
+    EXPECT_GT(r["flows"][0]["delay"]["max_ms"].get<double>(), 40.0);
+    for (int i = 1; i < 5; ++i)
+    {
+        EXPECT_LT(r["flows"][i]["delay"]["max_ms"].get<double>(), 1.0) << i;
+        EXPECT_EQ(r["flows"][i]["dropped_packets"].get<uint64_t>(), 0u) << i;
+    }
+}
+
+} // namespace

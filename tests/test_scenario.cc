@@ -342,7 +342,21 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
     queued.reader.kind = ConsumerKind::Vpn;
     queued.tun.queues = 3;
     queued.qdisc.sharedRoot = true;
+    queued.tun.steerByFlow = true;
     ExpectSame(queued, ScenarioFromJson(ScenarioToJson(queued)));
+    // ... and the multi-core host, which runs a VPN reader and tcp flows only: a fifth.
+    Scenario cores = queued;
+    cores.tun.softirqOnReaderCpu = false;
+    cores.host.cpus = 4;
+    cores.host.tcpSendmsgNs = 312.5;
+    cores.host.tcpOutputNs = 812.5;
+    cores.host.qdiscLockContendedNs = 200;
+    cores.host.devTxWeight = 16;
+    cores.host.ackOnSenderCpu = true;
+    cores.reader.cpu = 3;
+    cores.flows = {Everything().flows.back()};
+    cores.flows[0].cpu = 2;
+    ExpectSame(cores, ScenarioFromJson(ScenarioToJson(cores)));
     for (const FieldDoc& f : ScenarioFieldDocs())
     {
         if (f.type == "object" || f.type == "array")
@@ -360,6 +374,10 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
             values.push_back(v);
         }
         for (const auto& v : ValuesAt(ScenarioToJson(queued), f.path))
+        {
+            values.push_back(v);
+        }
+        for (const auto& v : ValuesAt(ScenarioToJson(cores), f.path))
         {
             values.push_back(v);
         }

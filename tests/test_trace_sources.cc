@@ -16,6 +16,8 @@
 #include "helper/linux-fifo-queue-disc.h"
 #include "linux-cubic.h"
 #include "linux-tcp-socket.h"
+#include "host-cpu.h"
+#include "linux-dev-xmit.h"
 #include "tun-net-device.h"
 #include "tun-policy.h"
 #include "tunsim-tag.h"
@@ -149,7 +151,9 @@ TEST(TraceSources, EveryTunsimTraceSourceNamesAKnownTypedef)
                                    LinuxTcpSocket::GetTypeId(),
                                    LinuxCubic::GetTypeId(),
                                    LinuxFifoQueueDisc::GetTypeId(),
-                                   GsoTag::GetTypeId()})
+                                   GsoTag::GetTypeId(),
+                                   HostCpu::GetTypeId(),
+                                   LinuxDevXmit::GetTypeId()})
     {
         ASSERT_EQ(tid.GetName().rfind("tunsim::", 0), 0u) << tid.GetName();
     }

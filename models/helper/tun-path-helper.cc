@@ -163,16 +163,18 @@ TunPathHelper::InstallTunQueues(TunPath& path) const
     NS_ABORT_MSG_IF(!policy, "TunPathHelper: unknown policy " << m_policy);
     path.tun->Configure(policy, m_ringSize, m_queues);
     path.tun->SetMode(m_mode);
+    path.tun->SetSteerByFlow(m_steerByFlow);
     // alloc_netdev_mqs() + netif_set_real_num_tx_queues(): n netdev queues.
     Ptr<NetDeviceQueueInterface> ndqi = CreateObjectWithAttributes<NetDeviceQueueInterface>("NTxQueues", UintegerValue(m_queues));
     if (m_queues > 1)
     {
         // The qdisc layer asks tun_select_queue() for each packet's queue.
         const uint32_t n = m_queues;
-        ndqi->SetSelectQueueCallback([n](Ptr<QueueItem> item) -> std::size_t {
+        const bool steer = m_steerByFlow;
+        ndqi->SetSelectQueueCallback([n, steer](Ptr<QueueItem> item) -> std::size_t {
             TunsimTag tag;
             item->GetPacket()->PeekPacketTag(tag);
-            return TunAutomqSelectQueue(tag.flowId, n);
+            return TunSelectQueue(tag.flowId, n, steer);
         });
     }
     path.tun->AggregateObject(ndqi);

@@ -133,6 +133,9 @@ class TunPathHelper
         m_queues = queues;
         m_sharedRoot = sharedRoot;
     }
+    /// TUNSETSTEERINGEBPF with a program that returns the flow's index:
+    /// flow i on queue i mod queues (tun_ebpf_select_queue()).
+    void SetSteerByFlow(bool steer) { m_steerByFlow = steer; }
 
     /// Build the path between `client` and `server` (both with IPv4).
     TunPath Install(ns3::Ptr<ns3::Node> client, ns3::Ptr<ns3::Node> server) const;
@@ -149,6 +152,7 @@ class TunPathHelper
     uint32_t m_ringSize = 500;
     uint32_t m_queues = 1;
     bool m_sharedRoot = false;
+    bool m_steerByFlow = false;
     TunMode m_mode = TunMode::Tun;
     QdiscKind m_qdisc = QdiscKind::PfifoFast;
     QdiscParams m_qdiscParams;

@@ -173,7 +173,13 @@ TunPathMonitor::StillQueued(Direction d) const
         uint64_t qdisc = 0;
         for (const auto& leaf : m_path.tunLeafQdiscs)
         {
-            qdisc += leaf->GetNPackets();
+            // GetNPackets() leaves out a packet ns-3 holds as requeued (a
+            // multiqueue qdisc dequeued it for a stopped queue: the
+            // dev_requeue_skb() case); GetStats() counts it as dequeued
+            // and not sent.
+            const ns3::QueueDisc::Stats& st = leaf->GetStats();
+            qdisc += leaf->GetNPackets() +
+                     (st.nTotalDequeuedPackets - st.nTotalDroppedPacketsAfterDequeue - st.nTotalSentPackets);
         }
         uint64_t ring = 0;
         for (uint32_t i = 0; i < m_path.tun->GetNQueues(); ++i)

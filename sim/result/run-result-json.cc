@@ -452,6 +452,10 @@ ToJson(const RunResult& r)
     {
         out["kernel"] = r.kernel;
     }
+    if (!r.host.is_null())
+    {
+        out["host"] = r.host;
+    }
     if (r.partial)
     {
         out["partial"] = {{"reason", r.partial->reason}, {"stopped_at_s", r.partial->stoppedAtS}};
@@ -503,6 +507,7 @@ RunResultFromJson(const json& j)
     r.wall.eventsPerWallS = w.Opt<double>("events_per_wall_s");
     r.wall.allocator = w.Opt<std::string>("allocator").value_or("");
     r.kernel = in.Raw("kernel");
+    r.host = in.Raw("host");
     if (in.Has("partial"))
     {
         const In p = in.Sub("partial");

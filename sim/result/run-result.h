@@ -221,6 +221,7 @@ struct RunResult
     std::optional<uint64_t> simulatorEvents;
     WallResult wall;
     nlohmann::json kernel; ///< tunsim kernel's own block (null: none)
+    nlohmann::json host;   ///< the multi-core host's block (host.cpus > 0; null: none)
     std::optional<PartialRun> partial; ///< present only for a run stopped early
 };
 

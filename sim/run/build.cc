@@ -70,6 +70,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetPolicy(s.tun.policy);
     h.SetRingSize(s.tun.ringSize);
     h.SetQueues(s.tun.queues, s.qdisc.sharedRoot);
+    h.SetSteerByFlow(s.tun.steerByFlow);
     h.SetMode(s.tun.mode);
     h.SetQdisc(s.qdisc.kind, QdiscParams{s.qdisc.limit, s.qdisc.targetMs, s.qdisc.intervalMs});
     h.SetTunAttribute("SoftirqLatency", TimeValue(Us(s.tun.softirqLatencyUs)));
@@ -256,6 +257,44 @@ InstallFlow(const Scenario& s, size_t i, Testbed& tb)
     rx->SetStartTime(Seconds(0));
 }
 
+/// host.cpus > 0: the client's CPUs, its readers on them, and tun0's
+/// transmit path through LinuxDevXmit (set on tun0's Ipv4Interface only).
+void
+InstallHostCpus(const Scenario& s, Testbed& tb)
+{
+    const HostConfig& h = s.host;
+    for (uint32_t i = 0; i < h.cpus; ++i)
+    {
+        tb.cpus.push_back(CreateObject<HostCpu>());
+    }
+    std::vector<uint32_t> readerCpu;
+    for (size_t q = 0; q < tb.path.readers.size(); ++q)
+    {
+        readerCpu.push_back(static_cast<uint32_t>((s.reader.cpu + q) % h.cpus));
+        tb.path.readers[q]->SetHostCpu(tb.cpus[readerCpu.back()]);
+        tb.path.readers[q]->SetAckOnSenderCpu(h.ackOnSenderCpu);
+    }
+    std::vector<uint32_t> flowCpu;
+    for (const FlowConfig& f : s.flows)
+    {
+        flowCpu.push_back(f.cpu);
+    }
+    LinuxDevXmit::Costs c;
+    c.sendmsg = Ns(h.tcpSendmsgNs);
+    c.output = Ns(h.tcpOutputNs);
+    c.xmit = Ns(s.tun.xmitCostNs);
+    c.softirq = Ns(s.tun.softirqCostNs);
+    c.lock = Ns(h.qdiscLockContendedNs);
+    c.quota = h.devTxWeight;
+    Ptr<Node> client = tb.path.client;
+    tb.devXmit = CreateObject<LinuxDevXmit>();
+    tb.devXmit->Setup(client->GetObject<TrafficControlLayer>(), tb.path.tun, tb.cpus, flowCpu, readerCpu, c);
+    Ptr<Ipv4L3Protocol> ip = client->GetObject<Ipv4L3Protocol>();
+    const int32_t tunIf = ip->GetInterfaceForDevice(tb.path.tun);
+    NS_ABORT_MSG_IF(tunIf < 0, "tun0 has no IPv4 interface");
+    ip->GetInterface(static_cast<uint32_t>(tunIf))->SetTrafficControl(tb.devXmit);
+}
+
 } // namespace
 
 void
@@ -297,6 +336,10 @@ BuildTestbed(const Scenario& s)
     internet.AssignStreams(tb.nodes, 0); // fixed RNG streams: runs repeat bit for bit
 
     tb.path = InstallPath(s, tb.nodes.Get(0), tb.nodes.Get(1));
+    if (s.host.cpus > 0)
+    {
+        InstallHostCpus(s, tb);
+    }
     tb.ledger = Create<PacketLedger>();
     tb.flows.resize(s.flows.size());
     for (size_t i = 0; i < s.flows.size(); ++i)

@@ -5,6 +5,7 @@
 
 #include "ns3/simulator.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -299,6 +300,7 @@ Report(const Scenario& s, const Testbed& tb, const Instruments& in, const WallCl
     r.tun = TunOf(s, tb, in, endNs);
     r.qdisc = QdiscOf(tb.path, in.monitor->TunBacklog(), endNs);
     r.reader = ReaderOf(s, tb.path, endNs);
+    r.host = HostCpusJson(tb);
     r.underlayClientQdiscDrops = tb.path.clientNicQdisc ? tb.path.clientNicQdisc->GetStats().nTotalDroppedPackets : 0;
     r.underlayServerQdiscDrops = tb.path.serverNicQdisc ? tb.path.serverNicQdisc->GetStats().nTotalDroppedPackets : 0;
 
@@ -335,6 +337,20 @@ Summary(const Scenario& s, const RunResult& r)
     sum << "  tun0: tx_dropped " << r.tun.txDropped << "  txq stops " << r.tun.txq.stopCount.value_or(0)
         << "  ring mean/max " << r.tun.ringOccupancyMean.value_or(0) << "/" << r.tun.ringOccupancyMax.value_or(0)
         << "  qdisc drops " << qdrops << "  reader busy " << 100.0 * r.reader.busyFraction << " %\n";
+    if (!r.host.is_null())
+    {
+        // the multi-core host: each CPU's load, and what of it is transmit work
+        sum << "  cpus:";
+        for (const auto& c : r.host["cpus"])
+        {
+            const auto& b = c["busy_s"];
+            const double xmit = b["xmit_direct"].get<double>() + b["xmit_softirq"].get<double>();
+            sum << "  " << c["cpu"].get<uint32_t>() << ": " << std::setprecision(0)
+                << 100.0 * c["busy_fraction"].get<double>() << " % (xmit "
+                << 100.0 * xmit / std::max(r.simulatedS, 1e-12) << " %)";
+        }
+        sum << std::setprecision(2) << "\n";
+    }
     const auto& fwd = r.conservation.forward;
     sum << "  conservation: " << (r.conservation.ok ? "ok" : "VIOLATED") << " (forward sent " << fwd.sent
         << " = delivered " << fwd.delivered << " + dropped " << fwd.dropped << " + queued " << fwd.stillQueued

@@ -7,6 +7,8 @@
 
 #include "helper/tun-path-helper.h"
 #include "helper/tun-path-monitor.h"
+#include "host-cpu.h"
+#include "linux-dev-xmit.h"
 #include "packet-ledger.h"
 #include "traffic-apps.h"
 
@@ -38,6 +40,8 @@ struct Testbed
     TunPath path;
     ns3::Ptr<PacketLedger> ledger;
     std::vector<FlowApps> flows; ///< one per scenario flow, same index
+    std::vector<ns3::Ptr<HostCpu>> cpus; ///< host.cpus > 0: the client's CPUs
+    ns3::Ptr<LinuxDevXmit> devXmit;      ///< host.cpus > 0: tun0's transmit path
 };
 
 /// Reset ns-3's global state and set the defaults tunsim runs with.
@@ -69,6 +73,9 @@ struct WallClock
     uint64_t events = 0;
 };
 RunResult Report(const Scenario& s, const Testbed& tb, const Instruments& in, const WallClock& wall);
+
+/// host.cpus > 0: result.json's "host" block (per CPU, per qdisc); null otherwise.
+nlohmann::json HostCpusJson(const Testbed& tb);
 
 /// The few lines `tunsim run` prints.
 std::string Summary(const Scenario& s, const RunResult& r);

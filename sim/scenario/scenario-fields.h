@@ -120,14 +120,27 @@ VisitTun(V& v, T& t)
     v.Bool("softirq_on_reader_cpu", t.softirqOnReaderCpu,
            Doc{"", "the softirq's CPU work is charged to the reader"}.SimOnly("the kernel's own softirq"));
     v.Double("xmit_cost_ns", t.xmitCostNs, Closed(0, 1e9),
-             Doc{"ns", "CPU per packet of qdisc dequeue + tun_net_xmit() in a softirq on the reader's CPU"}
+             Doc{"ns", "CPU per packet of qdisc dequeue + tun_net_xmit(): with host.cpus > 0 on the CPU that runs "
+                       "the qdisc, else in a softirq on the reader's CPU (softirq_on_reader_cpu)"}
                  .SimOnly("the kernel's own softirq"));
     v.Double("softirq_cost_ns", t.softirqCostNs, Closed(0, 1e9),
-             Doc{"ns", "fixed CPU per softirq run on the reader's CPU"}.SimOnly("the kernel's own softirq"));
+             Doc{"ns", "fixed CPU per NET_TX softirq run (host.cpus > 0: on the CPU that raised it; else on the "
+                       "reader's CPU with softirq_on_reader_cpu)"}.SimOnly("the kernel's own softirq"));
     v.Uint("queues", t.queues, 1, 256,
            Doc{"queues", "tx queues of tun0 (IFF_MULTI_QUEUE when > 1): one ring and one reader each, a flow's "
                          "queue by flow hash (tun_automq_select_queue())"}
                .SimOnly("tunsim kernel opens one queue"));
+    v.Bool("steer_by_flow", t.steerByFlow,
+           Doc{"", "tun.queues > 1: a TUNSETSTEERINGEBPF program returning the flow's index puts flow i on queue i "
+                   "mod queues (tun_ebpf_select_queue()); false: the automq flow hash"}
+               .SimOnly("tunsim kernel opens one queue"));
+    v.Check([&](auto& p) {
+        if (t.steerByFlow && t.queues < 2)
+        {
+            throw ScenarioError(p.Path("steer_by_flow"), "true needs tun.queues > 1 (one queue has nothing to "
+                                                         "steer), got tun.queues = " + std::to_string(t.queues));
+        }
+    });
     v.Bool("iff_backpressure", t.iffBackpressure,
            Doc{"", "the VPN sets IFF_BACKPRESSURE at TUNSETIFF (read by policy iff-backpressure only)"}.SimOnly(
                "a kernel with IFF_BACKPRESSURE (net-next, 2026-08)"));
@@ -359,6 +372,9 @@ VisitReader(V& v, T& r, double durationS)
            Doc{"", "who reads the device: vpn (this VPN process), qemu (QEMU's main loop and an emulated "
                    "NIC, section vm), vhost-net (the vhost-net worker and a virtio-net guest)"}
                .SimOnly("the live twin's reader is a user-space loop"));
+    v.Uint("cpu", r.cpu, 0, 255,
+           Doc{"", "host.cpus > 0: the CPU of queue 0's reader; queue q's reader runs on (cpu + q) mod host.cpus"}
+               .SimOnly("the host's own scheduler"));
 }
 
 // ---------------------------------------------------------------- vm
@@ -429,6 +445,49 @@ VisitHost(V& v, T& h)
            Doc{"B", "net.ipv4.tcp_rmem[1]: a TCP receiver's sk_rcvbuf before autotuning"});
     v.Uint("tcp_rmem_max", h.tcpRmemMax, 65536, 1073741824,
            Doc{"B", "net.ipv4.tcp_rmem[2]: the receive-buffer autotuning cap (32 MiB since Linux 6.16)"});
+    const char* cpuSim = "the host's own CPUs";
+    v.Uint("cpus", h.cpus, 0, 256,
+           Doc{"CPUs", "the multi-core host (issue 13): senders, readers and qdisc runs on CPUs that serialize "
+                       "their work; 0 = no CPU model (senders free, each reader a CPU of its own)"}
+               .SimOnly(cpuSim));
+    v.Double("tcp_sendmsg_ns", h.tcpSendmsgNs, Closed(0, 1e9),
+             Doc{"ns", "host.cpus > 0: CPU per segment's worth of data of tcp_sendmsg() (skb, copy), on the "
+                       "flow's own CPU"}
+                 .SimOnly(cpuSim));
+    v.Double("tcp_output_ns", h.tcpOutputNs, Closed(0, 1e9),
+             Doc{"ns", "host.cpus > 0: CPU per segment of TCP/IP output (tcp_write_xmit() .. the qdisc enqueue), on "
+                       "the CPU that transmits it (the sender's, or the one that processed the ACK)"}
+                 .SimOnly(cpuSim));
+    v.Double("qdisc_lock_contended_ns", h.qdiscLockContendedNs, Closed(0, 1e9),
+             Doc{"ns", "host.cpus > 0: CPU of an enqueue that finds the qdisc running on another CPU (busylock, "
+                       "root lock: __dev_xmit_skb())"}
+                 .SimOnly(cpuSim));
+    v.Uint("dev_tx_weight", h.devTxWeight, 1, 65536,
+           Doc{"packets", "host.cpus > 0: the quota of one __qdisc_run() (net.core.dev_weight x "
+                          "dev_weight_tx_bias = 64), then __netif_schedule()"}
+               .SimOnly(cpuSim));
+    v.Bool("ack_on_sender_cpu", h.ackOnSenderCpu,
+           Doc{"", "host.cpus > 0: the sender owns its socket when an ACK arrives (sock_owned_by_user()): the ACK "
+                   "waits in the backlog and what it releases is sent from the flow's CPU (release_sock()); false: "
+                   "in the reader's write() on the reader's CPU"}
+               .SimOnly(cpuSim));
+    v.Check([&](auto& p) {
+        if (h.cpus == 0)
+        {
+            const std::pair<const char*, bool> needCpus[] = {{"tcp_sendmsg_ns", h.tcpSendmsgNs != 0},
+                                                             {"tcp_output_ns", h.tcpOutputNs != 0},
+                                                             {"qdisc_lock_contended_ns", h.qdiscLockContendedNs != 0},
+                                                             {"dev_tx_weight", h.devTxWeight != 64},
+                                                             {"ack_on_sender_cpu", h.ackOnSenderCpu}};
+            for (const auto& [key, set] : needCpus)
+            {
+                if (set)
+                {
+                    throw ScenarioError(p.Path(key), "needs host.cpus > 0 (the multi-core host); host.cpus is 0");
+                }
+            }
+        }
+    });
     v.Check([&](auto& p) {
         if (h.tcpRmemDefault > h.tcpRmemMax)
         {
@@ -441,7 +500,7 @@ VisitHost(V& v, T& h)
 
 template <typename V, typename T>
 void
-VisitFlow(V& v, T& f, double durationS)
+VisitFlow(V& v, T& f, double durationS, uint32_t hostCpus)
 {
     auto onlyFor = [&](const char* kind) {
         return [&f, kind]() {
@@ -502,12 +561,63 @@ VisitFlow(V& v, T& f, double durationS)
     v.Enum("cc", f.cc, Doc{"", "congestion control"});
     v.Uint("max_bytes", f.maxBytes, 0, UINT64_MAX, Doc{"B", "bytes to send; 0 = unlimited"});
     v.Only(true, "", nullptr);
+    v.Uint("cpu", f.cpu, 0, 255,
+           Doc{"", "host.cpus > 0: the CPU this flow's sender runs on (< host.cpus)"}.SimOnly("the host's own scheduler"));
+    v.Check([&f, hostCpus](auto& p) {
+        if (hostCpus == 0 && f.cpu != 0)
+        {
+            throw ScenarioError(p.Path("cpu"), "needs host.cpus > 0 (the multi-core host); host.cpus is 0");
+        }
+        if (hostCpus > 0 && f.cpu >= hostCpus)
+        {
+            throw ScenarioError(p.Path("cpu"), "must be a CPU of the host, an integer in [0, host.cpus - 1] = [0, " +
+                                                   std::to_string(hostCpus - 1) + "], got " + std::to_string(f.cpu));
+        }
+        if (hostCpus > 0 && f.kind != FlowKind::Tcp)
+        {
+            throw ScenarioError(p.Path("kind"), "the multi-core host (host.cpus > 0) runs tcp flows only (a udp "
+                                                "sender keeps its own clock, send_cost_ns); got \"" +
+                                                    std::string(NameOf(f.kind)) + "\"");
+        }
+    });
     v.Double("start_s", f.startS, Range{0, false, durationS, true, "[0, duration_s)"}, Doc{"s", "start time"});
     v.DoubleOrMinusOne("stop_s", f.stopS, Range{f.startS, true, durationS, false, "(start_s, duration_s]"},
                        "run to the end", Doc{"s", "stop time; -1 = run to the end"});
 }
 
 // ------------------------------------------------------------ top level
+
+/// The multi-core host's rules between sections (host.cpus > 0): the reader
+/// on a CPU of the host, a VPN reader, the softirq charged by the CPU model.
+template <typename S>
+void
+CheckHostCpus(const S& s)
+{
+    if (s.host.cpus == 0)
+    {
+        if (s.reader.cpu != 0)
+        {
+            throw ScenarioError("reader.cpu", "needs host.cpus > 0 (the multi-core host); host.cpus is 0");
+        }
+        return;
+    }
+    if (s.reader.cpu >= s.host.cpus)
+    {
+        throw ScenarioError("reader.cpu", "must be a CPU of the host, an integer in [0, host.cpus - 1] = [0, " +
+                                              std::to_string(s.host.cpus - 1) + "], got " +
+                                              std::to_string(s.reader.cpu));
+    }
+    if (s.reader.kind != ConsumerKind::Vpn)
+    {
+        throw ScenarioError("reader.kind", "must be \"vpn\" with host.cpus > 0 (the VM backends have no CPU "
+                                           "model), got \"" + std::string(NameOf(s.reader.kind)) + "\"");
+    }
+    if (s.tun.softirqOnReaderCpu)
+    {
+        throw ScenarioError("tun.softirq_on_reader_cpu", "must be false with host.cpus > 0: the CPU model runs "
+                                                         "the NET_TX softirq on the CPU that raised it");
+    }
+}
 
 template <typename V, typename T>
 void
@@ -539,7 +649,9 @@ VisitScenario(V& v, T& s)
     });
     v.Object("underlay", s.underlay, [](auto& vv, auto& u) { VisitUnderlay(vv, u); }, Doc{"", "the physical link"});
     v.Object("host", s.host, [](auto& vv, auto& h) { VisitHost(vv, h); }, Doc{"", "sender socket defaults"});
-    v.Array("flows", s.flows, [d](auto& vv, auto& f) { VisitFlow(vv, f, d); },
+    v.Check([&s](auto&) { CheckHostCpus(s); });
+    const uint32_t cpus = s.host.cpus;
+    v.Array("flows", s.flows, [d, cpus](auto& vv, auto& f) { VisitFlow(vv, f, d, cpus); },
             ArrayRules{true, true,
                        "required: an array of at least one flow, e.g. [{\"kind\": \"udp\", \"mode\": \"flood\"}]",
                        "must be an array of at least one flow object"},

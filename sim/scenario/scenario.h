@@ -49,6 +49,7 @@ struct TunConfig
     double softirqCostNs = 0.0;        ///< fixed CPU per softirq run on the reader's CPU
     bool iffBackpressure = true;       ///< IFF_BACKPRESSURE at TUNSETIFF (policy iff-backpressure only)
     uint32_t queues = 1;               ///< tx queues (IFF_MULTI_QUEUE when > 1), one reader each
+    bool steerByFlow = false;          ///< a steering program: flow i on queue i mod queues
     TunMode mode = TunMode::Tun;       ///< IFF_TUN (IP packets) or IFF_TAP (Ethernet frames)
 };
 
@@ -103,6 +104,7 @@ struct ReaderConfig
     double preemptIntervalMs = 0.0;    ///< mean time between CPU preemptions; 0 = none
     double preemptMs = 0.0;            ///< mean preemption length
     ConsumerKind kind = ConsumerKind::Vpn; ///< who reads: the VPN, QEMU, vhost-net
+    uint32_t cpu = 0;                  ///< host.cpus > 0: queue q's reader runs on CPU (cpu + q) % host.cpus
 };
 
 /// The virtual machine behind a tap device (reader.kind qemu / vhost-net).
@@ -139,6 +141,12 @@ struct HostConfig
     uint32_t tcpPacingShift = 10;           ///< sk_pacing_shift
     uint32_t tcpRmemDefault = 131072;       ///< net.ipv4.tcp_rmem[1]: a receiver's sk_rcvbuf at first
     uint32_t tcpRmemMax = 33554432;         ///< net.ipv4.tcp_rmem[2]: the receive autotuning cap
+    uint32_t cpus = 0;                      ///< the multi-core host's CPUs; 0 = no CPU model (issue 13)
+    double tcpSendmsgNs = 0.0;              ///< cpus > 0: per segment's data copied by sendmsg(), the flow's CPU
+    double tcpOutputNs = 0.0;               ///< cpus > 0: per segment of TCP/IP output, the transmitting CPU
+    double qdiscLockContendedNs = 0.0;      ///< cpus > 0: CPU of an enqueue into a qdisc another CPU runs
+    uint32_t devTxWeight = 64;              ///< cpus > 0: the quota of one __qdisc_run(), packets
+    bool ackOnSenderCpu = false;            ///< cpus > 0: ACKs go to the socket backlog, run on the sender's CPU
 };
 
 /// One traffic flow from the client host through tun0 to the receiver.
@@ -166,6 +174,7 @@ struct FlowConfig
     double frameSizeCv = 0.0;      ///< mode video: coefficient of variation of frame sizes
     CongestionControl cc = CongestionControl::Cubic; ///< tcp only
     uint64_t maxBytes = 0;         ///< tcp only: 0 = unlimited
+    uint32_t cpu = 0;              ///< host.cpus > 0: the CPU the sender runs on
     double startS = 0.0;
     double stopS = -1.0;           ///< -1 = run to the end
 

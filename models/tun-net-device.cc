@@ -331,6 +331,7 @@ TunNetDevice::AppendGsoSegment(TunQueue& q, ns3::Ptr<ns3::Packet> p)
     }
     if (q.m_openProduced)
     {
+        // The segment joins the entry (no slot, no policy step).
         m_gsoRest[ns3::PeekPointer(q.m_openHead)].push_back(p);
         ++q.m_gsoExtra;
     }
@@ -356,22 +357,10 @@ TunNetDevice::CloseGsoIfOpen(uint32_t qi, uint64_t skb)
 void
 TunNetDevice::CloseGsoEntry(TunQueue& q)
 {
-    const bool produced = q.m_openProduced;
     q.m_openGso = 0;
     q.m_openLeft = 0;
     q.m_openProduced = false;
     q.m_openHead = nullptr;
-    m_policy->AfterProduce(q, produced);
-    if (q.m_stopPending)
-    {
-        // netif_tx_stop_queue() during this skb's tun_net_xmit(): it holds
-        // back the next skb, not the rest of this one.
-        q.m_stopPending = false;
-        if (q.m_stopped && m_queueInterface)
-        {
-            m_queueInterface->GetTxQueue(q.m_index)->Stop();
-        }
-    }
 }
 
 bool
@@ -401,7 +390,7 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
     }
     if (q.m_openGso != 0)
     {
-        CloseGsoEntry(q); // that skb ended early (fewer segments than announced)
+        CloseGsoEntry(q); // that skb's segments ended (or the rest waits in the qdisc)
     }
     const bool opens = tagged && gso.Segs() > 1;
     ++m_stats.xmitCalls;
@@ -416,13 +405,6 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
         packet->AddHeader(TapFrameHeader());
     }
 
-    if (opens)
-    {
-        // The rest of the skb follows at once: a stop decided now (before
-        // or after the produce) must not split it (StopQueue()).
-        q.m_openGso = gso.Skb();
-        q.m_openLeft = gso.Segs() - 1;
-    }
     m_policy->BeforeProduce(q);
     bool produced = q.m_ring.Produce(packet) == 0;
     if (produced)
@@ -435,9 +417,14 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
             q.m_dataReady();
         }
     }
+    m_policy->AfterProduce(q, produced);
     if (opens)
     {
-        // The policy's after-produce step waits for the rest of the skb.
+        // The skb's other segments join this entry: they take no slot, so
+        // the ring (and the policy's decision just taken) is as after the
+        // produce of the whole skb.
+        q.m_openGso = gso.Skb();
+        q.m_openLeft = gso.Segs() - 1;
         q.m_openProduced = produced;
         q.m_openHead = produced ? packet : nullptr;
         // Should fewer segments come (TCP stopped inside the skb), the skb
@@ -449,7 +436,6 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
         }
         return true;
     }
-    m_policy->AfterProduce(q, produced);
     if (!produced)
     {
         Drop(packet, TunDropReason::FULL_RING);
@@ -515,11 +501,7 @@ TunNetDevice::StopQueue(TunQueue& q)
     q.m_consumedSinceStop = 0;
     ++q.m_stopCount;
     q.m_stoppedSince = ns3::Simulator::Now();
-    if (q.m_openGso != 0)
-    {
-        q.m_stopPending = true; // applied when the skb is complete
-    }
-    else if (m_queueInterface)
+    if (m_queueInterface)
     {
         m_queueInterface->GetTxQueue(q.m_index)->Stop();
     }

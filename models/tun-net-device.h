@@ -28,9 +28,12 @@
 // a GSO skb whole, and tun_net_xmit() produces it as ONE ring entry, which
 // the reader gets whole with a virtio_net_hdr describing it (IFF_VNET_HDR).
 // tunsim's TCP hands an skb's segments down one by one (GsoTag): with
-// offloads the first segment is the produce, the others join its entry
-// (GsoRest), and the policy's after-produce step (the stop decision) runs
-// once the skb is complete, as it runs once per skb in the kernel.
+// offloads the first segment is the produce (with the policy's steps: the
+// ring is then as after producing the whole skb), the others join its
+// entry (GsoRest) while it is still in the ring. Simplification: a stop
+// right after an skb's first segment keeps its other segments in the qdisc
+// until the wake (the kernel stops after the whole skb); they join the
+// entry if it is still in the ring, else they form one more entry.
 #pragma once
 
 #include "tap-frame.h"
@@ -132,7 +135,6 @@ class TunQueue : public TunTxQueue
     uint32_t m_openLeft = 0;         ///< segments still to come
     bool m_openProduced = false;     ///< its produce succeeded
     ns3::Ptr<ns3::Packet> m_openHead; ///< its first segment, in the ring
-    bool m_stopPending = false;      ///< stopped meanwhile: XOFF once it is complete
     uint32_t m_gsoExtra = 0;
 };
 
@@ -270,8 +272,7 @@ class TunNetDevice : public ns3::NetDevice
     void Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason, bool newSkb = true);
     /// Offloads: a further segment of the GSO skb `q` is producing.
     void AppendGsoSegment(TunQueue& q, ns3::Ptr<ns3::Packet> p);
-    /// Offloads: the skb is complete (or ended early): the policy's
-    /// after-produce step runs now.
+    /// Offloads: no more segments join the open entry.
     void CloseGsoEntry(TunQueue& q);
     /// The end of the call chain that opened GSO skb `skb` on queue `q`.
     void CloseGsoIfOpen(uint32_t q, uint64_t skb);

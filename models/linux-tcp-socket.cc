@@ -16,6 +16,8 @@
 #include "ns3/tcp-tx-buffer.h"
 #include "ns3/uinteger.h"
 
+#include <limits>
+
 #include <algorithm>
 
 namespace tunsim
@@ -342,6 +344,7 @@ LinuxTcpSocket::GsoSkbFor(ns3::SequenceNumber32 seq)
         const uint32_t data = (m_txBuffer->SizeFromSequence(seq) + mss - 1) / mss;
         m_gsoLeft = std::min({TsoSegs(), std::max(window, 1u), std::max(data, 1u)});
         m_gsoSkb = m_gsoLeft > 1 ? GsoTag::Next() : 0;
+        m_gsoSegs = m_gsoLeft;
         m_gsoAt = now;
     }
     --m_gsoLeft;
@@ -353,7 +356,7 @@ LinuxTcpSocket::TagGso(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader&, ns3
 {
     if (m_txGso)
     {
-        p->AddPacketTag(GsoTag(m_txGso));
+        p->AddPacketTag(GsoTag(m_txGso, m_gsoSegs));
     }
 }
 
@@ -565,6 +568,14 @@ LinuxTcpSocket::ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader&
     if (m_quickAck && RcvModel().QuickAck())
     {
         m_delAckMaxCount = 1;
+    }
+    VnetFrameTag frame;
+    if (packet->PeekPacketTag(frame))
+    {
+        // One skb in the guest (a GSO frame from a tap with offloads):
+        // __tcp_ack_snd_check() runs once, at its end, and sends the ACK
+        // at once (more than one full-sized segment arrived).
+        m_delAckMaxCount = frame.Last() ? 1 : std::numeric_limits<uint32_t>::max();
     }
     const uint32_t delAckBefore = m_delAckCount;
     ns3::TcpSocketBase::ReceivedData(packet, tcpHeader);

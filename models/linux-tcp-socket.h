@@ -143,6 +143,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     // the GSO skb being built
     uint64_t m_gsoSkb = 0;
     uint32_t m_gsoLeft = 0;
+    uint32_t m_gsoSegs = 0; ///< gso_segs of the skb being built
     ns3::Time m_gsoAt;
     uint64_t m_txGso = 0; ///< the GsoTag of the segment being sent
     // NET_XMIT_DROP handling

@@ -18,24 +18,31 @@ QemuTapReader::GetTypeId()
 void
 QemuTapReader::ForwardStep()
 {
-    // tap_send(): only while the NIC can receive (qemu_can_send_packet()).
-    if (m_guest->Free() == 0)
+    if (!m_inHand.head)
     {
-        StopOnGuestFull(); // tap_read_poll(s, false)
+        // tap_send(): only while the NIC can receive (qemu_can_send_packet()).
+        if (m_guest->Free() == 0)
+        {
+            StopOnGuestFull(); // tap_read_poll(s, false)
+            return;
+        }
+        // tap_read_packet(): one read(), one ring entry (tun_do_read()).
+        m_inHand = TakeFrame();
+        if (!m_inHand.head)
+        {
+            SleepOnRing(); // back in ppoll() on the tap fd
+            return;
+        }
+        ++m_stats.reads;
+    }
+    if (m_guest->Free() < BuffersOf(m_inHand))
+    {
+        // virtio_net_receive(): !virtio_net_has_buffers() for a GSO frame:
+        // it stays queued in QEMU until the guest refills.
+        StopOnGuestFull();
         return;
     }
-    // tap_read_packet(): one read(), one ring entry (tun_do_read()).
-    ns3::Ptr<ns3::Packet> p = m_tap->TunRingConsume(m_queue);
-    if (!p)
-    {
-        SleepOnRing(); // back in ppoll() on the tap fd
-        return;
-    }
-    ++m_stats.reads;
-    ++m_stats.packetsRead;
-    m_stats.bytesRead += p->GetSize();
-    m_inHand = p;
-    RunOnCpu(FrameCost(p), static_cast<void (VmBackend::*)()>(&QemuTapReader::ReceiveDone));
+    RunOnCpu(FrameCost(m_inHand), static_cast<void (VmBackend::*)()>(&QemuTapReader::ReceiveDone));
 }
 
 void
@@ -45,10 +52,11 @@ QemuTapReader::ReceiveDone()
     {
         return;
     }
-    // e1000_receive_iov(): DMA into the descriptor's buffer, write-back,
-    // set_ics(E1000_ICR_RXT0).
-    m_guest->Put(m_inHand);
-    m_inHand = nullptr;
+    // e1000_receive_iov() / virtio_net_receive(): DMA into the guest's
+    // buffer(s), write-back, interrupt (set_ics(E1000_ICR_RXT0) /
+    // virtio_notify()).
+    m_guest->Put(std::move(m_inHand));
+    m_inHand = VmFrame{};
     m_guest->Publish();
     m_guest->Signal();
     Loop();

@@ -18,6 +18,13 @@
 // syscall and the NIC emulation: descriptor fetch, DMA write, write-back,
 // interrupt), then the frame is in the guest's ring and visible at once
 // (one descriptor write-back per frame) with an interrupt raised.
+// With offloads (virtio-net: the guest's GUEST_TSO4/6 features ->
+// virtio_net_apply_guest_offloads() -> TUNSETOFFLOAD) one read() returns a
+// whole GSO skb behind its virtio_net_hdr; virtio_net_receive() needs room
+// for all of it (virtio_net_has_buffers()), and when the guest has too few
+// buffers the frame waits in QEMU (qemu_net_queue, tap_read_poll(false))
+// until the guest posts more. e1000 never enables offloads (QEMU opens the
+// tap with them off: net_tap_fd_init() -> tap_set_offload()).
 // Simplifications: tap_send()'s limit of 50 frames per call is not needed
 // (the guest's transmits are served between any two frames); the guest's
 // transmit emulation runs on the same timeline (the vCPU thread holds the
@@ -35,14 +42,14 @@ class QemuTapReader : public VmBackend
     static ns3::TypeId GetTypeId();
     QemuTapReader() = default;
 
-    uint32_t InHand() const override { return m_inHand ? 1 : 0; }
+    uint32_t InHand() const override { return m_inHand.head ? m_inHand.Segments() : 0; }
 
   private:
     void ForwardStep() override;
     /// e1000_receive(): the frame is in the guest's buffer, the interrupt raised.
     void ReceiveDone();
 
-    ns3::Ptr<ns3::Packet> m_inHand;
+    VmFrame m_inHand; ///< read, not yet in the guest (head null: none)
 };
 
 } // namespace tunsim

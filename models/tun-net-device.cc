@@ -1,5 +1,6 @@
 #include "tun-net-device.h"
 
+#include "gso-tag.h"
 #include "socket-account.h"
 #include "tunsim-tag.h"
 
@@ -258,7 +259,12 @@ TunNetDevice::SetTxQueueLen(uint32_t txQueueLen)
         RingGeometry g = m_policy->Geometry(txQueueLen);
         for (auto& p : q->m_ring.Resize(g.size))
         {
+            if (p == q->m_openHead)
+            {
+                CloseGsoEntry(*q);
+            }
             Drop(p, TunDropReason::RESIZE);
+            DropGsoRest(*q, p, TunDropReason::RESIZE);
         }
         if (g.batch != 0)
         {
@@ -290,21 +296,85 @@ TunNetDevice::AttachReader(uint32_t q, std::function<void()> dataReady)
 }
 
 void
-TunNetDevice::Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason)
+TunNetDevice::Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason, bool newSkb)
 {
     // mirrors the drop: label of tun_net_xmit(): dev_core_stats_tx_dropped_inc()
     // then kfree_skb_reason(). The skb was orphaned before it reached the
     // ring (and a RESIZE victim sat in it), so no socket is charged any more.
-    ++m_stats.txDropped;
-    ++m_stats.dropReasons[static_cast<size_t>(reason)];
+    // A GSO skb (offloads) is one drop in the counters; the trace reports
+    // each of its segments (the ledger books segments).
+    if (newSkb)
+    {
+        ++m_stats.txDropped;
+        ++m_stats.dropReasons[static_cast<size_t>(reason)];
+    }
     m_dropTrace(p, reason);
+}
+
+void
+TunNetDevice::DropGsoRest(TunQueue& q, ns3::Ptr<ns3::Packet> head, TunDropReason reason)
+{
+    auto it = m_gsoRest.find(ns3::PeekPointer(head));
+    if (it == m_gsoRest.end())
+    {
+        return;
+    }
+    q.m_gsoExtra -= static_cast<uint32_t>(it->second.size());
+    for (auto& seg : it->second)
+    {
+        Drop(seg, reason, false);
+    }
+    m_gsoRest.erase(it);
+}
+
+void
+TunNetDevice::AppendGsoSegment(TunQueue& q, ns3::Ptr<ns3::Packet> p)
+{
+    // The same skb as the entry just produced: in the kernel these bytes
+    // are part of that skb (one tun_net_xmit(), one ptr_ring slot).
+    SocketAccountTable::Orphan(p);
+    if (m_mode == TunMode::Tap)
+    {
+        p->AddHeader(TapFrameHeader());
+    }
+    if (q.m_openProduced)
+    {
+        // The segment joins the entry (no slot, no policy step).
+        m_gsoRest[ns3::PeekPointer(q.m_openHead)].push_back(p);
+        ++q.m_gsoExtra;
+    }
+    else
+    {
+        Drop(p, TunDropReason::FULL_RING, false); // the skb was freed whole
+    }
+    if (--q.m_openLeft == 0)
+    {
+        CloseGsoEntry(q);
+    }
+}
+
+void
+TunNetDevice::CloseGsoIfOpen(uint32_t qi, uint64_t skb)
+{
+    if (qi < m_queues.size() && m_queues[qi]->m_openGso == skb)
+    {
+        CloseGsoEntry(*m_queues[qi]);
+    }
+}
+
+void
+TunNetDevice::CloseGsoEntry(TunQueue& q)
+{
+    q.m_openGso = 0;
+    q.m_openLeft = 0;
+    q.m_openProduced = false;
+    q.m_openHead = nullptr;
 }
 
 bool
 TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint16_t protocolNumber)
 {
     // mirrors tun_net_xmit()
-    ++m_stats.xmitCalls;
     uint32_t txq = 0;
     if (m_queues.size() > 1)
     {
@@ -316,6 +386,22 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
         txq = TunSelectQueue(tag.flowId, static_cast<uint32_t>(m_queues.size()), m_steerByFlow);
     }
     TunQueue& q = *m_queues[txq];
+
+    // Offloads: a GSO skb reaches tun_net_xmit() whole (the device has
+    // NETIF_F_TSO, validate_xmit_skb() does not segment it).
+    GsoTag gso;
+    const bool tagged = m_offloads && packet->PeekPacketTag(gso) && gso.Skb() != 0;
+    if (tagged && gso.Skb() == q.m_openGso)
+    {
+        AppendGsoSegment(q, packet);
+        return true;
+    }
+    if (q.m_openGso != 0)
+    {
+        CloseGsoEntry(q); // that skb's segments ended (or the rest waits in the qdisc)
+    }
+    const bool opens = tagged && gso.Segs() > 1;
+    ++m_stats.xmitCalls;
 
     // skb_orphan(): the sending socket's memory is released here, before the
     // ring, whatever happens next.
@@ -340,6 +426,24 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
         }
     }
     m_policy->AfterProduce(q, produced);
+    if (opens)
+    {
+        // The skb's other segments join this entry: they take no slot, so
+        // the ring (and the policy's decision just taken) is as after the
+        // produce of the whole skb.
+        q.m_openGso = gso.Skb();
+        q.m_openLeft = gso.Segs() - 1;
+        q.m_openProduced = produced;
+        q.m_openHead = produced ? packet : nullptr;
+        // Should fewer segments come (TCP stopped inside the skb), the skb
+        // still ends with this call chain, as one produce does.
+        ns3::Simulator::ScheduleNow(&TunNetDevice::CloseGsoIfOpen, this, txq, gso.Skb());
+        if (!produced)
+        {
+            Drop(packet, TunDropReason::FULL_RING);
+        }
+        return true;
+    }
     if (!produced)
     {
         Drop(packet, TunDropReason::FULL_RING);
@@ -349,7 +453,7 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
 }
 
 ns3::Ptr<ns3::Packet>
-TunNetDevice::TunRingConsume(uint32_t qi)
+TunNetDevice::TunRingConsume(uint32_t qi, std::vector<ns3::Ptr<ns3::Packet>>* rest)
 {
     TunQueue& q = *m_queues[qi];
     if (q.m_ring.Empty())
@@ -359,13 +463,32 @@ TunNetDevice::TunRingConsume(uint32_t qi)
     // NODROP v6: stopped = netif_tx_queue_stopped(txq) before the discard.
     bool wasStopped = q.m_stopped;
     ns3::Ptr<ns3::Packet> p = q.m_ring.Consume();
+    if (p == q.m_openHead)
+    {
+        CloseGsoEntry(q); // not while one skb is produced; kept safe
+    }
     ++q.m_consumedSinceStop;
     q.NoteOccupancy();
     m_ringOccupancyTrace(qi, q.m_ring.Count());
     m_policy->AfterConsume(q, wasStopped);
-    // tun_put_user(): dev_sw_netstats_tx_add(dev, 1, len)
+    // tun_put_user(): dev_sw_netstats_tx_add(dev, 1, len) -- one skb
     ++m_stats.txPackets;
     m_stats.txBytes += p->GetSize();
+    if (!m_gsoRest.empty())
+    {
+        auto it = m_gsoRest.find(ns3::PeekPointer(p));
+        if (it != m_gsoRest.end())
+        {
+            NS_ABORT_MSG_IF(!rest, "TunRingConsume: a GSO entry for a reader without IFF_VNET_HDR");
+            q.m_gsoExtra -= static_cast<uint32_t>(it->second.size());
+            for (auto& seg : it->second)
+            {
+                m_stats.txBytes += seg->GetSize();
+                rest->push_back(seg);
+            }
+            m_gsoRest.erase(it);
+        }
+    }
     return p;
 }
 
@@ -500,6 +623,7 @@ TunNetDevice::DoDispose()
     m_netifSchedule = nullptr;
     m_policy = nullptr;
     m_queues.clear();
+    m_gsoRest.clear();
     m_rxCallback = ns3::MakeNullCallback<bool, ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet>, uint16_t, const ns3::Address&>();
     ns3::NetDevice::DoDispose();
 }

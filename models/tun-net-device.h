@@ -20,6 +20,20 @@
 //
 // The reverse direction (user space writes a packet: tun_get_user() ->
 // netif_rx()) is TunGetUser().
+//
+// Offloads (TUNSETOFFLOAD with TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, which
+// QEMU's virtio-net sets for the features its guest negotiated,
+// virtio_net_apply_guest_offloads() -> tap_fd_set_offload()): the device
+// then has NETIF_F_TSO (tun_net_fix_features()), validate_xmit_skb() leaves
+// a GSO skb whole, and tun_net_xmit() produces it as ONE ring entry, which
+// the reader gets whole with a virtio_net_hdr describing it (IFF_VNET_HDR).
+// tunsim's TCP hands an skb's segments down one by one (GsoTag): with
+// offloads the first segment is the produce (with the policy's steps: the
+// ring is then as after producing the whole skb), the others join its
+// entry (GsoRest) while it is still in the ring. Simplification: a stop
+// right after an skb's first segment keeps its other segments in the qdisc
+// until the wake (the kernel stops after the whole skb); they join the
+// entry if it is still in the ring, else they form one more entry.
 #pragma once
 
 #include "tap-frame.h"
@@ -36,6 +50,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace ns3
@@ -85,6 +100,9 @@ class TunQueue : public TunTxQueue
     void WakeAll() override;
     bool HasQdisc() const override;
     uint32_t ConsumedSinceStop() const override { return m_consumedSinceStop; }
+    /// Segments inside this ring's entries beyond one per entry (GSO skbs
+    /// with offloads): the ring holds Ring().Count() + this many segments.
+    uint32_t ExtraSegments() const { return m_gsoExtra; }
     uint32_t DeviceFlags() const override;
     void ForceWake() override;
     void ResetConsumedSinceStop() override { m_consumedSinceStop = 0; }
@@ -116,6 +134,12 @@ class TunQueue : public TunTxQueue
     uint32_t m_maxOccupancy = 0;
     std::function<void()> m_dataReady; // sk_data_ready of the reader
     bool m_softirqPending = false;
+    // offloads: the GSO skb whose segments are arriving (one ring entry)
+    uint64_t m_openGso = 0;          ///< its GsoTag, 0 = none
+    uint32_t m_openLeft = 0;         ///< segments still to come
+    bool m_openProduced = false;     ///< its produce succeeded
+    ns3::Ptr<ns3::Packet> m_openHead; ///< its first segment, in the ring
+    uint32_t m_gsoExtra = 0;
 };
 
 class TunNetDevice : public ns3::NetDevice
@@ -192,7 +216,10 @@ class TunNetDevice : public ns3::NetDevice
 
     /// mirrors the consume in tun_ring_recv() (NODROP: __tun_ring_consume())
     /// plus tun_put_user()'s tx statistics: one packet or null.
-    ns3::Ptr<ns3::Packet> TunRingConsume(uint32_t q);
+    /// With offloads an entry can be a GSO skb: its first segment is
+    /// returned and the others are appended to `rest` (which must then be
+    /// given; a reader without IFF_VNET_HDR never sees such entries).
+    ns3::Ptr<ns3::Packet> TunRingConsume(uint32_t q, std::vector<ns3::Ptr<ns3::Packet>>* rest = nullptr);
     /// mirrors the start of tun_ring_recv()'s blocking wait: the ring is
     /// empty and the reader is going to sleep.
     void TunRingWait(uint32_t q);
@@ -205,6 +232,9 @@ class TunNetDevice : public ns3::NetDevice
     /// on queue i mod queues); false = the automq flow hash.
     void SetSteerByFlow(bool steer) { m_steerByFlow = steer; }
     bool GetSteerByFlow() const { return m_steerByFlow; }
+    /// TUNSETOFFLOAD (TSO4/TSO6/CSUM) on or off: GSO skbs whole in the ring.
+    void SetOffloads(bool on) { m_offloads = on; }
+    bool GetOffloads() const { return m_offloads; }
 
     /// IFF_TUN or IFF_TAP (TUNSETIFF): set before the device is used.
     void SetMode(TunMode mode) { m_mode = mode; }
@@ -250,7 +280,16 @@ class TunNetDevice : public ns3::NetDevice
     void WakeQueue(TunQueue& q);
     /// net_tx_action() for this device's queue: run the qdisc.
     void NetTxSoftirq(uint32_t q);
-    void Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason);
+    /// `newSkb` false: a further segment of an skb already counted.
+    void Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason, bool newSkb = true);
+    /// Offloads: a further segment of the GSO skb `q` is producing.
+    void AppendGsoSegment(TunQueue& q, ns3::Ptr<ns3::Packet> p);
+    /// Offloads: no more segments join the open entry.
+    void CloseGsoEntry(TunQueue& q);
+    /// The end of the call chain that opened GSO skb `skb` on queue `q`.
+    void CloseGsoIfOpen(uint32_t q, uint64_t skb);
+    /// Drop an entry's further segments (a resize victim).
+    void DropGsoRest(TunQueue& q, ns3::Ptr<ns3::Packet> head, TunDropReason reason);
 
     ns3::Ptr<ns3::Node> m_node;
     uint32_t m_ifIndex = 0;
@@ -268,6 +307,9 @@ class TunNetDevice : public ns3::NetDevice
     uint32_t m_tunFlags = 0; ///< tun->flags (only the bits in tun-policy.h)
     std::vector<std::unique_ptr<TunQueue>> m_queues;
     bool m_hasQdisc = true;
+    bool m_offloads = false; ///< TUNSETOFFLOAD: GSO skbs are one entry
+    /// The further segments of each GSO entry in a ring, by its head.
+    std::unordered_map<const ns3::Packet*, std::vector<ns3::Ptr<ns3::Packet>>> m_gsoRest;
     ns3::Time m_softirqLatency;
     std::function<void(uint32_t, ns3::Time)> m_softirqCpu;
     std::function<void(uint32_t)> m_netifSchedule;

@@ -24,14 +24,13 @@ VhostNetWorker::BufProduce()
     uint32_t n = 0;
     while (n < kBatch)
     {
-        ns3::Ptr<ns3::Packet> p = m_tap->TunRingConsume(m_queue);
-        if (!p)
+        VmFrame f = TakeFrame();
+        if (!f.head)
         {
             break;
         }
-        m_rxq.push_back(p);
-        ++m_stats.packetsRead;
-        m_stats.bytesRead += p->GetSize();
+        m_rxqSegments += f.Segments();
+        m_rxq.push_back(std::move(f));
         ++n;
     }
     if (n)
@@ -76,7 +75,7 @@ VhostNetWorker::ForwardStep()
         SleepOnRing();
         return;
     }
-    if (m_guest->Free() == 0)
+    if (m_guest->Free() < BuffersOf(m_rxq.front()))
     {
         // get_rx_bufs() found no buffer: vhost_enable_notify(), out: signal.
         m_weightPkts = 0;
@@ -95,12 +94,14 @@ VhostNetWorker::CopyDone()
     {
         return;
     }
-    ns3::Ptr<ns3::Packet> p = m_rxq.front();
+    VmFrame f = std::move(m_rxq.front());
     m_rxq.pop_front();
+    m_rxqSegments -= f.Segments();
     ++m_weightPkts;
-    m_weightBytes += p->GetSize();
-    m_guest->Put(p);
-    ++m_doneIdx;
+    m_weightBytes += f.Bytes();
+    const uint32_t headcount = BuffersOf(f);
+    m_guest->Put(std::move(f));
+    m_doneIdx += headcount; // vhost_net_rx: nvq->done_idx += headcount
     if (m_doneIdx > kBatch)
     {
         SignalUsed();

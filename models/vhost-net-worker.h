@@ -24,6 +24,11 @@
 //     and go round the loop, where the guest's transmits come first);
 //   * the tap ring empty -> vhost_net_enable_vq(): sleep until the tap
 //     socket's sk_data_ready() (vhost_poll_wakeup()).
+// With offloads (the virtio-net guest's GUEST_TSO4/6 -> TUNSETOFFLOAD) an
+// entry is a whole GSO skb: get_rx_bufs() gathers as many mergeable buffers
+// as its length needs (headcount; none enough -> stop as above),
+// tun_recvmsg() copies all of it (NsPerByte x its bytes), and
+// done_idx grows by headcount (one used entry per buffer).
 // handle_tx() (the guest's transmits, TCP's ACKs) runs on the same worker:
 // TxCost per frame, then tun_sendmsg() -> tun_get_user().
 // Simplifications: no busy polling (vhost_net_busy_poll), no mergeable
@@ -50,7 +55,7 @@ class VhostNetWorker : public VmBackend
     static constexpr uint32_t kPktWeight = 256;
     static constexpr uint64_t kByteWeight = 0x80000;
 
-    uint32_t InHand() const override { return static_cast<uint32_t>(m_rxq.size()); }
+    uint32_t InHand() const override { return m_rxqSegments; }
     /// Batches taken from the ring (vhost_net_buf_produce() calls that got entries).
     uint64_t Batches() const { return m_batches; }
     /// vhost_net_signal_used() calls that signalled the guest.
@@ -65,7 +70,8 @@ class VhostNetWorker : public VmBackend
     /// vhost_net_signal_used()
     void SignalUsed();
 
-    std::deque<ns3::Ptr<ns3::Packet>> m_rxq; ///< struct vhost_net_buf
+    std::deque<VmFrame> m_rxq; ///< struct vhost_net_buf
+    uint32_t m_rxqSegments = 0; ///< segments in m_rxq (frames without offloads)
     uint32_t m_doneIdx = 0;                  ///< nvq->done_idx
     uint32_t m_weightPkts = 0;
     uint64_t m_weightBytes = 0;

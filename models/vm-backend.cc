@@ -5,6 +5,8 @@
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
+#include <algorithm>
+
 namespace tunsim
 {
 
@@ -41,6 +43,21 @@ VmPresetFor(ConsumerKind kind, VmNic nic)
         return VmPreset{300, 0.1, 500, 64};
     }
     return VmPreset{};
+}
+
+bool
+VmOffloadsOn(ConsumerKind kind, VmNic nic, VmOffloads offloads)
+{
+    switch (offloads)
+    {
+    case VmOffloads::On:
+        return true;
+    case VmOffloads::Off:
+        return false;
+    case VmOffloads::Auto:
+        break;
+    }
+    return kind == ConsumerKind::VhostNet || (kind == ConsumerKind::Qemu && nic == VmNic::VirtioNet);
 }
 
 ns3::TypeId
@@ -82,6 +99,65 @@ VmBackend::Setup(ns3::Ptr<TunNetDevice> tap,
 }
 
 void
+VmBackend::AddStall(ns3::Time at, ns3::Time duration)
+{
+    m_stalls.emplace_back(at, duration);
+}
+
+void
+VmBackend::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
+{
+    if (interval.IsZero() || duration.IsZero())
+    {
+        m_preemptGap = nullptr;
+        return;
+    }
+    m_preemptGap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+    m_preemptGap->SetAttribute("Mean", ns3::DoubleValue(interval.GetSeconds()));
+    m_preemptGap->SetStream(stream);
+    m_preemptLength = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+    m_preemptLength->SetAttribute("Mean", ns3::DoubleValue(duration.GetSeconds()));
+    m_preemptLength->SetStream(stream + 1);
+}
+
+void
+VmBackend::Preempt()
+{
+    ++m_stats.preemptions;
+    LoseCpu(ns3::Seconds(m_preemptLength->GetValue()));
+    ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VmBackend::Preempt, this);
+}
+
+void
+VmBackend::LoseCpu(ns3::Time d)
+{
+    const ns3::Time now = ns3::Simulator::Now();
+    const ns3::Time until = now + d;
+    if (until <= m_offCpuUntil)
+    {
+        return; // already off the CPU at least that long
+    }
+    const ns3::Time extra = until - std::max(now, m_offCpuUntil);
+    m_offCpuUntil = until;
+    if ((m_state == State::Running || m_state == State::Waking) && m_event.IsRunning())
+    {
+        // The work (or the wake-up) in progress resumes when the thread
+        // gets its CPU back: it ends `extra` later.
+        m_event.Cancel();
+        ScheduleDone(m_doneAt + extra, m_doneFn);
+    }
+    // Sleeping / GuestFull: a wake-up meanwhile waits for the CPU (Wake()).
+}
+
+void
+VmBackend::ScheduleDone(ns3::Time at, void (VmBackend::*fn)())
+{
+    m_doneFn = fn;
+    m_doneAt = at;
+    m_event = ns3::Simulator::Schedule(at - ns3::Simulator::Now(), fn, this);
+}
+
+void
 VmBackend::StartApplication()
 {
     m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
@@ -89,6 +165,14 @@ VmBackend::StartApplication()
     m_socket->Bind(m_local);
     m_socket->SetRecvCallback(ns3::MakeCallback(&VmBackend::HandleGuestTx, this));
     m_guest->Open();
+    for (const auto& [at, duration] : m_stalls)
+    {
+        ns3::Simulator::Schedule(at - ns3::Simulator::Now(), &VmBackend::LoseCpu, this, duration);
+    }
+    if (m_preemptGap)
+    {
+        ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VmBackend::Preempt, this);
+    }
     m_state = State::Sleeping;
     Loop();
 }
@@ -116,9 +200,25 @@ VmBackend::DoDispose()
 }
 
 ns3::Time
-VmBackend::FrameCost(ns3::Ptr<const ns3::Packet> p) const
+VmBackend::FrameCost(const VmFrame& f) const
 {
-    return m_frameCost + ns3::NanoSeconds(static_cast<int64_t>(m_nsPerByte * p->GetSize() + 0.5));
+    return m_frameCost + ns3::NanoSeconds(static_cast<int64_t>(m_nsPerByte * f.Bytes() + 0.5));
+}
+
+VmFrame
+VmBackend::TakeFrame()
+{
+    // tun_do_read() / tun_recvmsg(): one ring entry; with IFF_VNET_HDR and
+    // offloads a GSO skb comes whole (tun_put_user() writes its
+    // virtio_net_hdr in front).
+    VmFrame f;
+    f.head = m_tap->TunRingConsume(m_queue, &f.rest);
+    if (f.head)
+    {
+        ++m_stats.packetsRead;
+        m_stats.bytesRead += f.Bytes();
+    }
+    return f;
 }
 
 void
@@ -126,7 +226,7 @@ VmBackend::RunOnCpu(ns3::Time work, void (VmBackend::*done)())
 {
     m_state = State::Running;
     m_stats.busy += work;
-    m_event = ns3::Simulator::Schedule(work, done, this);
+    ScheduleDone(std::max(ns3::Simulator::Now(), m_offCpuUntil) + work, done);
 }
 
 void
@@ -184,7 +284,8 @@ VmBackend::Wake()
 {
     m_state = State::Waking;
     ++m_stats.wakeups;
-    m_event = ns3::Simulator::Schedule(m_wakeupLatency, &VmBackend::Resume, this);
+    // The wake-up latency, or until the thread has a CPU again.
+    ScheduleDone(std::max(ns3::Simulator::Now() + m_wakeupLatency, m_offCpuUntil), &VmBackend::Resume);
 }
 
 void

@@ -28,10 +28,13 @@
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/random-variable-stream.h"
 #include "ns3/socket.h"
 
 #include <deque>
 #include <functional>
+#include <utility>
+#include <vector>
 
 namespace tunsim
 {
@@ -64,6 +67,28 @@ struct EnumNames<VmNic>
     static constexpr const char* kNoun = "vm nic";
     static constexpr std::array<const char*, 2> kNames{"e1000", "virtio-net"};
 };
+
+/// vm.offloads: TUNSETOFFLOAD on the tap (GSO skbs whole in the ring).
+enum class VmOffloads
+{
+    Auto, ///< as QEMU sets it: on for virtio-net (and vhost-net), off for e1000
+    On,   ///< TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 (what a virtio-net guest negotiates)
+    Off,  ///< no offloads: the host segments every GSO skb before the ring
+};
+
+template <>
+struct EnumNames<VmOffloads>
+{
+    static constexpr const char* kNoun = "vm offloads";
+    static constexpr std::array<const char*, 3> kNames{"auto", "on", "off"};
+};
+
+/// Whether the tap has offloads for this backend. Auto follows QEMU:
+/// net_tap_fd_init() opens the tap with every offload off and only
+/// virtio-net turns them on, for the guest offloads its driver negotiated
+/// (virtio_net_apply_guest_offloads() -> tap_fd_set_offload(): a Linux
+/// guest negotiates GUEST_CSUM/TSO4/TSO6/ECN); e1000 never does.
+bool VmOffloadsOn(ConsumerKind kind, VmNic nic, VmOffloads offloads);
 
 /// The per-frame costs and ring rules of one (consumer, NIC) pair; see
 /// VmPresetFor() for the values and where they come from.
@@ -99,6 +124,14 @@ class VmBackend : public ns3::Application
         m_reverseDelivered = std::move(cb);
     }
 
+    /// The thread loses its CPU during [at, at + duration) (reader.stalls).
+    void AddStall(ns3::Time at, ns3::Time duration);
+    /// Random preemption of the thread (reader.preempt_interval_ms /
+    /// preempt_ms): off its CPU at exponentially distributed intervals
+    /// (mean `interval`) for exponentially distributed times (mean
+    /// `duration`), as VpnReader::SetPreemption(). Zero = never.
+    void SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream);
+
     /// The same counters as the VPN reader's (reads = read() calls or
     /// batches; sndbufBlocks = stops on a full guest ring).
     const VpnReader::Stats& GetStats() const { return m_stats; }
@@ -129,7 +162,13 @@ class VmBackend : public ns3::Application
     void SleepOnRing();
     /// Stop until the guest gives buffers back.
     void StopOnGuestFull();
-    ns3::Time FrameCost(ns3::Ptr<const ns3::Packet> p) const;
+    /// FrameCost + NsPerByte x the frame's bytes (all its segments).
+    ns3::Time FrameCost(const VmFrame& f) const;
+    /// Guest buffers the frame needs (GuestRxQueue::BuffersFor; 1 for an
+    /// MTU frame).
+    uint32_t BuffersOf(const VmFrame& f) const { return f.rest.empty() ? 1 : m_guest->BuffersFor(f.Bytes()); }
+    /// One entry from the tap ring (a GSO entry whole); head null if empty.
+    VmFrame TakeFrame();
 
     ns3::Ptr<TunNetDevice> m_tap;
     uint32_t m_queue = 0;
@@ -150,6 +189,12 @@ class VmBackend : public ns3::Application
     void OnGuestRefill();
     void HandleGuestTx(ns3::Ptr<ns3::Socket> socket);
     void DeliverToGuestStack(ns3::Ptr<ns3::Packet> frame);
+    /// Off the CPU for `d` from now: the work or wake-up in progress ends
+    /// that much later (the scheduler gave the CPU to another task).
+    void LoseCpu(ns3::Time d);
+    void Preempt();
+    /// Schedule `fn` at `at` as the thread's pending event.
+    void ScheduleDone(ns3::Time at, void (VmBackend::*fn)());
 
     ns3::InetSocketAddress m_local{ns3::Ipv4Address::GetAny(), 0};
     ns3::InetSocketAddress m_guestStack{ns3::Ipv4Address::GetAny(), 0};
@@ -157,6 +202,12 @@ class VmBackend : public ns3::Application
     ns3::Time m_txCost;
     ns3::Time m_wakeupLatency;
     ns3::EventId m_event;
+    void (VmBackend::*m_doneFn)() = nullptr; ///< what m_event runs
+    ns3::Time m_doneAt;                      ///< when
+    ns3::Time m_offCpuUntil;                 ///< preempted or stalled until
+    std::vector<std::pair<ns3::Time, ns3::Time>> m_stalls;
+    ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptGap;
+    ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptLength;
     std::deque<ns3::Ptr<ns3::Packet>> m_reverse;
     std::function<void(ns3::Ptr<const ns3::Packet>)> m_reverseDelivered;
 };

@@ -1,5 +1,7 @@
 #include "vm-guest.h"
 
+#include "gso-tag.h"
+
 #include "ns3/simulator.h"
 #include "ns3/uinteger.h"
 
@@ -19,6 +21,16 @@ GuestRxQueue::GetTypeId()
             .AddAttribute("Size", "Receive buffers the guest posts (rx ring / virtqueue entries)",
                           ns3::UintegerValue(256), ns3::MakeUintegerAccessor(&GuestRxQueue::m_size),
                           ns3::MakeUintegerChecker<uint32_t>(1, 32768))
+            .AddAttribute("BufferBytes",
+                          "Bytes one receive buffer holds (virtio-net mergeable buffers grown to "
+                          "PAGE_SIZE: 4096; e1000 rx_buffer_len for MTU 1500: 2048)",
+                          ns3::UintegerValue(4096), ns3::MakeUintegerAccessor(&GuestRxQueue::m_bufferBytes),
+                          ns3::MakeUintegerChecker<uint32_t>(64, 1u << 20))
+            .AddAttribute("HdrBytes",
+                          "Bytes the device writes in front of a frame in its first buffer "
+                          "(virtio_net_hdr_mrg_rxbuf: 12; e1000: 0)",
+                          ns3::UintegerValue(0), ns3::MakeUintegerAccessor(&GuestRxQueue::m_hdrBytes),
+                          ns3::MakeUintegerChecker<uint32_t>(0, 64))
             .AddAttribute("RefillBatch",
                           "Handled buffers given back to the device at a time (e1000: "
                           "E1000_RX_BUFFER_WRITE = 16); the rest at the end of a poll",
@@ -54,12 +66,21 @@ GuestRxQueue::DoDispose()
     ns3::Object::DoDispose();
 }
 
-void
-GuestRxQueue::Put(ns3::Ptr<ns3::Packet> frame)
+uint32_t
+GuestRxQueue::BuffersFor(uint32_t bytes) const
 {
-    NS_ASSERT_MSG(m_free > 0, "GuestRxQueue::Put() with no free buffer");
-    --m_free;
-    m_written.push_back(frame);
+    // receive_mergeable(): num_buffers of the header and the frame.
+    return std::max<uint32_t>(1, (bytes + m_hdrBytes + m_bufferBytes - 1) / m_bufferBytes);
+}
+
+void
+GuestRxQueue::Put(VmFrame frame)
+{
+    frame.buffers = frame.rest.empty() ? 1 : BuffersFor(frame.Bytes());
+    NS_ASSERT_MSG(m_free >= frame.buffers, "GuestRxQueue::Put() without enough free buffers");
+    m_free -= frame.buffers;
+    m_queuedSegments += frame.Segments();
+    m_written.push_back(std::move(frame));
     m_stats.maxQueued = std::max(m_stats.maxQueued, Queued());
 }
 
@@ -68,7 +89,7 @@ GuestRxQueue::Publish()
 {
     while (!m_written.empty())
     {
-        m_visible.push_back(m_written.front());
+        m_visible.push_back(std::move(m_written.front()));
         m_written.pop_front();
     }
 }
@@ -116,17 +137,34 @@ GuestRxQueue::NapiPoll()
 void
 GuestRxQueue::FrameDone()
 {
-    ns3::Ptr<ns3::Packet> frame = m_visible.front();
+    VmFrame frame = std::move(m_visible.front());
     m_visible.pop_front();
+    m_queuedSegments -= frame.Segments();
     ++m_stats.frames;
-    ++m_handled;
+    m_handled += frame.buffers;
     if (m_handled >= m_refillBatch)
     {
         Refill();
     }
     if (m_deliver)
     {
-        m_deliver(frame); // netif_receive_skb(): the guest stack, inside the poll
+        // netif_receive_skb(): the guest stack, inside the poll. A GSO
+        // frame is one skb there: its segments go up in order, the last
+        // one marked as the end of the skb.
+        if (frame.rest.empty())
+        {
+            m_deliver(frame.head);
+        }
+        else
+        {
+            frame.head->AddPacketTag(VnetFrameTag(false));
+            m_deliver(frame.head);
+            for (size_t i = 0; i < frame.rest.size(); ++i)
+            {
+                frame.rest[i]->AddPacketTag(VnetFrameTag(i + 1 == frame.rest.size()));
+                m_deliver(frame.rest[i]);
+            }
+        }
     }
     NapiPoll();
 }

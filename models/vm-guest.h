@@ -32,12 +32,21 @@
 //     device is told (RDT write / virtqueue kick: the refill callback);
 //   * a poll that used its whole budget is rescheduled at once; otherwise
 //     NAPI completes and waits for the next interrupt.
+//   * GSO frames (a tap with offloads, VmFrame): a frame takes
+//     ceil((bytes + `HdrBytes`) / `BufferBytes`) buffers (virtio-net's
+//     mergeable receive buffers: get_mergeable_buf_len() grows them to
+//     PAGE_SIZE for large packets, the virtio_net_hdr in the first one;
+//     receive_mergeable() chains num_buffers of them into one skb); the
+//     poll handles it as one skb (one PerFrameCost, one budget unit) and
+//     hands its segments up in order, each tagged VnetFrameTag so the
+//     guest's TCP acknowledges the frame once. An MTU frame takes one
+//     buffer either way.
 // Simplifications: one receive queue, one vCPU that does nothing else
 // (the guest's ACK transmit costs the host side: see the backends), no
-// interrupt moderation (e1000 ITR, virtio event index), no buffer sizes
-// (a descriptor holds one frame), no GRO merging (each frame is handled and
-// delivered on its own), no drop in the guest (its socket buffers are the
-// TCP/UDP sinks').
+// interrupt moderation (e1000 ITR, virtio event index), no GRO merging of
+// MTU frames (each is handled and delivered on its own), no per-byte cost
+// in the guest (copying a 64 KB frame to the application is not charged),
+// no drop in the guest (its socket buffers are the TCP/UDP sinks').
 #pragma once
 
 #include "ns3/event-id.h"
@@ -47,9 +56,31 @@
 
 #include <deque>
 #include <functional>
+#include <vector>
 
 namespace tunsim
 {
+
+/// One frame a VM backend takes from the tap ring and writes into the
+/// guest: an Ethernet frame (`rest` empty) or, with offloads, one GSO skb
+/// carried as its segments (`head` first).
+struct VmFrame
+{
+    ns3::Ptr<ns3::Packet> head;
+    std::vector<ns3::Ptr<ns3::Packet>> rest;
+    uint32_t buffers = 1; ///< guest buffers it fills (set by GuestRxQueue::Put)
+
+    uint32_t Segments() const { return 1 + static_cast<uint32_t>(rest.size()); }
+    uint32_t Bytes() const
+    {
+        uint32_t b = head->GetSize();
+        for (const auto& p : rest)
+        {
+            b += p->GetSize();
+        }
+        return b;
+    }
+};
 
 class GuestRxQueue : public ns3::Object
 {
@@ -68,16 +99,22 @@ class GuestRxQueue : public ns3::Object
 
     /// Buffers the device may fill now.
     uint32_t Free() const { return m_free; }
-    /// The device writes one frame into the next free buffer (Free() > 0).
-    void Put(ns3::Ptr<ns3::Packet> frame);
+    /// Buffers a frame of `bytes` fills (1 for an MTU frame).
+    uint32_t BuffersFor(uint32_t bytes) const;
+    /// The device writes one frame into the next free buffer(s)
+    /// (Free() >= BuffersFor(frame.Bytes())).
+    void Put(VmFrame frame);
+    /// The same for a frame of one packet.
+    void Put(ns3::Ptr<ns3::Packet> frame) { Put(VmFrame{frame, {}, 1}); }
     /// The device publishes what it has written (used ring / descriptor
     /// write-back): the guest can see those frames.
     void Publish();
     /// The device raises the guest's interrupt (vhost_signal, set_ics).
     void Signal();
 
-    /// Frames written by the device and not yet handed to the guest stack.
-    uint32_t Queued() const { return static_cast<uint32_t>(m_written.size() + m_visible.size()); }
+    /// Segments written by the device and not yet handed to the guest
+    /// stack (frames, when there are no GSO frames).
+    uint32_t Queued() const { return m_queuedSegments; }
 
     struct Stats
     {
@@ -85,7 +122,7 @@ class GuestRxQueue : public ns3::Object
         uint64_t polls = 0;      ///< NAPI polls
         uint64_t interrupts = 0; ///< interrupts that scheduled a poll
         uint64_t refills = 0;    ///< times buffers went back to the device
-        uint32_t maxQueued = 0;
+        uint32_t maxQueued = 0;  ///< segments
         ns3::Time busy;          ///< guest CPU spent in NAPI
     };
     const Stats& GetStats() const { return m_stats; }
@@ -99,17 +136,20 @@ class GuestRxQueue : public ns3::Object
     void Refill();
 
     uint32_t m_size = 256;
+    uint32_t m_bufferBytes = 4096;
+    uint32_t m_hdrBytes = 0;
     uint32_t m_refillBatch = 16;
     uint32_t m_budget = 64;
     ns3::Time m_perFrame;
     ns3::Time m_irqLatency;
 
     uint32_t m_free = 0;
-    uint32_t m_handled = 0;         ///< handled, not yet returned to the device
+    uint32_t m_handled = 0;         ///< buffers handled, not yet returned to the device
+    uint32_t m_queuedSegments = 0;
     uint32_t m_inPoll = 0;          ///< frames handled in the current poll
     bool m_napiScheduled = false;   ///< a poll is pending or running
-    std::deque<ns3::Ptr<ns3::Packet>> m_written; ///< written, not yet published
-    std::deque<ns3::Ptr<ns3::Packet>> m_visible; ///< published, not yet handled
+    std::deque<VmFrame> m_written; ///< written, not yet published
+    std::deque<VmFrame> m_visible; ///< published, not yet handled
     ns3::EventId m_event;
     std::function<void(ns3::Ptr<ns3::Packet>)> m_deliver;
     std::function<void()> m_refilled;

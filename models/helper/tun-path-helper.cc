@@ -164,6 +164,7 @@ TunPathHelper::InstallTunQueues(TunPath& path) const
     path.tun->Configure(policy, m_ringSize, m_queues);
     path.tun->SetMode(m_mode);
     path.tun->SetSteerByFlow(m_steerByFlow);
+    path.tun->SetOffloads(m_offloads);
     // alloc_netdev_mqs() + netif_set_real_num_tx_queues(): n netdev queues.
     Ptr<NetDeviceQueueInterface> ndqi = CreateObjectWithAttributes<NetDeviceQueueInterface>("NTxQueues", UintegerValue(m_queues));
     if (m_queues > 1)

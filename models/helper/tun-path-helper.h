@@ -91,6 +91,9 @@ class TunPathHelper
     void SetPolicy(const std::string& name) { m_policy = name; }
     /// IFF_TUN (default) or IFF_TAP: the ring holds Ethernet frames.
     void SetMode(TunMode mode) { m_mode = mode; }
+    /// TUNSETOFFLOAD on the device (a VM backend's virtio-net): GSO skbs
+    /// whole in the ring (TunNetDevice::SetOffloads).
+    void SetOffloads(bool on) { m_offloads = on; }
     /// dev->tx_queue_len, the ring's size (default 500).
     void SetRingSize(uint32_t txQueueLen) { m_ringSize = txQueueLen; }
     /// The root qdisc of tun0 (default pfifo_fast, Linux limits).
@@ -154,6 +157,7 @@ class TunPathHelper
     bool m_sharedRoot = false;
     bool m_steerByFlow = false;
     TunMode m_mode = TunMode::Tun;
+    bool m_offloads = false;
     QdiscKind m_qdisc = QdiscKind::PfifoFast;
     QdiscParams m_qdiscParams;
     ns3::ObjectFactory m_tunFactory;

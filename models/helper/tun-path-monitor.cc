@@ -184,7 +184,8 @@ TunPathMonitor::StillQueued(Direction d) const
         uint64_t ring = 0;
         for (uint32_t i = 0; i < m_path.tun->GetNQueues(); ++i)
         {
-            ring += m_path.tun->GetQueue(i).Ring().Count();
+            // entries, and the further segments of GSO entries (offloads)
+            ring += m_path.tun->GetQueue(i).Ring().Count() + m_path.tun->GetQueue(i).ExtraSegments();
         }
         uint64_t inHand = 0;
         for (const auto& reader : m_path.readers)

@@ -60,6 +60,11 @@ ConfigureVm(const Scenario& s, TunPathHelper& h)
     h.SetGuestAttribute("RefillBatch", UintegerValue(m.guestRefill ? m.guestRefill : pre.refill));
     h.SetGuestAttribute("PerFrameCost", TimeValue(Ns(m.guestFrameNs)));
     h.SetGuestAttribute("IrqLatency", TimeValue(Us(m.guestIrqUs)));
+    const bool virtio = s.reader.kind == ConsumerKind::VhostNet || m.nic == VmNic::VirtioNet;
+    // virtio_net_hdr_mrg_rxbuf in front of every frame (VIRTIO_NET_F_MRG_RXBUF,
+    // QEMU's default); e1000 writes none.
+    h.SetGuestAttribute("HdrBytes", UintegerValue(virtio ? 12 : 0));
+    h.SetOffloads(VmOffloadsOn(s.reader.kind, m.nic, m.offloads));
 }
 
 /// The tunnel path of the scenario: TunPathHelper configured field by field.
@@ -105,7 +110,16 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     path.peer->SetWakeupLatencies(UsTimes(s.underlay.peerWakeupQuantilesUs), 905);
     if (!path.reader)
     {
-        return path; // a VM backend: no VPN process to misbehave
+        // A VM backend: its one thread (QEMU's main loop / the vhost-net
+        // worker) is what loses the CPU, with the reader's streams.
+        for (const auto& st : r.stalls)
+        {
+            path.vm->AddStall(NanoSeconds(static_cast<int64_t>(st.atS * 1e9)),
+                              NanoSeconds(static_cast<int64_t>(st.forS * 1e9)));
+        }
+        path.vm->SetPreemption(NanoSeconds(static_cast<int64_t>(r.preemptIntervalMs * 1e6)),
+                               NanoSeconds(static_cast<int64_t>(r.preemptMs * 1e6)), 900);
+        return path;
     }
 
     // What the helper leaves to its user: the reader's misbehaviour. The

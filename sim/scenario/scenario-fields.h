@@ -406,6 +406,25 @@ VisitVm(V& v, T& m, const ConsumerKind& kind)
             throw ScenarioError(p.Path("nic"), "vhost-net serves a virtio-net guest only: use \"virtio-net\"");
         }
     });
+    v.Only(kind != ConsumerKind::Vpn, "reader.kind qemu or vhost-net", [&]() {
+        return std::string("only allowed with reader.kind \"qemu\" or \"vhost-net\" (the VPN reader opens "
+                           "the device without IFF_VNET_HDR, so it never has offloads); reader.kind is \"") +
+               NameOf(kind) + "\"";
+    });
+    v.Enum("offloads", m.offloads,
+           Doc{"", "TUNSETOFFLOAD on the tap: GSO skbs of up to 64 KB go into the ring whole, one entry each, and "
+                   "reach the guest as one frame (virtio_net_hdr, mergeable buffers); auto = as QEMU sets it: on "
+                   "for virtio-net and vhost-net, off for e1000 | on | off"}
+               .SimOnly(sim));
+    v.Check([&](auto& p) {
+        if (m.offloads == VmOffloads::On && kind == ConsumerKind::Qemu && m.nic == VmNic::E1000)
+        {
+            throw ScenarioError(p.Path("offloads"), "QEMU's e1000 never enables tap offloads (it has no "
+                                                    "virtio_net_hdr): use \"auto\" or \"off\", or vm.nic "
+                                                    "\"virtio-net\"");
+        }
+    });
+    v.Only(true, "", nullptr);
 }
 
 // ------------------------------------------------------- underlay, host

@@ -107,17 +107,7 @@ VmBackend::AddStall(ns3::Time at, ns3::Time duration)
 void
 VmBackend::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
 {
-    if (interval.IsZero() || duration.IsZero())
-    {
-        m_preemptGap = nullptr;
-        return;
-    }
-    m_preemptGap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
-    m_preemptGap->SetAttribute("Mean", ns3::DoubleValue(interval.GetSeconds()));
-    m_preemptGap->SetStream(stream);
-    m_preemptLength = ns3::CreateObject<ns3::ExponentialRandomVariable>();
-    m_preemptLength->SetAttribute("Mean", ns3::DoubleValue(duration.GetSeconds()));
-    m_preemptLength->SetStream(stream + 1);
+    MakePreemptionDraws(interval, duration, stream, m_preemptGap, m_preemptLength);
 }
 
 void

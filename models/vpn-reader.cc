@@ -114,19 +114,29 @@ VpnReader::AddStall(ns3::Time at, ns3::Time duration)
 }
 
 void
-VpnReader::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
+MakePreemptionDraws(ns3::Time interval,
+                    ns3::Time duration,
+                    int64_t stream,
+                    ns3::Ptr<ns3::ExponentialRandomVariable>& gap,
+                    ns3::Ptr<ns3::ExponentialRandomVariable>& length)
 {
     if (interval.IsZero() || duration.IsZero())
     {
-        m_preemptGap = nullptr;
+        gap = nullptr;
         return;
     }
-    m_preemptGap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
-    m_preemptGap->SetAttribute("Mean", ns3::DoubleValue(interval.GetSeconds()));
-    m_preemptGap->SetStream(stream);
-    m_preemptLength = ns3::CreateObject<ns3::ExponentialRandomVariable>();
-    m_preemptLength->SetAttribute("Mean", ns3::DoubleValue(duration.GetSeconds()));
-    m_preemptLength->SetStream(stream + 1);
+    gap = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+    gap->SetAttribute("Mean", ns3::DoubleValue(interval.GetSeconds()));
+    gap->SetStream(stream);
+    length = ns3::CreateObject<ns3::ExponentialRandomVariable>();
+    length->SetAttribute("Mean", ns3::DoubleValue(duration.GetSeconds()));
+    length->SetStream(stream + 1);
+}
+
+void
+VpnReader::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
+{
+    MakePreemptionDraws(interval, duration, stream, m_preemptGap, m_preemptLength);
 }
 
 void

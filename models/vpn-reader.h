@@ -84,6 +84,16 @@ class DrawnLatency
     ns3::Ptr<ns3::UniformRandomVariable> m_draw; ///< index into m_values
 };
 
+/// A process's CPU preemptions: exponential gaps of mean `interval` between
+/// exponential lengths of mean `duration`, from streams `stream` and
+/// `stream + 1`; both null (no preemption) when either is zero. Shared by
+/// the VPN reader and a VM backend's thread.
+void MakePreemptionDraws(ns3::Time interval,
+                         ns3::Time duration,
+                         int64_t stream,
+                         ns3::Ptr<ns3::ExponentialRandomVariable>& gap,
+                         ns3::Ptr<ns3::ExponentialRandomVariable>& length);
+
 class VpnReader : public ns3::Application
 {
   public:

@@ -164,6 +164,11 @@ class Endpoint
             {
                 m_st.lateNs.push_back(start - m_pkt.dueNs);
             }
+            if (m_slept && !did && m_pkt.dueNs >= m_sleptAt && m_st.wakeLateNs.size() < kMaxSamples)
+            {
+                // Due while the thread slept: how late poll() returned.
+                m_st.wakeLateNs.push_back(start - m_pkt.dueNs);
+            }
             SpinCountingStolen(start + Cost(m_pkt.bytes.size()));
             const int64_t w0 = NowNs();
             const ssize_t r = write(m_fd, m_pkt.bytes.data(), m_pkt.bytes.size());
@@ -307,6 +312,7 @@ class Endpoint
             m_live->sleeps.store(m_st.sleeps, std::memory_order_relaxed);
         }
         m_slept = true;
+        m_sleptAt = now;
         pollfd p[2] = {{m_fd, POLLIN, 0}, {m_in.EventFd(), POLLIN, 0}};
         const timespec ts{static_cast<time_t>(wait / 1000000000LL), static_cast<long>(wait % 1000000000LL)};
         if (ppoll(p, 2, &ts, nullptr) > 0 && (p[1].revents & POLLIN))
@@ -326,6 +332,7 @@ class Endpoint
     std::vector<uint8_t> m_buf;
     LinePacket m_pkt;
     bool m_slept = false;
+    int64_t m_sleptAt = 0; ///< when the last poll() began
 };
 
 } // namespace

@@ -79,6 +79,11 @@ struct EndStats
     int64_t writeNsTotal = 0; ///< time inside write() (for tun0: the sender's ACK processing and transmits)
     int64_t busyNs = 0;       ///< reads, writes and cost busy-waits inside the measurement window
     std::vector<int64_t> lateNs; ///< per packet written: write began - due
+    /// Per wake-up that wrote a packet: the first packet's write began - its
+    /// due time, when the thread had been asleep in poll() until then -- the
+    /// wake-up alone, without the time spent writing earlier packets (which
+    /// lateNs includes).
+    std::vector<int64_t> wakeLateNs;
     std::vector<int64_t> stolenNs; ///< gaps > 20 us inside its cost spins: the thread had no CPU
     double cpuS = 0;          ///< the thread's CPU time (getrusage RUSAGE_THREAD)
     uint64_t involuntarySwitches = 0; ///< times the scheduler took its CPU away

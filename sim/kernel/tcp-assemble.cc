@@ -189,6 +189,8 @@ EndJson(EndStats st)
 {
     json tail = LateTailJson(st.lateNs);
     json lateQ = EqualQuantilesUs(st.lateNs, 1000); // as reader.wakeup_quantiles_us takes them
+    json wakeTail = LateTailJson(st.wakeLateNs);
+    json wakeQ = EqualQuantilesUs(st.wakeLateNs, 1000);
     json preempt = PreemptionsJson(std::move(st.stolenNs), st.busyNs);
     auto mean = [](int64_t total, uint64_t n) { return n ? json(static_cast<double>(total) / n) : json(nullptr); };
     return {{"reads", st.reads},
@@ -209,6 +211,9 @@ EndJson(EndStats st)
             {"late_us", SampleSummary(std::move(st.lateNs), 1e3, "")},
             {"late_tail_us", std::move(tail)},
             {"late_quantiles_us", std::move(lateQ)},
+            {"wake_late_us", SampleSummary(std::move(st.wakeLateNs), 1e3, "")},
+            {"wake_late_tail_us", std::move(wakeTail)},
+            {"wake_late_quantiles_us", std::move(wakeQ)},
             {"preemptions", std::move(preempt)}};
 }
 

@@ -6,6 +6,7 @@
 #include "vpn-reader.h"
 
 #include "ns3/packet.h"
+#include "ns3/nstime.h"
 #include "ns3/simulator.h"
 #include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
@@ -21,7 +22,14 @@ VpnPeer::GetTypeId()
     static ns3::TypeId tid = ns3::TypeId("tunsim::VpnPeer")
                                  .SetParent<ns3::Application>()
                                  .SetGroupName("Tunsim")
-                                 .AddConstructor<VpnPeer>();
+                                 .AddConstructor<VpnPeer>()
+                                 .AddAttribute("WriteCost",
+                                               "One write() of an inner packet into the peer's tun device "
+                                               "(its host's receive processing runs inside it); packets "
+                                               "arriving meanwhile wait. 0: free.",
+                                               ns3::TimeValue(ns3::Time(0)),
+                                               ns3::MakeTimeAccessor(&VpnPeer::m_writeCost),
+                                               ns3::MakeTimeChecker(ns3::Time(0)));
     return tid;
 }
 
@@ -84,14 +92,58 @@ VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
             TapFrameHeader eth; // eth_type_trans() on the far side
             p->RemoveHeader(eth);
         }
-        if (m_sleeps && !m_awake)
-        {
-            m_pendingFwd.push_back(p);
-            ScheduleWake();
-            continue;
-        }
-        Deliver(p);
+        Arrive(p);
     }
+}
+
+void
+VpnPeer::Arrive(ns3::Ptr<ns3::Packet> p)
+{
+    if (m_writeCost.IsStrictlyPositive())
+    {
+        m_pendingFwd.push_back(p);
+        if (m_busy || m_awake)
+        {
+            return; // WriteNext() takes it
+        }
+        if (m_sleeps)
+        {
+            ScheduleWake();
+            return;
+        }
+        m_awake = true;
+        WriteNext();
+        return;
+    }
+    if (m_sleeps && !m_awake)
+    {
+        m_pendingFwd.push_back(p);
+        ScheduleWake();
+        return;
+    }
+    Deliver(p);
+}
+
+void
+VpnPeer::WriteNext()
+{
+    m_busy = false;
+    if (!m_pendingFwd.empty())
+    {
+        ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();
+        m_pendingFwd.pop_front();
+        m_busy = true;
+        Deliver(p);
+        ns3::Simulator::Schedule(m_writeCost, &VpnPeer::WriteNext, this);
+        return;
+    }
+    while (!m_pendingRev.empty())
+    {
+        ns3::Ptr<ns3::Packet> q = m_pendingRev.front();
+        m_pendingRev.pop_front();
+        SendBack(q);
+    }
+    m_awake = false;
 }
 
 void
@@ -115,6 +167,11 @@ VpnPeer::TunnelSend(ns3::Ptr<ns3::Packet> packet,
     if (m_reverseEntry)
     {
         m_reverseEntry(packet);
+    }
+    if (m_busy)
+    {
+        m_pendingRev.push_back(packet); // read after its last due write()
+        return true;
     }
     if (m_sleeps && !m_awake)
     {
@@ -154,6 +211,11 @@ VpnPeer::Wake()
     // read() what its host had sent meanwhile and send it on.
     ++m_wakeups;
     m_awake = true;
+    if (m_writeCost.IsStrictlyPositive())
+    {
+        WriteNext();
+        return;
+    }
     while (!m_pendingFwd.empty())
     {
         ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();

@@ -13,8 +13,13 @@
 // data packets into its tun, and its host's ACKs go back as a train (the
 // kernel twin's far end: kernel.far_end.late_us). Without latencies it
 // handles each packet as it arrives.
-// Simplification: the peer is never the bottleneck (no ring, no CPU cost);
-// the simulator studies the sending side's tun.
+// With a write cost (attribute WriteCost, the twin's kernel.far_end.
+// write_ns_mean) each write() into its tun takes that long: what arrives
+// meanwhile waits, and what its host sends meanwhile is read only after the
+// last due packet is written -- the twin's loop (sim/kernel/forwarder.cc:
+// WriteDue() until nothing is due, then ReadSome()).
+// Simplification: the peer has no ring and its read()/sendto() cost
+// nothing; the simulator studies the sending side's tun.
 #pragma once
 
 #include "ns3/application.h"
@@ -90,6 +95,11 @@ class VpnPeer : public ns3::Application
     void ScheduleWake();
     /// Awake: handle everything that arrived meanwhile, then sleep again.
     void Wake();
+    /// With a write cost: write() the next pending forward packet, busy for
+    /// the cost; none left: send what its host sent meanwhile, go idle.
+    void WriteNext();
+    /// A forward packet to handle: now, or after what it is doing / its wake-up.
+    void Arrive(ns3::Ptr<ns3::Packet> p);
     bool TunnelSend(ns3::Ptr<ns3::Packet> packet,
                     const ns3::Address& source,
                     const ns3::Address& dest,
@@ -108,6 +118,8 @@ class VpnPeer : public ns3::Application
     DrawnLatency m_wakeup;
     bool m_sleeps = false;   ///< wake-up latencies set: it sleeps when idle
     bool m_awake = false;    ///< inside Wake(): what its host sends now leaves at once
+    ns3::Time m_writeCost;   ///< one write() into its tun (0: free)
+    bool m_busy = false;     ///< inside a write() that costs m_writeCost
     ns3::EventId m_wakeEvent;
     std::deque<ns3::Ptr<ns3::Packet>> m_pendingFwd; ///< arrived while asleep, decapsulated
     std::deque<ns3::Ptr<ns3::Packet>> m_pendingRev; ///< its host sent while it slept

@@ -2,7 +2,7 @@
 # Validate tunsim's TCP path against the TCP twin of the running kernel
 # (docs/kernel.md, "The TCP twin").
 #
-#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only] [--cc cubic|bbr|newreno] [--repeat N] [--duration S]
+#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only|--kernel-only] [--cc cubic|bbr|newreno] [--repeat N] [--duration S]
 #        [--rings "R..."] [--delays "MS..."] [--costs "NS_PER_BYTE..."] [--out DIR] [--tunsim BIN]
 #
 # One bulk TCP flow (--cc, default cubic; this host's default is
@@ -32,12 +32,22 @@
 #                  the reader's (reader.wakeup_quantiles_us) are the
 #                  calibration's timer wake-ups in both; the far end's
 #                  (underlay.peer_wakeup_quantiles_us) are its own measured
-#                  lateness at the point in sim/ (kernel.far_end.
-#                  late_quantiles_us) and the calibration's timer wake-ups
-#                  in sim-cal/. The scenarios are DIR/sim/<point>.json and
-#                  DIR/sim-cal/<point>.json.
+#                  wake-ups at the point in sim/ (kernel.far_end.
+#                  wake_late_quantiles_us: how late its poll() returned,
+#                  without the time it spent writing earlier packets;
+#                  results from before 2026-11-30 10:45 UTC have only
+#                  late_quantiles_us, which includes that time) and the
+#                  calibration's timer wake-ups in sim-cal/. The far end's
+#                  write() of a data packet (underlay.peer_write_ns) is its
+#                  own mean write() at the point in sim/ (kernel.far_end.
+#                  write_ns_mean) and the calibration's reader_write_ns in
+#                  sim-cal/ (a 52-byte packet into tun, delivered to a
+#                  socket: the same receive path, shorter). The scenarios
+#                  are DIR/sim/<point>.json and DIR/sim-cal/<point>.json.
 # for --duration seconds (default 20). --sim-only re-runs only the simulator
-# on the kernel results already in DIR (no root needed); --quick runs rings
+# on the kernel results already in DIR (no root needed); --kernel-only runs
+# only the kernel twin (the simulator later, with --sim-only: the kernel
+# points then follow one another with nothing else loading the CPU); --quick runs rings
 # 25 and 500 at 120 ms and 200 Mbit/s, 5 s, one repeat. --rings, --delays
 # (one way, ms) and --costs (reader.ns_per_byte) replace the grid's lists.
 #
@@ -58,12 +68,14 @@ DURATION=20
 QUICK=0
 CC=cubic
 SIM_ONLY=0
+KERNEL_ONLY=0
 BIN=${TUNSIM:-build/tunsim}
 RINGS_ARG= DELAYS_ARG= COSTS_ARG=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --sim-only) SIM_ONLY=1 ;;
+    --kernel-only) KERNEL_ONLY=1 ;;
     --cc) CC=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
     --duration) DURATION=$2; shift ;;
@@ -131,6 +143,7 @@ for c in $COSTS; do
         "$BIN" kernel "$BASE" "${sets[@]}" --repeat "$REPEAT" --timeseries 100 --out "$OUT/kernel/$p" -q || {
           rc=$?; echo "validate-kernel-tcp: tunsim kernel failed at $p (exit $rc)" >&2; [ $rc -eq 3 ] || exit $rc; }
       fi
+      [ "$KERNEL_ONLY" = 1 ] && continue
       # A simulator that fails at one point (exit code, crash) leaves that
       # point's sim columns empty; the grid goes on.
       # The two simulator scenarios of the point: base + the point's fields +
@@ -145,10 +158,12 @@ def mean(key):
     v = (c.get(key) or {}).get("mean_ns")
     return round(v) if v is not None else 0
 timer = c.get("timer_wakeup_quantiles_us") or []       # absent before 2026-11-30 08:50 UTC
-far = k["far_end"].get("late_quantiles_us") or []
+far_end = k["far_end"]
+far = far_end.get("wake_late_quantiles_us") or far_end.get("late_quantiles_us") or []
+far_w = far_end.get("write_ns_mean")
 w = k["reader"].get("write_ns_mean")
 cw = mean("reader_write_ns")
-def scenario(read_ns, write_ns, xmit_ns, peer_q):
+def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns):
     s = json.load(open(base))
     s["seed"] = 1
     s["tun"]["ring_size"] = int(ring)
@@ -160,10 +175,11 @@ def scenario(read_ns, write_ns, xmit_ns, peer_q):
         s["reader"].pop("wakeup_latency_us", None)
     if peer_q:
         s["underlay"]["peer_wakeup_quantiles_us"] = peer_q
+    s["underlay"]["peer_write_ns"] = peer_write_ns
     return s
-json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far),
-          open(own_file, "w"))
-json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0, timer), open(cal_file, "w"))
+json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far,
+                   round(far_w) if far_w is not None else 0), open(own_file, "w"))
+json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0, timer, cw), open(cal_file, "w"))
 PYEOF
       for dir in sim sim-cal; do
         rm -f "$OUT/$dir/$p/result.json"
@@ -173,6 +189,10 @@ PYEOF
     done
   done
 done
+if [ "$KERNEL_ONLY" = 1 ]; then
+  echo "validate-kernel-tcp: kernel results in $OUT/kernel; the simulator: $0 --sim-only --out $OUT (same lists)"
+  exit 0
+fi
 
 $PY - "$OUT" "$RINGS" "$DELAYS" "$COSTS" <<'EOF'
 import csv, json, os, sys

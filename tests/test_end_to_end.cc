@@ -259,3 +259,42 @@ TEST(EndToEnd, PeerWakeupHoldsWhatArrivesWhileItSleeps)
         EXPECT_FALSE(a["conservation"]["forward"]["still_queued_by_place"].contains("vpn_peer"));
     }
 }
+
+TEST(EndToEnd, PeerWriteCostQueuesWhatArrivesWhileItWrites)
+{
+    // underlay.peer_write_ns 30000: each write() into the far tun takes
+    // 30 us. Bursts of 3 read 20 us apart arrive at a0, a0 + 20, a0 + 40:
+    // written at a0, a0 + 30, a0 + 60 -- 0, 10 and 20 us later than free
+    // writes, 10 us on average; isolated datagrams are not delayed. With a
+    // wake-up of 100 us too, the writes begin at a0 + 100, + 130, + 160:
+    // 100, 110 and 120 us later, 110 on average; isolated ones 100.
+    const std::string reader = "reader={\"per_packet_ns\":20000,\"ns_per_byte\":0}";
+    const std::string rate = "flows=[{\"kind\":\"udp\",\"mode\":\"rate\",\"rate_mbps\":1}]";
+    const std::string bursts = "flows=[{\"kind\":\"udp\",\"mode\":\"bursts\",\"burst_packets\":3,\"burst_interval_ms\":5}]";
+    const std::string wake = "underlay.peer_wakeup_quantiles_us=[100]";
+    struct Case
+    {
+        std::string flow;
+        bool sleeps;
+        double extraUs;
+    };
+    for (const Case& c : std::vector<Case>{{rate, false, 0.0}, {bursts, false, 10.0}, {rate, true, 100.0}, {bursts, true, 110.0}})
+    {
+        SCOPED_TRACE(c.flow + (c.sleeps ? " + wake-up" : ""));
+        std::vector<std::string> sets{"duration_s=0.05", c.flow, reader};
+        json a = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
+        sets.push_back("underlay.peer_write_ns=30000");
+        if (c.sleeps)
+        {
+            sets.push_back(wake);
+        }
+        json b = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
+        ExpectConserved(a);
+        ExpectConserved(b);
+        const json& da = a["flows"][0]["delay"];
+        const json& db = b["flows"][0]["delay"];
+        ASSERT_EQ(da["samples"], db["samples"]);
+        ASSERT_GT(da["samples"].get<uint64_t>(), 3u);
+        EXPECT_NEAR((db["mean_ms"].get<double>() - da["mean_ms"].get<double>()) * 1e3, c.extraUs, 1e-6);
+    }
+}

@@ -445,6 +445,11 @@ VisitUnderlay(V& v, T& u)
                           "equally likely values, and everything that arrived meanwhile leaves together; "
                           "[] = it handles each packet as it arrives"}
                     .SimOnly("the twin's far end wakes as the kernel wakes it: kernel.far_end.late_us"));
+    v.Double("peer_write_ns", u.peerWriteNs, Closed(0, 1e9),
+             Doc{"ns", "the far VPN endpoint's write() of one inner packet into its tunnel device (its host's "
+                       "receive processing, and the ACK it sends, run inside it): packets arriving meanwhile "
+                       "wait, and what its host sent is read after the last due packet is written; 0 = free"}
+                 .SimOnly("the twin's far end writes as the kernel does: kernel.far_end.write_ns_mean"));
 }
 
 template <typename V, typename T>

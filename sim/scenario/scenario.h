@@ -130,6 +130,7 @@ struct UnderlayConfig
     uint32_t queuePackets = 1000; ///< device queue
     QdiscKind qdisc = QdiscKind::PfifoFast;
     std::vector<double> peerWakeupQuantilesUs; ///< the far VPN endpoint's wake-up; empty: it never sleeps
+    double peerWriteNs = 0;                     ///< its write() of one inner packet into its tun
 };
 
 /// The sending host's socket defaults.

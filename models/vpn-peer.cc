@@ -79,6 +79,13 @@ VpnPeer::SetWakeupLatencies(std::vector<ns3::Time> values, int64_t stream)
 }
 
 void
+VpnPeer::SetWriteCosts(std::vector<ns3::Time> values, int64_t stream)
+{
+    m_drawsWriteCost = !values.empty();
+    m_writeCosts.Set(std::move(values), stream);
+}
+
+void
 VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
 {
     ns3::Ptr<ns3::Packet> p;
@@ -99,7 +106,7 @@ VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
 void
 VpnPeer::Arrive(ns3::Ptr<ns3::Packet> p)
 {
-    if (m_writeCost.IsStrictlyPositive())
+    if (WritesCost())
     {
         m_pendingFwd.push_back(p);
         if (m_busy || m_awake)
@@ -134,7 +141,7 @@ VpnPeer::WriteNext()
         m_pendingFwd.pop_front();
         m_busy = true;
         Deliver(p);
-        ns3::Simulator::Schedule(m_writeCost, &VpnPeer::WriteNext, this);
+        ns3::Simulator::Schedule(m_writeCosts.Next(m_writeCost), &VpnPeer::WriteNext, this);
         return;
     }
     while (!m_pendingRev.empty())
@@ -211,7 +218,7 @@ VpnPeer::Wake()
     // read() what its host had sent meanwhile and send it on.
     ++m_wakeups;
     m_awake = true;
-    if (m_writeCost.IsStrictlyPositive())
+    if (WritesCost())
     {
         WriteNext();
         return;

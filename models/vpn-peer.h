@@ -14,7 +14,9 @@
 // kernel twin's far end: kernel.far_end.late_us). Without latencies it
 // handles each packet as it arrives.
 // With a write cost (attribute WriteCost, the twin's kernel.far_end.
-// write_ns_mean) each write() into its tun takes that long: what arrives
+// write_ns_mean, or per write drawn from SetWriteCosts(), the twin's
+// kernel.far_end.write_service_quantiles_us) each write() into its tun
+// takes that long: what arrives
 // meanwhile waits, and what its host sends meanwhile is read only after the
 // last due packet is written -- the twin's loop (sim/kernel/forwarder.cc:
 // WriteDue() until nothing is due, then ReadSome()).
@@ -74,6 +76,10 @@ class VpnPeer : public ns3::Application
     /// these equally likely values (empty: it never sleeps).
     void SetWakeupLatencies(std::vector<ns3::Time> values, int64_t stream);
 
+    /// The time one write() into its tun takes, drawn per write from these
+    /// equally likely values (empty: the WriteCost attribute, fixed).
+    void SetWriteCosts(std::vector<ns3::Time> values, int64_t stream);
+
     uint64_t ForwardPackets() const { return m_forward; }
     uint64_t Wakeups() const { return m_wakeups; }
     bool Sleeps() const { return m_sleeps; }
@@ -119,7 +125,11 @@ class VpnPeer : public ns3::Application
     bool m_sleeps = false;   ///< wake-up latencies set: it sleeps when idle
     bool m_awake = false;    ///< inside Wake(): what its host sends now leaves at once
     ns3::Time m_writeCost;   ///< one write() into its tun (0: free)
-    bool m_busy = false;     ///< inside a write() that costs m_writeCost
+    bool m_busy = false;     ///< inside a write() that costs time
+    DrawnLatency m_writeCosts; ///< per write; empty: m_writeCost
+    bool m_drawsWriteCost = false;
+    /// Writes take time: fixed (WriteCost) or drawn (SetWriteCosts()).
+    bool WritesCost() const { return m_drawsWriteCost || m_writeCost.IsStrictlyPositive(); }
     ns3::EventId m_wakeEvent;
     std::deque<ns3::Ptr<ns3::Packet>> m_pendingFwd; ///< arrived while asleep, decapsulated
     std::deque<ns3::Ptr<ns3::Packet>> m_pendingRev; ///< its host sent while it slept

@@ -40,7 +40,10 @@
 #                  calibration's timer wake-ups in sim-cal/. The far end's
 #                  write() of a data packet (underlay.peer_write_ns) is its
 #                  own mean write() at the point in sim/ (kernel.far_end.
-#                  write_ns_mean) and the calibration's reader_write_ns in
+#                  write_ns_mean; since 11:40 UTC drawn per write from its
+#                  time per packet written, write_service_quantiles_us,
+#                  which has the tail: a write() that stalls, a thread
+#                  that loses its CPU) and the calibration's reader_write_ns in
 #                  sim-cal/ (a 52-byte packet into tun, delivered to a
 #                  socket: the same receive path, shorter). The scenarios
 #                  are DIR/sim/<point>.json and DIR/sim-cal/<point>.json.
@@ -161,9 +164,10 @@ timer = c.get("timer_wakeup_quantiles_us") or []       # absent before 2026-11-3
 far_end = k["far_end"]
 far = far_end.get("wake_late_quantiles_us") or far_end.get("late_quantiles_us") or []
 far_w = far_end.get("write_ns_mean")
+far_service = far_end.get("write_service_quantiles_us") or []   # since 2026-11-30 11:40 UTC
 w = k["reader"].get("write_ns_mean")
 cw = mean("reader_write_ns")
-def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns):
+def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=()):
     s = json.load(open(base))
     s["seed"] = 1
     s["tun"]["ring_size"] = int(ring)
@@ -176,9 +180,11 @@ def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns):
     if peer_q:
         s["underlay"]["peer_wakeup_quantiles_us"] = peer_q
     s["underlay"]["peer_write_ns"] = peer_write_ns
+    if peer_write_q:
+        s["underlay"]["peer_write_quantiles_us"] = list(peer_write_q)
     return s
 json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far,
-                   round(far_w) if far_w is not None else 0), open(own_file, "w"))
+                   round(far_w) if far_w is not None else 0, far_service), open(own_file, "w"))
 json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0, timer, cw), open(cal_file, "w"))
 PYEOF
       for dir in sim sim-cal; do

@@ -296,5 +296,31 @@ TEST(EndToEnd, PeerWriteCostQueuesWhatArrivesWhileItWrites)
         ASSERT_EQ(da["samples"], db["samples"]);
         ASSERT_GT(da["samples"].get<uint64_t>(), 3u);
         EXPECT_NEAR((db["mean_ms"].get<double>() - da["mean_ms"].get<double>()) * 1e3, c.extraUs, 1e-6);
+        // The same cost drawn from a one-value list.
+        sets[3] = "underlay.peer_write_quantiles_us=[30]";
+        json q = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
+        EXPECT_EQ(q["flows"][0]["delay"].dump(), db.dump());
     }
+}
+
+TEST(EndToEnd, PeerWriteCostsDrawnPerWrite)
+{
+    // underlay.peer_write_quantiles_us [0, 40]: each write costs 0 or 40 us,
+    // equally likely. Bursts of 2 read 20 us apart: the second waits 20 us
+    // when the first drew 40 and not at all when it drew 0: 10 us on
+    // average for the second, 5 us per packet (bursts 5 ms apart: 200).
+    const std::vector<std::string> sets{
+        "duration_s=1", "flows=[{\"kind\":\"udp\",\"mode\":\"bursts\",\"burst_packets\":2,\"burst_interval_ms\":5}]",
+        "reader={\"per_packet_ns\":20000,\"ns_per_byte\":0}"};
+    json a = ToJson(RunExperiment(Load("udp-flood.json", sets)).result);
+    auto withCosts = sets;
+    withCosts.push_back("underlay.peer_write_quantiles_us=[0,40]");
+    json b = ToJson(RunExperiment(Load("udp-flood.json", withCosts)).result);
+    ExpectConserved(b);
+    const double extraUs =
+        (b["flows"][0]["delay"]["mean_ms"].get<double>() - a["flows"][0]["delay"]["mean_ms"].get<double>()) * 1e3;
+    // 400 packets: 200 second packets each waiting 20 us with p = 1/2 -> mean
+    // 5 us per packet, sd of the mean 20 * 0.5 / sqrt(200) / 2 = 0.35 us.
+    EXPECT_NEAR(extraUs, 5.0, 1.5);
+    EXPECT_GT(extraUs, 0.0);
 }

@@ -122,6 +122,14 @@ class Endpoint
     }
 
   private:
+    static void KeepSample(std::vector<int64_t>& v, int64_t x)
+    {
+        if (v.size() < kMaxSamples)
+        {
+            v.push_back(x);
+        }
+    }
+
     /// The scenario's cost of a packet of `len` bytes (0 for the far end).
     int64_t Cost(size_t len) const
     {
@@ -157,9 +165,15 @@ class Endpoint
     bool WriteDue()
     {
         bool did = false;
+        int64_t prevStart = -1; // the previous write of this run
         while (m_in.PopDue(NowNs(), m_pkt))
         {
             const int64_t start = NowNs();
+            if (prevStart >= 0)
+            {
+                KeepSample(m_st.serviceNs, start - prevStart);
+            }
+            prevStart = start;
             if (m_st.lateNs.size() < kMaxSamples)
             {
                 m_st.lateNs.push_back(start - m_pkt.dueNs);
@@ -188,6 +202,10 @@ class Endpoint
                 m_live->writes.store(m_st.writes, std::memory_order_relaxed);
             }
             CountWritten(w0);
+        }
+        if (prevStart >= 0)
+        {
+            KeepSample(m_st.serviceNs, NowNs() - prevStart); // the run's last
         }
         if (did)
         {

@@ -84,6 +84,11 @@ struct EndStats
     /// wake-up alone, without the time spent writing earlier packets (which
     /// lateNs includes).
     std::vector<int64_t> wakeLateNs;
+    /// Per packet written: how long the endpoint spent on it -- from the
+    /// start of its write() to the start of the next packet's, when that was
+    /// due in the same run of writes, else to the end of its bookkeeping. A
+    /// thread that loses its CPU (or a write() that stalls) shows here.
+    std::vector<int64_t> serviceNs;
     std::vector<int64_t> stolenNs; ///< gaps > 20 us inside its cost spins: the thread had no CPU
     double cpuS = 0;          ///< the thread's CPU time (getrusage RUSAGE_THREAD)
     uint64_t involuntarySwitches = 0; ///< times the scheduler took its CPU away

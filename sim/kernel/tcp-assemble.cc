@@ -191,6 +191,8 @@ EndJson(EndStats st)
     json lateQ = EqualQuantilesUs(st.lateNs, 1000); // as reader.wakeup_quantiles_us takes them
     json wakeTail = LateTailJson(st.wakeLateNs);
     json wakeQ = EqualQuantilesUs(st.wakeLateNs, 1000);
+    json serviceTail = LateTailJson(st.serviceNs);
+    json serviceQ = EqualQuantilesUs(st.serviceNs, 1000);
     json preempt = PreemptionsJson(std::move(st.stolenNs), st.busyNs);
     auto mean = [](int64_t total, uint64_t n) { return n ? json(static_cast<double>(total) / n) : json(nullptr); };
     return {{"reads", st.reads},
@@ -214,6 +216,9 @@ EndJson(EndStats st)
             {"wake_late_us", SampleSummary(std::move(st.wakeLateNs), 1e3, "")},
             {"wake_late_tail_us", std::move(wakeTail)},
             {"wake_late_quantiles_us", std::move(wakeQ)},
+            {"write_service_us", SampleSummary(std::move(st.serviceNs), 1e3, "")},
+            {"write_service_tail_us", std::move(serviceTail)},
+            {"write_service_quantiles_us", std::move(serviceQ)},
             {"preemptions", std::move(preempt)}};
 }
 

@@ -45,6 +45,7 @@ AddEnd(EndStats& a, const EndStats& b)
     a.busyNs += b.busyNs;
     a.lateNs.insert(a.lateNs.end(), b.lateNs.begin(), b.lateNs.end());
     a.wakeLateNs.insert(a.wakeLateNs.end(), b.wakeLateNs.begin(), b.wakeLateNs.end());
+    a.serviceNs.insert(a.serviceNs.end(), b.serviceNs.begin(), b.serviceNs.end());
     a.cpuS += b.cpuS;
     a.involuntarySwitches += b.involuntarySwitches;
     a.stolenNs.insert(a.stolenNs.end(), b.stolenNs.begin(), b.stolenNs.end());

@@ -108,6 +108,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
         path.tun->SetTunFlags(kIffBackpressure); // TUNSETIFF with IFF_BACKPRESSURE
     }
     path.peer->SetWakeupLatencies(UsTimes(s.underlay.peerWakeupQuantilesUs), 905);
+    path.peer->SetWriteCosts(UsTimes(s.underlay.peerWriteQuantilesUs), 907);
     path.peer->SetAttribute("WriteCost", ns3::TimeValue(ns3::NanoSeconds(static_cast<int64_t>(s.underlay.peerWriteNs))));
     if (!path.reader)
     {

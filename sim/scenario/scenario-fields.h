@@ -450,6 +450,11 @@ VisitUnderlay(V& v, T& u)
                        "receive processing, and the ACK it sends, run inside it): packets arriving meanwhile "
                        "wait, and what its host sent is read after the last due packet is written; 0 = free"}
                  .SimOnly("the twin's far end writes as the kernel does: kernel.far_end.write_ns_mean"));
+    v.Quantiles("peer_write_quantiles_us", u.peerWriteQuantilesUs,
+                Doc{"us", "the far endpoint's time per packet written, drawn per write from these equally likely "
+                          "values (a thread that loses its CPU or a write() that stalls makes the tail); "
+                          "[] = underlay.peer_write_ns for every write"}
+                    .SimOnly("the twin's far end writes as the kernel does: kernel.far_end.write_service_quantiles_us"));
 }
 
 template <typename V, typename T>

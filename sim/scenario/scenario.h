@@ -131,6 +131,7 @@ struct UnderlayConfig
     QdiscKind qdisc = QdiscKind::PfifoFast;
     std::vector<double> peerWakeupQuantilesUs; ///< the far VPN endpoint's wake-up; empty: it never sleeps
     double peerWriteNs = 0;                     ///< its write() of one inner packet into its tun
+    std::vector<double> peerWriteQuantilesUs;   ///< the same, drawn per write; empty: peerWriteNs
 };
 
 /// The sending host's socket defaults.

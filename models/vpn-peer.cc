@@ -53,6 +53,10 @@ VpnPeer::StartApplication()
     m_socket->SetAttribute("RcvBufSize", ns3::UintegerValue(1u << 30));
     m_socket->Bind(m_local);
     m_socket->SetRecvCallback(ns3::MakeCallback(&VpnPeer::HandleRead, this));
+    if (m_preemptGap)
+    {
+        ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VpnPeer::Preempt, this);
+    }
 }
 
 void
@@ -86,6 +90,50 @@ VpnPeer::SetWriteCosts(std::vector<ns3::Time> values, int64_t stream)
 }
 
 void
+VpnPeer::SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream)
+{
+    MakePreemptionDraws(interval, duration, stream, m_preemptGap, m_preemptLength);
+}
+
+void
+VpnPeer::Preempt()
+{
+    ++m_preemptions;
+    const ns3::Time end = ns3::Simulator::Now() + ns3::Seconds(m_preemptLength->GetValue());
+    if (end > m_preemptedUntil)
+    {
+        m_preemptedUntil = end;
+        ns3::Simulator::Schedule(end - ns3::Simulator::Now(), &VpnPeer::PreemptEnd, this);
+    }
+    m_preempted = true;
+    ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VpnPeer::Preempt, this);
+}
+
+void
+VpnPeer::PreemptEnd()
+{
+    if (ns3::Simulator::Now() < m_preemptedUntil)
+    {
+        return; // a later preemption overlapped this one
+    }
+    m_preempted = false;
+    if (!m_resume)
+    {
+        return;
+    }
+    m_resume = false;
+    m_wakeEvent.Cancel(); // running again: no wake-up to wait for
+    ++m_wakeups;
+    m_awake = true;
+    if (WritesCost())
+    {
+        WriteNext();
+        return;
+    }
+    HandleAll();
+}
+
+void
 VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
 {
     ns3::Ptr<ns3::Packet> p;
@@ -106,6 +154,12 @@ VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
 void
 VpnPeer::Arrive(ns3::Ptr<ns3::Packet> p)
 {
+    if (m_preempted)
+    {
+        m_pendingFwd.push_back(p);
+        m_resume = true;
+        return;
+    }
     if (WritesCost())
     {
         m_pendingFwd.push_back(p);
@@ -134,6 +188,11 @@ VpnPeer::Arrive(ns3::Ptr<ns3::Packet> p)
 void
 VpnPeer::WriteNext()
 {
+    if (m_preempted)
+    {
+        m_resume = true; // the next write() waits for the CPU
+        return;
+    }
     m_busy = false;
     if (!m_pendingFwd.empty())
     {
@@ -175,9 +234,10 @@ VpnPeer::TunnelSend(ns3::Ptr<ns3::Packet> packet,
     {
         m_reverseEntry(packet);
     }
-    if (m_busy)
+    if (m_busy || m_preempted)
     {
-        m_pendingRev.push_back(packet); // read after its last due write()
+        m_pendingRev.push_back(packet); // read after its last due write() / when it runs again
+        m_resume = m_resume || m_preempted;
         return true;
     }
     if (m_sleeps && !m_awake)
@@ -216,6 +276,11 @@ VpnPeer::Wake()
     // As the twin's far end: write() every forward packet that is due into
     // its tun (its host answers inside those writes: sent at once), then
     // read() what its host had sent meanwhile and send it on.
+    if (m_preempted)
+    {
+        m_resume = true; // woken, but it has no CPU until the preemption ends
+        return;
+    }
     ++m_wakeups;
     m_awake = true;
     if (WritesCost())
@@ -223,6 +288,12 @@ VpnPeer::Wake()
         WriteNext();
         return;
     }
+    HandleAll();
+}
+
+void
+VpnPeer::HandleAll()
+{
     while (!m_pendingFwd.empty())
     {
         ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();

@@ -20,6 +20,10 @@
 // meanwhile waits, and what its host sends meanwhile is read only after the
 // last due packet is written -- the twin's loop (sim/kernel/forwarder.cc:
 // WriteDue() until nothing is due, then ReadSome()).
+// With preemptions (SetPreemption(), as the reader's: exponential gaps and
+// lengths) the process now and then loses its CPU for milliseconds: nothing
+// is written or sent back meanwhile, and what arrived is handled when it
+// runs again (the twin's far end: kernel.far_end.stalls).
 // Simplification: the peer has no ring and its read()/sendto() cost
 // nothing; the simulator studies the sending side's tun.
 #pragma once
@@ -80,6 +84,12 @@ class VpnPeer : public ns3::Application
     /// equally likely values (empty: the WriteCost attribute, fixed).
     void SetWriteCosts(std::vector<ns3::Time> values, int64_t stream);
 
+    /// The process loses its CPU for exponential lengths of mean `duration`
+    /// at exponential gaps (start to start) of mean `interval`, from streams
+    /// `stream` and `stream + 1`; either zero: never.
+    void SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream);
+    uint64_t Preemptions() const { return m_preemptions; }
+
     uint64_t ForwardPackets() const { return m_forward; }
     uint64_t Wakeups() const { return m_wakeups; }
     bool Sleeps() const { return m_sleeps; }
@@ -106,6 +116,13 @@ class VpnPeer : public ns3::Application
     void WriteNext();
     /// A forward packet to handle: now, or after what it is doing / its wake-up.
     void Arrive(ns3::Ptr<ns3::Packet> p);
+    /// Awake with no write cost: write() every pending forward packet,
+    /// send back every pending reverse one.
+    void HandleAll();
+    /// A preemption begins: it holds everything until PreemptEnd().
+    void Preempt();
+    /// It runs again: handle what waited, if anything did.
+    void PreemptEnd();
     bool TunnelSend(ns3::Ptr<ns3::Packet> packet,
                     const ns3::Address& source,
                     const ns3::Address& dest,
@@ -128,6 +145,12 @@ class VpnPeer : public ns3::Application
     bool m_busy = false;     ///< inside a write() that costs time
     DrawnLatency m_writeCosts; ///< per write; empty: m_writeCost
     bool m_drawsWriteCost = false;
+    ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptGap; ///< null: never preempted
+    ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptLength;
+    ns3::Time m_preemptedUntil;  ///< end of the current preemption
+    bool m_preempted = false;
+    bool m_resume = false;       ///< something waited for the preemption's end
+    uint64_t m_preemptions = 0;
     /// Writes take time: fixed (WriteCost) or drawn (SetWriteCosts()).
     bool WritesCost() const { return m_drawsWriteCost || m_writeCost.IsStrictlyPositive(); }
     ns3::EventId m_wakeEvent;

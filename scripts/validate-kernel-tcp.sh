@@ -43,7 +43,12 @@
 #                  write_ns_mean; since 11:40 UTC drawn per write from its
 #                  time per packet written, write_service_quantiles_us,
 #                  which has the tail: a write() that stalls, a thread
-#                  that loses its CPU) and the calibration's reader_write_ns in
+#                  that loses its CPU; since 12:05 UTC the quantile lists
+#                  leave out what took over 1 ms, and those stalls
+#                  become the far end's preemptions:
+#                  underlay.peer_preempt_interval_ms = the run's seconds /
+#                  kernel.far_end.stalls.count, peer_preempt_ms = their
+#                  mean length) and the calibration's reader_write_ns in
 #                  sim-cal/ (a 52-byte packet into tun, delivered to a
 #                  socket: the same receive path, shorter). The scenarios
 #                  are DIR/sim/<point>.json and DIR/sim-cal/<point>.json.
@@ -165,9 +170,14 @@ far_end = k["far_end"]
 far = far_end.get("wake_late_quantiles_us") or far_end.get("late_quantiles_us") or []
 far_w = far_end.get("write_ns_mean")
 far_service = far_end.get("write_service_quantiles_us") or []   # since 2026-11-30 11:40 UTC
+stalls = far_end.get("stalls") or {}                              # since 2026-11-30 12:05 UTC
+run_s = json.load(open(kr))["scenario"]["duration_s"] * k["goodput_mbps_over_repeats"][0]["n"]
+preempt = {}
+if stalls.get("count"):
+    preempt = {"peer_preempt_interval_ms": run_s * 1e3 / stalls["count"], "peer_preempt_ms": stalls["mean_ms"]}
 w = k["reader"].get("write_ns_mean")
 cw = mean("reader_write_ns")
-def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=()):
+def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=(), peer_preempt=None):
     s = json.load(open(base))
     s["seed"] = 1
     s["tun"]["ring_size"] = int(ring)
@@ -182,9 +192,10 @@ def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=())
     s["underlay"]["peer_write_ns"] = peer_write_ns
     if peer_write_q:
         s["underlay"]["peer_write_quantiles_us"] = list(peer_write_q)
+    s["underlay"].update(peer_preempt or {})
     return s
 json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far,
-                   round(far_w) if far_w is not None else 0, far_service), open(own_file, "w"))
+                   round(far_w) if far_w is not None else 0, far_service, preempt), open(own_file, "w"))
 json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0, timer, cw), open(cal_file, "w"))
 PYEOF
       for dir in sim sim-cal; do

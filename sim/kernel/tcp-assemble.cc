@@ -184,15 +184,60 @@ PreemptionsJson(std::vector<int64_t> v, int64_t busyNs)
     return j;
 }
 
+/// Samples over kStallNs (an endpoint that lost its CPU, or a write() that
+/// stalled, for a millisecond or more) leave `v` and are summed into
+/// `stalls` (count, lengths); what stays is the body the quantile lists
+/// describe. The simulator draws the stalls apart, as preemptions
+/// (underlay.peer_preempt_interval_ms, peer_preempt_ms).
+constexpr int64_t kStallNs = 1000000;
+
+std::vector<int64_t>
+TakeStalls(std::vector<int64_t>& v)
+{
+    std::vector<int64_t> stalls;
+    auto body = std::partition(v.begin(), v.end(), [](int64_t x) { return x <= kStallNs; });
+    stalls.assign(body, v.end());
+    v.erase(body, v.end());
+    return stalls;
+}
+
+json
+StallsJson(const std::vector<int64_t>& wake, const std::vector<int64_t>& service)
+{
+    std::vector<int64_t> all(wake);
+    all.insert(all.end(), service.begin(), service.end());
+    double total = 0;
+    for (int64_t x : all)
+    {
+        total += static_cast<double>(x);
+    }
+    json j = {{"threshold_us", kStallNs / 1000},
+              {"count", all.size()},
+              {"in_wakeups", wake.size()},
+              {"in_writes", service.size()},
+              {"mean_ms", all.empty() ? json(nullptr) : json(total / all.size() / 1e6)}};
+    if (!all.empty())
+    {
+        j["p50_ms"] = Quantile(all, 0.5) / 1e6;
+        j["max_ms"] = static_cast<double>(*std::max_element(all.begin(), all.end())) / 1e6;
+    }
+    return j;
+}
+
 json
 EndJson(EndStats st)
 {
     json tail = LateTailJson(st.lateNs);
     json lateQ = EqualQuantilesUs(st.lateNs, 1000); // as reader.wakeup_quantiles_us takes them
     json wakeTail = LateTailJson(st.wakeLateNs);
-    json wakeQ = EqualQuantilesUs(st.wakeLateNs, 1000);
     json serviceTail = LateTailJson(st.serviceNs);
-    json serviceQ = EqualQuantilesUs(st.serviceNs, 1000);
+    json wakeSummary = SampleSummary(st.wakeLateNs, 1e3, "");
+    json serviceSummary = SampleSummary(st.serviceNs, 1e3, "");
+    const std::vector<int64_t> wakeStalls = TakeStalls(st.wakeLateNs);
+    const std::vector<int64_t> serviceStalls = TakeStalls(st.serviceNs);
+    json stalls = StallsJson(wakeStalls, serviceStalls);
+    json wakeQ = EqualQuantilesUs(std::move(st.wakeLateNs), 1000);    // the body: stalls apart
+    json serviceQ = EqualQuantilesUs(std::move(st.serviceNs), 1000);
     json preempt = PreemptionsJson(std::move(st.stolenNs), st.busyNs);
     auto mean = [](int64_t total, uint64_t n) { return n ? json(static_cast<double>(total) / n) : json(nullptr); };
     return {{"reads", st.reads},
@@ -213,12 +258,13 @@ EndJson(EndStats st)
             {"late_us", SampleSummary(std::move(st.lateNs), 1e3, "")},
             {"late_tail_us", std::move(tail)},
             {"late_quantiles_us", std::move(lateQ)},
-            {"wake_late_us", SampleSummary(std::move(st.wakeLateNs), 1e3, "")},
+            {"wake_late_us", std::move(wakeSummary)},
             {"wake_late_tail_us", std::move(wakeTail)},
             {"wake_late_quantiles_us", std::move(wakeQ)},
-            {"write_service_us", SampleSummary(std::move(st.serviceNs), 1e3, "")},
+            {"write_service_us", std::move(serviceSummary)},
             {"write_service_tail_us", std::move(serviceTail)},
             {"write_service_quantiles_us", std::move(serviceQ)},
+            {"stalls", std::move(stalls)},
             {"preemptions", std::move(preempt)}};
 }
 

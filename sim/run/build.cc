@@ -109,6 +109,8 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     }
     path.peer->SetWakeupLatencies(UsTimes(s.underlay.peerWakeupQuantilesUs), 905);
     path.peer->SetWriteCosts(UsTimes(s.underlay.peerWriteQuantilesUs), 907);
+    path.peer->SetPreemption(NanoSeconds(static_cast<int64_t>(s.underlay.peerPreemptIntervalMs * 1e6)),
+                             NanoSeconds(static_cast<int64_t>(s.underlay.peerPreemptMs * 1e6)), 908);
     path.peer->SetAttribute("WriteCost", ns3::TimeValue(ns3::NanoSeconds(static_cast<int64_t>(s.underlay.peerWriteNs))));
     if (!path.reader)
     {

@@ -455,6 +455,15 @@ VisitUnderlay(V& v, T& u)
                           "values (a thread that loses its CPU or a write() that stalls makes the tail); "
                           "[] = underlay.peer_write_ns for every write"}
                     .SimOnly("the twin's far end writes as the kernel does: kernel.far_end.write_service_quantiles_us"));
+    const char* peerStalls = "the twin's far end loses its CPU as the kernel takes it: kernel.far_end.stalls";
+    v.Double("peer_preempt_interval_ms", u.peerPreemptIntervalMs, Closed(0, 1e6),
+             Doc{"ms", "mean time between the far endpoint's preemptions (exponential, start to start): it "
+                       "loses its CPU and handles nothing, either direction, until the preemption ends; "
+                       "0 = never"}
+                 .SimOnly(peerStalls));
+    v.Double("peer_preempt_ms", u.peerPreemptMs, Closed(0, 1e4),
+             Doc{"ms", "mean length of one of the far endpoint's preemptions (exponential); 0 = never"}.SimOnly(
+                 peerStalls));
 }
 
 template <typename V, typename T>

@@ -132,6 +132,8 @@ struct UnderlayConfig
     std::vector<double> peerWakeupQuantilesUs; ///< the far VPN endpoint's wake-up; empty: it never sleeps
     double peerWriteNs = 0;                     ///< its write() of one inner packet into its tun
     std::vector<double> peerWriteQuantilesUs;   ///< the same, drawn per write; empty: peerWriteNs
+    double peerPreemptIntervalMs = 0;           ///< mean gap between its preemptions (0: none)
+    double peerPreemptMs = 0;                   ///< mean length of one
 };
 
 /// The sending host's socket defaults.

@@ -2,6 +2,7 @@
 #include "testbed.h"
 
 #include "socket-account.h"
+#include "tunsim-tag.h"
 
 #include "ns3/config.h"
 #include "ns3/core-module.h"
@@ -309,6 +310,43 @@ InstallHostCpus(const Scenario& s, Testbed& tb)
     ip->GetInterface(static_cast<uint32_t>(tunIf))->SetTrafficControl(tb.devXmit);
 }
 
+/// IFF_MULTI_QUEUE with one reader per queue: a multi-threaded VPN writes
+/// a flow's reverse packets (its ACKs) through the fd of the thread that
+/// handles the flow, i.e. of the queue the flow's packets arrive on. Linux
+/// keeps the two paired itself: tun_get_user() -> tun_flow_update() records
+/// the writing queue under the flow's rxhash, and tun_automq_select_queue()
+/// sends the flow's next packets to that queue. So the reverse packets of
+/// flow f go to the reader of TunSelectQueue(f), and that reader's write()
+/// (its CPU, WriteCost, the transmits the ACK releases) carries them. The
+/// peer finds the flow from the ledger's tag on the reverse packet (set by
+/// TunPathMonitor::TrackReverse() before it is sent back); untagged or
+/// other reverse packets go to queue 0.
+void
+RouteReverseByQueue(const Scenario& s, Testbed& tb)
+{
+    const uint32_t n = static_cast<uint32_t>(tb.path.readers.size());
+    if (n <= 1)
+    {
+        return;
+    }
+    std::vector<uint32_t> queueOf(tb.ledger->Flows().size(), 0); // by reverse ledger flow
+    for (size_t i = 0; i < s.flows.size(); ++i)
+    {
+        if (s.flows[i].kind == FlowKind::Tcp)
+        {
+            queueOf.at(tb.flows[i].reverseFlow) = TunSelectQueue(static_cast<uint32_t>(i), n, s.tun.steerByFlow);
+        }
+    }
+    tb.path.peer->SetReverseQueueSelector([queueOf](Ptr<const Packet> p) -> uint32_t {
+        TunsimTag tag;
+        if (!p->PeekPacketTag(tag) || tag.flowId >= queueOf.size())
+        {
+            return 0;
+        }
+        return queueOf[tag.flowId];
+    });
+}
+
 } // namespace
 
 void
@@ -369,6 +407,7 @@ BuildTestbed(const Scenario& s)
             tb.flows[i].reverseFlow = tb.ledger->AddFlow("flow" + std::to_string(i) + "-tcp-acks", Direction::Reverse);
         }
     }
+    RouteReverseByQueue(s, tb);
     return tb;
 }
 

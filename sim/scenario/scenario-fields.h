@@ -128,7 +128,7 @@ VisitTun(V& v, T& t)
                        "reader's CPU with softirq_on_reader_cpu)"}.SimOnly("the kernel's own softirq"));
     v.Uint("queues", t.queues, 1, 256,
            Doc{"queues", "tx queues of tun0 (IFF_MULTI_QUEUE when > 1): one ring and one reader each, a flow's "
-                         "queue by flow hash (tun_automq_select_queue())"}
+                         "queue by flow hash (tun_automq_select_queue()); its ACKs come back through that queue's reader"}
                .SimOnly("tunsim kernel opens one queue"));
     v.Bool("steer_by_flow", t.steerByFlow,
            Doc{"", "tun.queues > 1: a TUNSETSTEERINGEBPF program returning the flow's index puts flow i on queue i "

@@ -246,6 +246,10 @@ InstallFlow(const Scenario& s, size_t i, Testbed& tb)
         {
             a.udpTx->SetXmitProbe(XmitProbeOf(tb.path));
         }
+        if (!tb.cpus.empty())
+        {
+            a.udpTx->SetHostCpu(tb.cpus[f.cpu]); // its sendto()s are that CPU's work
+        }
         client->AddApplication(a.udpTx);
         a.udpRx = CreateObject<UdpSeqSink>();
         a.udpRx->Setup(port);
@@ -290,9 +294,11 @@ InstallHostCpus(const Scenario& s, Testbed& tb)
         tb.path.readers[q]->SetAckOnSenderCpu(h.ackOnSenderCpu);
     }
     std::vector<uint32_t> flowCpu;
+    std::vector<bool> udp; // the sender's send_cost_ns is its sendmsg() and stack
     for (const FlowConfig& f : s.flows)
     {
         flowCpu.push_back(f.cpu);
+        udp.push_back(f.kind == FlowKind::Udp);
     }
     LinuxDevXmit::Costs c;
     c.sendmsg = Ns(h.tcpSendmsgNs);
@@ -304,6 +310,7 @@ InstallHostCpus(const Scenario& s, Testbed& tb)
     Ptr<Node> client = tb.path.client;
     tb.devXmit = CreateObject<LinuxDevXmit>();
     tb.devXmit->Setup(client->GetObject<TrafficControlLayer>(), tb.path.tun, tb.cpus, flowCpu, readerCpu, c);
+    tb.devXmit->SetSenderChargedFlows(std::move(udp));
     Ptr<Ipv4L3Protocol> ip = client->GetObject<Ipv4L3Protocol>();
     const int32_t tunIf = ip->GetInterfaceForDevice(tb.path.tun);
     NS_ABORT_MSG_IF(tunIf < 0, "tun0 has no IPv4 interface");

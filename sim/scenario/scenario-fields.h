@@ -592,12 +592,6 @@ VisitFlow(V& v, T& f, double durationS, uint32_t hostCpus)
             throw ScenarioError(p.Path("cpu"), "must be a CPU of the host, an integer in [0, host.cpus - 1] = [0, " +
                                                    std::to_string(hostCpus - 1) + "], got " + std::to_string(f.cpu));
         }
-        if (hostCpus > 0 && f.kind != FlowKind::Tcp)
-        {
-            throw ScenarioError(p.Path("kind"), "the multi-core host (host.cpus > 0) runs tcp flows only (a udp "
-                                                "sender keeps its own clock, send_cost_ns); got \"" +
-                                                    std::string(NameOf(f.kind)) + "\"");
-        }
     });
     v.Double("start_s", f.startS, Range{0, false, durationS, true, "[0, duration_s)"}, Doc{"s", "start time"});
     v.DoubleOrMinusOne("stop_s", f.stopS, Range{f.startS, true, durationS, false, "(start_s, duration_s]"},

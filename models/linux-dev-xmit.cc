@@ -96,7 +96,9 @@ LinuxDevXmit::Send(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<ns3::QueueDiscItem>
     // The segment's data was copied in by tcp_sendmsg() on the flow's own
     // CPU (charged now, when it leaves; simplification: docs/model.md).
     HostCpu* own = ns3::PeekPointer(m_cpus[tag.flowId < m_flowCpu.size() ? m_flowCpu[tag.flowId] : 0]);
-    if (m_costs.sendmsg.IsStrictlyPositive())
+    // udp: the sender's sendto() already is this CPU's work, up to here
+    const bool senderCharged = tag.flowId < m_senderCharged.size() && m_senderCharged[tag.flowId];
+    if (m_costs.sendmsg.IsStrictlyPositive() && !senderCharged)
     {
         own->Submit(m_costs.sendmsg, CpuWork::Sender, nullptr);
     }
@@ -105,7 +107,10 @@ LinuxDevXmit::Send(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<ns3::QueueDiscItem>
         // __dev_queue_xmit() without a qdisc: dev_hard_start_xmit() inline
         // (or the stopped-queue drop), on this CPU.
         m_inner->Send(device, item);
-        cpu->Submit(m_costs.output, CpuWork::Sender, nullptr);
+        if (!senderCharged)
+        {
+            cpu->Submit(m_costs.output, CpuWork::Sender, nullptr);
+        }
         cpu->Submit(m_costs.xmit, CpuWork::XmitDirect, nullptr);
         return;
     }
@@ -118,6 +123,11 @@ LinuxDevXmit::Send(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<ns3::QueueDiscItem>
     const uint32_t qi = m_mq ? txq : 0;
     // dev_qdisc_enqueue(): a drop here is NET_XMIT_DROP to the socket, now.
     m_qdiscs[qi].q->Enqueue(item);
+    if (senderCharged)
+    {
+        DevXmitSkb(qi, cpu); // udp_send_skb() -> ip_output() -> here, inside the sendto()
+        return;
+    }
     cpu->Submit(m_costs.output, CpuWork::Sender, [this, qi, cpu]() { DevXmitSkb(qi, cpu); });
 }
 

@@ -71,6 +71,13 @@ class LinuxDevXmit : public ns3::TrafficControlLayer
                std::vector<uint32_t> readerCpu,
                const Costs& costs);
 
+    /// Flows whose sender charges its own sendmsg() and stack (udp: the
+    /// sender's send_cost_ns covers udp_sendmsg() -> ip_output() ->
+    /// __dev_queue_xmit() on its CPU): for their packets neither
+    /// Costs::sendmsg nor Costs::output is charged here, and the enqueue's
+    /// __dev_xmit_skb() runs at once, inside that sendto().
+    void SetSenderChargedFlows(std::vector<bool> flows) { m_senderCharged = std::move(flows); }
+
     /// __dev_queue_xmit() for tun0; the inner layer's Send for the rest.
     void Send(ns3::Ptr<ns3::NetDevice> device, ns3::Ptr<ns3::QueueDiscItem> item) override;
     /// A packet for a local address (Ipv4Interface::Send): the inner layer's.
@@ -143,6 +150,7 @@ class LinuxDevXmit : public ns3::TrafficControlLayer
     std::vector<ns3::Ptr<HostCpu>> m_cpus;
     std::vector<uint32_t> m_flowCpu;
     std::vector<uint32_t> m_readerCpu;
+    std::vector<bool> m_senderCharged; ///< by flow: SetSenderChargedFlows()
     Costs m_costs;
     std::vector<Qdisc> m_qdiscs;
     std::vector<std::vector<uint32_t>> m_outputQueue; ///< per CPU: softnet_data.output_queue

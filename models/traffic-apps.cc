@@ -184,6 +184,14 @@ UdpSeqSender::SendLoop()
         m_sendEvent = ns3::Simulator::Schedule(m_nextSendAllowed - now, &UdpSeqSender::SendEvent, this);
         return;
     }
+    if (m_cpu && HostCpu::Current() != ns3::PeekPointer(m_cpu))
+    {
+        // The multi-core host: a process calls sendto() only when its CPU
+        // runs it (a woken or newly busy sender waits for that CPU).
+        m_sendScheduled = true;
+        m_cpu->Submit(ns3::Time(0), CpuWork::Sender, [this]() { SendEvent(); });
+        return;
+    }
     if (!m_account->MaySend())
     {
         if (m_cfg.nonblocking)
@@ -224,17 +232,22 @@ UdpSeqSender::SendLoop()
     m_drained = m_backlog == 0;
     m_nextSendAllowed = now + cost;
     m_socket->Send(p);
-    if (m_backlog > 0)
-    {
-        m_sendScheduled = true;
-        m_sendEvent = ns3::Simulator::Schedule(cost, &UdpSeqSender::SendEvent, this);
-    }
+    NextSendAfter(cost);
 }
 
 void
 UdpSeqSender::NextSendAfter(ns3::Time cost)
 {
     m_nextSendAllowed = ns3::Simulator::Now() + cost;
+    if (m_cpu)
+    {
+        // the sendto()'s CPU on the sender's CPU, in the same context as
+        // the stack's work it started (that goes first: it is inside the
+        // syscall), even with nothing more to send
+        m_sendScheduled = true;
+        m_cpu->Submit(cost, CpuWork::Sender, [this]() { SendEvent(); });
+        return;
+    }
     if (m_backlog > 0 && m_running)
     {
         m_sendScheduled = true;

@@ -19,6 +19,7 @@
 // socket account and counted in the PacketLedger.
 #pragma once
 
+#include "host-cpu.h"
 #include "linux-tcp-socket.h"
 #include "packet-ledger.h"
 #include "traffic-kinds.h"
@@ -122,6 +123,14 @@ class UdpSeqSender : public ns3::Application
     const SenderStats& GetSenderStats() const { return m_sstats; }
     bool HasXmitProbe() const { return static_cast<bool>(m_probe); }
 
+    /// The multi-core host (host.cpus > 0): the sender runs on `cpu`. Each
+    /// sendto() starts when that CPU runs the sender (after what it runs
+    /// before) and its send_cost_ns is that CPU's work (udp_sendmsg() ->
+    /// ip_output() -> __dev_queue_xmit(): the copy, the stack, the enqueue
+    /// and a direct transmit are all inside the syscall); the next sendto()
+    /// follows when that work is done. Null: the sender keeps its own clock.
+    void SetHostCpu(ns3::Ptr<HostCpu> cpu) { m_cpu = std::move(cpu); }
+
     /// Video: sequence number of the first datagram of every frame generated.
     const std::vector<uint64_t>& FrameStarts() const { return m_frameStarts; }
 
@@ -155,7 +164,8 @@ class UdpSeqSender : public ns3::Application
     uint64_t FrameEnd(uint64_t seq);
     /// Drop the next n datagrams of the backlog at drop point `point`.
     void DropFromBacklog(uint64_t n, uint32_t point);
-    /// Schedule the next SendLoop() `cost` from now (if there is backlog).
+    /// Schedule the next SendLoop() `cost` from now (if there is backlog);
+    /// with a CPU, `cost` is that CPU's work and the next SendLoop() its end.
     void NextSendAfter(ns3::Time cost);
 
     ns3::InetSocketAddress m_dest{ns3::Ipv4Address::GetAny(), 0};
@@ -180,6 +190,7 @@ class UdpSeqSender : public ns3::Application
     size_t m_frameCursor = 0; ///< FrameEnd(): the frame of the last sequence number asked
     std::function<XmitCounters()> m_probe;
     SenderStats m_sstats;
+    ns3::Ptr<HostCpu> m_cpu; ///< host.cpus > 0: the CPU the sender runs on
 };
 
 class UdpSeqSink : public ns3::Application

@@ -243,13 +243,7 @@ VmBackend::WriteDone()
     {
         return;
     }
-    ns3::Ptr<ns3::Packet> p = m_reverse.front();
-    m_reverse.pop_front();
-    ++m_stats.reversePackets;
-    if (m_reverseDelivered)
-    {
-        m_reverseDelivered(p);
-    }
+    ns3::Ptr<ns3::Packet> p = TakeReverseForWrite(m_reverse, m_stats.reversePackets, m_reverseDelivered);
     m_tap->TunGetUser(p); // the host stack (the sender's ACK processing) runs now
     Loop();
 }

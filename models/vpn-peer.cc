@@ -257,8 +257,14 @@ VpnPeer::SendBack(ns3::Ptr<ns3::Packet> packet)
     {
         packet->AddHeader(TapFrameHeader());
     }
+    ns3::InetSocketAddress to = m_client;
+    if (m_reverseQueue)
+    {
+        // the client's reader for this packet's queue listens on port + q
+        to.SetPort(static_cast<uint16_t>(m_client.GetPort() + m_reverseQueue(packet)));
+    }
     packet->AddHeader(VpnEncapHeader(m_encapOverhead));
-    m_socket->SendTo(packet, 0, m_client);
+    m_socket->SendTo(packet, 0, to);
 }
 
 void

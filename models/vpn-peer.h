@@ -76,6 +76,15 @@ class VpnPeer : public ns3::Application
         m_reverseEntry = std::move(cb);
     }
 
+    /// A multiqueue client (IFF_MULTI_QUEUE, one reader per queue): the
+    /// queue whose reader takes packet p back (its fd writes p into tun).
+    /// The peer sends p to that reader's UDP port, the client's port + the
+    /// queue. Unset: every packet goes to the client's port (queue 0).
+    void SetReverseQueueSelector(std::function<uint32_t(ns3::Ptr<const ns3::Packet>)> select)
+    {
+        m_reverseQueue = std::move(select);
+    }
+
     /// The wake-up latency of the peer's process, drawn per wake-up from
     /// these equally likely values (empty: it never sleeps).
     void SetWakeupLatencies(std::vector<ns3::Time> values, int64_t stream);
@@ -136,6 +145,7 @@ class VpnPeer : public ns3::Application
     ns3::Ptr<ns3::Socket> m_socket;
     std::function<void(ns3::Ptr<const ns3::Packet>)> m_delivered;
     std::function<void(ns3::Ptr<ns3::Packet>)> m_reverseEntry;
+    std::function<uint32_t(ns3::Ptr<const ns3::Packet>)> m_reverseQueue;
     uint64_t m_forward = 0;
     uint64_t m_reverse = 0;
     DrawnLatency m_wakeup;

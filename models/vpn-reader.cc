@@ -527,6 +527,21 @@ VpnReader::HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket)
     OnDataReady();
 }
 
+ns3::Ptr<ns3::Packet>
+TakeReverseForWrite(std::deque<ns3::Ptr<ns3::Packet>>& waiting,
+                    uint64_t& written,
+                    const std::function<void(ns3::Ptr<const ns3::Packet>)>& delivered)
+{
+    ns3::Ptr<ns3::Packet> p = waiting.front();
+    waiting.pop_front();
+    ++written;
+    if (delivered)
+    {
+        delivered(p);
+    }
+    return p;
+}
+
 void
 VpnReader::WriteDone()
 {
@@ -536,13 +551,7 @@ VpnReader::WriteDone()
     {
         return;
     }
-    ns3::Ptr<ns3::Packet> p = m_reverse.front();
-    m_reverse.pop_front();
-    ++m_stats.reversePackets;
-    if (m_reverseDelivered)
-    {
-        m_reverseDelivered(p);
-    }
+    ns3::Ptr<ns3::Packet> p = TakeReverseForWrite(m_reverse, m_stats.reversePackets, m_reverseDelivered);
     const uint64_t xmitsBefore = m_tun->GetStats().xmitCalls;
     if (m_hostCpu && m_ackOnSenderCpu)
     {

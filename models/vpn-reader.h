@@ -62,6 +62,7 @@
 #include "ns3/traced-callback.h"
 
 #include <deque>
+#include <functional>
 #include <vector>
 
 namespace tunsim
@@ -93,6 +94,14 @@ void MakePreemptionDraws(ns3::Time interval,
                          int64_t stream,
                          ns3::Ptr<ns3::ExponentialRandomVariable>& gap,
                          ns3::Ptr<ns3::ExponentialRandomVariable>& length);
+
+/// The first half of a reverse write(tun_fd) -- the VPN reader's and the
+/// VM backend's (tun_get_user() follows): take the packet at the head of
+/// `waiting`, count it in `written` and hand it to `delivered` (the ledger;
+/// may be empty). Shared by VpnReader::WriteDone() and VmBackend::WriteDone().
+ns3::Ptr<ns3::Packet> TakeReverseForWrite(std::deque<ns3::Ptr<ns3::Packet>>& waiting,
+                                          uint64_t& written,
+                                          const std::function<void(ns3::Ptr<const ns3::Packet>)>& delivered);
 
 class VpnReader : public ns3::Application
 {

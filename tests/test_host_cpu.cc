@@ -411,6 +411,69 @@ TEST(HostCpuScenario, AcksOnTheSendersCpuTakeTheirTransmitsOffTheReadersCpu)
     EXPECT_GT(backlog["host"]["cpus"][1]["busy_s"]["xmit_direct"].get<double>(), 0.0);
 }
 
+/// One udp sender on CPU 1 (the reader on CPU 0): send_cost_ns 1000 per
+/// sendto(), the direct transmit 500 ns per packet.
+json
+UdpOnCpu1(const std::string& mode, double seconds)
+{
+    return {{"duration_s", seconds},
+            {"tun", {{"ring_size", 500}, {"policy", "drop"}, {"xmit_cost_ns", 500}}},
+            {"qdisc", {{"kind", "pfifo_fast"}}},
+            {"reader", {{"per_packet_ns", 100}, {"cpu", 0}}},
+            {"underlay", {{"rate_mbps", 40000}, {"delay_ms", 0.05}}},
+            {"host", {{"cpus", 2}}},
+            {"flows", json::array({{{"kind", "udp"}, {"mode", mode}, {"payload_bytes", 1000},
+                                    {"send_cost_ns", 1000}, {"burst_packets", 10},
+                                    {"burst_interval_ms", 1000}, {"cpu", 1}}})}};
+}
+
+TEST(HostCpuScenario, AUdpSendtoIsItsCpusWorkWithTheDirectTransmitInside)
+{
+    // Hand-worked: a burst of 10 datagrams into an idle qdisc. Each sendto()
+    // runs on CPU 1: udp_sendmsg() .. __dev_xmit_skb() wins qdisc_run_begin()
+    // (nothing else runs it), one packet to tun_net_xmit() (500 ns), the
+    // qdisc is empty, the syscall's own 1000 ns; then the next sendto(). So
+    // CPU 1: sender 10 x 1000 ns, xmit_direct 10 x 500 ns, 21 jobs (the
+    // sender's first run on its CPU, then 2 per datagram); 10 direct runs of
+    // one packet; nothing of it on the reader's CPU 0.
+    const json r = RunJson(UdpOnCpu1("bursts", 0.01));
+    EXPECT_TRUE(r["conservation"]["ok"].get<bool>());
+    EXPECT_EQ(r["flows"][0]["sent_packets"].get<uint64_t>(), 10u);
+    EXPECT_EQ(r["flows"][0]["delivered_packets"].get<uint64_t>(), 10u);
+    const json& cpu1 = r["host"]["cpus"][1];
+    EXPECT_NEAR(cpu1["busy_s"]["sender"].get<double>(), 10 * 1000e-9, 1e-15);
+    EXPECT_NEAR(cpu1["busy_s"]["xmit_direct"].get<double>(), 10 * 500e-9, 1e-15);
+    EXPECT_EQ(cpu1["busy_s"]["lock"].get<double>(), 0.0);
+    EXPECT_EQ(cpu1["jobs"].get<uint64_t>(), 21u);
+    EXPECT_EQ(r["host"]["cpus"][0]["busy_s"]["sender"].get<double>(), 0.0);
+    EXPECT_EQ(r["host"]["cpus"][0]["busy_s"]["xmit_direct"].get<double>(), 0.0);
+    EXPECT_GT(r["host"]["cpus"][0]["busy_s"]["reader"].get<double>(), 0.0);
+    const json& run = r["host"]["qdisc_runs"][0];
+    EXPECT_EQ(run["direct_runs"].get<uint64_t>(), 10u);
+    EXPECT_EQ(run["packets"].get<uint64_t>(), 10u);
+    EXPECT_EQ(run["max_run_packets"].get<uint64_t>(), 1u);
+    EXPECT_EQ(run["contended_enqueues"].get<uint64_t>(), 0u);
+}
+
+TEST(HostCpuScenario, AUdpFloodSendsOncePerSendtoPlusItsTransmit)
+{
+    // A flood sends back to back: without the CPU model one datagram per
+    // send_cost_ns (1000 ns); on its CPU the direct transmit is inside each
+    // sendto(), one per 1500 ns: 3 ms give 3000 and 2000 sends (+-1: the
+    // send at the stop instant).
+    json j = UdpOnCpu1("flood", 0.003);
+    const json onCpu = RunJson(j);
+    EXPECT_TRUE(onCpu["conservation"]["ok"].get<bool>());
+    EXPECT_EQ(onCpu, RunJson(j));
+    EXPECT_NEAR(onCpu["flows"][0]["sent_packets"].get<double>(), 2000.0, 1.0);
+    EXPECT_NEAR(onCpu["host"]["cpus"][1]["busy_fraction"].get<double>(), 1.0, 1e-3);
+    j.erase("host");
+    j["reader"].erase("cpu");
+    j["flows"][0].erase("cpu");
+    const json free = RunJson(j);
+    EXPECT_NEAR(free["flows"][0]["sent_packets"].get<double>(), 3000.0, 1.0);
+}
+
 TEST(HostCpuScenario, WithoutHostCpusThereIsNoHostBlock)
 {
     json j = Cores(1, "drop");
@@ -444,8 +507,9 @@ TEST(HostCpuScenario, BadCpuFieldsAreExit2NamingTheField)
     j["reader"]["cpu"] = 5;
     ExpectError(j, "reader.cpu", "[0, 2]");
     j = Cores(2, "drop");
-    j["flows"][0] = {{"kind", "udp"}, {"mode", "rate"}};
-    ExpectError(j, "flows[0].kind", "tcp flows only");
+    j["tun"]["mode"] = "tap";
+    j["reader"]["kind"] = "qemu";
+    ExpectError(j, "reader.kind", "must be \"vpn\" with host.cpus > 0");
     j = Cores(2, "drop");
     j["tun"]["softirq_on_reader_cpu"] = true;
     ExpectError(j, "tun.softirq_on_reader_cpu", "host.cpus > 0");

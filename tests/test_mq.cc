@@ -4,6 +4,8 @@
 #include "helper/linux-qdisc.h"
 #include "helper/tun-path-helper.h"
 #include "run/experiment.h"
+#include "run/testbed.h"
+#include "socket-account.h"
 #include "scenario/scenario.h"
 #include "tun-net-device.h"
 #include "tunsim-tag.h"
@@ -311,6 +313,85 @@ TEST(MqSteering, OneQueuePerFlowConfinesTheStallToItsFlow)
     {
         EXPECT_LT(r["flows"][i]["delay"]["max_ms"].get<double>(), 1.0) << i;
         EXPECT_EQ(r["flows"][i]["dropped_packets"].get<uint64_t>(), 0u) << i;
+    }
+}
+
+} // namespace
+
+namespace
+{
+
+/// Two TCP flows of 20 and 50 segments, flow i on queue i (a steering
+/// program), a reader per queue at 1000 ns per packet either way and
+/// write_ns 500 per reverse write(); `cpus` > 0: readers on CPUs 0-1,
+/// senders on CPUs 2-3.
+Scenario
+TwoTcpFlowsTwoQueues(uint32_t cpus)
+{
+    json j = {{"duration_s", 0.05},
+              {"tun", {{"ring_size", 256}, {"policy", "drop"}, {"queues", 2}, {"steer_by_flow", true}}},
+              {"qdisc", {{"kind", "pfifo_fast"}}},
+              {"reader", {{"per_packet_ns", 1000}, {"write_ns", 500}, {"encap", "wireguard"}}},
+              {"underlay", {{"rate_mbps", 10000}, {"delay_ms", 0.05}}},
+              {"flows", json::array({{{"kind", "tcp"}, {"max_bytes", 20 * 1448}},
+                                     {{"kind", "tcp"}, {"max_bytes", 50 * 1448}}})}};
+    if (cpus > 0)
+    {
+        j["host"] = {{"cpus", cpus}};
+        j["reader"]["cpu"] = 0;
+        j["flows"][0]["cpu"] = 2;
+        j["flows"][1]["cpu"] = 3;
+    }
+    return ScenarioFromJson(j);
+}
+
+TEST(MqReverse, AFlowsAcksComeBackThroughItsOwnQueuesReader)
+{
+    // Hand-worked: reader q reads flow q's forward packets and writes flow
+    // q's reverse packets (its ACKs), nothing of the other flow's, so its
+    // CPU time is 1000 ns x (read + written) + 500 ns x written. Before the
+    // reverse path followed the queue, reader 0 wrote both flows' ACKs.
+    for (uint32_t cpus : {0u, 4u})
+    {
+        SCOPED_TRACE(cpus);
+        const Scenario s = TwoTcpFlowsTwoQueues(cpus);
+        ResetSimulator(s);
+        {
+            Testbed tb = BuildTestbed(s);
+            Instruments in;
+            Instrument(tb, 0, in);
+            ns3::Simulator::Stop(ns3::Seconds(s.durationS));
+            ns3::Simulator::Run();
+            const auto& ledger = tb.ledger->Flows();
+            for (uint32_t q = 0; q < 2; ++q)
+            {
+                SCOPED_TRACE(q);
+                const FlowLedger& fwd = ledger[q];
+                const FlowLedger& rev = ledger[tb.flows[q].reverseFlow];
+                const auto& st = tb.path.readers[q]->GetStats();
+                // everything arrived: nothing dropped, nothing left in flight
+                ASSERT_EQ(fwd.deliveredPackets, fwd.sentPackets);
+                ASSERT_EQ(rev.deliveredPackets, rev.sentPackets);
+                EXPECT_GT(fwd.sentPackets, q == 0 ? 20u : 50u);
+                EXPECT_GT(rev.sentPackets, 5u);
+                EXPECT_EQ(st.packetsRead, fwd.deliveredPackets);
+                EXPECT_EQ(st.reversePackets, rev.deliveredPackets);
+                const int64_t expectNs = 1000 * static_cast<int64_t>(st.packetsRead + st.reversePackets) +
+                                         500 * static_cast<int64_t>(st.reversePackets);
+                EXPECT_EQ(st.busy.GetNanoSeconds(), expectNs);
+                EXPECT_EQ(st.writeBusy.GetNanoSeconds(), 500 * static_cast<int64_t>(st.reversePackets));
+                if (cpus > 0)
+                {
+                    // and it ran on reader q's CPU q, none of it on the senders' CPUs
+                    const auto& busy = tb.cpus[q]->GetStats().busy;
+                    EXPECT_EQ(busy[static_cast<size_t>(CpuWork::Reader)].GetNanoSeconds(), expectNs);
+                    EXPECT_EQ(tb.cpus[2 + q]->GetStats().busy[static_cast<size_t>(CpuWork::Reader)].GetNanoSeconds(),
+                              0);
+                }
+            }
+            ns3::Simulator::Destroy();
+            SocketAccountTable::Reset();
+        }
     }
 }
 

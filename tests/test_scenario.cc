@@ -349,7 +349,7 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
     queued.qdisc.sharedRoot = true;
     queued.tun.steerByFlow = true;
     ExpectSame(queued, ScenarioFromJson(ScenarioToJson(queued)));
-    // ... and the multi-core host, which runs a VPN reader and tcp flows only: a fifth.
+    // ... and the multi-core host, which runs a VPN reader only: a fifth.
     Scenario cores = queued;
     cores.tun.softirqOnReaderCpu = false;
     cores.host.cpus = 4;
@@ -359,8 +359,11 @@ TEST(Scenario, EverythingSetsEveryFieldAwayFromItsDefault)
     cores.host.devTxWeight = 16;
     cores.host.ackOnSenderCpu = true;
     cores.reader.cpu = 3;
-    cores.flows = {Everything().flows.back()};
-    cores.flows[0].cpu = 2;
+    cores.flows = Everything().flows; // udp and tcp senders alike
+    for (size_t i = 0; i < cores.flows.size(); ++i)
+    {
+        cores.flows[i].cpu = static_cast<uint32_t>(i % 4);
+    }
     ExpectSame(cores, ScenarioFromJson(ScenarioToJson(cores)));
     for (const FieldDoc& f : ScenarioFieldDocs())
     {

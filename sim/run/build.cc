@@ -2,6 +2,7 @@
 #include "testbed.h"
 
 #include "socket-account.h"
+#include "tunsim-tag.h"
 
 #include "ns3/config.h"
 #include "ns3/core-module.h"
@@ -249,6 +250,10 @@ InstallFlow(const Scenario& s, size_t i, Testbed& tb)
         {
             a.udpTx->SetXmitProbe(XmitProbeOf(tb.path));
         }
+        if (!tb.cpus.empty())
+        {
+            a.udpTx->SetHostCpu(tb.cpus[f.cpu]); // its sendto()s are that CPU's work
+        }
         client->AddApplication(a.udpTx);
         a.udpRx = CreateObject<UdpSeqSink>();
         a.udpRx->Setup(port);
@@ -293,9 +298,11 @@ InstallHostCpus(const Scenario& s, Testbed& tb)
         tb.path.readers[q]->SetAckOnSenderCpu(h.ackOnSenderCpu);
     }
     std::vector<uint32_t> flowCpu;
+    std::vector<bool> udp; // the sender's send_cost_ns is its sendmsg() and stack
     for (const FlowConfig& f : s.flows)
     {
         flowCpu.push_back(f.cpu);
+        udp.push_back(f.kind == FlowKind::Udp);
     }
     LinuxDevXmit::Costs c;
     c.sendmsg = Ns(h.tcpSendmsgNs);
@@ -307,10 +314,48 @@ InstallHostCpus(const Scenario& s, Testbed& tb)
     Ptr<Node> client = tb.path.client;
     tb.devXmit = CreateObject<LinuxDevXmit>();
     tb.devXmit->Setup(client->GetObject<TrafficControlLayer>(), tb.path.tun, tb.cpus, flowCpu, readerCpu, c);
+    tb.devXmit->SetSenderChargedFlows(std::move(udp));
     Ptr<Ipv4L3Protocol> ip = client->GetObject<Ipv4L3Protocol>();
     const int32_t tunIf = ip->GetInterfaceForDevice(tb.path.tun);
     NS_ABORT_MSG_IF(tunIf < 0, "tun0 has no IPv4 interface");
     ip->GetInterface(static_cast<uint32_t>(tunIf))->SetTrafficControl(tb.devXmit);
+}
+
+/// IFF_MULTI_QUEUE with one reader per queue: a multi-threaded VPN writes
+/// a flow's reverse packets (its ACKs) through the fd of the thread that
+/// handles the flow, i.e. of the queue the flow's packets arrive on. Linux
+/// keeps the two paired itself: tun_get_user() -> tun_flow_update() records
+/// the writing queue under the flow's rxhash, and tun_automq_select_queue()
+/// sends the flow's next packets to that queue. So the reverse packets of
+/// flow f go to the reader of TunSelectQueue(f), and that reader's write()
+/// (its CPU, WriteCost, the transmits the ACK releases) carries them. The
+/// peer finds the flow from the ledger's tag on the reverse packet (set by
+/// TunPathMonitor::TrackReverse() before it is sent back); untagged or
+/// other reverse packets go to queue 0.
+void
+RouteReverseByQueue(const Scenario& s, Testbed& tb)
+{
+    const uint32_t n = static_cast<uint32_t>(tb.path.readers.size());
+    if (n <= 1)
+    {
+        return;
+    }
+    std::vector<uint32_t> queueOf(tb.ledger->Flows().size(), 0); // by reverse ledger flow
+    for (size_t i = 0; i < s.flows.size(); ++i)
+    {
+        if (s.flows[i].kind == FlowKind::Tcp)
+        {
+            queueOf.at(tb.flows[i].reverseFlow) = TunSelectQueue(static_cast<uint32_t>(i), n, s.tun.steerByFlow);
+        }
+    }
+    tb.path.peer->SetReverseQueueSelector([queueOf](Ptr<const Packet> p) -> uint32_t {
+        TunsimTag tag;
+        if (!p->PeekPacketTag(tag) || tag.flowId >= queueOf.size())
+        {
+            return 0;
+        }
+        return queueOf[tag.flowId];
+    });
 }
 
 } // namespace
@@ -373,6 +418,7 @@ BuildTestbed(const Scenario& s)
             tb.flows[i].reverseFlow = tb.ledger->AddFlow("flow" + std::to_string(i) + "-tcp-acks", Direction::Reverse);
         }
     }
+    RouteReverseByQueue(s, tb);
     return tb;
 }
 

@@ -128,7 +128,7 @@ VisitTun(V& v, T& t)
                        "reader's CPU with softirq_on_reader_cpu)"}.SimOnly("the kernel's own softirq"));
     v.Uint("queues", t.queues, 1, 256,
            Doc{"queues", "tx queues of tun0 (IFF_MULTI_QUEUE when > 1): one ring and one reader each, a flow's "
-                         "queue by flow hash (tun_automq_select_queue())"}
+                         "queue by flow hash (tun_automq_select_queue()); its ACKs come back through that queue's reader"}
                .SimOnly("tunsim kernel opens one queue"));
     v.Bool("steer_by_flow", t.steerByFlow,
            Doc{"", "tun.queues > 1: a TUNSETSTEERINGEBPF program returning the flow's index puts flow i on queue i "
@@ -610,12 +610,6 @@ VisitFlow(V& v, T& f, double durationS, uint32_t hostCpus)
         {
             throw ScenarioError(p.Path("cpu"), "must be a CPU of the host, an integer in [0, host.cpus - 1] = [0, " +
                                                    std::to_string(hostCpus - 1) + "], got " + std::to_string(f.cpu));
-        }
-        if (hostCpus > 0 && f.kind != FlowKind::Tcp)
-        {
-            throw ScenarioError(p.Path("kind"), "the multi-core host (host.cpus > 0) runs tcp flows only (a udp "
-                                                "sender keeps its own clock, send_cost_ns); got \"" +
-                                                    std::string(NameOf(f.kind)) + "\"");
         }
     });
     v.Double("start_s", f.startS, Range{0, false, durationS, true, "[0, duration_s)"}, Doc{"s", "start time"});

@@ -74,7 +74,9 @@ LinuxTcpSocket::PaceContinue()
 {
     const uint32_t before = m_pacedSkbBytes;
     m_pacingTimer.Cancel();
+    ArmWritePass();
     SendPendingData(m_connected);
+    m_passArmed = false;
     if (m_pacedSkbBytes == before && before > 0)
     {
         // the window stopped the skb short: pace what was sent of it

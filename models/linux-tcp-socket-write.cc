@@ -12,13 +12,32 @@
 // same order, for as long as they send new data, and the first time one of
 // them would do anything else the pass is handed back to SendPendingData(),
 // which then goes on exactly as before. So the segments, their order and
-// every side effect are those of the per-segment loop (tests/
-// test_linux_tcp.cc runs both and compares).
+// every side effect are those of the per-segment loop.
 //
 // Why NextSeg() needs no asking in between: it returned new data (rule 2)
 // for the first segment, so no segment was lost and unretransmitted (rule 1);
 // sending marks none lost, and rule 3 is used only in recovery, which this
 // pass never runs in (DoRetransmit() calls SendDataPacket() only there).
+//
+// LinuxTcpSocket::WritePassFromTop(): the first segment of a pass without
+// the walk either. SendPendingData() is not virtual, but the first thing it
+// asks is AvailableWindow(), which is. Where this socket calls
+// SendPendingData() itself (TSQ handler, pacing timer, PaceContinue(),
+// probe0) and around ns-3.37's ReceivedAck() -- whose last statement is
+// SendPendingData(), with no AvailableWindow() asked before it but Send()'s
+// when the application writes from NewAck()'s NotifySend(), and Send()
+// leaves the arming alone -- the call is armed: its first AvailableWindow()
+// runs the loop here, the same steps in the same order, each segment
+// through SendDataPacket(), and answers with the window the loop would test
+// next (0: the loop is over). NextSeg() is answered without its walk only
+// while TcpTxBuffer::GetLost() is 0 (no segment is marked lost, so rule 1
+// finds none: m_lostOut is the sum of the lost segments' sizes,
+// TcpTxBuffer::ConsistencyCheck()) and not in recovery (rule 3); rule 2 is
+// computed as NextSeg() computes it, the size of the sent list recovered
+// from the buffer's counters (BytesInFlight() = sent - sacked - lost +
+// retrans). Whenever it cannot answer so, it hands the loop back at the top
+// of an iteration, where SendPendingData() asks NextSeg() as it always did.
+// tests/test_write_pass.cc runs whole scenarios both ways and compares.
 #include "linux-tcp-socket.h"
 
 #include "ns3/tcp-tx-buffer.h"
@@ -73,6 +92,107 @@ LinuxTcpSocket::ContinueWritePass(ns3::SequenceNumber32 next, bool withAck)
     }
     m_tcb->m_nextTxSequence = first; // SendPendingData() adds what was sent
     return total;
+}
+
+uint32_t
+LinuxTcpSocket::WritePassFromTop()
+{
+    using State = ns3::TcpSocketState;
+    const uint32_t mss = m_tcb->m_segmentSize;
+    uint32_t window = AvailableWindow();
+    while (window > 0)
+    {
+        if (IsPacingEnabled() && m_pacingTimer.IsRunning())
+        {
+            return 0; // the loop breaks
+        }
+        if (m_tcb->m_congState == State::CA_OPEN && m_state == FIN_WAIT_1)
+        {
+            return 0;
+        }
+        if (m_tcb->m_congState == State::CA_RECOVERY || m_txBuffer->GetLost() != 0)
+        {
+            return window; // NextSeg() rules 1 and 3: its walk decides
+        }
+        // NextSeg() rule 2: new data from the end of the sent list, if the
+        // peer's window covers the sent list
+        const uint32_t sentSize =
+            m_txBuffer->BytesInFlight() + m_txBuffer->GetSacked() - m_txBuffer->GetRetransmitsCount();
+        const ns3::SequenceNumber32 next = m_txBuffer->HeadSequence() + sentSize;
+        const uint32_t availableData = m_txBuffer->SizeFromSequence(next);
+        if (availableData == 0)
+        {
+            return window; // rules 3 and 4 (false outside recovery): left to NextSeg()
+        }
+        const uint32_t rWnd = m_rWnd.Get();
+        if (sentSize > rWnd)
+        {
+            return 0; // NextSeg() false: the loop breaks
+        }
+        const uint32_t maxSizeToSend = std::min(mss, rWnd - sentSize);
+        // SendPendingData() from here on, step by step
+        if (availableData < window)
+        {
+            NotifySend(GetTxAvailable());
+        }
+        if (window < mss && availableData > window)
+        {
+            return 0; // silly window
+        }
+        if (!m_noDelay && UnAckDataCount() > 0 && availableData < mss)
+        {
+            return 0; // Nagle
+        }
+        const uint32_t s = std::min({window, mss, maxSizeToSend});
+        if (m_tcb->m_nextTxSequence != next)
+        {
+            m_tcb->m_nextTxSequence = next;
+        }
+        if (m_tcb->m_bytesInFlight.Get() == 0)
+        {
+            m_congestionControl->CwndEvent(m_tcb, State::CA_EVENT_TX_START);
+        }
+        const uint32_t sz = SendDataPacket(m_tcb->m_nextTxSequence, s, m_connected);
+        m_tcb->m_nextTxSequence += sz;
+        if (IsPacingEnabled() && m_pacingTimer.IsExpired())
+        {
+            m_pacingTimer.Schedule(m_tcb->m_pacingRate.Get().CalculateBytesTxTime(sz));
+            return 0;
+        }
+        window = AvailableWindow(); // (C.4), then (C.5)
+    }
+    return 0;
+}
+
+void
+LinuxTcpSocket::OnTsqHandler()
+{
+    m_sendBlocked = false;
+    // TsqHandler() calls SendPendingData() next in these states; it reaches
+    // its first AvailableWindow() with data and an endpoint.
+    if ((m_state == ESTABLISHED || m_state == CLOSE_WAIT) && m_txBuffer->Size() > 0 &&
+        (m_endPoint != nullptr || m_endPoint6 != nullptr))
+    {
+        ArmWritePass();
+    }
+}
+
+int
+LinuxTcpSocket::Send(ns3::Ptr<ns3::Packet> p, uint32_t flags)
+{
+    const bool armed = m_passArmed;
+    m_passArmed = false;
+    const int r = TsqTcpSocket::Send(p, flags);
+    m_passArmed = armed;
+    return r;
+}
+
+void
+LinuxTcpSocket::PacingTimerExpired()
+{
+    ArmWritePass();
+    NotifyPacingPerformed(); // SendPendingData(m_connected)
+    m_passArmed = false;
 }
 
 } // namespace tunsim

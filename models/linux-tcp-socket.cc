@@ -59,8 +59,8 @@ LinuxTcpSocket::GetTypeId()
             .AddAttribute("Gso", "new data in GSO skbs sized by tcp_tso_autosize() (GsoTag)", ns3::BooleanValue(true),
                           ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_gso), ns3::MakeBooleanChecker())
             .AddAttribute("WritePass",
-                          "send the new data of one SendPendingData() pass from SendDataPacket() without a "
-                          "TcpTxBuffer::NextSeg() walk per segment (a speed-up; the same segments either way)",
+                          "run SendPendingData()'s loop for new data without TcpTxBuffer::NextSeg()'s walk of "
+                          "the sent list while no segment is marked lost (a speed-up; the same segments either way)",
                           ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_writePass),
                           ns3::MakeBooleanChecker())
             .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
@@ -88,11 +88,13 @@ LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
       m_rtoMin(other.m_rtoMin)
 {
     UseLinuxRate();
+    m_pacingTimer.SetFunction(&LinuxTcpSocket::PacingTimerExpired, this);
 }
 
 LinuxTcpSocket::LinuxTcpSocket()
 {
     UseLinuxRate();
+    m_pacingTimer.SetFunction(&LinuxTcpSocket::PacingTimerExpired, this);
 }
 
 void
@@ -375,6 +377,7 @@ LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool
 uint32_t
 LinuxTcpSocket::SendSegment(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
 {
+    m_passArmed = false; // a segment before the armed SendPendingData(): not the call it was armed for
     if (maxSize == 0)
     {
         // TcpTxBuffer::NextSeg() offers new data up to rWnd - (bytes in the
@@ -465,13 +468,21 @@ LinuxTcpSocket::Probe0()
     m_sendBlocked = false;
     if (m_state == ESTABLISHED || m_state == CLOSE_WAIT)
     {
+        ArmWritePass();
         SendPendingData(m_connected);
+        m_passArmed = false;
     }
 }
 
 uint32_t
 LinuxTcpSocket::AvailableWindow() const
 {
+    if (m_passArmed)
+    {
+        // SendPendingData()'s first question (see ArmWritePass())
+        m_passArmed = false;
+        return const_cast<LinuxTcpSocket*>(this)->WritePassFromTop();
+    }
     return m_sendBlocked || m_wndBlocked ? 0 : TsqTcpSocket::AvailableWindow();
 }
 
@@ -484,7 +495,11 @@ LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& 
     m_lostAtAck = m_txBuffer->GetLost();
     m_linuxRate->StartAck();
     m_probe0.Cancel();
+    // ns-3.37's ReceivedAck() ends with SendPendingData(); no AvailableWindow()
+    // is asked before it (a segment sent on the way disarms, SendSegment()).
+    ArmWritePass();
     ns3::TcpSocketBase::ReceivedAck(packet, tcpHeader);
+    m_passArmed = false;
     if (m_rack && RackHeadLost())
     {
         SendPendingData(m_connected);

@@ -77,6 +77,10 @@ class LinuxTcpSocket : public TsqTcpSocket
 
     // ns3::Socket
     ns3::Ptr<ns3::Packet> Recv(uint32_t maxSize, uint32_t flags) override;
+    using TsqTcpSocket::Send;
+    /// TcpSocketBase::Send(); its AvailableWindow() is never the armed one
+    /// (an application writing from NewAck()'s NotifySend(), inside ReceivedAck()).
+    int Send(ns3::Ptr<ns3::Packet> p, uint32_t flags) override;
     /// TcpSocketBase::Recv() without its quadratic gathering (see the .cc).
     ns3::Ptr<ns3::Packet> ExtractInOrder(uint32_t maxSize, uint32_t flags);
 
@@ -89,7 +93,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     void ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
     uint32_t SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck) override;
     uint32_t AvailableWindow() const override;
-    void OnTsqHandler() override { m_sendBlocked = false; }
+    void OnTsqHandler() override;
     /// TSQ's limit is 2 * the truesize of the skb to send: a GSO skb of TsoSegs().
     uint32_t SegmentsPerSkb() const override { return m_gso ? TsoSegs() : 1; }
     void ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
@@ -127,6 +131,17 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// The rest of SendPendingData()'s loop for new data, without its
     /// per-segment TcpTxBuffer::NextSeg() walk (linux-tcp-socket-write.cc).
     uint32_t ContinueWritePass(ns3::SequenceNumber32 next, bool withAck);
+    /// SendPendingData()'s whole loop run from its first AvailableWindow()
+    /// question, NextSeg() answered without the walk while nothing is lost
+    /// (linux-tcp-socket-write.cc); returns the window SendPendingData()
+    /// goes on with (0: its loop is over).
+    uint32_t WritePassFromTop();
+    /// The next SendPendingData() call runs WritePassFromTop(): set only
+    /// right before a call that reaches its first AvailableWindow(), and
+    /// cleared after it.
+    void ArmWritePass() { m_passArmed = m_writePass; }
+    /// The pacing timer's expiry: TcpSocketBase::NotifyPacingPerformed() armed.
+    void PacingTimerExpired();
     /// The GSO skb the next new segment belongs to (0: none).
     uint64_t GsoSkbFor(ns3::SequenceNumber32 seq);
     /// Own "Tx" trace: mark the segment with its GSO skb.
@@ -139,7 +154,8 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_quickAck = true;
     bool m_localDropModel = true;
     bool m_gso = true;
-    bool m_writePass = true; ///< ContinueWritePass() on (results identical either way)
+    bool m_writePass = true; ///< ContinueWritePass(), WritePassFromTop() on (results identical either way)
+    mutable bool m_passArmed = false; ///< see ArmWritePass()
     // the GSO skb being built
     uint64_t m_gsoSkb = 0;
     uint32_t m_gsoLeft = 0;

@@ -1,9 +1,11 @@
 // LinuxTcpSocket's WritePass (models/linux-tcp-socket-write.cc) runs the rest
-// of SendPendingData()'s loop from SendDataPacket() to skip ns-3's
+// of SendPendingData()'s loop from SendDataPacket(), and the whole loop from
+// its first AvailableWindow() (WritePassFromTop()), to skip ns-3's
 // per-segment NextSeg() walk. It claims to send exactly the segments the
 // per-segment loop sends, in the same order with the same side effects:
 // whole runs with it on and off must give the same result, field for field
-// (recovery, local drops, the receive window and TSQ all exercised).
+// (recovery, local drops, the receive window, TSQ and BBR's pacing all
+// exercised).
 #include "run/experiment.h"
 #include "run/testbed.h"
 #include "scenario/scenario.h"
@@ -47,7 +49,8 @@ RunWithWritePass(const Scenario& s, bool writePass, uint64_t* events)
 }
 
 Scenario
-Bulk(uint32_t ring, const std::string& policy, const std::string& qdisc, double seconds)
+Bulk(uint32_t ring, const std::string& policy, const std::string& qdisc, double seconds,
+     const std::string& cc = "cubic")
 {
     return ScenarioFromJson({
         {"name", "write-pass"},
@@ -57,7 +60,7 @@ Bulk(uint32_t ring, const std::string& policy, const std::string& qdisc, double 
         {"qdisc", {{"kind", qdisc}}},
         {"reader", {{"per_packet_ns", 0}, {"ns_per_byte", 40}, {"batch", 1}, {"encap", "none"}}},
         {"underlay", {{"rate_mbps", 1000}, {"delay_ms", 30}}},
-        {"flows", json::array({{{"kind", "tcp"}, {"cc", "cubic"}}})},
+        {"flows", json::array({{{"kind", "tcp"}, {"cc", cc}}})},
     });
 }
 
@@ -88,4 +91,15 @@ TEST(LinuxTcpWritePass, DeepRingGivesTheSameRun)
 TEST(LinuxTcpWritePass, LocalDropsFromAFullQdiscGiveTheSameRun)
 {
     ExpectSameRun(Bulk(10, "nodrop-v8", "pfifo_fast", 2));
+}
+
+TEST(LinuxTcpWritePass, BbrPacedGivesTheSameRun)
+{
+    // BBR: every segment from the pacing timer or PaceContinue(), armed
+    ExpectSameRun(Bulk(25, "drop", "pfifo_fast", 3, "bbr"));
+}
+
+TEST(LinuxTcpWritePass, BbrDeepRingGivesTheSameRun)
+{
+    ExpectSameRun(Bulk(2000, "drop", "pfifo_fast", 2, "bbr"));
 }

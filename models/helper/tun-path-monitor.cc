@@ -3,11 +3,9 @@
 #include "socket-account.h"
 #include "tunsim-tag.h"
 
-#include "ns3/ipv4-header.h"
 #include "ns3/queue.h"
 #include "ns3/queue-disc.h"
 #include "ns3/simulator.h"
-#include "ns3/tcp-header.h"
 #include "ns3/tcp-l4-protocol.h"
 #include "ns3/traffic-control-layer.h"
 
@@ -145,15 +143,18 @@ TunPathMonitor::TrackReverse(std::map<uint16_t, uint32_t> flowBySourcePort, uint
     using namespace ns3;
     Ptr<PacketLedger> ledger = m_ledger;
     m_path.peer->SetReverseEntryCallback([ledger, flowBySourcePort, otherFlow](Ptr<Packet> p) {
-        Ipv4Header ip;
-        Ptr<Packet> c = p->Copy();
-        c->RemoveHeader(ip);
+        // The IPv4 header's protocol and the TCP source port, read from the
+        // bytes (Ipv4Header / TcpHeader deserialization made a TcpOption
+        // object per option, per ACK): version/IHL in byte 0, protocol in
+        // byte 9, the source port in the transport header's first two bytes.
+        uint8_t b[64];
+        const uint32_t n = p->CopyData(b, sizeof b);
+        const uint32_t ihl = n >= 20 ? 4u * (b[0] & 0x0fu) : 0;
         uint32_t flow = otherFlow;
-        if (ip.GetProtocol() == TcpL4Protocol::PROT_NUMBER)
+        if (n >= 20 && b[9] == TcpL4Protocol::PROT_NUMBER && n >= ihl + 2)
         {
-            TcpHeader tcp;
-            c->PeekHeader(tcp);
-            auto it = flowBySourcePort.find(tcp.GetSourcePort());
+            const auto port = static_cast<uint16_t>((b[ihl] << 8) | b[ihl + 1]);
+            auto it = flowBySourcePort.find(port);
             if (it != flowBySourcePort.end())
             {
                 flow = it->second;

@@ -111,6 +111,7 @@ Everything()
     s.reader.loop = ReaderLoop::Batched;
     s.reader.pollNs = 333.5;
     s.reader.readNs = 1e9;
+    s.reader.readEmptyNs = 0.25;
     s.reader.writeNs = 7750.5;
     s.reader.writeXmitNs = 1e9;
     s.reader.wakeupLatencyUs = 0;
@@ -154,6 +155,7 @@ Everything()
     rate.sendCostNs = 0;
     rate.sendCostFirstNs = 1e9;
     rate.sendCostWakeNs = 0;
+    rate.sendCostWakeByIdle = {{0, 45000.5}, {30000, 1e9}};
     rate.sendCostRunningNs = 1.5;
     rate.sendCostFullNs = 1e9;
     rate.sender = SenderStyle::Nonblocking;
@@ -420,6 +422,10 @@ TEST(Scenario, DocsDescribeEveryFieldWithTheTablesDefaultAndUnit)
         if (line.rfind("Each `wakeup_by_sleep` element", 0) == 0)
         {
             section = "reader.wakeup_by_sleep[]";
+        }
+        if (line.rfind("Each `send_cost_wake_by_idle` element", 0) == 0)
+        {
+            section = "flows[].send_cost_wake_by_idle[]";
         }
         if (line.rfind("| `", 0) != 0)
         {

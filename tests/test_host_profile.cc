@@ -277,9 +277,15 @@ TEST(WakeBins, LeavesOutTheDatagramsThePollSawBeforeItBlocked)
     EXPECT_EQ(real[0]["sleep_us_from"], 0);
     EXPECT_EQ(real[0]["samples"], 25);
     EXPECT_EQ(real[0]["wake_quantiles_us"][0], 40.0);
+    // Without it (version 1) all; the edges at 2 and 5 us (version 3) give
+    // the sleeps under 2 us and those of 5 us a bin each.
     const json all = tunsim::calibrate::WakeBins(pairs, 20);
-    EXPECT_EQ(all[0]["samples"], 50);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0]["samples"], 25);
     EXPECT_EQ(all[0]["wake_quantiles_us"][0], 2.0);
+    EXPECT_EQ(all[1]["sleep_us_from"], 5);
+    EXPECT_EQ(all[1]["samples"], 25);
+    EXPECT_EQ(all[1]["wake_quantiles_us"][0], 40.0);
 }
 
 namespace

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 namespace tunsim
@@ -223,7 +224,10 @@ UdpSeqSender::SendLoop()
     const bool first = m_drained && (m_seq == 0 || now > m_nextSendAllowed);
     if (m_probe)
     {
-        NextSendAfter(SendProbed(p, first));
+        // How long the sender was idle: since its last send() returned (the
+        // flow's first send: longer than any bin; a send inside a burst: 0).
+        const ns3::Time idle = !first ? ns3::Time(0) : m_seq == 0 ? ns3::Time::Max() : now - m_nextSendAllowed;
+        NextSendAfter(SendProbed(p, first, idle));
         return;
     }
     const ns3::Time cost = first ? m_cfg.sendCostFirst : m_cfg.sendCost;
@@ -256,7 +260,7 @@ UdpSeqSender::NextSendAfter(ns3::Time cost)
 }
 
 ns3::Time
-UdpSeqSender::SendProbed(ns3::Ptr<ns3::Packet> p, bool first)
+UdpSeqSender::SendProbed(ns3::Ptr<ns3::Packet> p, bool first, ns3::Time idle)
 {
     // udp_sendmsg() -> ip_send_skb() -> the qdisc -> tun_net_xmit(), all in
     // this call: the counters before and after say what it did.
@@ -303,6 +307,10 @@ UdpSeqSender::SendProbed(ns3::Ptr<ns3::Packet> p, bool first)
             }
         }
     }
+    if (ctx == SendContext::WokeReader && !m_cfg.sendCostWakeByIdle.empty())
+    {
+        return WakeCostAfterIdle(idle);
+    }
     const ns3::Time base = first ? m_cfg.sendCostFirst : m_cfg.sendCost;
     const ns3::Time* own = nullptr;
     switch (ctx)
@@ -322,6 +330,20 @@ UdpSeqSender::SendProbed(ns3::Ptr<ns3::Packet> p, bool first)
         break;
     }
     return own && !own->IsNegative() ? *own : base;
+}
+
+ns3::Time
+UdpSeqSender::WakeCostAfterIdle(ns3::Time idle) const
+{
+    // try_to_wake_up() inside the send (sock_def_readable() from
+    // tun_net_xmit()): what it costs grows with how long the sender's own
+    // CPU was idle before (cold caches, its idle state's exit) -- measured
+    // by tunsim calibrate at gaps of 10 us .. 100 ms (send_wake_by_gap). The
+    // last bin whose start is <= idle; at most 32 bins.
+    const auto& bins = m_cfg.sendCostWakeByIdle;
+    const auto it = std::upper_bound(bins.begin(), bins.end(), idle,
+                                     [](ns3::Time t, const std::pair<ns3::Time, ns3::Time>& b) { return t < b.first; });
+    return it == bins.begin() ? bins.front().second : std::prev(it)->second;
 }
 
 void

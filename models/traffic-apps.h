@@ -35,6 +35,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 namespace ns3
@@ -86,6 +87,9 @@ class UdpSeqSender : public ns3::Application
         /// CPU of a send() by what it did (SetXmitProbe); negative: the
         /// cost without contexts (sendCostFirst / sendCost).
         ns3::Time sendCostWake = ns3::NanoSeconds(-1);    ///< its sk_data_ready() woke the sleeping reader
+        /// Or that cost by how long the sender was idle before the send:
+        /// (idle from, cost) bins, the first from 0 (empty: sendCostWake).
+        std::vector<std::pair<ns3::Time, ns3::Time>> sendCostWakeByIdle;
         ns3::Time sendCostRunning = ns3::NanoSeconds(-1); ///< into the ring of a reader that is awake
         ns3::Time sendCostFull = ns3::NanoSeconds(-1);    ///< tun_net_xmit() found the ring full (dropped)
     };
@@ -156,7 +160,9 @@ class UdpSeqSender : public ns3::Application
     /// m_sendEvent fired: no send is scheduled any more; SendLoop().
     void SendEvent();
     /// The send() with the probe: its context, its cost, -ENOBUFS.
-    ns3::Time SendProbed(ns3::Ptr<ns3::Packet> p, bool first);
+    ns3::Time SendProbed(ns3::Ptr<ns3::Packet> p, bool first, ns3::Time idle);
+    /// sendCostWakeByIdle's cost for a waking send after `idle`.
+    ns3::Time WakeCostAfterIdle(ns3::Time idle) const;
     /// sock_alloc_send_pskb() returned -EAGAIN (non-blocking socket).
     void RefuseEagain();
     /// The sequence number after the frame of datagram `seq` (video), at

@@ -70,6 +70,12 @@ VpnReader::GetTypeId()
                           ns3::TimeValue(ns3::Time(0)),
                           ns3::MakeTimeAccessor(&VpnReader::m_readCost),
                           ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("ReadEmptyCost",
+                          "CPU of the read() that finds the ring empty (-EAGAIN) before a "
+                          "read-until-empty reader sleeps in poll()",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_readEmptyCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
             .AddAttribute("WriteCost",
                           "CPU of one write() of a reverse packet into tun besides its "
                           "decryption (tun_get_user() -> netif_receive_skb(), the receive path)",
@@ -250,16 +256,18 @@ VpnReader::ChargeCpu(ns3::Time t)
     m_stats.busy += t;
     m_stats.stolen += t;
     ns3::Time now = ns3::Simulator::Now();
-    if (m_state == State::Running || m_state == State::Polling || m_state == State::Blocking)
+    if (m_state == State::Running || m_state == State::Polling || m_state == State::Blocking ||
+        m_state == State::Checking)
     {
         // The softirq interrupts the processing of the current packets (or the poll).
         m_doneAt += t;
         m_cpuFreeAt = m_doneAt;
         m_event.Cancel();
         m_event = ns3::Simulator::Schedule(m_doneAt - now,
-                                           m_state == State::Running   ? &VpnReader::ProcessDone
-                                           : m_state == State::Polling ? &VpnReader::PollDone
-                                                                       : &VpnReader::PollBlock,
+                                           m_state == State::Running    ? &VpnReader::ProcessDone
+                                           : m_state == State::Polling  ? &VpnReader::PollDone
+                                           : m_state == State::Checking ? &VpnReader::CheckedEmpty
+                                                                        : &VpnReader::PollBlock,
                                            this);
     }
     else
@@ -294,7 +302,7 @@ VpnReader::ReadLoop()
     {
         if (!TunRingRecv(m_batch))
         {
-            SleepOnRing();
+            RingFoundEmpty(m_readEmptyCost);
             return;
         }
         ProcessInHand();
@@ -304,7 +312,7 @@ VpnReader::ReadLoop()
     // sleeps in it until sk_data_ready(), as an empty read() does.
     if (m_tun->GetQueue(m_queue).Ring().Empty())
     {
-        SleepOnRing();
+        RingFoundEmpty(m_pollCost);
         return;
     }
     ++m_stats.polls;
@@ -326,6 +334,43 @@ VpnReader::TunRingRecv(uint32_t max)
         m_inHand.push_back(p);
     }
     return !m_inHand.empty();
+}
+
+void
+VpnReader::RingFoundEmpty(ns3::Time cost)
+{
+    // tun_do_read() -> tun_ring_recv() with O_NONBLOCK returning -EAGAIN
+    // (read-until-empty), or do_sys_poll() with a zero timeout whose
+    // tun_chr_poll() found nothing (poll-each, batched: the same path as a
+    // poll() that finds data, PollCost): the syscall returns, then the loop
+    // blocks in poll() -- as the kernel twin's reader does (ReadOne(),
+    // PollThenRead() -> Empty() -> Sleep()). A packet produced meanwhile
+    // finds the reader running (no wake-up); the blocking poll() sees it.
+    if (!cost.IsStrictlyPositive())
+    {
+        SleepOnRing();
+        return;
+    }
+    m_state = State::Checking;
+    ScheduleOnCpu(cost, &VpnReader::CheckedEmpty);
+}
+
+void
+VpnReader::CheckedEmpty()
+{
+    if (m_state != State::Checking)
+    {
+        return;
+    }
+    if (!m_pollCost.IsStrictlyPositive() && (!m_tun->GetQueue(m_queue).Ring().Empty() || !m_reverse.empty()))
+    {
+        // What came during the syscall: a poll() that costs nothing sees it
+        // at once (with a cost, SleepOnRing()'s PollBlock() does).
+        m_state = State::Sleeping; // between iterations; ReadLoop decides
+        ReadLoop();
+        return;
+    }
+    SleepOnRing();
 }
 
 void

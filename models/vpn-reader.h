@@ -197,6 +197,7 @@ class VpnReader : public ns3::Application
         Polling,   ///< in poll() (poll-each, batched) until m_doneAt, then reads
         Running,   ///< processing m_inHand until m_doneAt
         Writing,   ///< decrypting m_reverse.front(), then inside its write(), until m_doneAt
+        Checking,  ///< in the read() (ReadEmptyCost) / poll(0) (PollCost) that finds the ring empty
         Blocking,  ///< in the poll() that found the ring empty, not yet asleep (PollCost)
         Sleeping,  ///< blocking wait on an empty ring
         Waking,    ///< woken, waiting for the scheduler
@@ -211,6 +212,12 @@ class VpnReader : public ns3::Application
     void ReadLoop();
     /// Take up to `max` packets from the ring into m_inHand; false if none.
     bool TunRingRecv(uint32_t max);
+    /// The read() (read-until-empty) or the zero-timeout poll() (poll-each,
+    /// batched) found the ring empty: that syscall's `cost`, then
+    /// SleepOnRing() (at once when the cost is 0).
+    void RingFoundEmpty(ns3::Time cost);
+    /// RingFoundEmpty()'s syscall returned: SleepOnRing().
+    void CheckedEmpty();
     /// The ring was empty: sleep in tun_ring_recv() / poll().
     void SleepOnRing();
     /// Charge the CPU of the packets in hand; ProcessDone() when done.
@@ -255,6 +262,7 @@ class VpnReader : public ns3::Application
     ReaderLoop m_loop = ReaderLoop::ReadUntilEmpty;
     ns3::Time m_pollCost;           ///< CPU of one poll() that finds data
     ns3::Time m_readCost;           ///< floor of a packet's CPU: the read() itself
+    ns3::Time m_readEmptyCost;      ///< a read() that finds the ring empty (-EAGAIN)
     ns3::Time m_writeCost;          ///< a reverse write(): tun_get_user() and the receive path
     ns3::Time m_writeXmitCost;      ///< per packet transmitted into tun inside that write()
     uint32_t m_encapOverhead = 0;

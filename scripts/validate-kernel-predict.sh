@@ -6,7 +6,7 @@
 #
 # 1. `tunsim calibrate` measures this host once (a few seconds): send() by
 #    context, read(), poll(), the reader's wake-up by sleep length
-#    (DIR/host-profile.json, tunsim calibrate --scale 4 by default, ~15 s;
+#    (DIR/host-profile.json, tunsim calibrate --scale 4 by default, ~25 s;
 #    --profile FILE uses an existing one instead).
 # 2. A grid of points none of which the calibration ran -- both reader loop
 #    styles (read-until-empty, poll-each), rings 1..500, bursts 20..500
@@ -20,7 +20,7 @@
 #    whose kernel spread (sd over repeats) is below 3 pp, and the largest
 #    deviation; DIR/prediction.csv and the plot DIR/kernel_prediction.{png,pdf}.
 #
-# --recalibrate-every N: calibrate again (scale 1, ~4 s) before every N-th
+# --recalibrate-every N: calibrate again (scale 1, ~7 s) before every N-th
 # point, into DIR/profiles/, and predict the points that follow from that
 # profile (the host's costs drift within minutes on a VM; a profile is
 # still never measured at a point of the grid). The CSV says which profile.
@@ -39,7 +39,7 @@ SIM_ONLY=0
 MAXPOINTS=0
 PROFILE=""
 RECAL=0
-CAL_SCALE=4   # tunsim calibrate --scale: ~15 s of measurement, ~600 wake-ups per sleep gap
+CAL_SCALE=4   # tunsim calibrate --scale: ~25 s of measurement (version 3), ~600 wake-ups per sleep gap
 BIN=${TUNSIM:-build/tunsim}
 while [ $# -gt 0 ]; do
   case "$1" in

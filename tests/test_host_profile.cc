@@ -27,7 +27,17 @@ namespace
 
 namespace fs = std::filesystem;
 
-/// A profile of this kernel with round figures.
+/// The TCP twin's calibration (kernel::Calibrate) with round figures.
+json
+Twin()
+{
+    return {{"reader_write_ns", {{"mean_ns", 2400.0}}},
+            {"sender_send_ns", {{"mean_ns", 3100.0}}},
+            {"timer_wakeup_quantiles_us", {40.0, 42.0}}};
+}
+
+/// A profile of this kernel with round figures: the waking send() costs 30
+/// us after 10 us idle, 60 us after 10 ms.
 json
 Profile()
 {
@@ -35,11 +45,13 @@ Profile()
     const json full = {{"send_full_ns", 1800.0}};
     const json running = {{"send_first_ns", 9000.0}, {"send_running_ns", 2500.0}};
     const json wake = {{"send_wake_ns", 30000.0},
+                       {"send_wake_by_gap", json::array({{{"gap_us", 10}, {"send_ns", 30000.0}, {"samples", 5}},
+                                                         {{"gap_us", 10000}, {"send_ns", 60000.0}, {"samples", 5}}})},
                        {"wakeup_by_sleep", json::array({{{"sleep_us_from", 0}, {"samples", 3},
                                                          {"wake_quantiles_us", {1.0, 2.0, 3.0}}},
                                                         {{"sleep_us_from", 200}, {"samples", 2},
                                                          {"wake_quantiles_us", {60.0, 80.0}}}})}};
-    return tunsim::calibrate::MakeProfile(readPoll, full, running, wake, 1400);
+    return tunsim::calibrate::MakeProfile(readPoll, full, running, wake, 1400, nullptr, Twin());
 }
 
 class HostProfile : public ::testing::Test
@@ -236,7 +248,7 @@ TEST_F(HostProfile, ABusyReadersLostCpuFillsThePreemptionFieldsUnlessTheScenario
     p = tunsim::calibrate::MakeProfile({{"read_ns", 1500.0}, {"poll_ns", 700.0}}, {{"send_full_ns", 1800.0}},
                                        {{"send_first_ns", 9000.0}, {"send_running_ns", 2500.0}},
                                        Profile()["measurements"]["sleeping_reader"], 1400,
-                                       {{"preempt_interval_ms", 0.8}, {"preempt_ms", 0.05}});
+                                       {{"preempt_interval_ms", 0.8}, {"preempt_ms", 0.05}}, Twin());
     tunsim::Scenario s = Load(p, json::parse(R"({"flows": [{}]})"));
     EXPECT_DOUBLE_EQ(s.reader.preemptIntervalMs, 0.8);
     EXPECT_DOUBLE_EQ(s.reader.preemptMs, 0.05);
@@ -265,9 +277,15 @@ TEST(WakeBins, LeavesOutTheDatagramsThePollSawBeforeItBlocked)
     EXPECT_EQ(real[0]["sleep_us_from"], 0);
     EXPECT_EQ(real[0]["samples"], 25);
     EXPECT_EQ(real[0]["wake_quantiles_us"][0], 40.0);
+    // Without it (version 1) all; the edges at 2 and 5 us (version 3) give
+    // the sleeps under 2 us and those of 5 us a bin each.
     const json all = tunsim::calibrate::WakeBins(pairs, 20);
-    EXPECT_EQ(all[0]["samples"], 50);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0]["samples"], 25);
     EXPECT_EQ(all[0]["wake_quantiles_us"][0], 2.0);
+    EXPECT_EQ(all[1]["sleep_us_from"], 5);
+    EXPECT_EQ(all[1]["samples"], 25);
+    EXPECT_EQ(all[1]["wake_quantiles_us"][0], 40.0);
 }
 
 namespace
@@ -317,10 +335,134 @@ TEST_F(HostProfile, VersionOneIsConvertedToRealWakeUpsFromTheSendsStart)
     s = Load(bare, json::parse(R"({"flows": [{}]})"));
     EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs.size(), 10u);
     EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs[0], 31.0);
-    // A version-2 profile's bins are used as they are; version 3 is unknown.
+    // A version-2 (and 3) profile's bins are used as they are; version 4 is unknown.
     s = Load(Profile(), json::parse(R"({"flows": [{}]})"));
     EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs, (std::vector<double>{1.0, 2.0, 3.0}));
     json p = Profile();
-    p["version"] = 3;
+    p["version"] = 2;
+    s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs, (std::vector<double>{1.0, 2.0, 3.0}));
+    p["version"] = 4;
     EXPECT_EQ(FieldOf(p), "host_profile.version");
+}
+
+TEST_F(HostProfile, TheWakingSendsCostByIdleTimeFillsEachUdpFlowUnlessItSetsItsOwn)
+{
+    // send_wake_by_gap 10 us: 30 us, 10 ms: 60 us -> bins from 0 (any idle
+    // time below 10 ms, a send inside a burst too) and from 10 ms.
+    auto s = Load(Profile(), json::parse(R"({"flows": [{}, {"send_cost_wake_ns": 5000}]})"));
+    ASSERT_EQ(s.flows[0].sendCostWakeByIdle.size(), 2u);
+    EXPECT_EQ(s.flows[0].sendCostWakeByIdle[0].idleUsFrom, 0.0);
+    EXPECT_EQ(s.flows[0].sendCostWakeByIdle[0].sendNs, 30000.0);
+    EXPECT_EQ(s.flows[0].sendCostWakeByIdle[1].idleUsFrom, 10000.0);
+    EXPECT_EQ(s.flows[0].sendCostWakeByIdle[1].sendNs, 60000.0);
+    EXPECT_EQ(s.provenance["flows[0].send_cost_wake_by_idle"], "profile");
+    EXPECT_TRUE(s.flows[1].sendCostWakeByIdle.empty()) << "the flow's own wake cost keeps the table out";
+    EXPECT_EQ(s.flows[1].sendCostWakeNs, 5000.0);
+    EXPECT_EQ(s.provenance["flows[1].send_cost_wake_by_idle"], "scenario");
+    // A udp scenario keeps the wake-up bins; the write() costs are filled
+    // (used only by packets written back into tun).
+    EXPECT_EQ(s.reader.wakeupBySleep.size(), 2u);
+    EXPECT_TRUE(s.reader.wakeupQuantilesUs.empty());
+    EXPECT_EQ(s.reader.writeNs, 2400.0);
+    EXPECT_EQ(s.reader.writeXmitNs, 3100.0);
+    EXPECT_TRUE(s.underlay.peerWakeupQuantilesUs.empty());
+}
+
+TEST_F(HostProfile, ATcpScenarioTakesTheTimerWakeUpsAndTheWriteCosts)
+{
+    // As validate-kernel-tcp.sh's sim-cal/ scenarios: reader.write_ns =
+    // the twin's write(), write_xmit_ns = its send(), the timer wake-ups
+    // for the reader and the far end.
+    auto s = Load(Profile(), json::parse(R"({"flows": [{"kind": "tcp"}]})"));
+    EXPECT_EQ(s.reader.writeNs, 2400.0);
+    EXPECT_EQ(s.reader.writeXmitNs, 3100.0);
+    EXPECT_EQ(s.reader.wakeupQuantilesUs, (std::vector<double>{40.0, 42.0}));
+    EXPECT_TRUE(s.reader.wakeupBySleep.empty());
+    EXPECT_EQ(s.underlay.peerWakeupQuantilesUs, (std::vector<double>{40.0, 42.0}));
+    EXPECT_EQ(s.provenance["reader.wakeup_quantiles_us"], "profile");
+    EXPECT_EQ(s.provenance["reader.write_ns"], "profile");
+    EXPECT_EQ(s.provenance["underlay.peer_wakeup_quantiles_us"], "profile");
+    // Explicit fields win.
+    s = Load(Profile(), json::parse(R"({"reader": {"write_ns": 7, "wakeup_latency_us": 3},
+        "underlay": {"peer_wakeup_quantiles_us": [9]}, "flows": [{"kind": "tcp"}]})"));
+    EXPECT_EQ(s.reader.writeNs, 7.0);
+    EXPECT_EQ(s.reader.writeXmitNs, 3100.0);
+    EXPECT_TRUE(s.reader.wakeupQuantilesUs.empty());
+    EXPECT_EQ(s.reader.wakeupLatencyUs, 3.0);
+    EXPECT_EQ(s.underlay.peerWakeupQuantilesUs, (std::vector<double>{9.0}));
+    EXPECT_EQ(s.provenance["reader.wakeup_quantiles_us"], "scenario");
+}
+
+TEST_F(HostProfile, BadVersionThreeFieldsNameTheField)
+{
+    json p = Profile();
+    EXPECT_EQ(p["version"], 3);
+    p["costs"].erase("write_ns"); // one write cost without the other
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.write_ns");
+    p["costs"]["write_ns"] = -1;
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.write_ns");
+    p = Profile();
+    p["timer_wakeup_quantiles_us"] = json::array();
+    EXPECT_EQ(FieldOf(p), "host_profile.timer_wakeup_quantiles_us");
+    p = Profile();
+    p["send_wake_by_gap"][1]["gap_us"] = 5;
+    EXPECT_EQ(FieldOf(p), "host_profile.send_wake_by_gap[1].gap_us");
+    p = Profile();
+    p["send_wake_by_gap"][0]["send_ns"] = "fast";
+    EXPECT_EQ(FieldOf(p), "host_profile.send_wake_by_gap[0].send_ns");
+    p = Profile();
+    p.erase("send_wake_by_gap");
+    EXPECT_EQ(FieldOf(p), "host_profile.send_wake_by_gap");
+}
+
+TEST_F(HostProfile, VersionTwoTakesTheWakingSendsByGapFromItsMeasurements)
+{
+    // A version-2 profile: no send_wake_by_gap, write() or timer wake-ups;
+    // its sleeping reader's by_gap (10 us: 40 us; 30 us: no samples; 100 us:
+    // only 3, too few; 10 ms: 80 us) gives the table, and a tcp scenario
+    // keeps its own (default) write and wake-up fields.
+    json p = Profile();
+    p["version"] = 2;
+    p.erase("send_wake_by_gap");
+    p.erase("timer_wakeup_quantiles_us");
+    p["costs"].erase("write_ns");
+    p["costs"].erase("write_xmit_ns");
+    p["measurements"]["sleeping_reader"]["by_gap"] =
+        json::array({{{"gap_us", 10}, {"send", {{"mean_ns", 40000.0}, {"samples", 15}}}},
+                     {{"gap_us", 30}, {"send", {{"mean_ns", nullptr}, {"samples", 0}}}},
+                     {{"gap_us", 100}, {"send", {{"mean_ns", 99999.0}, {"samples", 3}}}},
+                     {{"gap_us", 10000}, {"send", {{"mean_ns", 80000.0}, {"samples", 600}}}}});
+    auto s = Load(p, json::parse(R"({"flows": [{}]})"));
+    ASSERT_EQ(s.flows[0].sendCostWakeByIdle.size(), 2u);
+    EXPECT_EQ(s.flows[0].sendCostWakeByIdle[0].sendNs, 40000.0);
+    EXPECT_EQ(s.flows[0].sendCostWakeByIdle[1].idleUsFrom, 10000.0);
+    EXPECT_EQ(s.flows[0].sendCostWakeByIdle[1].sendNs, 80000.0);
+    const tunsim::Scenario dflt = tunsim::ScenarioFromJson(json::parse(R"({"flows": [{"kind": "tcp"}]})"));
+    s = Load(p, json::parse(R"({"flows": [{"kind": "tcp"}]})"));
+    EXPECT_EQ(s.reader.writeNs, dflt.reader.writeNs);
+    EXPECT_TRUE(s.reader.wakeupQuantilesUs.empty());
+    EXPECT_EQ(s.reader.wakeupBySleep.size(), 2u);
+    EXPECT_FALSE(s.provenance.contains("reader.write_ns"));
+    // Without by_gap either: no table, send_cost_wake_ns alone.
+    p["measurements"]["sleeping_reader"].erase("by_gap");
+    s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_TRUE(s.flows[0].sendCostWakeByIdle.empty());
+    EXPECT_EQ(s.flows[0].sendCostWakeNs, 30000.0);
+}
+
+TEST_F(HostProfile, TheReadThatFindsTheRingEmptyFillsReadEmptyNsWhenMeasured)
+{
+    json p = Profile();
+    auto s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.reader.readEmptyNs, 0.0) << "not measured: the default";
+    EXPECT_FALSE(s.provenance.contains("reader.read_empty_ns"));
+    p["costs"]["read_empty_ns"] = 800.0;
+    s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.reader.readEmptyNs, 800.0);
+    EXPECT_EQ(s.provenance["reader.read_empty_ns"], "profile");
+    s = Load(p, json::parse(R"({"reader": {"read_empty_ns": 5}, "flows": [{}]})"));
+    EXPECT_EQ(s.reader.readEmptyNs, 5.0);
+    p["costs"]["read_empty_ns"] = -5;
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.read_empty_ns");
 }

@@ -37,6 +37,13 @@ TEST_F(Kernel, CalibrateWritesAValidProfileAndLeavesNoNamespace)
     EXPECT_GT(p["costs"]["read_ns"].get<double>(), 0.0);
     EXPECT_GT(p["costs"]["poll_ns"].get<double>(), 0.0);
     EXPECT_GE(p["wakeup_by_sleep"].size(), 1u);
+    // Version 3: the waking send() by the gap before it, up to 100 ms; the
+    // empty read(); the TCP twin's write() and timer wake-ups.
+    ASSERT_GE(p["send_wake_by_gap"].size(), 1u);
+    EXPECT_GE(p["send_wake_by_gap"].back()["gap_us"].get<double>(), 30000.0);
+    EXPECT_GT(p["costs"]["read_empty_ns"].get<double>(), 0.0);
+    EXPECT_GT(p["costs"]["write_ns"].get<double>(), 0.0);
+    EXPECT_EQ(p["timer_wakeup_quantiles_us"].size(), 1000u);
     EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << "written by rename";
     const auto names = tunsim::kernel::TunsimNamespaces();
     EXPECT_EQ(std::count(names.begin(), names.end(), "tunsim-" + std::to_string(pid)), 0) << "namespace left";

@@ -111,6 +111,7 @@ Everything()
     s.reader.loop = ReaderLoop::Batched;
     s.reader.pollNs = 333.5;
     s.reader.readNs = 1e9;
+    s.reader.readEmptyNs = 0.25;
     s.reader.writeNs = 7750.5;
     s.reader.writeXmitNs = 1e9;
     s.reader.wakeupLatencyUs = 0;
@@ -154,6 +155,7 @@ Everything()
     rate.sendCostNs = 0;
     rate.sendCostFirstNs = 1e9;
     rate.sendCostWakeNs = 0;
+    rate.sendCostWakeByIdle = {{0, 45000.5}, {30000, 1e9}};
     rate.sendCostRunningNs = 1.5;
     rate.sendCostFullNs = 1e9;
     rate.sender = SenderStyle::Nonblocking;
@@ -273,9 +275,10 @@ TEST(Scenario, ToJsonHasEveryFieldResolved)
     {
         SCOPED_TRACE(f.path);
         std::vector<json> v = ValuesAt(j, f.path);
-        if (f.path.rfind("reader.stalls[].", 0) == 0 || f.path.rfind("reader.wakeup_by_sleep[].", 0) == 0)
+        if (f.path.rfind("reader.stalls[].", 0) == 0 || f.path.rfind("reader.wakeup_by_sleep[].", 0) == 0 ||
+            f.path.rfind("flows[].send_cost_wake_by_idle[].", 0) == 0)
         {
-            EXPECT_TRUE(v.empty()); // no stalls, no wake-up bins
+            EXPECT_TRUE(v.empty()); // no stalls, no wake-up bins, no wake-send bins
             continue;
         }
         size_t expected = f.path.rfind("flows[].", 0) == 0 ? (f.only.empty() ? 2 : 1) : 1;
@@ -423,6 +426,10 @@ TEST(Scenario, DocsDescribeEveryFieldWithTheTablesDefaultAndUnit)
         if (line.rfind("Each `wakeup_by_sleep` element", 0) == 0)
         {
             section = "reader.wakeup_by_sleep[]";
+        }
+        if (line.rfind("Each `send_cost_wake_by_idle` element", 0) == 0)
+        {
+            section = "flows[].send_cost_wake_by_idle[]";
         }
         if (line.rfind("| `", 0) != 0)
         {

@@ -172,3 +172,37 @@ TEST(SenderStyles, ContextCostsDelayTheRestOfTheBurst)
     // or at 31 us (slow wake-up send): 29 us less.
     EXPECT_NEAR(base["max_ms"].get<double>() - slow["max_ms"].get<double>(), 0.029, 1e-6);
 }
+
+TEST(SenderStyles, TheWakingSendCostsWhatItsIdleTimeBeforeItSays)
+{
+    // Ring 1, bursts of 2 every 10 ms for 0.1 s (10 bursts), a reader asleep
+    // on the empty ring that wakes 20 us after a send() puts datagram 1 in
+    // the ring and frees the slot then. Datagram 2 is sent when datagram
+    // 1's send() is done: after 1 us it finds the ring full (dropped), after
+    // 50 us empty (delivered). send_cost_wake_by_idle picks datagram 1's
+    // cost by how long the sender was idle before it: ~9.95 ms inside the
+    // run, longer than any bin for the flow's first send.
+    auto run = [](const std::string& wake) {
+        return RunScenario(json::parse(R"({"name": "t", "duration_s": 0.1, "tun": {"ring_size": 1},
+            "reader": {"per_packet_ns": 1000, "wakeup_latency_us": 20},
+            "flows": [{"mode": "bursts", "burst_packets": 2, "burst_interval_ms": 10, "send_cost_ns": 1000, )" +
+                                       wake + "}]}"));
+    };
+    // idle >= 5 ms costs 50 us: every burst's datagram 2 finds the ring empty.
+    const json all = run(R"("send_cost_wake_by_idle": [{"idle_us_from": 0, "send_ns": 1000},
+                                                        {"idle_us_from": 5000, "send_ns": 50000}])");
+    ExpectConserved(all);
+    EXPECT_EQ(all["flows"][0]["sent_packets"], 20);
+    EXPECT_EQ(all["flows"][0]["dropped_packets"], 0);
+    EXPECT_EQ(all["flows"][0]["sender"]["sends_by_context"]["woke_reader"], 20);
+    // idle >= 20 ms costs 50 us: only the flow's first send (idle "forever");
+    // bursts 2..10 lose datagram 2 -- 9 of 20.
+    const json first = run(R"("send_cost_wake_by_idle": [{"idle_us_from": 0, "send_ns": 1000},
+                                                          {"idle_us_from": 20000, "send_ns": 50000}])");
+    ExpectConserved(first);
+    EXPECT_EQ(first["flows"][0]["dropped_packets"], 9);
+    EXPECT_EQ(first["flows"][0]["sender"]["sends_by_context"]["full_ring"], 9);
+    // One cost for every waking send (send_cost_wake_ns 1 us): all 10 lost.
+    const json flat = run(R"("send_cost_wake_ns": 1000)");
+    EXPECT_EQ(flat["flows"][0]["dropped_packets"], 10);
+}

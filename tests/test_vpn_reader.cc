@@ -491,8 +491,8 @@ TEST_F(ReaderTest, PollEachChargesOnePollPerRead)
 {
     // poll-each, P = 3 us, C = 10 us, 5 packets waiting at 0: poll 0..3,
     // read at 3, work 3..13; poll 13..16, read at 16; ... reads at 3, 16,
-    // 29, 42, 55; the sixth poll (at 65) finds the ring empty and sleeps
-    // (at 68: that poll's CPU too).
+    // 29, 42, 55; the sixth poll (the twin's poll(fd, 0), 65..68) finds the
+    // ring empty; the poll() that then blocks costs its CPU too (68..71).
     Make(MicroSeconds(10));
     m_reader->SetLoop(ReaderLoop::PollEach);
     m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(3)));
@@ -504,7 +504,8 @@ TEST_F(ReaderTest, PollEachChargesOnePollPerRead)
     EXPECT_EQ(Stats().polls, 5u);
     EXPECT_EQ(Stats().reads, 5u);
     EXPECT_EQ(Stats().sleeps, 1u);
-    EXPECT_EQ(Stats().busy, MicroSeconds(68)) << "5 x (poll 3 + work 10) + the poll that found nothing";
+    EXPECT_EQ(Stats().busy, MicroSeconds(71))
+        << "5 x (poll 3 + work 10) + the zero-timeout poll that found nothing + the blocking one";
     EXPECT_EQ(Sent(), 5u);
 }
 
@@ -512,7 +513,8 @@ TEST_F(ReaderTest, BatchedTakesMinOfBatchAndRingPerPoll)
 {
     // batched, Batch 3, P = 3 us, C = 10 us, 5 packets at 0: poll 0..3,
     // take 3 at 3, work 3..33; poll 33..36, take the remaining 2 at 36,
-    // work 36..56; then the poll (56..59) finds the ring empty and sleeps.
+    // work 36..56; then the poll (56..59) finds the ring empty, and the
+    // blocking poll (59..62) sleeps.
     Make(MicroSeconds(10));
     m_reader->SetLoop(ReaderLoop::Batched);
     m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(3)));
@@ -525,7 +527,7 @@ TEST_F(ReaderTest, BatchedTakesMinOfBatchAndRingPerPoll)
     EXPECT_EQ(Stats().reads, 2u);
     EXPECT_EQ(Stats().packetsRead, 5u);
     EXPECT_EQ(Stats().sleeps, 1u);
-    EXPECT_EQ(Stats().busy, MicroSeconds(59));
+    EXPECT_EQ(Stats().busy, MicroSeconds(62));
 }
 
 TEST_F(ReaderTest, BatchedAfterAWakeUpPollsThenReads)
@@ -598,4 +600,47 @@ TEST_F(ReaderTest, WithoutPollCostAnEmptyRingSleepsAtOnce)
     EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(150), MicroSeconds(202), MicroSeconds(203)}));
     EXPECT_EQ(Stats().wakeups, 2u);
     EXPECT_EQ(Stats().pollCatches, 0u);
+}
+
+TEST_F(ReaderTest, ReadUntilEmptyPaysTheReadThatFindsNothingBeforeItBlocks)
+{
+    // read-until-empty, R = 3 us (the read() returning -EAGAIN), P = 2 us,
+    // W = 50 us, C = 1 us, as the twin's ReadOne() -> Empty() -> Sleep().
+    // Empty at 0: read() 0..3, poll() 3..5, asleep at 5.
+    //   packet at 100: wakes it, read at 150, work ..151, read() 151..154
+    //   packet at 153: during that read() (no wake-up); the poll() 154..156
+    //                  sees it: read at 156, work ..157, read() 157..160,
+    //                  poll() 160..162, asleep at 162
+    //   packet at 170: wakes it, read at 220, work ..221, read() 221..224,
+    //                  poll() 224..226, asleep.
+    Make(MicroSeconds(1));
+    m_reader->SetAttribute("WakeupLatency", ns3::TimeValue(MicroSeconds(50)));
+    m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(2)));
+    m_reader->SetAttribute("ReadEmptyCost", ns3::TimeValue(MicroSeconds(3)));
+    XmitAt(MicroSeconds(100));
+    XmitAt(MicroSeconds(153));
+    XmitAt(MicroSeconds(170));
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(150), MicroSeconds(156), MicroSeconds(220)}));
+    EXPECT_EQ(Stats().wakeups, 2u) << "the packet at 153 woke nobody";
+    EXPECT_EQ(Stats().pollCatches, 1u);
+    EXPECT_EQ(Stats().sleeps, 4u) << "blocked in poll() at 3, 154, 160, 224";
+    EXPECT_EQ(Stats().busy, MicroSeconds(3 * 1 + 4 * 3 + 4 * 2)) << "3 packets, 4 empty read()s, 4 poll()s";
+}
+
+TEST_F(ReaderTest, AReadThatFindsNothingWithoutPollCostSeesWhatCameMeanwhile)
+{
+    // R = 3 us, P = 0: empty at 0, read() 0..3, asleep at 3. Packet at 100:
+    // read at 150, work ..151, read() 151..154; the packet at 153 is read
+    // at 154 (no wake-up), work ..155, read() 155..158, asleep at 158.
+    Make(MicroSeconds(1));
+    m_reader->SetAttribute("WakeupLatency", ns3::TimeValue(MicroSeconds(50)));
+    m_reader->SetAttribute("ReadEmptyCost", ns3::TimeValue(MicroSeconds(3)));
+    XmitAt(MicroSeconds(100));
+    XmitAt(MicroSeconds(153));
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(150), MicroSeconds(154)}));
+    EXPECT_EQ(Stats().wakeups, 1u);
+    EXPECT_EQ(Stats().sleeps, 2u);
+    EXPECT_EQ(Stats().busy, MicroSeconds(2 * 1 + 3 * 3));
 }

@@ -7,6 +7,7 @@
 #include "common/errors.h"
 #include "kernel/clock.h"
 #include "kernel/host.h"
+#include "kernel/measure.h"
 #include "result/result-writer.h"
 #include "scenario/host-profile.h"
 #include "scenario/scenario.h"
@@ -55,7 +56,7 @@ CpuModel()
 
 json
 MakeProfile(const json& readPoll, const json& full, const json& running, const json& wakeups, uint32_t payload,
-            const json& stolen)
+            const json& stolen, const json& twin)
 {
     char date[32];
     const std::time_t now = std::time(nullptr);
@@ -79,8 +80,40 @@ MakeProfile(const json& readPoll, const json& full, const json& running, const j
                   {"read_ns", readPoll["read_ns"]},
                   {"poll_ns", readPoll["poll_ns"]}};
     p["wakeup_by_sleep"] = wakeups["wakeup_by_sleep"];
+    if (wakeups.contains("send_wake_by_gap"))
+    {
+        p["send_wake_by_gap"] = wakeups["send_wake_by_gap"];
+    }
+    // The TCP twin's calibration (kernel::Calibrate), what it measured: the
+    // reader's write() of a 52-byte packet into tun delivered to a local
+    // socket, a send() through the stack into tun, the timer wake-ups.
+    auto meanOf = [&twin](const char* key) -> const json* {
+        const json* m = twin.is_object() && twin.contains(key) && twin[key].is_object() && twin[key].contains("mean_ns")
+                            ? &twin[key]["mean_ns"]
+                            : nullptr;
+        return m && m->is_number() ? m : nullptr;
+    };
+    // The read() that finds the ring empty (MeasureReadPoll; version 3).
+    if (readPoll.contains("read_empty") && readPoll["read_empty"].value("samples", 0) > 0)
+    {
+        p["costs"]["read_empty_ns"] = readPoll["read_empty_ns"];
+    }
+    if (meanOf("reader_write_ns") && meanOf("sender_send_ns"))
+    {
+        p["costs"]["write_ns"] = *meanOf("reader_write_ns");
+        p["costs"]["write_xmit_ns"] = *meanOf("sender_send_ns");
+    }
+    if (twin.is_object() && twin.contains("timer_wakeup_quantiles_us") && twin["timer_wakeup_quantiles_us"].is_array() &&
+        !twin["timer_wakeup_quantiles_us"].empty())
+    {
+        p["timer_wakeup_quantiles_us"] = twin["timer_wakeup_quantiles_us"];
+    }
     p["measurements"] = {{"read_poll", readPoll}, {"full_ring", full}, {"running_reader", running},
                          {"sleeping_reader", wakeups}};
+    if (!twin.is_null())
+    {
+        p["measurements"]["twin_calibration"] = twin;
+    }
     if (!stolen.is_null())
     {
         // A busy reader's lost CPU time: what reader.preempt_* model.
@@ -105,10 +138,11 @@ const char* kCalibrateUsage = R"(usage: tunsim calibrate [--out PROFILE.json] [-
 
 Measure this host's costs in a few seconds and write a host profile
 (default results/host-profile.json): send() by context (first after the
-sender slept, waking a sleeping reader, into a running reader, into a full
-ring), the reader's read() and poll(), and its wake-up latency by how long
-it slept. A scenario uses it with "host_profile": "FILE" or tunsim run
---profile FILE. --scale multiplies the sample counts (default 1); --payload
+sender slept, waking a sleeping reader -- by how long the sender was idle,
+10 us .. 100 ms --, into a running reader, into a full ring), the reader's
+read(), poll() and write(), its wake-up latency by how long it slept (down
+to the few-us sleeps inside a burst), and timer wake-ups. A scenario uses
+it with "host_profile": "FILE" or tunsim run --profile FILE. --scale multiplies the sample counts (default 1); --payload
 is the datagram payload (default 1400 B). Needs CAP_NET_ADMIN (root); the
 namespace tunsim-<pid> is removed on success, error and Ctrl-C. Measure on a
 quiet machine. See docs/kernel.md#host-profile.
@@ -171,7 +205,7 @@ CalibrateMain(int argc, char** argv)
     }
     InstallSignalHandlers();
     RemoveStaleNamespaces();
-    json readPoll, full, running, wakeups, stolen;
+    json readPoll, full, running, wakeups, stolen, twin;
     {
         Netns ns("tunsim-" + std::to_string(getpid()));
         DisableIpv6(ns);
@@ -181,9 +215,10 @@ CalibrateMain(int argc, char** argv)
         running = calibrate::MeasureRunning(ns, o.plan);
         wakeups = calibrate::MeasureWakeups(ns, o.plan, readPoll["poll_ns"].get<double>());
         stolen = calibrate::MeasureReaderStolen(ns, o.plan);
+        twin = kernel::Calibrate(ns, o.plan.payload); // the TCP twin's: write(), timer wake-ups
     }
     ThrowIfInterrupted();
-    const json p = calibrate::MakeProfile(readPoll, full, running, wakeups, o.plan.payload, stolen);
+    const json p = calibrate::MakeProfile(readPoll, full, running, wakeups, o.plan.payload, stolen, twin);
     const std::filesystem::path parent = std::filesystem::path(o.out).parent_path();
     if (!parent.empty())
     {
@@ -199,6 +234,9 @@ CalibrateMain(int argc, char** argv)
                   << " ns, poll() " << c["poll_ns"] << " ns; wake-up bins " << p["wakeup_by_sleep"].size()
                   << "\n  busy reader: loses its CPU every " << p["scheduling"]["preempt_interval_ms"]
                   << " ms of busy time for " << p["scheduling"]["preempt_ms"] << " ms"
+                  << "\n  reader write() " << c.value("write_ns", json()) << " ns, a send() through the stack "
+                  << c.value("write_xmit_ns", json()) << " ns; send() waking the reader after the longest gap "
+                  << p["send_wake_by_gap"].back()["send_ns"] << " ns"
                   << "\n  profile: " << o.out << "\n";
     }
     return kExitOk;

@@ -28,10 +28,13 @@ namespace calibrate
 /// MeasureRunning, MeasureWakeups, in that order) and the host: format,
 /// version, tunsim version, date, kernel, CPU model, costs, wake-up bins and
 /// the measurements themselves; with `stolen` (MeasureReaderStolen; null:
-/// none) the "scheduling" of a busy reader. Checked with CheckHostProfile().
+/// none) the "scheduling" of a busy reader; with `twin` (kernel::Calibrate,
+/// the TCP twin's calibration; version 3 needs it) the reader's write(), a
+/// send() through the stack and the timer wake-ups. Checked with
+/// CheckHostProfile().
 nlohmann::json MakeProfile(const nlohmann::json& readPoll, const nlohmann::json& full, const nlohmann::json& running,
                            const nlohmann::json& wakeups, uint32_t payload,
-                           const nlohmann::json& stolen = nullptr);
+                           const nlohmann::json& stolen = nullptr, const nlohmann::json& twin = nullptr);
 
 /// "model name" of /proc/cpuinfo ("unknown" if none).
 std::string CpuModel();

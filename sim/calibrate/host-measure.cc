@@ -4,11 +4,13 @@
 #include "kernel/clock.h"
 #include "kernel/measure.h"
 #include "kernel/traffic.h"
+#include "scenario/host-profile.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cmath>
 #include <functional>
 #include <thread>
@@ -157,7 +159,7 @@ MeasureReadPoll(const Netns& ns, const Plan& plan)
     CalSocket s(ns, d.dst);
     std::vector<uint8_t> buf(plan.payload, 0);
     std::vector<uint8_t> rbuf(65536);
-    std::vector<int64_t> pollNs, readNs;
+    std::vector<int64_t> pollNs, readNs, readEmptyNs;
     const uint32_t rounds = Scaled(plan, 5);
     for (uint32_t r = 0; r < rounds && !Interrupted(); ++r)
     {
@@ -185,10 +187,22 @@ MeasureReadPoll(const Netns& ns, const Plan& plan)
             pollNs.push_back(t1 - t0);
             readNs.push_back(t2 - t1);
         }
+        // The ring is empty now: a read-until-empty reader's last read()
+        // before it sleeps (tun_ring_recv() with O_NONBLOCK: -EAGAIN).
+        for (uint32_t i = 0; i < 200; ++i)
+        {
+            const int64_t t0 = NowNs();
+            const ssize_t n = read(d.dev.Fd(), rbuf.data(), rbuf.size());
+            const int64_t t1 = NowNs();
+            if (n < 0 && errno == EAGAIN)
+            {
+                readEmptyNs.push_back(t1 - t0);
+            }
+        }
     }
     ThrowIfInterrupted();
-    return {{"poll_ns", MeanOf(pollNs)}, {"read_ns", MeanOf(readNs)},
-            {"poll", Summary(pollNs)},   {"read", Summary(readNs)}};
+    return {{"poll_ns", MeanOf(pollNs)}, {"read_ns", MeanOf(readNs)}, {"read_empty_ns", MeanOf(readEmptyNs)},
+            {"poll", Summary(pollNs)},   {"read", Summary(readNs)},   {"read_empty", Summary(readEmptyNs)}};
 }
 
 json
@@ -254,6 +268,11 @@ MeasureRunning(const Netns& ns, const Plan& plan)
 
 namespace
 {
+
+/// MeasureWakeups' trains: gapOf's mark, their length and spacings.
+constexpr size_t kTrain = SIZE_MAX;
+constexpr uint32_t kTrainLength = 40;
+constexpr int64_t kTrainSpacingNs[] = {0, 1000, 2000, 4000, 8000};
 
 /// What the sleeping reader saw: the first datagram after each sleep.
 struct WakeRecord
@@ -371,22 +390,52 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
     Background reader([fd, &recs](const std::atomic<bool>& stop) { SleepingReader(fd, stop, recs); });
     // Single datagrams at gaps cycling through 10 us .. 10 ms: the reader
     // sleeps (about) the gap before each.
-    const std::vector<int64_t> gapsUs = {10, 30, 100, 300, 1000, 3000, 10000};
+    const std::vector<int64_t> gapsUs = {10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000};
+    const size_t kShortGaps = 7; // the cycle; 30 and 100 ms (bursts 30 ms apart and more) below
     const uint32_t perGap = Scaled(plan, 150);
     std::vector<uint8_t> buf(plan.payload, 0);
     std::vector<int64_t> sendNs, sentAt;
-    std::vector<size_t> gapOf;
+    std::vector<size_t> gapOf; // index into gapsUs; kTrain: a datagram of a train
+    auto sendAfter = [&](int64_t waitNs, size_t gap) {
+        WaitUntil(NowNs() + waitNs);
+        int64_t at = 0;
+        const int64_t ns_ = TimedSend(s.fd, buf, static_cast<uint32_t>(sendNs.size()), &at);
+        sendNs.push_back(ns_);
+        sentAt.push_back(at);
+        gapOf.push_back(gap);
+    };
     WaitUntil(NowNs() + 20000000); // the reader asleep first
     for (uint32_t k = 0; k < perGap && !Interrupted(); ++k)
     {
-        for (size_t g = 0; g < gapsUs.size(); ++g)
+        for (size_t g = 0; g < kShortGaps; ++g)
         {
-            WaitUntil(NowNs() + gapsUs[g] * 1000);
-            int64_t at = 0;
-            const int64_t ns_ = TimedSend(s.fd, buf, static_cast<uint32_t>(sendNs.size()), &at);
-            sendNs.push_back(ns_);
-            sentAt.push_back(at);
-            gapOf.push_back(g);
+            sendAfter(gapsUs[g] * 1000, g);
+        }
+    }
+    // The long idle gaps: a burst's first send() after the sender slept as
+    // long as a grid's bursts are apart (fewer: each costs its gap).
+    for (uint32_t k = 0; k < Scaled(plan, 30) && !Interrupted(); ++k)
+    {
+        sendAfter(gapsUs[kShortGaps] * 1000, kShortGaps);
+    }
+    for (uint32_t k = 0; k < Scaled(plan, 10) && !Interrupted(); ++k)
+    {
+        sendAfter(gapsUs[kShortGaps + 1] * 1000, kShortGaps + 1);
+    }
+    // Trains: a sender that keeps sending, kTrainLength datagrams spaced
+    // kTrainSpacingNs after each send() returns, 2 ms apart: a reader that
+    // is a little faster than the sender finds the ring empty and sleeps a
+    // few us before the next datagram wakes it -- the short sleeps of a
+    // burst, which single datagrams at 10 us and more never give.
+    for (uint32_t k = 0; k < Scaled(plan, 40) && !Interrupted(); ++k)
+    {
+        for (const int64_t spacingNs : kTrainSpacingNs)
+        {
+            WaitUntil(NowNs() + 2000000);
+            for (uint32_t i = 0; i < kTrainLength; ++i)
+            {
+                sendAfter(i == 0 ? 0 : spacingNs, kTrain);
+            }
         }
     }
     WaitUntil(NowNs() + 20000000);
@@ -407,6 +456,10 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
         }
         const int64_t wake = std::max<int64_t>(0, r.afterRead - sentAt[r.seq] - sendNs[r.seq]);
         pairs.emplace_back(sentAt[r.seq] - r.sleepStart, std::max<int64_t>(0, r.afterRead - sentAt[r.seq]));
+        if (gapOf[r.seq] == kTrain)
+        {
+            continue; // a running sender's wake: in the bins, not in the send costs by gap
+        }
         wakeSend.push_back(sendNs[r.seq]);
         wakeByGap[gapOf[r.seq]].push_back(wake);
         sendByGap[gapOf[r.seq]].push_back(sendNs[r.seq]);
@@ -427,6 +480,7 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
                          {"send", SampleSummary(sendByGap[g], 1, "_ns")}});
     }
     return {{"send_wake_ns", MeanOf(wakeSend)},
+            {"send_wake_by_gap", ProfileSendWakeByGap(byGap)},
             {"datagrams", sendNs.size()},
             {"wake_samples", pairs.size()},
             {"send_wake", Summary(wakeSend)},
@@ -445,7 +499,7 @@ WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples, int6
                                [minSleepNs](const std::pair<int64_t, int64_t>& pr) { return pr.first < minSleepNs; }),
                 pairs.end());
     std::sort(pairs.begin(), pairs.end());
-    const std::vector<int64_t> edgesUs = {0, 10, 50, 200, 1000, 5000};
+    const std::vector<int64_t> edgesUs = {0, 2, 5, 10, 20, 50, 200, 1000, 5000, 20000};
     // Samples per fixed bin, then merge the small ones.
     std::vector<std::pair<int64_t, std::vector<double>>> bins; // (from us, wake us)
     size_t i = 0;

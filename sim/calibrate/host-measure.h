@@ -4,7 +4,8 @@
 // fields mean (docs/kernel.md#host-profile):
 //
 //   MeasureReadPoll   poll(fd, POLLIN, 0) on a non-empty ring, then read():
-//                     reader.poll_ns and reader.read_ns
+//                     reader.poll_ns and reader.read_ns; then read() on the
+//                     empty ring (-EAGAIN): reader.read_empty_ns (version 3)
 //   MeasureFullRing   send() into a ring of 1 that nobody reads, in bursts of
 //                     256 (the first 32 left out: a flood's steady cost):
 //                     every send is dropped by
@@ -16,15 +17,24 @@
 //   MeasureReaderStolen  a flood into a reader that spins 5 us per packet:
 //                     the gaps in its spin (reader.preempt_interval_ms,
 //                     reader.preempt_ms: the profile's "scheduling")
-//   MeasureWakeups    single datagrams at gaps of 10 us .. 10 ms into a ring
-//                     whose reader sleeps in poll() when it is empty, as the
-//                     twin's reader does: the send() that wakes it
-//                     (send_cost_wake_ns) and the wake-up (send() began ->
-//                     read() returned: version 2; version 1 counted from the
-//                     send()'s return) by how long the reader slept, in bins
-//                     (reader.wakeup_by_sleep); the datagrams its poll() saw
-//                     before it blocked (sleep < poll_ns) are left out
-//                     (version 2)
+//   MeasureWakeups    single datagrams at gaps of 10 us .. 10 ms (and, fewer,
+//                     30 and 100 ms) into a ring whose reader sleeps in
+//                     poll() when it is empty, as the twin's reader does: the
+//                     send() that wakes it by the gap before it
+//                     (send_cost_wake_ns; version 3: send_wake_by_gap ->
+//                     flows[].send_cost_wake_by_idle) and the wake-up
+//                     (send() began -> read() returned: version 2; version
+//                     1 counted from the send()'s return) by how long the
+//                     reader slept, in bins (reader.wakeup_by_sleep); then
+//                     trains of 40 datagrams 0..8 us apart (version 3), the
+//                     short sleeps of a reader a little faster than its
+//                     sender; the datagrams its poll() saw before it
+//                     blocked (sleep < poll_ns) are left out (version 2)
+//   kernel::Calibrate (sim/kernel/measure.h, the TCP twin's; version 3): the
+//                     reader's write() into tun (reader.write_ns), a send()
+//                     through the stack (reader.write_xmit_ns) and timer
+//                     wake-ups (reader.wakeup_quantiles_us and
+//                     underlay.peer_wakeup_quantiles_us of a tcp scenario)
 #pragma once
 
 #include "kernel/host.h"
@@ -49,7 +59,7 @@ struct Plan
     uint32_t payload = 1400;
 };
 
-/// {poll_ns, read_ns} means and their samples.
+/// {poll_ns, read_ns, read_empty_ns} means and their samples.
 nlohmann::json MeasureReadPoll(const kernel::Netns& ns, const Plan& plan);
 
 /// {send_full_ns, samples}
@@ -63,7 +73,7 @@ nlohmann::json MeasureRunning(const kernel::Netns& ns, const Plan& plan);
 /// gap) and reader.preempt_ms (mean gap).
 nlohmann::json MeasureReaderStolen(const kernel::Netns& ns, const Plan& plan);
 
-/// {send_wake_ns, wakeup_by_sleep: [bins], by_gap: [...], samples}.
+/// {send_wake_ns, send_wake_by_gap, wakeup_by_sleep: [bins], by_gap: [...], samples}.
 /// `pollNs` (MeasureReadPoll's poll_ns): a datagram whose send() began less
 /// than that after the reader entered poll() was seen by that poll() before
 /// it blocked (no wake-up: the simulator models it, VpnReader's poll cost);
@@ -71,9 +81,10 @@ nlohmann::json MeasureReaderStolen(const kernel::Netns& ns, const Plan& plan);
 nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan, double pollNs);
 
 /// The bins of reader.wakeup_by_sleep from (sleep ns, wake ns) pairs, left
-/// out the pairs whose sleep is below `minSleepNs`: fixed edges 0, 10, 50,
-/// 200, 1000, 5000 us (the first bin also holds the sleeps below 0 when
-/// minSleepNs allows them); a bin with fewer than `minSamples` is merged
+/// out the pairs whose sleep is below `minSleepNs`: fixed edges 0, 2, 5, 10,
+/// 20, 50, 200, 1000, 5000, 20000 us (version 2: 0, 10, 50, 200, 1000,
+/// 5000; the first bin also holds the sleeps below 0 when minSleepNs
+/// allows them); a bin with fewer than `minSamples` is merged
 /// into the one before it (the first into the next); each bin's wake-ups
 /// as 100 quantile midpoints (us). Empty without samples.
 nlohmann::json WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples,

@@ -91,6 +91,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetReaderAttribute("Batch", UintegerValue(r.batch));
     h.SetReaderAttribute("PollCost", TimeValue(Ns(r.pollNs)));
     h.SetReaderAttribute("ReadCost", TimeValue(Ns(r.readNs)));
+    h.SetReaderAttribute("ReadEmptyCost", TimeValue(Ns(r.readEmptyNs)));
     h.SetReaderAttribute("WriteCost", TimeValue(Ns(r.writeNs)));
     h.SetReaderAttribute("WriteXmitCost", TimeValue(Ns(r.writeXmitNs)));
     h.SetReaderSndbuf(r.sndbufBytes);
@@ -184,6 +185,10 @@ UdpConfigOf(const FlowConfig& f, const HostConfig& host)
     c.sendCost = Ns(f.sendCostNs);
     c.sendCostFirst = f.sendCostFirstNs < 0 ? c.sendCost : Ns(f.sendCostFirstNs);
     c.sendCostWake = Ns(f.sendCostWakeNs);
+    for (const IdleCostBinConfig& b : f.sendCostWakeByIdle)
+    {
+        c.sendCostWakeByIdle.emplace_back(Us(b.idleUsFrom), Ns(b.sendNs));
+    }
     c.sendCostRunning = Ns(f.sendCostRunningNs);
     c.sendCostFull = Ns(f.sendCostFullNs);
     c.nonblocking = f.sender == SenderStyle::Nonblocking;
@@ -198,7 +203,8 @@ UdpConfigOf(const FlowConfig& f, const HostConfig& host)
 bool
 NeedsXmitProbe(const FlowConfig& f)
 {
-    return f.recverr || f.sendCostWakeNs >= 0 || f.sendCostRunningNs >= 0 || f.sendCostFullNs >= 0;
+    return f.recverr || f.sendCostWakeNs >= 0 || !f.sendCostWakeByIdle.empty() || f.sendCostRunningNs >= 0 ||
+           f.sendCostFullNs >= 0;
 }
 
 /// The tun path's counters a sender compares before and after its send():

@@ -22,6 +22,9 @@ namespace
 
 constexpr size_t kMaxProfileBytes = 4u << 20;
 
+/// A gap of send_wake_by_gap needs this many waking send()s for its mean.
+constexpr int kMinGapSamples = 10;
+
 /// profile key under "costs" -> the scenario field it fills (per udp flow
 /// when `perFlow`, else under "reader").
 struct CostField
@@ -111,6 +114,59 @@ CheckBins(const json& p, const std::string& path)
     }
 }
 
+/// A profile's array of numbers (us) at `key`: 1 to 1000 of them in [0, 1e6].
+void
+CheckQuantiles(const json& p, const std::string& key, const std::string& path)
+{
+    const auto it = p.find(key);
+    if (it == p.end())
+    {
+        Bad(key, path, "missing");
+    }
+    if (!it->is_array() || it->empty() || it->size() > 1000)
+    {
+        Bad(key, path, "must be an array of 1 to 1000 numbers (us)");
+    }
+    for (const json& x : *it)
+    {
+        if (!x.is_number() || !std::isfinite(x.get<double>()) || x.get<double>() < 0 || x.get<double>() > 1e6)
+        {
+            Bad(key, path, "each value must be a number in [0, 1e6], got " + x.dump());
+        }
+    }
+}
+
+/// send_wake_by_gap: 1 to 32 {gap_us > 0 increasing, send_ns}.
+void
+CheckGapCosts(const json& p, const std::string& path)
+{
+    const auto it = p.find("send_wake_by_gap");
+    if (it == p.end())
+    {
+        Bad("send_wake_by_gap", path, "missing (a version-3 profile written by tunsim calibrate has it)");
+    }
+    if (!it->is_array() || it->empty() || it->size() > 32)
+    {
+        Bad("send_wake_by_gap", path, "must be an array of 1 to 32 {gap_us, send_ns} objects");
+    }
+    double last = 0;
+    for (size_t k = 0; k < it->size(); ++k)
+    {
+        const std::string at = "send_wake_by_gap[" + std::to_string(k) + "]";
+        if (!(*it)[k].is_object())
+        {
+            Bad(at, path, "must be an object {gap_us, send_ns}");
+        }
+        const double gap = NumberAt((*it)[k], "gap_us", at + ".gap_us", path, 1e7);
+        if (gap <= last)
+        {
+            Bad(at + ".gap_us", path, "gaps must be > 0 and increase");
+        }
+        last = gap;
+        NumberAt((*it)[k], "send_ns", at + ".send_ns", path, 1e9);
+    }
+}
+
 bool
 IsUdpFlow(const json& f)
 {
@@ -160,6 +216,26 @@ CheckHostProfile(const json& p, const std::string& path)
         Bad("costs.send_ns", path, "must be > 0 (a flood's send cost)");
     }
     CheckBins(p, path);
+    if (p["version"].get<int>() >= 3)
+    {
+        CheckGapCosts(p, path);
+    }
+    // What the TCP twin's calibration measured (version 3; absent when a
+    // measurement gave no samples): checked when present, both write costs
+    // or neither.
+    if (costs->contains("write_ns") || costs->contains("write_xmit_ns"))
+    {
+        NumberAt(*costs, "write_ns", "costs.write_ns", path, 1e9);
+        NumberAt(*costs, "write_xmit_ns", "costs.write_xmit_ns", path, 1e9);
+    }
+    if (p.contains("timer_wakeup_quantiles_us"))
+    {
+        CheckQuantiles(p, "timer_wakeup_quantiles_us", path);
+    }
+    if (costs->contains("read_empty_ns"))
+    {
+        NumberAt(*costs, "read_empty_ns", "costs.read_empty_ns", path, 1e9);
+    }
     const auto sched = p.find("scheduling");
     if (sched != p.end())
     {
@@ -205,10 +281,45 @@ LoadHostProfile(const std::string& path)
     return p;
 }
 
-json
-ApplyHostProfile(json& j, const json& profile)
+namespace
 {
-    json prov = json::object();
+
+/// Set reader/underlay `field` of `sec` from `value` unless the scenario has
+/// it; its provenance under `name`.
+void
+FillUnlessSet(json& sec, const char* field, const json& value, const std::string& name, json& prov)
+{
+    const bool mine = sec.contains(field);
+    prov[name] = mine ? "scenario" : "profile";
+    if (!mine)
+    {
+        sec[field] = value;
+    }
+}
+
+/// The scenario's flows are all tcp (the TCP twin's scenarios).
+bool
+AllTcpFlows(const json& j)
+{
+    if (!j.contains("flows") || !j["flows"].is_array() || j["flows"].empty())
+    {
+        return false;
+    }
+    for (const json& f : j["flows"])
+    {
+        if (!f.is_object() || IsUdpFlow(f))
+        {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// The reader's costs, its lost CPU, its wake-up; a tcp scenario's write()
+/// and timer wake-ups (ApplyHostProfile()).
+void
+ApplyReaderCosts(json& j, const json& profile, json& prov)
+{
     const json& costs = profile["costs"];
     json& reader = j["reader"];
     if (!reader.is_object())
@@ -217,15 +328,9 @@ ApplyHostProfile(json& j, const json& profile)
     }
     for (const CostField& c : kCosts)
     {
-        if (c.perFlow)
+        if (!c.perFlow)
         {
-            continue;
-        }
-        const bool mine = reader.contains(c.field);
-        prov[std::string("reader.") + c.field] = mine ? "scenario" : "profile";
-        if (!mine)
-        {
-            reader[c.field] = costs[c.key];
+            FillUnlessSet(reader, c.field, costs[c.key], std::string("reader.") + c.field, prov);
         }
     }
     bool ownWake = false;
@@ -233,7 +338,6 @@ ApplyHostProfile(json& j, const json& profile)
     {
         ownWake = ownWake || reader.contains(w);
     }
-    prov["reader.wakeup_by_sleep"] = ownWake ? "scenario" : "profile";
     // A busy reader's lost CPU (tunsim calibrate's flooded reader), when the
     // profile has it and the scenario sets neither field.
     if (profile.contains("scheduling"))
@@ -247,40 +351,98 @@ ApplyHostProfile(json& j, const json& profile)
             reader["preempt_ms"] = profile["scheduling"]["preempt_ms"];
         }
     }
-    if (!ownWake)
+    // Version 3: the TCP twin's calibration. The reader's write() of an ACK
+    // into tun and the transmits inside it; in a scenario of tcp flows only
+    // the timer wake-ups are the reader's wake-up and the far end's (the
+    // sim-cal/ scenarios of validate-kernel-tcp.sh), not the bins of
+    // 1400-byte datagrams.
+    const bool tcp = AllTcpFlows(j);
+    if (costs.contains("write_ns") && costs.contains("write_xmit_ns"))
     {
-        json bins = json::array();
-        for (const json& b : ProfileWakeBins(profile))
-        {
-            bins.push_back({{"sleep_us_from", b["sleep_us_from"]}, {"wake_quantiles_us", b["wake_quantiles_us"]}});
-        }
-        reader["wakeup_by_sleep"] = bins;
+        FillUnlessSet(reader, "write_ns", costs["write_ns"], "reader.write_ns", prov);
+        FillUnlessSet(reader, "write_xmit_ns", costs["write_xmit_ns"], "reader.write_xmit_ns", prov);
     }
-    if (j.contains("flows") && j["flows"].is_array())
+    if (costs.contains("read_empty_ns"))
     {
-        for (size_t i = 0; i < j["flows"].size(); ++i)
+        FillUnlessSet(reader, "read_empty_ns", costs["read_empty_ns"], "reader.read_empty_ns", prov);
+    }
+    const bool timer = tcp && profile.contains("timer_wakeup_quantiles_us");
+    if (timer)
+    {
+        json& underlay = j["underlay"];
+        if (!underlay.is_object())
         {
-            json& f = j["flows"][i];
-            if (!f.is_object() || !IsUdpFlow(f))
+            underlay = json::object();
+        }
+        FillUnlessSet(underlay, "peer_wakeup_quantiles_us", profile["timer_wakeup_quantiles_us"],
+                      "underlay.peer_wakeup_quantiles_us", prov);
+    }
+    prov[timer ? "reader.wakeup_quantiles_us" : "reader.wakeup_by_sleep"] = ownWake ? "scenario" : "profile";
+    if (ownWake)
+    {
+        return;
+    }
+    if (timer)
+    {
+        reader["wakeup_quantiles_us"] = profile["timer_wakeup_quantiles_us"];
+        return;
+    }
+    json bins = json::array();
+    for (const json& b : ProfileWakeBins(profile))
+    {
+        bins.push_back({{"sleep_us_from", b["sleep_us_from"]}, {"wake_quantiles_us", b["wake_quantiles_us"]}});
+    }
+    reader["wakeup_by_sleep"] = bins;
+}
+
+/// Each udp flow's send costs and the waking send()'s by idle time.
+void
+ApplyFlowCosts(json& j, const json& profile, json& prov)
+{
+    if (!j.contains("flows") || !j["flows"].is_array())
+    {
+        return;
+    }
+    const json& costs = profile["costs"];
+    const json byIdle = ProfileSendWakeByIdle(profile);
+    for (size_t i = 0; i < j["flows"].size(); ++i)
+    {
+        json& f = j["flows"][i];
+        if (!f.is_object() || !IsUdpFlow(f))
+        {
+            continue;
+        }
+        const std::string at = "flows[" + std::to_string(i) + "].";
+        // The scenario's own wake cost (one number) keeps the table out.
+        const bool ownWake = f.contains("send_cost_wake_ns") || f.contains("send_cost_wake_by_idle");
+        for (const CostField& c : kCosts)
+        {
+            if (c.perFlow)
             {
-                continue;
+                FillUnlessSet(f, c.field, costs[c.key], at + c.field, prov);
             }
-            for (const CostField& c : kCosts)
+        }
+        if (!byIdle.empty())
+        {
+            prov[at + "send_cost_wake_by_idle"] = ownWake ? "scenario" : "profile";
+            if (!ownWake)
             {
-                if (!c.perFlow)
-                {
-                    continue;
-                }
-                const bool mine = f.contains(c.field);
-                prov["flows[" + std::to_string(i) + "]." + c.field] = mine ? "scenario" : "profile";
-                if (!mine)
-                {
-                    f[c.field] = costs[c.key];
-                }
+                f["send_cost_wake_by_idle"] = byIdle;
             }
         }
     }
+}
+
+} // namespace
+
+json
+ApplyHostProfile(json& j, const json& profile)
+{
+    json prov = json::object();
+    ApplyReaderCosts(j, profile, prov);
+    ApplyFlowCosts(j, profile, prov);
     // The other timing fields: where their values come from (not the profile).
+    const json& reader = j["reader"];
     for (const char* other : {"per_packet_ns", "ns_per_byte"})
     {
         prov[std::string("reader.") + other] = reader.contains(other) ? "scenario" : "default";
@@ -375,6 +537,54 @@ ProfileWakeBins(const json& profile)
             x = std::round((x + sendUs) * 100.0) / 100.0;
         }
         b["wake_quantiles_us"] = q;
+    }
+    return bins;
+}
+
+json
+ProfileSendWakeByGap(const json& byGap)
+{
+    json out = json::array();
+    if (!byGap.is_array())
+    {
+        return out;
+    }
+    for (const json& g : byGap)
+    {
+        if (!g.is_object() || !g.contains("gap_us") || !g["gap_us"].is_number() || !g.contains("send") ||
+            !g["send"].is_object() || !g["send"].contains("mean_ns") || !g["send"]["mean_ns"].is_number())
+        {
+            continue; // a gap without samples (mean null)
+        }
+        const double gap = g["gap_us"].get<double>();
+        if (gap <= 0 || (!out.empty() && gap <= out.back()["gap_us"].get<double>()) ||
+            g["send"].value("samples", 0) < kMinGapSamples)
+        {
+            continue; // (at 10 us the reader is mostly still awake: a handful of waking sends)
+        }
+        out.push_back({{"gap_us", g["gap_us"]},
+                       {"send_ns", g["send"]["mean_ns"]},
+                       {"samples", g["send"].value("samples", 0)}});
+    }
+    return out;
+}
+
+json
+ProfileSendWakeByIdle(const json& profile)
+{
+    json gaps = json::array();
+    if (profile.contains("send_wake_by_gap"))
+    {
+        gaps = profile["send_wake_by_gap"];
+    }
+    else if (const json* by = SleepingReader(profile, "by_gap"))
+    {
+        gaps = ProfileSendWakeByGap(*by); // versions 1, 2: measured up to 10 ms
+    }
+    json bins = json::array();
+    for (const json& g : gaps)
+    {
+        bins.push_back({{"idle_us_from", bins.empty() ? json(0) : g["gap_us"]}, {"send_ns", g["send_ns"]}});
     }
     return bins;
 }

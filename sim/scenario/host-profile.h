@@ -24,7 +24,15 @@ constexpr const char* kHostProfileFormat = "tunsim-host-profile";
 /// from its return) and hold only real wake-ups (a datagram the reader's
 /// poll() saw before it blocked is left out: the simulator models it).
 /// A version-1 profile is still read, converted (ProfileWakeBins()).
-constexpr int kHostProfileVersion = 2;
+/// 3: send_wake_by_gap (the waking send() by how long the sender was idle,
+/// 10 us .. 100 ms), the wake-up bins from 2 us up (trains: the short
+/// sleeps inside a burst), costs.write_ns / write_xmit_ns and
+/// timer_wakeup_quantiles_us (the TCP twin's calibration). Versions 1 and 2
+/// are still read: their send_wake_by_gap comes from
+/// measurements.sleeping_reader.by_gap (10 us .. 10 ms; a longer idle time
+/// takes the 10 ms cost), and a tcp scenario keeps its own write and timer
+/// fields (ProfileSendWakeByIdle(), ApplyHostProfile()).
+constexpr int kHostProfileVersion = 3;
 constexpr int kHostProfileOldestVersion = 1;
 
 /// Read and check a profile file. ScenarioError naming the field
@@ -36,10 +44,14 @@ nlohmann::json LoadHostProfile(const std::string& path);
 /// names it in messages.
 void CheckHostProfile(const nlohmann::json& profile, const std::string& path);
 
-/// Fill the raw scenario `j` from `profile`: each udp flow's send costs, the
-/// reader's read() and poll() costs and (unless the scenario gives any
-/// wake-up field of its own) its wake-up by sleep length. Returns the
-/// provenance map of those fields.
+/// Fill the raw scenario `j` from `profile`: each udp flow's send costs (and
+/// the waking send's cost by idle time, unless the flow sets
+/// send_cost_wake_ns), the reader's read(), poll() and (version 3) write()
+/// costs and (unless the scenario gives any wake-up field of its own) its
+/// wake-up by sleep length -- in a scenario of tcp flows only, when the
+/// profile has them, the timer wake-ups instead (reader.wakeup_quantiles_us,
+/// and underlay.peer_wakeup_quantiles_us), as validate-kernel-tcp.sh's
+/// sim-cal/ scenarios take them. Returns the provenance map of those fields.
 nlohmann::json ApplyHostProfile(nlohmann::json& j, const nlohmann::json& profile);
 
 /// The profile's wake-up bins as the simulator uses them: a version-2
@@ -52,6 +64,19 @@ nlohmann::json ApplyHostProfile(nlohmann::json& j, const nlohmann::json& profile
 /// (measurements.sleeping_reader.send_wake.p50_ns, else costs.send_wake_ns):
 /// version 1 counted from that send()'s return.
 nlohmann::json ProfileWakeBins(const nlohmann::json& profile);
+
+/// The waking send()'s cost by the gap before it, from MeasureWakeups'
+/// by_gap ([{gap_us, send: {mean_ns, samples}}]): [{gap_us, send_ns,
+/// samples}] of the gaps with at least 10 waking send()s, in increasing
+/// gap_us.
+nlohmann::json ProfileSendWakeByGap(const nlohmann::json& byGap);
+
+/// A udp flow's send_cost_wake_by_idle from the profile: one bin per
+/// measured gap, [{idle_us_from, send_ns}], the first from 0 (an idle time
+/// shorter than the shortest gap takes its cost), each next from its gap.
+/// Version 3: send_wake_by_gap; versions 1 and 2: converted from
+/// measurements.sleeping_reader.by_gap; [] when the profile has neither.
+nlohmann::json ProfileSendWakeByIdle(const nlohmann::json& profile);
 
 /// A warning when the profile was measured on another kernel than
 /// `runningKernel` (uname -r): its figures may be stale. "" when not.

@@ -216,6 +216,38 @@ VisitWakeBin(V& v, T& b)
                 Doc{"us", "the wake-up after such a sleep, drawn from these equally likely values (at least one)"});
 }
 
+template <typename V, typename T>
+void
+VisitIdleCostBin(V& v, T& b)
+{
+    v.Double("idle_us_from", b.idleUsFrom, Closed(0, 1e9),
+             Doc{"us", "this bin: the sender was idle at least this long before the send() (the first bin "
+                       "starts at 0)"});
+    v.Double("send_ns", b.sendNs, Closed(0, 1e9),
+             Doc{"ns", "CPU of a sendto() that woke the sleeping reader after such an idle time"});
+}
+
+/// flows[].send_cost_wake_by_idle: at most 32 bins ascending from 0.
+template <typename P, typename T>
+void
+CheckIdleCostBins(P& p, const T& f)
+{
+    const auto& bins = f.sendCostWakeByIdle;
+    const std::string path = p.Path("send_cost_wake_by_idle");
+    if (bins.size() > 32)
+    {
+        throw ScenarioError(path, "at most 32 bins, got " + std::to_string(bins.size()));
+    }
+    for (size_t k = 0; k < bins.size(); ++k)
+    {
+        if (k == 0 ? bins[k].idleUsFrom != 0 : bins[k].idleUsFrom <= bins[k - 1].idleUsFrom)
+        {
+            throw ScenarioError(path + "[" + std::to_string(k) + "].idle_us_from",
+                                k == 0 ? "the first bin must start at 0" : "bins must be in increasing idle_us_from");
+        }
+    }
+}
+
 /// reader.wakeup_by_sleep: bins ascending from 0, each with values, and not
 /// beside the other ways of giving the wake-up after a sleep on the ring.
 template <typename P, typename T>
@@ -327,14 +359,19 @@ VisitReader(V& v, T& r, double durationS)
            Doc{"", "read-until-empty (read() until -EAGAIN, then sleep in poll()) | poll-each (poll() before "
                    "every read(), OpenVPN-style) | batched (one poll(), then up to batch read()s)"});
     v.Double("poll_ns", r.pollNs, Closed(0, 1e9),
-             Doc{"ns", "CPU of one poll()/epoll_wait() (poll-each, batched: before each read; every style: the "
-                       "one that finds the ring empty, which blocks only after it and sees what arrives meanwhile)"}
+             Doc{"ns", "CPU of one poll()/epoll_wait() (poll-each, batched: before each read, and the zero-timeout "
+                       "one that finds the ring empty; every style: the one that then blocks, only after it, and "
+                       "sees what arrives meanwhile)"}
                  .SimOnly(
                  "the kernel's own poll(): kernel.reader_poll_ns_mean"));
     v.Double("read_ns", r.readNs, Closed(0, 1e9),
              Doc{"ns", "the least CPU of a packet, the read() syscall itself: a packet costs max(per_packet_ns + "
                        "ns_per_byte * bytes, read_ns)"}
                  .SimOnly("the kernel's own read(): kernel.reader_read_ns_mean"));
+    v.Double("read_empty_ns", r.readEmptyNs, Closed(0, 1e9),
+             Doc{"ns", "CPU of the read() that finds the ring empty (-EAGAIN) before a read-until-empty reader "
+                       "sleeps in poll(); 0 = none"}
+                 .SimOnly("the kernel's own read()"));
     v.Double("write_ns", r.writeNs, Closed(0, 1e9),
              Doc{"ns", "CPU of one write() of a reverse packet into tun besides its decryption: tun_get_user() "
                        "-> netif_receive_skb() and the receive path (for TCP's ACKs tcp_ack())"}
@@ -569,6 +606,12 @@ VisitFlow(V& v, T& f, double durationS, uint32_t hostCpus)
     const char* ctxSim = "the sender's real cost: flows[].kernel.send_ns_profile";
     v.DoubleOrMinusOne("send_cost_wake_ns", f.sendCostWakeNs, Closed(0, 1e9), "as without contexts",
                        Doc{"ns", "CPU of a sendto() whose sk_data_ready() woke the sleeping reader"}.SimOnly(ctxSim));
+    v.Array("send_cost_wake_by_idle", f.sendCostWakeByIdle, [](auto& vv, auto& b) { VisitIdleCostBin(vv, b); },
+            ArrayRules{false, false, "", "must be an array of {idle_us_from, send_ns} objects"},
+            Doc{"", "the waking sendto()'s CPU by how long the sender was idle before it (a host profile's "
+                    "send_wake_by_gap): instead of send_cost_wake_ns"}
+                .SimOnly(ctxSim));
+    v.Check([&](auto& p) { CheckIdleCostBins(p, f); });
     v.DoubleOrMinusOne("send_cost_running_ns", f.sendCostRunningNs, Closed(0, 1e9), "as without contexts",
                        Doc{"ns", "CPU of a sendto() into the ring of a reader that is awake"}.SimOnly(ctxSim));
     v.DoubleOrMinusOne("send_cost_full_ns", f.sendCostFullNs, Closed(0, 1e9), "as without contexts",

@@ -79,6 +79,15 @@ struct WakeBinConfig
     std::vector<double> wakeQuantilesUs;
 };
 
+/// One bin of a udp sender's waking send() cost by how long the sender was
+/// idle before it: after an idle time of at least `idleUsFrom` (and less
+/// than the next bin's), such a send() costs `sendNs`.
+struct IdleCostBinConfig
+{
+    double idleUsFrom = 0.0;
+    double sendNs = 0.0;
+};
+
 /// The user-space VPN process that reads tun0 (tun_do_read) and sends over
 /// the underlay.
 struct ReaderConfig
@@ -95,6 +104,7 @@ struct ReaderConfig
     ReaderLoop loop = ReaderLoop::ReadUntilEmpty; ///< how the main loop reads tun (reader-loop.h)
     double pollNs = 0.0;               ///< CPU per poll() that finds data (poll-each, batched)
     double readNs = 0.0;               ///< a packet's least CPU: the read() syscall itself
+    double readEmptyNs = 0.0;          ///< a read() that finds the ring empty (-EAGAIN), read-until-empty
     double writeNs = 0.0;              ///< CPU of one write() into tun (tun_get_user + receive path)
     double writeXmitNs = 0.0;          ///< CPU per packet the stack transmits inside that write()
     EncapKind encap = EncapKind::OpenVpn;
@@ -167,6 +177,7 @@ struct FlowConfig
     double sendCostNs = 1000.0;    ///< udp only: sender CPU per sendto()
     double sendCostFirstNs = -1.0; ///< udp only: the first sendto() after a sleep; -1 = sendCostNs
     double sendCostWakeNs = -1.0;    ///< udp only: a sendto() that woke the sleeping reader; -1 = as without
+    std::vector<IdleCostBinConfig> sendCostWakeByIdle; ///< udp only: or by the sender's idle time before it
     double sendCostRunningNs = -1.0; ///< udp only: into the ring of a reader awake; -1 = as without
     double sendCostFullNs = -1.0;    ///< udp only: into a full ring (dropped); -1 = as without
     SenderStyle sender = SenderStyle::Blocking; ///< udp only: blocking or O_NONBLOCK socket

@@ -383,6 +383,8 @@ TEST_F(HostProfile, ATcpScenarioTakesTheTimerWakeUpsAndTheWriteCosts)
     EXPECT_EQ(s.provenance["reader.wakeup_quantiles_us"], "profile");
     EXPECT_EQ(s.provenance["reader.write_ns"], "profile");
     EXPECT_EQ(s.provenance["underlay.peer_wakeup_quantiles_us"], "profile");
+    EXPECT_EQ(s.underlay.peerWriteNs, 2400.0); // the far end's write(): the same receive path
+    EXPECT_EQ(s.provenance["underlay.peer_write_ns"], "profile");
     // Explicit fields win.
     s = Load(Profile(), json::parse(R"({"reader": {"write_ns": 7, "wakeup_latency_us": 3},
         "underlay": {"peer_wakeup_quantiles_us": [9]}, "flows": [{"kind": "tcp"}]})"));
@@ -392,6 +394,7 @@ TEST_F(HostProfile, ATcpScenarioTakesTheTimerWakeUpsAndTheWriteCosts)
     EXPECT_EQ(s.reader.wakeupLatencyUs, 3.0);
     EXPECT_EQ(s.underlay.peerWakeupQuantilesUs, (std::vector<double>{9.0}));
     EXPECT_EQ(s.provenance["reader.wakeup_quantiles_us"], "scenario");
+    EXPECT_EQ(s.underlay.peerWriteNs, 2400.0);
 }
 
 TEST_F(HostProfile, BadVersionThreeFieldsNameTheField)

@@ -376,6 +376,12 @@ ApplyReaderCosts(json& j, const json& profile, json& prov)
         }
         FillUnlessSet(underlay, "peer_wakeup_quantiles_us", profile["timer_wakeup_quantiles_us"],
                       "underlay.peer_wakeup_quantiles_us", prov);
+        if (costs.contains("write_ns"))
+        {
+            // The far end's write() of a data packet: the same receive path
+            // as the reader's write() of an ACK (validate-kernel-tcp.sh's sim-cal/).
+            FillUnlessSet(underlay, "peer_write_ns", costs["write_ns"], "underlay.peer_write_ns", prov);
+        }
     }
     prov[timer ? "reader.wakeup_quantiles_us" : "reader.wakeup_by_sleep"] = ownWake ? "scenario" : "profile";
     if (ownWake)

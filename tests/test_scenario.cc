@@ -126,6 +126,10 @@ Everything()
     s.underlay.delayMs = 60.0;
     s.underlay.queuePackets = 1;
     s.underlay.peerWakeupQuantilesUs = {52.5, 1e6};
+    s.underlay.peerWriteNs = 12000;
+    s.underlay.peerWriteQuantilesUs = {3.5, 900};
+    s.underlay.peerPreemptIntervalMs = 2000;
+    s.underlay.peerPreemptMs = 2.5;
     s.reader.preemptIntervalMs = 12.5;
     s.reader.preemptMs = 0.125;
     s.reader.kind = ConsumerKind::VhostNet;

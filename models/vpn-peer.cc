@@ -123,14 +123,7 @@ VpnPeer::PreemptEnd()
     }
     m_resume = false;
     m_wakeEvent.Cancel(); // running again: no wake-up to wait for
-    ++m_wakeups;
-    m_awake = true;
-    if (WritesCost())
-    {
-        WriteNext();
-        return;
-    }
-    HandleAll();
+    RunAwake();
 }
 
 void
@@ -287,6 +280,12 @@ VpnPeer::Wake()
         m_resume = true; // woken, but it has no CPU until the preemption ends
         return;
     }
+    RunAwake();
+}
+
+void
+VpnPeer::RunAwake()
+{
     ++m_wakeups;
     m_awake = true;
     if (WritesCost())

@@ -125,6 +125,8 @@ class VpnPeer : public ns3::Application
     void WriteNext();
     /// A forward packet to handle: now, or after what it is doing / its wake-up.
     void Arrive(ns3::Ptr<ns3::Packet> p);
+    /// Running again (woken, or its preemption over): handle what waited.
+    void RunAwake();
     /// Awake with no write cost: write() every pending forward packet,
     /// send back every pending reverse one.
     void HandleAll();

@@ -392,7 +392,11 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
     // sleeps (about) the gap before each.
     const std::vector<int64_t> gapsUs = {10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000};
     const size_t kShortGaps = 7; // the cycle; 30 and 100 ms (bursts 30 ms apart and more) below
-    const uint32_t perGap = Scaled(plan, 150);
+    // At least kMinGapSends per gap whatever --scale says: a gap of
+    // send_wake_by_gap needs 10 waking sends (host-profile.cc), and the
+    // profile must have at least one gap (at --scale 0.05 none had).
+    constexpr uint32_t kMinGapSends = 12;
+    const uint32_t perGap = std::max(Scaled(plan, 150), kMinGapSends);
     std::vector<uint8_t> buf(plan.payload, 0);
     std::vector<int64_t> sendNs, sentAt;
     std::vector<size_t> gapOf; // index into gapsUs; kTrain: a datagram of a train
@@ -413,12 +417,13 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
         }
     }
     // The long idle gaps: a burst's first send() after the sender slept as
-    // long as a grid's bursts are apart (fewer: each costs its gap).
-    for (uint32_t k = 0; k < Scaled(plan, 30) && !Interrupted(); ++k)
+    // long as a grid's bursts are apart (fewer: each costs its gap; at
+    // least kMinGapSends, 1.6 s in all, so that the table reaches 100 ms).
+    for (uint32_t k = 0; k < std::max(Scaled(plan, 30), kMinGapSends) && !Interrupted(); ++k)
     {
         sendAfter(gapsUs[kShortGaps] * 1000, kShortGaps);
     }
-    for (uint32_t k = 0; k < Scaled(plan, 10) && !Interrupted(); ++k)
+    for (uint32_t k = 0; k < std::max(Scaled(plan, 10), kMinGapSends) && !Interrupted(); ++k)
     {
         sendAfter(gapsUs[kShortGaps + 1] * 1000, kShortGaps + 1);
     }

@@ -196,13 +196,7 @@ VpnPeer::WriteNext()
         ns3::Simulator::Schedule(m_writeCosts.Next(m_writeCost), &VpnPeer::WriteNext, this);
         return;
     }
-    while (!m_pendingRev.empty())
-    {
-        ns3::Ptr<ns3::Packet> q = m_pendingRev.front();
-        m_pendingRev.pop_front();
-        SendBack(q);
-    }
-    m_awake = false;
+    SendPendingBack();
 }
 
 void
@@ -297,6 +291,18 @@ VpnPeer::RunAwake()
 }
 
 void
+VpnPeer::SendPendingBack()
+{
+    while (!m_pendingRev.empty())
+    {
+        ns3::Ptr<ns3::Packet> p = m_pendingRev.front();
+        m_pendingRev.pop_front();
+        SendBack(p);
+    }
+    m_awake = false;
+}
+
+void
 VpnPeer::HandleAll()
 {
     while (!m_pendingFwd.empty())
@@ -305,13 +311,7 @@ VpnPeer::HandleAll()
         m_pendingFwd.pop_front();
         Deliver(p);
     }
-    while (!m_pendingRev.empty())
-    {
-        ns3::Ptr<ns3::Packet> p = m_pendingRev.front();
-        m_pendingRev.pop_front();
-        SendBack(p);
-    }
-    m_awake = false;
+    SendPendingBack();
 }
 
 } // namespace tunsim

@@ -127,6 +127,8 @@ class VpnPeer : public ns3::Application
     void Arrive(ns3::Ptr<ns3::Packet> p);
     /// Running again (woken, or its preemption over): handle what waited.
     void RunAwake();
+    /// read() what its host sent meanwhile, send it all back, go idle.
+    void SendPendingBack();
     /// Awake with no write cost: write() every pending forward packet,
     /// send back every pending reverse one.
     void HandleAll();

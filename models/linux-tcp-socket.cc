@@ -133,7 +133,31 @@ LinuxTcpSocket::Create(ns3::Ptr<ns3::Node> node, CongestionControl cc)
         socket->m_ccSetsPacingRate = true; // bbr_set_pacing_rate()
     }
     socket->TraceConnectWithoutContext("Tx", ns3::MakeCallback(&LinuxTcpSocket::TagGso, ns3::PeekPointer(socket)));
+    socket->TraceConnectWithoutContext("CongState",
+                                       ns3::MakeCallback(&LinuxTcpSocket::CountCaState, ns3::PeekPointer(socket)));
     return socket;
+}
+
+void
+LinuxTcpSocket::CountCaState(ns3::TcpSocketState::TcpCongState_t from, ns3::TcpSocketState::TcpCongState_t to)
+{
+    // The MIB counters Linux bumps on these transitions: tcp_enter_recovery()
+    // -> LINUX_MIB_TCPSACKRECOVERY / TCPRENORECOVERY; tcp_enter_cwr() has no
+    // counter (ours: a local drop's or ECN's CWR); tcp_enter_loss() from
+    // tcp_retransmit_timer() -> LINUX_MIB_TCPTIMEOUTS (counted per timeout in
+    // ReTxTimeout(), as Linux counts each expiry, not each entry into Loss).
+    if (from == to)
+    {
+        return;
+    }
+    if (to == ns3::TcpSocketState::CA_RECOVERY)
+    {
+        ++m_events.recoveries;
+    }
+    else if (to == ns3::TcpSocketState::CA_CWR)
+    {
+        ++m_events.cwr;
+    }
 }
 
 ns3::Ptr<ns3::TcpSocketBase>
@@ -282,6 +306,7 @@ LinuxTcpSocket::ReTxTimeout()
     // first RTO in Loss). ns-3 reduces again whenever the head was not yet
     // retransmitted by a timeout. Let ns-3 do the rest of its RTO, then put
     // ssthresh back when Linux would have kept it.
+    ++m_events.timeouts;
     const auto state = m_tcb->m_congState.Get();
     const bool reducedWindow = (state == ns3::TcpSocketState::CA_RECOVERY || state == ns3::TcpSocketState::CA_CWR) &&
                                m_recoverActive && m_recover > m_txBuffer->HeadSequence();

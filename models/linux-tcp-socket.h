@@ -108,11 +108,21 @@ class LinuxTcpSocket : public TsqTcpSocket
     uint64_t Retransmissions() const { return m_retransmissions; }
     /// Segments the stack refused (NET_XMIT_DROP) and that were kept unsent.
     uint64_t LocalDrops() const { return m_localDrops; }
+    /// Congestion events as Linux's MIB counts them (nstat TcpExt), for the
+    /// kernel twin's tcp_mib_client beside them.
+    struct Events
+    {
+        uint64_t recoveries = 0; ///< entries into Recovery (TCPSackRecovery + TCPRenoRecovery)
+        uint64_t timeouts = 0;   ///< retransmission timer expiries with data outstanding (TCPTimeouts)
+        uint64_t cwr = 0;        ///< entries into CWR (local drops; Linux has no counter)
+    };
+    const Events& CaEvents() const { return m_events; }
     /// Called by the socket's account when the stack refuses one of its
     /// packets; acted on only while this socket is sending it.
     void OnLocalDrop();
 
   private:
+    void CountCaState(ns3::TcpSocketState::TcpCongState_t from, ns3::TcpSocketState::TcpCongState_t to);
     void UseLinuxRate();
     /// RACK for the head: mark a lost retransmission of snd_una lost again.
     bool RackHeadLost();
@@ -174,6 +184,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     uint32_t m_pacedSkbBytes = 0; ///< bytes of the GSO skb being paced out
     bool m_wndBlocked = false;  ///< tcp_snd_wnd_test() failed: no new data until an ACK
     uint64_t m_localDrops = 0;
+    Events m_events;
     uint64_t m_retransmissions = 0;
     ns3::EventId m_probe0;
     uint32_t m_rmemDefault = 131072;

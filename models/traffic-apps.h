@@ -255,6 +255,8 @@ class TcpBulkSender : public ns3::Application
 
     uint64_t BytesQueued() const { return m_queued; }
     ns3::Ptr<ns3::TcpSocketBase> GetSocket() const;
+    /// The Linux-like socket (null with tcp.linux false).
+    ns3::Ptr<LinuxTcpSocket> Linux() const { return m_linux; }
     /// Segments sent again: the socket's own count (a segment the stack
     /// refused and that went out later is not one), else seen on the wire.
     uint64_t Retransmits() const;

@@ -61,6 +61,32 @@ TEST(KernelUnit, ParsesTcJson)
     EXPECT_THROW(tunsim::kernel::ParseTcJson("qdisc pfifo"), std::runtime_error);
 }
 
+TEST(KernelUnit, ParsesTheTcpMibAndKeepsTheCountersThatMoved)
+{
+    const std::string before = "TcpExt: SyncookiesSent TCPTimeouts TCPSackRecovery\n"
+                               "TcpExt: 0 3 10\n"
+                               "IpExt: InNoRoutes InOctets\n"
+                               "IpExt: 0 999\n"
+                               "Tcp: RtoAlgorithm RtoMin ActiveOpens CurrEstab RetransSegs\n"
+                               "Tcp: 1 200 4 1 50\n";
+    const std::string after = "TcpExt: SyncookiesSent TCPTimeouts TCPSackRecovery\n"
+                              "TcpExt: 0 5 17\n"
+                              "IpExt: InNoRoutes InOctets\n"
+                              "IpExt: 0 5000\n"
+                              "Tcp: RtoAlgorithm RtoMin ActiveOpens CurrEstab RetransSegs\n"
+                              "Tcp: 1 200 5 3 80\n";
+    const auto a = tunsim::kernel::ParseProcNetMib(before);
+    EXPECT_EQ(a.at("TcpExt.TCPSackRecovery"), 10);
+    EXPECT_EQ(a.at("Tcp.RetransSegs"), 50);
+    EXPECT_EQ(a.count("IpExt.InOctets"), 0u); // only the TCP groups
+    const auto d = tunsim::kernel::MibDelta(a, tunsim::kernel::ParseProcNetMib(after));
+    const std::map<std::string, int64_t> want = {{"TcpExt.TCPTimeouts", 2},
+                                                 {"TcpExt.TCPSackRecovery", 7},
+                                                 {"Tcp.ActiveOpens", 1},
+                                                 {"Tcp.RetransSegs", 30}};
+    EXPECT_EQ(d, want); // unchanged counters, the gauge CurrEstab and the Rto constants left out
+}
+
 namespace
 {
 
@@ -506,4 +532,11 @@ TEST_F(Kernel, TcpTwinThroughARingOfOneDropsAndRetransmits)
     EXPECT_EQ(r["conservation"]["forward"]["dropped_by_place"]["tun0_ring/tx_dropped"], r["tun"]["tx_dropped"]);
     ExpectBooks(r);
     EXPECT_FALSE(fs::exists(out / "timeseries.csv"));
+    // The client namespace's MIB saw the one connection and its retransmissions.
+    for (const auto& rep : r["kernel"]["repeats"])
+    {
+        EXPECT_EQ(rep["tcp_mib_client"].value("Tcp.ActiveOpens", 0), 1);
+        EXPECT_EQ(rep["tcp_mib_server"].value("Tcp.PassiveOpens", 0), 1);
+        EXPECT_GT(rep["tcp_mib_client"].value("Tcp.RetransSegs", 0), 0);
+    }
 }

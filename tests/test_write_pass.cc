@@ -103,3 +103,26 @@ TEST(LinuxTcpWritePass, BbrDeepRingGivesTheSameRun)
 {
     ExpectSameRun(Bulk(2000, "drop", "pfifo_fast", 2, "bbr"));
 }
+
+// flows[].ca_events: the socket's congestion events as Linux's MIB counts them.
+TEST(LinuxTcpCaEvents, RingDropsEnterRecoveryAndAFullQdiscEntersCwr)
+{
+    uint64_t events = 0;
+    // Mainline drop: tun never stops its queue, so the qdisc never refuses;
+    // every ring drop is a loss that recovery (or a timeout) repairs.
+    const json drop = RunWithWritePass(Bulk(25, "drop", "pfifo_fast", 3), true, &events);
+    const json& d = drop["flows"][0]["ca_events"];
+    EXPECT_GT(d["recoveries"].get<uint64_t>(), 0u);
+    EXPECT_LE(d["recoveries"].get<uint64_t>() + d["timeouts"].get<uint64_t>(),
+              drop["tun"]["tx_dropped"].get<uint64_t>()); // an episode needs at least one drop
+    EXPECT_EQ(d["cwr"].get<uint64_t>(), 0u);
+    // NODROP at ring 10: the stopped queue fills the qdisc, whose refusals
+    // (NET_XMIT_DROP) put the sender into CWR; nothing is lost, so no
+    // recovery and no timeout.
+    const json v8 = RunWithWritePass(Bulk(10, "nodrop-v8", "pfifo_fast", 2), true, &events);
+    const json& n = v8["flows"][0]["ca_events"];
+    EXPECT_EQ(v8["tun"]["tx_dropped"].get<uint64_t>(), 0u);
+    EXPECT_GT(n["cwr"].get<uint64_t>(), 0u);
+    EXPECT_EQ(n["recoveries"].get<uint64_t>(), 0u);
+    EXPECT_EQ(n["timeouts"].get<uint64_t>(), 0u);
+}

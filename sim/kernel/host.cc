@@ -372,6 +372,55 @@ Netns::Sysfs(const std::string& dev, const std::vector<std::string>& files) cons
     return v;
 }
 
+std::map<std::string, int64_t>
+ParseProcNetMib(const std::string& text)
+{
+    // Each group is two lines: "Group: name name ..." then "Group: value value ...".
+    std::map<std::string, int64_t> mib;
+    std::istringstream in(text);
+    std::string names, values;
+    while (std::getline(in, names) && std::getline(in, values))
+    {
+        std::istringstream n(names), v(values);
+        std::string group, vgroup, name;
+        n >> group;
+        v >> vgroup;
+        if (group != vgroup || (group != "TcpExt:" && group != "Tcp:"))
+        {
+            continue;
+        }
+        group.pop_back();
+        int64_t x = 0;
+        while (n >> name && v >> x)
+        {
+            mib[group + "." + name] = x;
+        }
+    }
+    return mib;
+}
+
+std::map<std::string, int64_t>
+Netns::TcpMib() const
+{
+    return ParseProcNetMib(MustRun({"ip", "netns", "exec", m_name, "cat", "/proc/net/netstat", "/proc/net/snmp"}));
+}
+
+std::map<std::string, int64_t>
+MibDelta(const std::map<std::string, int64_t>& before, const std::map<std::string, int64_t>& after)
+{
+    std::map<std::string, int64_t> d;
+    for (const auto& [k, v] : after)
+    {
+        const auto b = before.find(k);
+        const int64_t x = v - (b == before.end() ? 0 : b->second);
+        if (x != 0 && k != "Tcp.CurrEstab" && k != "Tcp.MaxConn" && k.rfind("Tcp.Rto", 0) != 0)
+        {
+            d[k] = x; // counters only: the gauges and constants of the Tcp group left out
+        }
+    }
+    return d;
+}
+
 void
 WriteProc(const std::string& path, const std::string& value, bool mustExist)
 {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -103,11 +104,22 @@ class Netns
     /// Files under /sys/class/net as this namespace sees them (ip netns exec
     /// mounts a sysfs of the namespace in a private mount namespace).
     std::vector<uint64_t> Sysfs(const std::string& dev, const std::vector<std::string>& files) const;
+    /// The namespace's TCP MIB counters: /proc/net/netstat's TcpExt and
+    /// /proc/net/snmp's Tcp lines as this namespace sees them (net/ipv4/proc.c:
+    /// netstat_seq_show(), snmp_seq_show_tcp_udp()), keyed "TcpExt.NAME" and
+    /// "Tcp.NAME".
+    std::map<std::string, int64_t> TcpMib() const;
 
   private:
     std::string m_name;
     int m_fd = -1;
 };
+
+/// The counters of /proc/net/netstat + /proc/net/snmp text (Netns::TcpMib()).
+std::map<std::string, int64_t> ParseProcNetMib(const std::string& text);
+/// after - before, the counters that moved (gauges such as Tcp.CurrEstab left out).
+std::map<std::string, int64_t> MibDelta(const std::map<std::string, int64_t>& before,
+                                        const std::map<std::string, int64_t>& after);
 
 /// Write `value` to a /proc file; a missing file is an error only if `mustExist`.
 void WriteProc(const std::string& path, const std::string& value, bool mustExist);

@@ -80,6 +80,25 @@ AckStrideJson(const std::vector<uint32_t>& bytes, uint32_t mss)
             {"over_16", over16}};
 }
 
+/// flows[].ca_events from the client namespace's MIB, summed over the
+/// repeats: the counters are per namespace, so only with one flow; cwr has
+/// no counter in Linux (null).
+json
+KernelCaEvents(const Scenario& sc, const std::map<std::string, int64_t>& mib)
+{
+    if (sc.flows.size() != 1)
+    {
+        return nullptr;
+    }
+    auto get = [&mib](const char* k) {
+        const auto it = mib.find(k);
+        return it == mib.end() ? int64_t{0} : it->second;
+    };
+    return {{"recoveries", get("TcpExt.TCPSackRecovery") + get("TcpExt.TCPRenoRecovery")},
+            {"timeouts", get("TcpExt.TCPTimeouts")},
+            {"cwr", nullptr}};
+}
+
 /// Flow i pooled over the repeats; `goodputs` the per-repeat goodput.
 FlowResult
 TcpFlowOf(const Scenario& sc, size_t i, TcpPooled& p, size_t nr, const json& goodputs, uint64_t deviceDrops)
@@ -106,7 +125,8 @@ TcpFlowOf(const Scenario& sc, size_t i, TcpPooled& p, size_t nr, const json& goo
                           end.rttUs / 1e3,
                           end.minRttUs / 1e3,
                           path.revRead,
-                          path.revWritten};
+                          path.revWritten,
+                          KernelCaEvents(sc, p.tot.clientMib)};
     r.socket.sndbufBytes = static_cast<uint64_t>(f.sndbuf);
     r.backend = {{"linux_cc", LinuxCcName(sc.flows[i].cc)},
                  {"data_segs_out", p.dataSegsOut[i]},
@@ -302,6 +322,8 @@ TcpRepeatsJson(const Scenario& sc, const std::vector<TcpRepeat>& reps)
                        {"reader_busy_s", r.reader.busyNs / 1e9},
                        {"reader_thread_cpu_s", r.reader.cpuS},
                        {"wall_s", r.wallS},
+                       {"tcp_mib_client", r.clientMib},
+                       {"tcp_mib_server", r.serverMib},
                        {"cross_check", CheckTcp(r).ToJson(r)}});
     }
     return out;

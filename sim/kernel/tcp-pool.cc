@@ -95,6 +95,14 @@ PoolTcp(const std::vector<TcpRepeat>& reps, size_t nflows)
         t.revLineMax = std::max(t.revLineMax, r.revLineMax);
         t.tun0.Add(r.tun0);
         t.tun1.Add(r.tun1);
+        for (const auto& [k, v] : r.clientMib)
+        {
+            t.clientMib[k] += v;
+        }
+        for (const auto& [k, v] : r.serverMib)
+        {
+            t.serverMib[k] += v;
+        }
         t.wallS += r.wallS;
         t.drainS = std::max(t.drainS, r.drainS);
         t.drainCapped = t.drainCapped || r.drainCapped;

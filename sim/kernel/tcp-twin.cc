@@ -343,6 +343,8 @@ RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_
     endpoints.Start(server.Fd(), 0,
                     [&]() { RunEndpoint(tun1.Fd(), fwd, rev, farCfg, ctl, rep.farEnd, rep.paths, nullptr); });
 
+    const auto clientMib0 = client.TcpMib();
+    const auto serverMib0 = server.TcpMib();
     const int64_t connectStart = NowNs();
     OpenAndConnect(client, server, sc, listeners, senders);
     CompleteHandshakes(sc, listeners, senders, receivers, rep.flows, connectStart);
@@ -409,6 +411,8 @@ RunTcpOnce(const Netns& client, const Netns& server, const Scenario& sc, uint32_
     rep.revLineMax = rev.MaxDepth();
     rep.tun0 = ReadDeviceCounters(client, kDevice, sc.qdisc.kind != QdiscKind::Noqueue);
     rep.tun1 = ReadDeviceCounters(server, kServerDevice, true);
+    rep.clientMib = MibDelta(clientMib0, client.TcpMib());
+    rep.serverMib = MibDelta(serverMib0, server.TcpMib());
     rep.wallS = (NowNs() - wall0) / 1e9;
     return rep;
 }

@@ -52,6 +52,10 @@ struct TcpRepeat
     uint64_t fwdLineDrops = 0, revLineDrops = 0;
     uint64_t fwdLineMax = 0, revLineMax = 0;   ///< deepest the lines got
     DeviceCounters tun0, tun1;
+    /// The TCP MIB counters that moved during the run (Netns::TcpMib()), in
+    /// the client's namespace (the senders: recoveries, RTOs, loss probes,
+    /// HyStart exits, ACKs queued to a socket its owner held) and the server's.
+    std::map<std::string, int64_t> clientMib, serverMib;
     std::string seriesRows;      ///< timeseries.csv rows (no header)
     double wallS = 0;
     double drainS = 0;           ///< end of the window -> the path went quiet

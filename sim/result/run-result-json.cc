@@ -206,6 +206,10 @@ FlowJson(const FlowResult& f)
         j["rtt_min_ms"] = f.tcp->rttMinMs;
         j["ack_packets_sent"] = f.tcp->ackPacketsSent;
         j["ack_packets_delivered"] = f.tcp->ackPacketsDelivered;
+        if (!f.tcp->caEvents.is_null())
+        {
+            j["ca_events"] = f.tcp->caEvents;
+        }
     }
     j["socket"] = SocketJson(f.socket);
     if (!f.sender.is_null())
@@ -250,7 +254,8 @@ ReadFlow(const In& in)
                               in.Req<uint64_t>("retransmits"),     in.Req<uint64_t>("cwnd_end_bytes"),
                               in.Req<double>("srtt_end_ms"),       in.Req<double>("rtt_last_sample_ms"),
                               in.Req<double>("rtt_min_ms"),        in.Req<uint64_t>("ack_packets_sent"),
-                              in.Req<uint64_t>("ack_packets_delivered")};
+                              in.Req<uint64_t>("ack_packets_delivered"),
+                              in.Raw("ca_events")};
     }
     f.socket = ReadSocket(in.Sub("socket"));
     f.backend = in.Raw("kernel");

@@ -75,6 +75,10 @@ struct TcpFlowResult
     double rttMinMs = 0;
     uint64_t ackPacketsSent = 0;
     uint64_t ackPacketsDelivered = 0;
+    /// The sender's congestion events as Linux's MIB counts them
+    /// ({"recoveries", "timeouts", "cwr"}, LinuxTcpSocket::CaEvents()); null
+    /// for ns-3's own socket (tcp.linux false).
+    nlohmann::json caEvents;
 };
 
 struct FlowResult

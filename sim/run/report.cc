@@ -48,6 +48,19 @@ SocketOf(const SocketAccount& a)
     return SocketResult{a.Sndbuf(), a.MaxWmemAlloc(), a.BlockCount(), a.BlockedTime().GetSeconds()};
 }
 
+/// LinuxTcpSocket::CaEvents() as result.json's flows[].ca_events (null
+/// without the Linux-like socket).
+nlohmann::json
+CaEventsJson(const TcpBulkSender& tx)
+{
+    if (!tx.Linux())
+    {
+        return nullptr;
+    }
+    const LinuxTcpSocket::Events& e = tx.Linux()->CaEvents();
+    return {{"recoveries", e.recoveries}, {"timeouts", e.timeouts}, {"cwr", e.cwr}};
+}
+
 /// flows[].sender: what the socket refused, and the send() contexts.
 nlohmann::json
 SenderJson(const FlowConfig& f, const UdpSeqSender& tx)
@@ -121,7 +134,8 @@ FlowOf(const Scenario& s, const Testbed& tb, size_t i)
                               a.tcpTx->LastRtt().GetSeconds() * 1e3,
                               a.tcpTx->MinRtt().GetSeconds() * 1e3,
                               acks.sentPackets,
-                              acks.deliveredPackets};
+                              acks.deliveredPackets,
+                              CaEventsJson(*a.tcpTx)};
         break;
     }
     }

@@ -1,10 +1,12 @@
 #include "vpn-peer.h"
 
+#include "gso-tag.h"
 #include "tap-frame.h"
 #include "vpn-encap.h"
 
 #include "vpn-reader.h"
 
+#include "ns3/boolean.h"
 #include "ns3/packet.h"
 #include "ns3/nstime.h"
 #include "ns3/simulator.h"
@@ -29,7 +31,14 @@ VpnPeer::GetTypeId()
                                                "arriving meanwhile wait. 0: free.",
                                                ns3::TimeValue(ns3::Time(0)),
                                                ns3::MakeTimeAccessor(&VpnPeer::m_writeCost),
-                                               ns3::MakeTimeChecker(ns3::Time(0)));
+                                               ns3::MakeTimeChecker(ns3::Time(0)))
+                                 .AddAttribute("AckPerPass",
+                                               "The receiving application reads, and its TCP acknowledges, "
+                                               "after the peer's write pass: the segments of a pass of two "
+                                               "or more are acknowledged once, at its last (VnetFrameTag).",
+                                               ns3::BooleanValue(false),
+                                               ns3::MakeBooleanAccessor(&VpnPeer::m_ackPerPass),
+                                               ns3::MakeBooleanChecker());
     return tid;
 }
 
@@ -192,6 +201,7 @@ VpnPeer::WriteNext()
         ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();
         m_pendingFwd.pop_front();
         m_busy = true;
+        MarkPass(p);
         Deliver(p);
         ns3::Simulator::Schedule(m_writeCosts.Next(m_writeCost), &VpnPeer::WriteNext, this);
         return;
@@ -300,6 +310,29 @@ VpnPeer::SendPendingBack()
         SendBack(p);
     }
     m_awake = false;
+    m_passWritten = 0;
+}
+
+void
+VpnPeer::MarkPass(ns3::Ptr<ns3::Packet> p)
+{
+    // The twin's far end and its receivers share one CPU at one real-time
+    // priority: a receiver woken by the first write() runs only when the far
+    // end sleeps again. Until it reads, the unread data keeps the window from
+    // advancing, so __tcp_ack_snd_check() sends no ACK per two segments;
+    // tcp_recvmsg() -> tcp_cleanup_rbuf() then acknowledges everything at
+    // once (more than one MSS unacknowledged). Simplified: the receiver's
+    // own reads are not deferred (its window model sees them at arrival).
+    if (!m_ackPerPass)
+    {
+        return;
+    }
+    const bool more = !m_pendingFwd.empty();
+    if (more || m_passWritten > 0)
+    {
+        p->AddPacketTag(VnetFrameTag(!more));
+    }
+    ++m_passWritten;
 }
 
 void
@@ -309,6 +342,7 @@ VpnPeer::HandleAll()
     {
         ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();
         m_pendingFwd.pop_front();
+        MarkPass(p);
         Deliver(p);
     }
     SendPendingBack();

@@ -114,6 +114,9 @@ class VpnPeer : public ns3::Application
     void HandleRead(ns3::Ptr<ns3::Socket> socket);
     /// write() of one inner packet into the peer's tun: its host receives it.
     void Deliver(ns3::Ptr<ns3::Packet> p);
+    /// AckPerPass: tag a packet of a write pass of two or more (VnetFrameTag,
+    /// last = nothing more due) so that its receiver acknowledges at the end.
+    void MarkPass(ns3::Ptr<ns3::Packet> p);
     /// sendto() of one packet of its host to the client.
     void SendBack(ns3::Ptr<ns3::Packet> packet);
     /// A packet arrived while asleep: wake up a drawn latency from now.
@@ -157,6 +160,8 @@ class VpnPeer : public ns3::Application
     bool m_awake = false;    ///< inside Wake(): what its host sends now leaves at once
     ns3::Time m_writeCost;   ///< one write() into its tun (0: free)
     bool m_busy = false;     ///< inside a write() that costs time
+    bool m_ackPerPass = false; ///< AckPerPass
+    uint32_t m_passWritten = 0; ///< packets written in this pass (since it woke)
     DrawnLatency m_writeCosts; ///< per write; empty: m_writeCost
     bool m_drawsWriteCost = false;
     ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptGap; ///< null: never preempted

@@ -2,7 +2,7 @@
 # Validate tunsim's TCP path against the TCP twin of the running kernel
 # (docs/kernel.md, "The TCP twin").
 #
-#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only|--kernel-only] [--cc cubic|bbr|newreno] [--repeat N] [--duration S]
+#   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only|--kernel-only] [--cc cubic|bbr|newreno] [--ack-per-pass 0|1] [--repeat N] [--duration S]
 #        [--rings "R..."] [--delays "MS..."] [--costs "NS_PER_BYTE..."] [--out DIR] [--tunsim BIN]
 #
 # One bulk TCP flow (--cc, default cubic; this host's default is
@@ -52,6 +52,11 @@
 #                  sim-cal/ (a 52-byte packet into tun, delivered to a
 #                  socket: the same receive path, shorter). The scenarios
 #                  are DIR/sim/<point>.json and DIR/sim-cal/<point>.json.
+#                  Both set underlay.peer_ack_per_pass (--ack-per-pass 1,
+#                  the default; 0 leaves it off): the twin's receivers and
+#                  far end share CPU 0 at one real-time priority, so a
+#                  receiver reads after the far end's write pass and its
+#                  TCP acknowledges the pass once.
 # for --duration seconds (default 20). --sim-only re-runs only the simulator
 # on the kernel results already in DIR (no root needed); --kernel-only runs
 # only the kernel twin (the simulator later, with --sim-only: the kernel
@@ -61,6 +66,7 @@
 #
 # Writes DIR/validation.csv (one row per point: ring, rtt, capacity, kernel
 # goodput mean and sd over the repeats, sim goodput, diff %, retransmits,
+# recoveries and timeouts (the kernel's from the client namespace's MIB),
 # tx_dropped), the results under DIR/kernel/<point>/ and DIR/sim/<point>/
 # (each with its timeseries.csv), and the plots
 # DIR/kernel_validation_tcp.{png,pdf} (goodput against ring size) and
@@ -77,6 +83,7 @@ QUICK=0
 CC=cubic
 SIM_ONLY=0
 KERNEL_ONLY=0
+ACK_PER_PASS=1
 BIN=${TUNSIM:-build/tunsim}
 RINGS_ARG= DELAYS_ARG= COSTS_ARG=
 while [ $# -gt 0 ]; do
@@ -84,6 +91,7 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --sim-only) SIM_ONLY=1 ;;
     --kernel-only) KERNEL_ONLY=1 ;;
+    --ack-per-pass) ACK_PER_PASS=$2; shift ;;
     --cc) CC=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
     --duration) DURATION=$2; shift ;;
@@ -110,6 +118,10 @@ else
   RINGS="1 10 25 100 500 1000 5000"; DELAYS="30 60"; COSTS="40 80"
 fi
 RINGS=${RINGS_ARG:-$RINGS}; DELAYS=${DELAYS_ARG:-$DELAYS}; COSTS=${COSTS_ARG:-$COSTS}
+case "$ACK_PER_PASS" in
+  0|1) ;;
+  *) echo "validate-kernel-tcp: --ack-per-pass takes 0 or 1, got \"$ACK_PER_PASS\"" >&2; exit 2 ;;
+esac
 for v in $RINGS $DELAYS $COSTS; do
   case "$v" in
     ''|*[!0-9.]*) echo "validate-kernel-tcp: --rings/--delays/--costs take numbers, got \"$v\"" >&2; exit 2 ;;
@@ -157,9 +169,9 @@ for c in $COSTS; do
       # The two simulator scenarios of the point: base + the point's fields +
       # the costs (sim/: the twin's own at this point; sim-cal/: the
       # calibration's), written as files (the wake-up lists are 1000 values).
-      $PY - "$OUT/kernel/$p/result.json" "$BASE" "$k" "$d" "$c" "$OUT/sim/$p.json" "$OUT/sim-cal/$p.json" <<'PYEOF'
+      $PY - "$OUT/kernel/$p/result.json" "$BASE" "$k" "$d" "$c" "$OUT/sim/$p.json" "$OUT/sim-cal/$p.json" "$ACK_PER_PASS" <<'PYEOF'
 import json, sys
-kr, base, ring, delay, nspb, own_file, cal_file = sys.argv[1:8]
+kr, base, ring, delay, nspb, own_file, cal_file, ack_per_pass = sys.argv[1:9]
 k = json.load(open(kr))["kernel"]
 c = k["calibration"]
 def mean(key):
@@ -193,6 +205,7 @@ def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=(),
     if peer_write_q:
         s["underlay"]["peer_write_quantiles_us"] = list(peer_write_q)
     s["underlay"].update(peer_preempt or {})
+    s["underlay"]["peer_ack_per_pass"] = ack_per_pass == "1"
     return s
 json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far,
                    round(far_w) if far_w is not None else 0, far_service, preempt), open(own_file, "w"))
@@ -251,6 +264,11 @@ for c in costs:
                 "kernel_far_end_late_p999_us": kr["kernel"]["far_end"].get("late_tail_us", {}).get("p999", ""),
                 "kernel_reader_late_p999_us": kr["kernel"]["reader"].get("late_tail_us", {}).get("p999", ""),
                 "kernel_retransmits": round(kf["retransmits"] / n, 1), "sim_retransmits": sf.get("retransmits", ""),
+                # congestion events (flows[].ca_events; kernel: the client MIB, per repeat)
+                "kernel_recoveries": round(kf["ca_events"]["recoveries"] / n, 1) if kf.get("ca_events") else "",
+                "sim_recoveries": sf.get("ca_events", {}).get("recoveries", ""),
+                "kernel_timeouts": round(kf["ca_events"]["timeouts"] / n, 1) if kf.get("ca_events") else "",
+                "sim_timeouts": sf.get("ca_events", {}).get("timeouts", ""),
                 "kernel_tx_dropped": round(kr["tun"]["tx_dropped"] / n, 1),
                 "sim_tx_dropped": sr["tun"]["tx_dropped"] if sr else "",
                 "kernel_qdisc_requeues": kr["qdisc"]["requeues"],

@@ -345,3 +345,35 @@ TEST(EndToEnd, PeerPreemptionHoldsBothDirections)
     EXPECT_NEAR((db["mean_ms"].get<double>() - da["mean_ms"].get<double>()), 0.1, 0.03);
     EXPECT_GT(db["max_ms"].get<double>() - da["max_ms"].get<double>(), 2.0) << "some packets wait out a long one";
 }
+
+TEST(EndToEnd, PeerAckPerPassAcknowledgesAPassOnce)
+{
+    // underlay.peer_wakeup_quantiles_us [500]: the far end writes what
+    // arrived during its 500-us wake-up as one pass. With peer_ack_per_pass
+    // the receiver acknowledges a pass of two or more once, at its end
+    // (a stretch ACK), instead of once per two segments: fewer ACKs for about
+    // the same data. UDP carries no ACKs: its result does not change at all.
+    std::vector<std::string> tcp{"duration_s=1", "flows=[{\"kind\":\"tcp\",\"cc\":\"cubic\"}]",
+                                 "tun.ring_size=1000", "underlay.delay_ms=5",
+                                 "underlay.peer_wakeup_quantiles_us=[500]"};
+    json a = ToJson(RunExperiment(Load("udp-flood.json", tcp)).result);
+    tcp.push_back("underlay.peer_ack_per_pass=true");
+    json b = ToJson(RunExperiment(Load("udp-flood.json", tcp)).result);
+    ExpectConserved(a);
+    ExpectConserved(b);
+    const double acksPerSegA = a["flows"][0]["ack_packets_sent"].get<double>() / a["flows"][0]["delivered_packets"].get<double>();
+    const double acksPerSegB = b["flows"][0]["ack_packets_sent"].get<double>() / b["flows"][0]["delivered_packets"].get<double>();
+    EXPECT_NEAR(acksPerSegA, 0.5, 0.1) << "one ACK per two segments";
+    EXPECT_LT(acksPerSegB, 0.6 * acksPerSegA) << "passes of several segments acknowledged once";
+    EXPECT_GT(b["flows"][0]["goodput_mbps"].get<double>(), 0.5 * a["flows"][0]["goodput_mbps"].get<double>());
+
+    std::vector<std::string> udp{"duration_s=0.2", "underlay.peer_wakeup_quantiles_us=[500]"};
+    json u = ToJson(RunExperiment(Load("udp-flood.json", udp)).result);
+    udp.push_back("underlay.peer_ack_per_pass=true");
+    json v = ToJson(RunExperiment(Load("udp-flood.json", udp)).result);
+    u.erase("wall");
+    v.erase("wall");
+    u.erase("scenario");
+    v.erase("scenario");
+    EXPECT_EQ(u.dump(), v.dump());
+}

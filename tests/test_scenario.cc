@@ -130,6 +130,7 @@ Everything()
     s.underlay.peerWriteQuantilesUs = {3.5, 900};
     s.underlay.peerPreemptIntervalMs = 2000;
     s.underlay.peerPreemptMs = 2.5;
+    s.underlay.peerAckPerPass = true;
     s.reader.preemptIntervalMs = 12.5;
     s.reader.preemptMs = 0.125;
     s.reader.kind = ConsumerKind::VhostNet;

@@ -4,6 +4,7 @@
 #include "socket-account.h"
 #include "tunsim-tag.h"
 
+#include "ns3/boolean.h"
 #include "ns3/config.h"
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
@@ -114,6 +115,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     path.peer->SetPreemption(NanoSeconds(static_cast<int64_t>(s.underlay.peerPreemptIntervalMs * 1e6)),
                              NanoSeconds(static_cast<int64_t>(s.underlay.peerPreemptMs * 1e6)), 908);
     path.peer->SetAttribute("WriteCost", ns3::TimeValue(ns3::NanoSeconds(static_cast<int64_t>(s.underlay.peerWriteNs))));
+    path.peer->SetAttribute("AckPerPass", ns3::BooleanValue(s.underlay.peerAckPerPass));
     if (!path.reader)
     {
         // A VM backend: its one thread (QEMU's main loop / the vhost-net

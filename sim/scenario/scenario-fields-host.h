@@ -94,6 +94,12 @@ VisitUnderlay(V& v, T& u)
     v.Double("peer_preempt_ms", u.peerPreemptMs, Closed(0, 1e4),
              Doc{"ms", "mean length of one of the far endpoint's preemptions (exponential); 0 = never"}.SimOnly(
                  peerStalls));
+    v.Bool("peer_ack_per_pass", u.peerAckPerPass,
+           Doc{"", "the receiving application reads only after the far endpoint's write pass (they share a CPU, "
+                   "as in the TCP twin, where both run at one real-time priority), so its TCP acknowledges the "
+                   "segments of a pass of two or more with one ACK at the end (tcp_cleanup_rbuf()) instead of "
+                   "one per two segments; false = the receiver reads each segment as it arrives"}
+               .SimOnly("the twin's receivers are scheduled by the kernel: flows[].kernel.ack_stride_segments"));
 }
 
 template <typename V, typename T>

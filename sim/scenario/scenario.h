@@ -144,6 +144,7 @@ struct UnderlayConfig
     std::vector<double> peerWriteQuantilesUs;   ///< the same, drawn per write; empty: peerWriteNs
     double peerPreemptIntervalMs = 0;           ///< mean gap between its preemptions (0: none)
     double peerPreemptMs = 0;                   ///< mean length of one
+    bool peerAckPerPass = false;                ///< the receivers read after its write pass: one ACK per pass
 };
 
 /// The sending host's socket defaults.

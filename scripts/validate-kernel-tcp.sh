@@ -28,28 +28,31 @@
 #                           calibration: write_ns and write_xmit_ns 0 there.
 #                  Both keep the scenario's reader.per_packet_ns 0: the
 #                  twin's busy-wait of ns_per_byte x len starts before its
-#                  read() and covers it (read_ns is only a floor). Wake-ups:
-#                  the reader's (reader.wakeup_quantiles_us) are the
-#                  calibration's timer wake-ups in both; the far end's
-#                  (underlay.peer_wakeup_quantiles_us) are its own measured
-#                  wake-ups at the point in sim/ (kernel.far_end.
-#                  wake_late_quantiles_us: how late its poll() returned,
-#                  without the time it spent writing earlier packets;
-#                  results from before 2026-11-30 10:45 UTC have only
-#                  late_quantiles_us, which includes that time) and the
-#                  calibration's timer wake-ups in sim-cal/. The far end's
-#                  write() of a data packet (underlay.peer_write_ns) is its
-#                  own mean write() at the point in sim/ (kernel.far_end.
-#                  write_ns_mean; since 11:40 UTC drawn per write from its
-#                  time per packet written, write_service_quantiles_us,
-#                  which has the tail: a write() that stalls, a thread
-#                  that loses its CPU; since 12:05 UTC the quantile lists
-#                  leave out what took over 1 ms, and those stalls
-#                  become the far end's preemptions:
-#                  underlay.peer_preempt_interval_ms = the run's seconds /
-#                  kernel.far_end.stalls.count, peer_preempt_ms = their
-#                  mean length) and the calibration's reader_write_ns in
-#                  sim-cal/ (a 52-byte packet into tun, delivered to a
+#                  read() and covers it (read_ns is only a floor). Wake-ups
+#                  and writes in sim/ are each endpoint's own at the point
+#                  (since 2026-11-30 15:15 UTC the reader's too): the
+#                  reader's reader.wakeup_quantiles_us = kernel.reader.
+#                  wake_late_quantiles_us, the far end's underlay.
+#                  peer_wakeup_quantiles_us = kernel.far_end.
+#                  wake_late_quantiles_us (how late poll() returned,
+#                  without the time spent writing earlier packets; before
+#                  10:45 UTC only late_quantiles_us, which includes it),
+#                  its underlay.peer_write_ns = kernel.far_end.write_ns_mean
+#                  and peer_write_quantiles_us = its time per packet
+#                  written (write_service_quantiles_us). The twin leaves
+#                  out of those lists what took over 1 ms (its stalls,
+#                  since 12:05 UTC); they are put back per event at their
+#                  measured rate (stalls.in_wakeups / wakeups, in_writes /
+#                  writes), lengths 1 ms + an exponential of the measured
+#                  mean excess, capped at the measured max. (From 12:05 to
+#                  15:15 UTC the far end's stalls were instead preemptions
+#                  at the run's mean rate in wall time, and the reader woke
+#                  as the calibration's timer: at rings 10-25 that put too
+#                  few stalls where the endpoints work; ring 25, 60 ms RTT,
+#                  14:00 kernel 13.35 Mbit/s: 57.1 then, 14.05 now.)
+#                  sim-cal/: the calibration's timer wake-ups for both
+#                  endpoints and its reader_write_ns for the far end's
+#                  write (a 52-byte packet into tun, delivered to a
 #                  socket: the same receive path, shorter). The scenarios
 #                  are DIR/sim/<point>.json and DIR/sim-cal/<point>.json.
 #                  Both set underlay.peer_ack_per_pass (--ack-per-pass 1,
@@ -170,7 +173,7 @@ for c in $COSTS; do
       # the costs (sim/: the twin's own at this point; sim-cal/: the
       # calibration's), written as files (the wake-up lists are 1000 values).
       $PY - "$OUT/kernel/$p/result.json" "$BASE" "$k" "$d" "$c" "$OUT/sim/$p.json" "$OUT/sim-cal/$p.json" "$ACK_PER_PASS" <<'PYEOF'
-import json, sys
+import json, math, sys
 kr, base, ring, delay, nspb, own_file, cal_file, ack_per_pass = sys.argv[1:9]
 k = json.load(open(kr))["kernel"]
 c = k["calibration"]
@@ -182,33 +185,50 @@ far_end = k["far_end"]
 far = far_end.get("wake_late_quantiles_us") or far_end.get("late_quantiles_us") or []
 far_w = far_end.get("write_ns_mean")
 far_service = far_end.get("write_service_quantiles_us") or []   # since 2026-11-30 11:40 UTC
+def with_stalls(q, events, hits, stalls):
+    """An endpoint's time per event (wake-up or write) as equally likely
+    values: its quantile list, which leaves out what took over the stall
+    threshold (1 ms), with those stalls put back at their measured rate per
+    event (stalls.in_wakeups / wakeups, in_writes / writes), lengths the
+    threshold + an exponential of the measured mean excess, capped at the
+    measured max (stalls: count, mean_ms, max_ms; since 2026-11-30 12:05)."""
+    n = len(q)
+    kk = round(n * hits / events) if n and events and hits else 0
+    if kk <= 0 or not stalls.get("mean_ms"):
+        return list(q)
+    thr = (stalls.get("threshold_us") or 1000) / 1e3
+    excess = max(stalls["mean_ms"] - thr, 1e-3)
+    top = stalls.get("max_ms") or thr + 10 * excess
+    body = [q[min(n - 1, int(i * n / (n - kk)))] for i in range(n - kk)]
+    return body + [round(1e3 * min(top, thr - excess * math.log(1 - (j + 0.5) / kk)), 2) for j in range(kk)]
 stalls = far_end.get("stalls") or {}                              # since 2026-11-30 12:05 UTC
-run_s = json.load(open(kr))["scenario"]["duration_s"] * k["goodput_mbps_over_repeats"][0]["n"]
-preempt = {}
-if stalls.get("count"):
-    preempt = {"peer_preempt_interval_ms": run_s * 1e3 / stalls["count"], "peer_preempt_ms": stalls["mean_ms"]}
+far = with_stalls(far, far_end.get("wakeups"), stalls.get("in_wakeups"), stalls)
+far_service = with_stalls(far_service, far_end.get("writes"), stalls.get("in_writes"), stalls)
+rd = k["reader"]
+rd_stalls = rd.get("stalls") or {}
+reader_wake = with_stalls(rd.get("wake_late_quantiles_us") or [], rd.get("wakeups"), rd_stalls.get("in_wakeups"),
+                          rd_stalls)
 w = k["reader"].get("write_ns_mean")
 cw = mean("reader_write_ns")
-def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=(), peer_preempt=None):
+def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=(), reader_q=()):
     s = json.load(open(base))
     s["seed"] = 1
     s["tun"]["ring_size"] = int(ring)
     s["underlay"]["delay_ms"] = float(delay)
     s["reader"]["ns_per_byte"] = float(nspb)
     s["reader"].update({"read_ns": read_ns, "write_ns": write_ns, "write_xmit_ns": xmit_ns})
-    if timer:
-        s["reader"]["wakeup_quantiles_us"] = timer
+    if reader_q or timer:
+        s["reader"]["wakeup_quantiles_us"] = list(reader_q) or timer
         s["reader"].pop("wakeup_latency_us", None)
     if peer_q:
         s["underlay"]["peer_wakeup_quantiles_us"] = peer_q
     s["underlay"]["peer_write_ns"] = peer_write_ns
     if peer_write_q:
         s["underlay"]["peer_write_quantiles_us"] = list(peer_write_q)
-    s["underlay"].update(peer_preempt or {})
     s["underlay"]["peer_ack_per_pass"] = ack_per_pass == "1"
     return s
 json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far,
-                   round(far_w) if far_w is not None else 0, far_service, preempt), open(own_file, "w"))
+                   round(far_w) if far_w is not None else 0, far_service, reader_wake), open(own_file, "w"))
 json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0, timer, cw), open(cal_file, "w"))
 PYEOF
       for dir in sim sim-cal; do

@@ -182,12 +182,41 @@ VpnReader::SetWakeupBySleep(std::vector<std::pair<ns3::Time, std::vector<ns3::Ti
     }
 }
 
+bool
+VpnReader::OnCpu() const
+{
+    // Running a syscall or the packets' work (or stopped on purpose by a
+    // scenario stall, which keeps its own meaning); not asleep in poll() /
+    // tun_ring_recv() (Sleeping), in sock_alloc_send_pskb() (Blocked), nor
+    // woken and not yet running (Waking: that wait is the wake-up latency).
+    return m_state == State::Running || m_state == State::Polling || m_state == State::Writing ||
+           m_state == State::Checking || m_state == State::Blocking || m_state == State::Stalled;
+}
+
 void
 VpnReader::Preempt()
 {
-    ++m_stats.preemptions;
-    StallBegin(ns3::Seconds(m_preemptLength->GetValue()));
+    // The scheduler takes the CPU away from a task that runs on it
+    // (__schedule() picking another task: a tick's or a wake-up's
+    // preemption, or the host descheduling the vCPU). A task asleep in
+    // poll() is on no run queue and has no CPU to lose: a preemption that
+    // falls while the reader sleeps leaves it asleep -- its sleep goes on
+    // (the wake-up by sleep length counts from when it went to sleep, not
+    // from the preemption) and whatever ran on its CPU meanwhile is in the
+    // measured wake-up latency (reader.wakeup_by_sleep). The preemptions
+    // come as a Poisson process in wall time; keeping only those that find
+    // the reader on its CPU thins it to 1 / preempt_interval per unit of
+    // *busy* time -- what tunsim calibrate measures (MeasureReaderStolen:
+    // busy time per gap of a spinning reader). Both draws are taken every
+    // time so that the process does not depend on the reader's state.
+    const ns3::Time length = ns3::Seconds(m_preemptLength->GetValue());
     ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VpnReader::Preempt, this);
+    if (!OnCpu())
+    {
+        return;
+    }
+    ++m_stats.preemptions;
+    StallBegin(length);
 }
 
 void

@@ -122,7 +122,9 @@ class VpnReader : public ns3::Application
 
     /// Random preemption: the process loses its CPU to other tasks at
     /// exponentially distributed intervals (mean `interval`) for exponentially
-    /// distributed times (mean `duration`). Zero interval = never.
+    /// distributed times (mean `duration`). Zero interval = never. Only a
+    /// preemption that finds the process on its CPU (OnCpu()) counts: one
+    /// that falls while it sleeps leaves the sleep alone (Preempt()).
     void SetPreemption(ns3::Time interval, ns3::Time duration, int64_t stream);
 
     /// The wake-up as a distribution: each wake-up after a sleep shorter
@@ -181,7 +183,7 @@ class VpnReader : public ns3::Application
         ns3::Time stolen;         ///< of which charged by softirqs
         uint64_t reversePackets = 0;
         ns3::Time writeBusy;      ///< CPU inside reverse write()s (WriteCost, WriteXmitCost)
-        uint64_t preemptions = 0;
+        uint64_t preemptions = 0; ///< preemptions that found it on its CPU
         uint64_t polls = 0;       ///< poll() calls that found data (poll-each, batched)
     };
     const Stats& GetStats() const { return m_stats; }
@@ -234,6 +236,8 @@ class VpnReader : public ns3::Application
     void StallBegin(ns3::Time duration);
     void StallEnd();
     void Preempt();
+    /// The process is on its CPU (what a preemption can take away).
+    bool OnCpu() const;
     void ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)());
     void HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket);
     /// write(tun_fd) of the reverse packet just decrypted.

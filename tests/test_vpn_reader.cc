@@ -372,6 +372,41 @@ TEST_F(ReaderTest, StolenCpuDelaysTheReader)
     EXPECT_EQ(Stats().busy, MicroSeconds(3 * 10 + 25));
 }
 
+TEST_F(ReaderTest, PreemptionOfASleepingReaderLeavesItsSleepAlone)
+{
+    // Asleep from 0 (empty ring); preemptions every ~10 us (2 us long)
+    // throughout. Wake-up by sleep length: 10 us after a sleep < 1 ms,
+    // 200 us after a longer one. The packet at 5 ms finds a reader that has
+    // slept 5 ms -- no preemption restarted its sleep or stalled it -- so it
+    // is read at 5 ms + 200 us, as the one sleep it was.
+    Make(MicroSeconds(1));
+    m_reader->SetWakeupBySleep({{Time(0), {MicroSeconds(10)}}, {MilliSeconds(1), {MicroSeconds(200)}}}, 40);
+    m_reader->SetPreemption(MicroSeconds(10), MicroSeconds(2), 50);
+    XmitAt(MilliSeconds(5));
+    Run(MicroSeconds(5100));
+    EXPECT_EQ(Stats().sleeps, 1u);
+    EXPECT_EQ(Stats().preemptions, 0u); // none found it on its CPU
+    Run(MilliSeconds(6));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(5200)}));
+    EXPECT_EQ(Stats().wakeups, 1u);
+    EXPECT_EQ(Stats().deepWakeups, 1u);
+}
+
+TEST_F(ReaderTest, PreemptionDelaysARunningReader)
+{
+    // C = 10 us, 200 packets in the ring at 0: without preemption the last
+    // is read at 1990 us. Preempted every ~100 us for ~20 us while it works,
+    // it is preempted and reads the last one later.
+    Make(MicroSeconds(10));
+    m_reader->SetPreemption(MicroSeconds(100), MicroSeconds(20), 50);
+    Xmit(200);
+    Run(MilliSeconds(10));
+    ASSERT_EQ(m_readAt.size(), 200u);
+    EXPECT_GE(Stats().preemptions, 1u);
+    EXPECT_GT(m_readAt.back(), MicroSeconds(1990));
+    EXPECT_EQ(Stats().wakeups, 0u); // never slept with data waiting
+}
+
 // ---------------------------------------------------- the VPN's UDP socket
 
 TEST_F(ReaderTest, BlocksOnSndbufWhenTheUnderlayIsTheBottleneck)

@@ -334,7 +334,7 @@ VisitReader(V& v, T& r, double durationS)
             ArrayRules{false, false, "", "must be an array of {at_s, for_s} objects"},
             Doc{"", "the reader stops reading (seed 002's head-of-line objection)"});
     v.Double("preempt_interval_ms", r.preemptIntervalMs, Closed(0, 1e6),
-             Doc{"ms", "mean time between random CPU preemptions of the reader (exponential); 0 = none"}.SimOnly(
+             Doc{"ms", "mean time between random CPU preemptions of the reader (exponential; one that finds it asleep does nothing); 0 = none"}.SimOnly(
                  "the host's own scheduler"));
     v.Double("preempt_ms", r.preemptMs, Closed(0, 1e6),
              Doc{"ms", "mean length of a preemption (exponential)"}.SimOnly("the host's own scheduler"));

@@ -131,7 +131,9 @@ LinuxTcpSocket::RackTimeout()
     m_txBuffer->MarkHeadAsLost();
     ++m_rackLost;
     m_wndBlocked = false; // a retransmission inside the window
+    ArmWritePass();
     SendPendingData(m_connected);
+    m_passArmed = false;
 }
 
 } // namespace tunsim

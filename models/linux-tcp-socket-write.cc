@@ -23,23 +23,26 @@
 // the walk either. SendPendingData() is not virtual, but the first thing it
 // asks is AvailableWindow(), which is. Where this socket calls
 // SendPendingData() itself (TSQ handler, pacing timer, PaceContinue(),
-// probe0) and around ns-3.37's ReceivedAck() -- whose last statement is
+// probe0, RACK) and around ns-3.37's ReceivedAck() -- whose last statement is
 // SendPendingData(), with no AvailableWindow() asked before it but Send()'s
 // when the application writes from NewAck()'s NotifySend(), and Send()
 // leaves the arming alone -- the call is armed: its first AvailableWindow()
 // runs the loop here, the same steps in the same order, each segment
 // through SendDataPacket(), and answers with the window the loop would test
-// next (0: the loop is over). NextSeg() is answered without its walk only
-// while TcpTxBuffer::GetLost() is 0 (no segment is marked lost, so rule 1
-// finds none: m_lostOut is the sum of the lost segments' sizes,
-// TcpTxBuffer::ConsistencyCheck()) and not in recovery (rule 3); rule 2 is
-// computed as NextSeg() computes it, the size of the sent list recovered
-// from the buffer's counters (BytesInFlight() = sent - sacked - lost +
-// retrans). Whenever it cannot answer so, it hands the loop back at the top
+// next (0: the loop is over). NextSeg() is answered without its walk
+// (NextSegHinted()): rule 1 finds nothing while TcpTxBuffer::GetLost() is 0
+// (m_lostOut is the sum of the lost segments' sizes,
+// TcpTxBuffer::ConsistencyCheck()), else rules 1 and 3 come from the
+// RetransmitHint (retransmit-hint.h: positions in the sent list that only
+// move forward, as Linux's retransmit_skb_hint); rule 2 is computed as
+// NextSeg() computes it, the size of the sent list recovered from the
+// buffer's counters (BytesInFlight() = sent - sacked - lost + retrans).
+// Without SACK (Reno's emulated scoreboard) it hands the loop back at the top
 // of an iteration, where SendPendingData() asks NextSeg() as it always did.
 // tests/test_write_pass.cc runs whole scenarios both ways and compares.
 #include "linux-tcp-socket.h"
 
+#include "ns3/abort.h"
 #include "ns3/tcp-tx-buffer.h"
 
 #include <algorithm>
@@ -110,26 +113,20 @@ LinuxTcpSocket::WritePassFromTop()
         {
             return 0;
         }
-        if (m_tcb->m_congState == State::CA_RECOVERY || m_txBuffer->GetLost() != 0)
+        const bool rule3 = m_sackEnabled && m_tcb->m_congState == State::CA_RECOVERY;
+        ns3::SequenceNumber32 next;
+        ns3::SequenceNumber32 nextHigh;
+        bool found = false;
+        if (!NextSegHinted(rule3, &next, &nextHigh, &found))
         {
-            return window; // NextSeg() rules 1 and 3: its walk decides
+            return window; // NextSeg()'s walk decides
         }
-        // NextSeg() rule 2: new data from the end of the sent list, if the
-        // peer's window covers the sent list
-        const uint32_t sentSize =
-            m_txBuffer->BytesInFlight() + m_txBuffer->GetSacked() - m_txBuffer->GetRetransmitsCount();
-        const ns3::SequenceNumber32 next = m_txBuffer->HeadSequence() + sentSize;
-        const uint32_t availableData = m_txBuffer->SizeFromSequence(next);
-        if (availableData == 0)
-        {
-            return window; // rules 3 and 4 (false outside recovery): left to NextSeg()
-        }
-        const uint32_t rWnd = m_rWnd.Get();
-        if (sentSize > rWnd)
+        if (!found)
         {
             return 0; // NextSeg() false: the loop breaks
         }
-        const uint32_t maxSizeToSend = std::min(mss, rWnd - sentSize);
+        const uint32_t availableData = m_txBuffer->SizeFromSequence(next);
+        const uint32_t maxSizeToSend = static_cast<uint32_t>(nextHigh - next);
         // SendPendingData() from here on, step by step
         if (availableData < window)
         {
@@ -162,6 +159,67 @@ LinuxTcpSocket::WritePassFromTop()
         window = AvailableWindow(); // (C.4), then (C.5)
     }
     return 0;
+}
+
+bool
+LinuxTcpSocket::NextSegHinted(bool rule3, ns3::SequenceNumber32* seq, ns3::SequenceNumber32* seqHigh, bool* found)
+{
+    if (!m_sackEnabled)
+    {
+        return false; // AddRenoSack()'s scoreboard: left to NextSeg()
+    }
+    const uint32_t mss = m_tcb->m_segmentSize;
+    RetransmitHint::Answer a;
+    if (m_txBuffer->GetLost() != 0 || rule3)
+    {
+        a = m_hint.Query(*m_txBuffer); // GetLost() == 0: no segment is marked lost
+    }
+    bool known = true;
+    *found = true;
+    if (a.lost)
+    {
+        // rule (1): the first lost segment neither retransmitted nor SACKed
+        *seq = a.lostSeq;
+        *seqHigh = *seq + mss;
+    }
+    else
+    {
+        // rule (2): new data if the peer's window covers the sent list, whose
+        // size is BytesInFlight() = sent - sacked - lost + retrans solved for sent
+        const uint32_t sentSize = m_txBuffer->BytesInFlight() + m_txBuffer->GetSacked() + m_txBuffer->GetLost() -
+                                  m_txBuffer->GetRetransmitsCount();
+        const ns3::SequenceNumber32 next = m_txBuffer->HeadSequence() + sentSize;
+        const uint32_t rWnd = m_rWnd.Get();
+        if (m_txBuffer->SizeFromSequence(next) > 0)
+        {
+            *found = sentSize <= rWnd;
+            *seq = next;
+            *seqHigh = next + (*found ? std::min(mss, rWnd - sentSize) : 0);
+        }
+        else if (rule3 && a.unsacked)
+        {
+            // rule (3): the first segment neither retransmitted nor SACKed;
+            // NextSeg() skips one that starts at sequence 0 (it tests its
+            // "no rule-3 segment yet" by the value 0): left to it
+            known = a.unsackedSeq.GetValue() != 0;
+            *seq = a.unsackedSeq;
+            *seqHigh = *seq + mss;
+        }
+        else
+        {
+            *found = false; // rule (4) is not implemented by ns-3.37
+        }
+    }
+    if (m_checkNextSeg && known)
+    {
+        ns3::SequenceNumber32 s;
+        ns3::SequenceNumber32 h;
+        const bool r = m_txBuffer->NextSeg(&s, &h, rule3);
+        NS_ABORT_MSG_UNLESS(r == *found && (!r || (s == *seq && h == *seqHigh)),
+                            "RetransmitHint: NextSeg() says " << r << " " << s << "-" << h << ", the hint " << *found
+                                                              << " " << *seq << "-" << *seqHigh);
+    }
+    return known;
 }
 
 void

@@ -63,6 +63,11 @@ LinuxTcpSocket::GetTypeId()
                           "the sent list while no segment is marked lost (a speed-up; the same segments either way)",
                           ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_writePass),
                           ns3::MakeBooleanChecker())
+            .AddAttribute("CheckNextSeg",
+                          "with WritePass: ask TcpTxBuffer::NextSeg() beside every answer the RetransmitHint "
+                          "gives and abort on a difference (a test of the hint; slow)",
+                          ns3::BooleanValue(false), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_checkNextSeg),
+                          ns3::MakeBooleanChecker())
             .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
                           ns3::UintegerValue(131072), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemDefault),
                           ns3::MakeUintegerChecker<uint32_t>(4096))
@@ -82,6 +87,7 @@ LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
       m_quickAck(other.m_quickAck),
       m_localDropModel(other.m_localDropModel),
       m_gso(other.m_gso),
+      m_checkNextSeg(other.m_checkNextSeg),
       m_rack(other.m_rack),
       m_rmemDefault(other.m_rmemDefault),
       m_rmemMax(other.m_rmemMax),
@@ -295,6 +301,7 @@ LinuxTcpSocket::NewAck(const ns3::SequenceNumber32& seq, bool resetRTO)
 void
 LinuxTcpSocket::ReTxTimeout()
 {
+    m_hint.Forget(); // SetSentListLost(), ResetRenoSack(): any flag of any segment
     if (!m_linuxLoss || m_state == CLOSED || m_state == TIME_WAIT || m_state == SYN_SENT ||
         m_txBuffer->Size() == 0 || m_dataRetrCount == 0)
     {
@@ -401,6 +408,20 @@ LinuxTcpSocket::SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool
 
 uint32_t
 LinuxTcpSocket::SendSegment(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
+{
+    if (!m_writePass || maxSize == 0)
+    {
+        return TransmitSegment(seq, maxSize, withAck);
+    }
+    // the sent list changes only here and on ACKs, RTOs and RACK: m_hint follows
+    m_hint.BeforeSend(*m_txBuffer, seq, m_tcb->m_highTxMark);
+    const uint32_t sz = TransmitSegment(seq, maxSize, withAck);
+    m_hint.AfterSend(*m_txBuffer, seq, sz);
+    return sz;
+}
+
+uint32_t
+LinuxTcpSocket::TransmitSegment(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck)
 {
     m_passArmed = false; // a segment before the armed SendPendingData(): not the call it was armed for
     if (maxSize == 0)
@@ -527,7 +548,9 @@ LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& 
     m_passArmed = false;
     if (m_rack && RackHeadLost())
     {
+        ArmWritePass();
         SendPendingData(m_connected);
+        m_passArmed = false;
     }
 }
 

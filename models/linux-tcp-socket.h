@@ -45,6 +45,7 @@
 
 #include "linux-rcv-window.h"
 #include "linux-tcp-rate.h"
+#include "retransmit-hint.h"
 #include "tcp-tsq-socket.h"
 #include "traffic-kinds.h"
 
@@ -138,6 +139,8 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// One segment through TcpSocketBase::SendDataPacket() with GSO,
     /// pacing, NET_XMIT_DROP and the RACK bookkeeping.
     uint32_t SendSegment(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck);
+    /// SendSegment() without m_hint's bookkeeping around it.
+    uint32_t TransmitSegment(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck);
     /// The rest of SendPendingData()'s loop for new data, without its
     /// per-segment TcpTxBuffer::NextSeg() walk (linux-tcp-socket-write.cc).
     uint32_t ContinueWritePass(ns3::SequenceNumber32 next, bool withAck);
@@ -146,6 +149,9 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// (linux-tcp-socket-write.cc); returns the window SendPendingData()
     /// goes on with (0: its loop is over).
     uint32_t WritePassFromTop();
+    /// TcpTxBuffer::NextSeg(): rules (1) and (3) from m_hint, rule (2) from
+    /// the buffer's counters. False: left to NextSeg() (no SACK; a quirk).
+    bool NextSegHinted(bool rule3, ns3::SequenceNumber32* seq, ns3::SequenceNumber32* seqHigh, bool* found);
     /// The next SendPendingData() call runs WritePassFromTop(): set only
     /// right before a call that reaches its first AvailableWindow(), and
     /// cleared after it.
@@ -166,6 +172,8 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_gso = true;
     bool m_writePass = true; ///< ContinueWritePass(), WritePassFromTop() on (results identical either way)
     mutable bool m_passArmed = false; ///< see ArmWritePass()
+    bool m_checkNextSeg = false;      ///< NextSegHinted() checked against TcpTxBuffer::NextSeg()
+    RetransmitHint m_hint;            ///< NextSeg() rules (1) and (3) without the walk
     // the GSO skb being built
     uint64_t m_gsoSkb = 0;
     uint32_t m_gsoLeft = 0;

@@ -5,7 +5,9 @@
 // per-segment loop sends, in the same order with the same side effects:
 // whole runs with it on and off must give the same result, field for field
 // (recovery, local drops, the receive window, TSQ and BBR's pacing all
-// exercised).
+// exercised). In recovery NextSeg()'s rules (1) and (3) come from the
+// RetransmitHint (models/retransmit-hint.*), checked against NextSeg()
+// itself at every answer in a third run.
 #include "run/experiment.h"
 #include "run/testbed.h"
 #include "scenario/scenario.h"
@@ -26,10 +28,11 @@ namespace
 {
 
 json
-RunWithWritePass(const Scenario& s, bool writePass, uint64_t* events)
+RunWithWritePass(const Scenario& s, bool writePass, uint64_t* events, bool checkNextSeg = false)
 {
     ResetSimulator(s);
     ns3::Config::SetDefault("tunsim::LinuxTcpSocket::WritePass", ns3::BooleanValue(writePass));
+    ns3::Config::SetDefault("tunsim::LinuxTcpSocket::CheckNextSeg", ns3::BooleanValue(checkNextSeg));
     json out;
     {
         Testbed tb = BuildTestbed(s);
@@ -74,6 +77,12 @@ ExpectSameRun(const Scenario& s)
     EXPECT_EQ(on.dump(), off.dump());
     EXPECT_EQ(eventsOn, eventsOff); // not one event more or less
     EXPECT_GT(on["flows"][0]["delivered_packets"].get<double>(), 1000.0);
+    // and every NextSeg() answer of the RetransmitHint was NextSeg()'s own
+    // (CheckNextSeg aborts the run on the first that is not)
+    uint64_t eventsChecked = 0;
+    const json checked = RunWithWritePass(s, true, &eventsChecked, true);
+    EXPECT_EQ(checked.dump(), on.dump());
+    EXPECT_EQ(eventsChecked, eventsOn);
 }
 
 } // namespace
@@ -86,6 +95,12 @@ TEST(LinuxTcpWritePass, RingDropsAndRecoveryGiveTheSameRun)
 TEST(LinuxTcpWritePass, DeepRingGivesTheSameRun)
 {
     ExpectSameRun(Bulk(2000, "drop", "pfifo_fast", 2));
+}
+
+TEST(LinuxTcpWritePass, BenchmarkRingOf5000GivesTheSameRun)
+{
+    // bench_tcp's slowest case: SACK recovery over thousands of segments
+    ExpectSameRun(Bulk(5000, "drop", "pfifo_fast", 3));
 }
 
 TEST(LinuxTcpWritePass, LocalDropsFromAFullQdiscGiveTheSameRun)

@@ -41,15 +41,17 @@
 #                  and peer_write_quantiles_us = its time per packet
 #                  written (write_service_quantiles_us). The twin leaves
 #                  out of those lists what took over 1 ms (its stalls,
-#                  since 12:05 UTC); they are put back per event at their
-#                  measured rate (stalls.in_wakeups / wakeups, in_writes /
-#                  writes), lengths 1 ms + an exponential of the measured
-#                  mean excess, capped at the measured max. (From 12:05 to
-#                  15:15 UTC the far end's stalls were instead preemptions
-#                  at the run's mean rate in wall time, and the reader woke
-#                  as the calibration's timer: at rings 10-25 that put too
-#                  few stalls where the endpoints work; ring 25, 60 ms RTT,
-#                  14:00 kernel 13.35 Mbit/s: 57.1 then, 14.05 now.)
+#                  since 12:05 UTC). The reader's are put back into its
+#                  wake-up list at their measured rate per wake-up
+#                  (stalls.in_wakeups / wakeups), lengths 1 ms + an
+#                  exponential of the measured mean excess, capped at the
+#                  measured max; the far end's become preemptions at the
+#                  run's mean rate in wall time (underlay.
+#                  peer_preempt_interval_ms = the run's seconds / stalls.
+#                  count, peer_preempt_ms = their mean length). (Before
+#                  15:15 UTC the reader woke as the calibration's timer:
+#                  ring 25, 60 ms RTT, 14:00 kernel 13.35 Mbit/s: 57.1
+#                  then, 14.05 now.)
 #                  sim-cal/: the calibration's timer wake-ups for both
 #                  endpoints and its reader_write_ns for the far end's
 #                  write (a 52-byte packet into tun, delivered to a
@@ -202,15 +204,20 @@ def with_stalls(q, events, hits, stalls):
     body = [q[min(n - 1, int(i * n / (n - kk)))] for i in range(n - kk)]
     return body + [round(1e3 * min(top, thr - excess * math.log(1 - (j + 0.5) / kk)), 2) for j in range(kk)]
 stalls = far_end.get("stalls") or {}                              # since 2026-11-30 12:05 UTC
-far = with_stalls(far, far_end.get("wakeups"), stalls.get("in_wakeups"), stalls)
-far_service = with_stalls(far_service, far_end.get("writes"), stalls.get("in_writes"), stalls)
+run_s = json.load(open(kr))["scenario"]["duration_s"] * k["goodput_mbps_over_repeats"][0]["n"]
+preempt = {}
+if stalls.get("count"):
+    # the far end's stalls: preemptions at the run's mean rate in wall time
+    # (put back per event instead, as the reader's are, rings 25 and 500 at
+    # 120 ms RTT came out 29 % and 24 % low on the 14:00 grid)
+    preempt = {"peer_preempt_interval_ms": run_s * 1e3 / stalls["count"], "peer_preempt_ms": stalls["mean_ms"]}
 rd = k["reader"]
 rd_stalls = rd.get("stalls") or {}
 reader_wake = with_stalls(rd.get("wake_late_quantiles_us") or [], rd.get("wakeups"), rd_stalls.get("in_wakeups"),
                           rd_stalls)
 w = k["reader"].get("write_ns_mean")
 cw = mean("reader_write_ns")
-def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=(), reader_q=()):
+def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=(), reader_q=(), peer_preempt=None):
     s = json.load(open(base))
     s["seed"] = 1
     s["tun"]["ring_size"] = int(ring)
@@ -225,10 +232,11 @@ def scenario(read_ns, write_ns, xmit_ns, peer_q, peer_write_ns, peer_write_q=(),
     s["underlay"]["peer_write_ns"] = peer_write_ns
     if peer_write_q:
         s["underlay"]["peer_write_quantiles_us"] = list(peer_write_q)
+    s["underlay"].update(peer_preempt or {})
     s["underlay"]["peer_ack_per_pass"] = ack_per_pass == "1"
     return s
 json.dump(scenario(round(k["reader"]["read_ns_mean"]), round(w) if w is not None else 0, 0, far,
-                   round(far_w) if far_w is not None else 0, far_service, reader_wake), open(own_file, "w"))
+                   round(far_w) if far_w is not None else 0, far_service, reader_wake, preempt), open(own_file, "w"))
 json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else 0, timer, cw), open(cal_file, "w"))
 PYEOF
       for dir in sim sim-cal; do

@@ -198,11 +198,8 @@ VpnPeer::WriteNext()
     m_busy = false;
     if (!m_pendingFwd.empty())
     {
-        ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();
-        m_pendingFwd.pop_front();
-        m_busy = true;
-        MarkPass(p);
-        Deliver(p);
+        m_busy = true; // before the write: its host's answer waits for the next read
+        DeliverNextDue();
         ns3::Simulator::Schedule(m_writeCosts.Next(m_writeCost), &VpnPeer::WriteNext, this);
         return;
     }
@@ -314,6 +311,15 @@ VpnPeer::SendPendingBack()
 }
 
 void
+VpnPeer::DeliverNextDue()
+{
+    ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();
+    m_pendingFwd.pop_front();
+    MarkPass(p);
+    Deliver(p);
+}
+
+void
 VpnPeer::MarkPass(ns3::Ptr<ns3::Packet> p)
 {
     // The twin's far end and its receivers share one CPU at one real-time
@@ -340,10 +346,7 @@ VpnPeer::HandleAll()
 {
     while (!m_pendingFwd.empty())
     {
-        ns3::Ptr<ns3::Packet> p = m_pendingFwd.front();
-        m_pendingFwd.pop_front();
-        MarkPass(p);
-        Deliver(p);
+        DeliverNextDue();
     }
     SendPendingBack();
 }

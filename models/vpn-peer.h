@@ -114,6 +114,8 @@ class VpnPeer : public ns3::Application
     void HandleRead(ns3::Ptr<ns3::Socket> socket);
     /// write() of one inner packet into the peer's tun: its host receives it.
     void Deliver(ns3::Ptr<ns3::Packet> p);
+    /// write() the oldest due forward packet into the tun (MarkPass, Deliver).
+    void DeliverNextDue();
     /// AckPerPass: tag a packet of a write pass of two or more (VnetFrameTag,
     /// last = nothing more due) so that its receiver acknowledges at the end.
     void MarkPass(ns3::Ptr<ns3::Packet> p);

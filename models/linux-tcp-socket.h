@@ -59,6 +59,10 @@ class LinuxTcpSocket : public TsqTcpSocket
 {
   public:
     static ns3::TypeId GetTypeId();
+    /// Its own TypeId, so that Config::SetDefault() of its attributes
+    /// applies (TsqTcpSocket's override would answer tunsim::TsqTcpSocket
+    /// and ObjectBase::ConstructSelf() would skip them).
+    ns3::TypeId GetInstanceTypeId() const override { return GetTypeId(); }
     LinuxTcpSocket();
     LinuxTcpSocket(const LinuxTcpSocket& other);
 

@@ -75,7 +75,23 @@ LinuxTcpSocket::GetTypeId()
                           ns3::UintegerValue(33554432), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemMax),
                           ns3::MakeUintegerChecker<uint32_t>(4096))
             .AddAttribute("RtoMin", "net.ipv4.tcp_rto_min_us", ns3::TimeValue(ns3::MilliSeconds(200)),
-                          ns3::MakeTimeAccessor(&LinuxTcpSocket::m_rtoMin), ns3::MakeTimeChecker(ns3::Time(0)));
+                          ns3::MakeTimeAccessor(&LinuxTcpSocket::m_rtoMin), ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("CompSackNr",
+                          "net.ipv4.tcp_comp_sack_nr: at most this many ACKs held back by SACK compression "
+                          "(0: every out-of-order segment acked at once, as ns-3 does)",
+                          ns3::UintegerValue(44), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_compSackNr),
+                          ns3::MakeUintegerChecker<uint32_t>(0, 255))
+            .AddAttribute("CompSackDelay", "net.ipv4.tcp_comp_sack_delay_ns: the longest a compressed ACK waits",
+                          ns3::TimeValue(ns3::MilliSeconds(1)), ns3::MakeTimeAccessor(&LinuxTcpSocket::m_compSackDelay),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("CompSackSlack", "net.ipv4.tcp_comp_sack_slack_ns: the compressed-ACK hrtimer's slack",
+                          ns3::TimeValue(ns3::MicroSeconds(100)),
+                          ns3::MakeTimeAccessor(&LinuxTcpSocket::m_compSackSlack), ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("CompSackRttPercent",
+                          "the compressed-ACK delay as a percentage of the RTT (5: rtt/20 up to Linux 6.18; "
+                          "net.ipv4.tcp_comp_sack_rtt_percent from 6.19)",
+                          ns3::UintegerValue(5), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_compSackRttPercent),
+                          ns3::MakeUintegerChecker<uint32_t>(1, 1000));
     return tid;
 }
 
@@ -91,7 +107,11 @@ LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
       m_rack(other.m_rack),
       m_rmemDefault(other.m_rmemDefault),
       m_rmemMax(other.m_rmemMax),
-      m_rtoMin(other.m_rtoMin)
+      m_rtoMin(other.m_rtoMin),
+      m_compSackNr(other.m_compSackNr),
+      m_compSackDelay(other.m_compSackDelay),
+      m_compSackSlack(other.m_compSackSlack),
+      m_compSackRttPercent(other.m_compSackRttPercent)
 {
     UseLinuxRate();
     m_pacingTimer.SetFunction(&LinuxTcpSocket::PacingTimerExpired, this);
@@ -602,94 +622,6 @@ LinuxTcpSocket::AdvertisedWindowSize(bool scale) const
     }
     const_cast<LinuxTcpSocket*>(this)->m_advWnd = scale ? w << m_rcvWindShift : w;
     return static_cast<uint16_t>(w);
-}
-
-void
-LinuxTcpSocket::ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader)
-{
-    if (!m_rcvWindowModel && !m_quickAck)
-    {
-        ns3::TcpSocketBase::ReceivedData(packet, tcpHeader);
-        return;
-    }
-    const ns3::SequenceNumber32 before = m_tcb->m_rxBuffer->NextRxSequence();
-    const uint32_t len = packet->GetSize();
-    // Feed the window model first: quick-ACK mode decides this segment's ACK.
-    ns3::Ptr<ns3::TcpRxBuffer> rx = m_tcb->m_rxBuffer;
-    const bool inOrder = tcpHeader.GetSequenceNumber() == before;
-    uint32_t tsEcho = 0;
-    if (m_timestampEnabled && tcpHeader.HasOption(ns3::TcpOption::TS))
-    {
-        auto ts = ns3::DynamicCast<const ns3::TcpOptionTS>(tcpHeader.GetOption(ns3::TcpOption::TS));
-        tsEcho = ts->GetEcho();
-    }
-    const uint32_t oooAfter = rx->Size() - rx->Available();
-    RcvModel().OnSegment(len, SkbTruesize(len + 52), inOrder,
-                       static_cast<uint64_t>(ns3::Simulator::Now().GetMicroSeconds()), tsEcho,
-                       ns3::TcpOptionTS::NowToTsValue(), oooAfter);
-    const uint32_t delAckMax = m_delAckMaxCount;
-    if (m_quickAck && RcvModel().QuickAck())
-    {
-        m_delAckMaxCount = 1;
-    }
-    VnetFrameTag frame;
-    if (packet->PeekPacketTag(frame))
-    {
-        // One skb in the guest (a GSO frame from a tap with offloads):
-        // __tcp_ack_snd_check() runs once, at its end, and sends the ACK
-        // at once (more than one full-sized segment arrived).
-        m_delAckMaxCount = frame.Last() ? 1 : std::numeric_limits<uint32_t>::max();
-    }
-    const uint32_t delAckBefore = m_delAckCount;
-    ns3::TcpSocketBase::ReceivedData(packet, tcpHeader);
-    m_delAckMaxCount = delAckMax;
-    if (m_delAckCount == 0 && (delAckBefore > 0 || m_quickAck))
-    {
-        RcvModel().AckSent(); // the segment was acked at once
-    }
-}
-
-ns3::Ptr<ns3::Packet>
-LinuxTcpSocket::Recv(uint32_t maxSize, uint32_t flags)
-{
-    ns3::Ptr<ns3::Packet> p = ExtractInOrder(maxSize, flags);
-    if (p && m_rcvWindowModel)
-    {
-        m_copied += p->GetSize();
-        RcvModel().OnRead(m_copied, static_cast<uint64_t>(ns3::Simulator::Now().GetMicroSeconds()),
-                        m_tcb->m_rxBuffer->Available());
-    }
-    return p;
-}
-
-// One recvmsg() of up to maxSize bytes, taken from the receive queue one
-// segment at a time: ns-3.37's TcpRxBuffer::Extract(n) builds its result
-// with Packet::AddAtEnd() per segment, copying what it has gathered so far
-// each time -- quadratic in the bytes read, and after a filled hole (an
-// out-of-order queue of megabytes becomes readable at once) it was a quarter
-// of a TCP run's instructions. The bytes are the same; the packet returned
-// is a fresh one of that length (the sinks count bytes, nothing reads the
-// payload or its tags).
-ns3::Ptr<ns3::Packet>
-LinuxTcpSocket::ExtractInOrder(uint32_t maxSize, uint32_t flags)
-{
-    const uint32_t want = std::min(maxSize, m_tcb->m_rxBuffer->Available());
-    const uint32_t chunk = std::max<uint32_t>(m_tcb->m_segmentSize, 1);
-    if (want <= chunk)
-    {
-        return ns3::TcpSocketBase::Recv(maxSize, flags); // also the EOF case
-    }
-    uint32_t got = 0;
-    while (got < want)
-    {
-        ns3::Ptr<ns3::Packet> part = ns3::TcpSocketBase::Recv(std::min(chunk, want - got), flags);
-        if (!part || part->GetSize() == 0)
-        {
-            break;
-        }
-        got += part->GetSize();
-    }
-    return ns3::Create<ns3::Packet>(got);
 }
 
 } // namespace tunsim

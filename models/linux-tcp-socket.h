@@ -17,6 +17,12 @@
 //   QuickAck      the receiver ACKs every segment while in quick-ACK mode
 //                 (16 at the start, and whenever its window grew), else
 //                 every second one.
+//   CompSack      __tcp_ack_snd_check(): while out-of-order data waits,
+//                 the receiver sends three duplicate ACKs per rcv_nxt and
+//                 then compresses the SACKs: one ACK per CompSackNr (44)
+//                 suppressed or when the hrtimer of min(CompSackDelay,
+//                 rtt * CompSackRttPercent / 100) fires
+//                 (tcp_compressed_ack_kick()); ns-3 ACKs every segment.
 //   Gso           tcp_tso_autosize(): new data leaves in GSO skbs of about 1 ms
 //                 at the pacing rate (at least 2 segments, at most 64 KB):
 //                 the segments of one skb carry one GsoTag, and a
@@ -88,6 +94,8 @@ class LinuxTcpSocket : public TsqTcpSocket
     int Send(ns3::Ptr<ns3::Packet> p, uint32_t flags) override;
     /// TcpSocketBase::Recv() without its quadratic gathering (see the .cc).
     ns3::Ptr<ns3::Packet> ExtractInOrder(uint32_t maxSize, uint32_t flags);
+    /// ACKs suppressed by SACK compression (LINUX_MIB_TCPACKCOMPRESSED).
+    uint64_t AcksCompressed() const { return m_acksCompressed; }
 
   protected:
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;
@@ -96,6 +104,9 @@ class LinuxTcpSocket : public TsqTcpSocket
     void ReTxTimeout() override;
     uint16_t AdvertisedWindowSize(bool scale = true) const override;
     void ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader) override;
+    /// TcpSocketBase::SendEmptyPacket(), unless SACK compression holds this
+    /// ACK back (CompressAck()); an ACK sent is tcp_event_ack_sent().
+    void SendEmptyPacket(uint8_t flags) override;
     uint32_t SendDataPacket(ns3::SequenceNumber32 seq, uint32_t maxSize, bool withAck) override;
     uint32_t AvailableWindow() const override;
     void OnTsqHandler() override;
@@ -167,6 +178,16 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// Own "Tx" trace: mark the segment with its GSO skb.
     void TagGso(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader& h, ns3::Ptr<const ns3::TcpSocketBase> s);
     LinuxRcvWindow& RcvModel() const;
+    /// __tcp_ack_snd_check(sk, 1) for the ACK ns-3 sends at once because
+    /// out-of-order data waits: true if SACK compression holds it back.
+    bool CompressAck();
+    /// the compressed-ACK hrtimer's expiry: min(CompSackDelay,
+    /// rtt * CompSackRttPercent / 100) + CompSackSlack
+    ns3::Time CompSackDelay() const;
+    /// tcp_compressed_ack_kick(): send the ACK held back
+    void CompressedAckKick();
+    /// tcp_event_ack_sent(): count and clear the compressed ACKs, rcv_wup
+    void OnAckSent();
 
     bool m_linuxRtt = true;
     bool m_linuxLoss = true;
@@ -213,6 +234,25 @@ class LinuxTcpSocket : public TsqTcpSocket
     // the receiver
     mutable std::unique_ptr<LinuxRcvWindow> m_rcvWindow;
     uint64_t m_copied = 0; ///< bytes the application read
+    // SACK compression (the receiver)
+    uint32_t m_compSackNr = 44;                        ///< net.ipv4.tcp_comp_sack_nr (0: off)
+    ns3::Time m_compSackDelay = ns3::MilliSeconds(1);  ///< net.ipv4.tcp_comp_sack_delay_ns
+    ns3::Time m_compSackSlack = ns3::MicroSeconds(100); ///< net.ipv4.tcp_comp_sack_slack_ns
+    uint32_t m_compSackRttPercent = 5;                 ///< rtt/20 up to 6.18; the 6.19 sysctl
+    struct RcvSegment
+    {
+        bool active = false;               ///< inside ReceivedData()
+        bool acked = false;                ///< an ACK left inside it
+        ns3::SequenceNumber32 rcvNxtBefore; ///< rcv_nxt before the segment
+        uint32_t sizeBefore = 0;           ///< receive queue bytes before it
+    } m_rcvSeg;
+    ns3::SequenceNumber32 m_rcvWup;        ///< rcv_nxt when the last ACK left
+    ns3::SequenceNumber32 m_compRcvNxt;    ///< tp->compressed_ack_rcv_nxt
+    bool m_compRcvNxtSet = false;
+    uint32_t m_dupAckCounter = 0;          ///< tp->dup_ack_counter
+    uint32_t m_compressedAck = 0;          ///< tp->compressed_ack
+    uint64_t m_acksCompressed = 0;         ///< LINUX_MIB_TCPACKCOMPRESSED
+    ns3::EventId m_compSackTimer;          ///< tp->compressed_ack_timer
 };
 
 } // namespace tunsim

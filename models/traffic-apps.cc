@@ -672,6 +672,20 @@ TcpSink::Accept(ns3::Ptr<ns3::Socket> s, const ns3::Address& from)
     HandleRead(s);
 }
 
+uint64_t
+TcpSink::AcksCompressed() const
+{
+    uint64_t n = 0;
+    for (const auto& s : m_accepted)
+    {
+        if (auto ls = ns3::DynamicCast<LinuxTcpSocket>(s))
+        {
+            n += ls->AcksCompressed();
+        }
+    }
+    return n;
+}
+
 void
 TcpSink::HandleRead(ns3::Ptr<ns3::Socket> socket)
 {

@@ -309,6 +309,8 @@ class TcpSink : public ns3::Application
     static ns3::TypeId GetTypeId();
     void Setup(uint16_t port) { m_port = port; }
     uint64_t ReceivedBytes() const { return m_bytes; }
+    /// ACKs its Linux-like sockets held back by SACK compression.
+    uint64_t AcksCompressed() const;
 
   private:
     void StartApplication() override;

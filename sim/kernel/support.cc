@@ -168,6 +168,11 @@ NotApplicableTcp()
     v.push_back("host.tcp_pacing_shift: the kernel's own sk_pacing_shift");
     v.push_back("host.tcp_rmem_default: the host's net.ipv4.tcp_rmem[1] (kernel.sysctls), not set");
     v.push_back("host.tcp_rmem_max: the host's net.ipv4.tcp_rmem[2] (kernel.sysctls), not set");
+    for (const char* f : {"nr", "delay_ns", "slack_ns", "rtt_percent"})
+    {
+        v.push_back(std::string("host.tcp_comp_sack_") + f + ": the host's net.ipv4.tcp_comp_sack_" + f +
+                    " (kernel.sysctls), not set");
+    }
     return v;
 }
 

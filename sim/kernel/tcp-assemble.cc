@@ -80,23 +80,25 @@ AckStrideJson(const std::vector<uint32_t>& bytes, uint32_t mss)
             {"over_16", over16}};
 }
 
-/// flows[].ca_events from the client namespace's MIB, summed over the
-/// repeats: the counters are per namespace, so only with one flow; cwr has
-/// no counter in Linux (null).
+/// flows[].ca_events from the client namespace's MIB (acks_compressed
+/// from the server's), summed over the repeats: the counters are per
+/// namespace, so only with one flow; cwr has no counter in Linux (null).
 json
-KernelCaEvents(const Scenario& sc, const std::map<std::string, int64_t>& mib)
+KernelCaEvents(const Scenario& sc, const std::map<std::string, int64_t>& mib,
+               const std::map<std::string, int64_t>& serverMib)
 {
     if (sc.flows.size() != 1)
     {
         return nullptr;
     }
-    auto get = [&mib](const char* k) {
-        const auto it = mib.find(k);
-        return it == mib.end() ? int64_t{0} : it->second;
+    auto get = [](const std::map<std::string, int64_t>& m, const char* k) {
+        const auto it = m.find(k);
+        return it == m.end() ? int64_t{0} : it->second;
     };
-    return {{"recoveries", get("TcpExt.TCPSackRecovery") + get("TcpExt.TCPRenoRecovery")},
-            {"timeouts", get("TcpExt.TCPTimeouts")},
-            {"cwr", nullptr}};
+    return {{"recoveries", get(mib, "TcpExt.TCPSackRecovery") + get(mib, "TcpExt.TCPRenoRecovery")},
+            {"timeouts", get(mib, "TcpExt.TCPTimeouts")},
+            {"cwr", nullptr},
+            {"acks_compressed", get(serverMib, "TcpExt.TCPAckCompressed")}};
 }
 
 /// Flow i pooled over the repeats; `goodputs` the per-repeat goodput.
@@ -126,7 +128,7 @@ TcpFlowOf(const Scenario& sc, size_t i, TcpPooled& p, size_t nr, const json& goo
                           end.minRttUs / 1e3,
                           path.revRead,
                           path.revWritten,
-                          KernelCaEvents(sc, p.tot.clientMib)};
+                          KernelCaEvents(sc, p.tot.clientMib, p.tot.serverMib)};
     r.socket.sndbufBytes = static_cast<uint64_t>(f.sndbuf);
     r.backend = {{"linux_cc", LinuxCcName(sc.flows[i].cc)},
                  {"data_segs_out", p.dataSegsOut[i]},

@@ -154,7 +154,8 @@ TcpSysctls(const Netns& ns)
         "ipv4/tcp_slow_start_after_idle", "ipv4/tcp_notsent_lowat", "ipv4/tcp_autocorking", "ipv4/tcp_adv_win_scale",
         "ipv4/tcp_moderate_rcvbuf", "ipv4/tcp_no_metrics_save", "ipv4/tcp_sack", "ipv4/tcp_timestamps",
         "ipv4/tcp_window_scaling", "ipv4/tcp_ecn", "ipv4/tcp_recovery", "ipv4/tcp_early_retrans",
-        "ipv4/tcp_comp_sack_nr", "ipv4/tcp_shrink_window", "core/rmem_max", "core/wmem_max",
+        "ipv4/tcp_comp_sack_nr", "ipv4/tcp_comp_sack_delay_ns", "ipv4/tcp_comp_sack_slack_ns",
+        "ipv4/tcp_comp_sack_rtt_percent", "ipv4/tcp_shrink_window", "core/rmem_max", "core/wmem_max",
         "core/default_qdisc", "core/dev_weight"};
     json j = json::object();
     InNamespace(ns.Fd(), [&]() {

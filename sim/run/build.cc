@@ -385,6 +385,12 @@ ResetSimulator(const Scenario& s)
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(s.host.tcpRmemMax));
     Config::SetDefault("tunsim::LinuxTcpSocket::RmemDefault", UintegerValue(s.host.tcpRmemDefault));
     Config::SetDefault("tunsim::LinuxTcpSocket::RmemMax", UintegerValue(s.host.tcpRmemMax));
+    Config::SetDefault("tunsim::LinuxTcpSocket::CompSackNr", UintegerValue(s.host.tcpCompSackNr));
+    Config::SetDefault("tunsim::LinuxTcpSocket::CompSackDelay",
+                       TimeValue(NanoSeconds(static_cast<int64_t>(s.host.tcpCompSackDelayNs))));
+    Config::SetDefault("tunsim::LinuxTcpSocket::CompSackSlack",
+                       TimeValue(NanoSeconds(static_cast<int64_t>(s.host.tcpCompSackSlackNs))));
+    Config::SetDefault("tunsim::LinuxTcpSocket::CompSackRttPercent", UintegerValue(s.host.tcpCompSackRttPercent));
     Config::SetDefault("ns3::TcpSocket::ConnTimeout", TimeValue(Seconds(1))); // TCP_TIMEOUT_INIT
     Config::SetDefault("ns3::TcpSocket::InitialCwnd", UintegerValue(10));
     Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(true));

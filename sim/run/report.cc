@@ -48,17 +48,20 @@ SocketOf(const SocketAccount& a)
     return SocketResult{a.Sndbuf(), a.MaxWmemAlloc(), a.BlockCount(), a.BlockedTime().GetSeconds()};
 }
 
-/// LinuxTcpSocket::CaEvents() as result.json's flows[].ca_events (null
-/// without the Linux-like socket).
+/// LinuxTcpSocket::CaEvents() as result.json's flows[].ca_events, with the
+/// receiver's compressed ACKs (null without the Linux-like socket).
 nlohmann::json
-CaEventsJson(const TcpBulkSender& tx)
+CaEventsJson(const TcpBulkSender& tx, const TcpSink& rx)
 {
     if (!tx.Linux())
     {
         return nullptr;
     }
     const LinuxTcpSocket::Events& e = tx.Linux()->CaEvents();
-    return {{"recoveries", e.recoveries}, {"timeouts", e.timeouts}, {"cwr", e.cwr}};
+    return {{"recoveries", e.recoveries},
+            {"timeouts", e.timeouts},
+            {"cwr", e.cwr},
+            {"acks_compressed", rx.AcksCompressed()}};
 }
 
 /// flows[].sender: what the socket refused, and the send() contexts.
@@ -135,7 +138,7 @@ FlowOf(const Scenario& s, const Testbed& tb, size_t i)
                               a.tcpTx->MinRtt().GetSeconds() * 1e3,
                               acks.sentPackets,
                               acks.deliveredPackets,
-                              CaEventsJson(*a.tcpTx)};
+                              CaEventsJson(*a.tcpTx, *a.tcpRx)};
         break;
     }
     }

@@ -119,6 +119,16 @@ VisitHost(V& v, T& h)
            Doc{"B", "net.ipv4.tcp_rmem[1]: a TCP receiver's sk_rcvbuf before autotuning"});
     v.Uint("tcp_rmem_max", h.tcpRmemMax, 65536, 1073741824,
            Doc{"B", "net.ipv4.tcp_rmem[2]: the receive-buffer autotuning cap (32 MiB since Linux 6.16)"});
+    v.Uint("tcp_comp_sack_nr", h.tcpCompSackNr, 0, 255,
+           Doc{"ACKs", "net.ipv4.tcp_comp_sack_nr: a TCP receiver with out-of-order data holds back at most "
+                       "this many ACKs (SACK compression); 0 = every segment acked at once"});
+    v.Uint("tcp_comp_sack_delay_ns", h.tcpCompSackDelayNs, 0, 1000000000,
+           Doc{"ns", "net.ipv4.tcp_comp_sack_delay_ns: the longest a compressed ACK waits"});
+    v.Uint("tcp_comp_sack_slack_ns", h.tcpCompSackSlackNs, 0, 1000000000,
+           Doc{"ns", "net.ipv4.tcp_comp_sack_slack_ns: the compressed-ACK timer's slack"});
+    v.Uint("tcp_comp_sack_rtt_percent", h.tcpCompSackRttPercent, 1, 1000,
+           Doc{"%", "the compressed-ACK delay's cap as a share of the RTT: 5 (rtt/20) up to Linux 6.18, "
+                    "net.ipv4.tcp_comp_sack_rtt_percent (default 33) from 6.19"});
     const char* cpuSim = "the host's own CPUs";
     v.Uint("cpus", h.cpus, 0, 256,
            Doc{"CPUs", "the multi-core host (issue 13): senders, readers and qdisc runs on CPUs that serialize "

@@ -157,6 +157,10 @@ struct HostConfig
     uint32_t tcpPacingShift = 10;           ///< sk_pacing_shift
     uint32_t tcpRmemDefault = 131072;       ///< net.ipv4.tcp_rmem[1]: a receiver's sk_rcvbuf at first
     uint32_t tcpRmemMax = 33554432;         ///< net.ipv4.tcp_rmem[2]: the receive autotuning cap
+    uint32_t tcpCompSackNr = 44;            ///< net.ipv4.tcp_comp_sack_nr (0: no SACK compression)
+    uint64_t tcpCompSackDelayNs = 1000000;  ///< net.ipv4.tcp_comp_sack_delay_ns
+    uint64_t tcpCompSackSlackNs = 100000;   ///< net.ipv4.tcp_comp_sack_slack_ns
+    uint32_t tcpCompSackRttPercent = 5;     ///< rtt/20 up to 6.18; net.ipv4.tcp_comp_sack_rtt_percent from 6.19
     uint32_t cpus = 0;                      ///< the multi-core host's CPUs; 0 = no CPU model (issue 13)
     double tcpSendmsgNs = 0.0;              ///< cpus > 0: per segment's data copied by sendmsg(), the flow's CPU
     double tcpOutputNs = 0.0;               ///< cpus > 0: per segment of TCP/IP output, the transmitting CPU

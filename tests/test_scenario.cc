@@ -151,6 +151,10 @@ Everything()
     s.host.tcpPacingShift = 31;
     s.host.tcpRmemDefault = 87380;
     s.host.tcpRmemMax = 6291456;
+    s.host.tcpCompSackNr = 3;
+    s.host.tcpCompSackDelayNs = 500000;
+    s.host.tcpCompSackSlackNs = 10000;
+    s.host.tcpCompSackRttPercent = 33;
 
     FlowConfig rate;
     rate.mode = UdpMode::Rate;

@@ -72,6 +72,7 @@
 # Writes DIR/validation.csv (one row per point: ring, rtt, capacity, kernel
 # goodput mean and sd over the repeats, sim goodput, diff %, retransmits,
 # recoveries and timeouts (the kernel's from the client namespace's MIB),
+# compressed ACKs (the kernel's from the server's: TCPAckCompressed),
 # tx_dropped), the results under DIR/kernel/<point>/ and DIR/sim/<point>/
 # (each with its timeseries.csv), and the plots
 # DIR/kernel_validation_tcp.{png,pdf} (goodput against ring size) and
@@ -297,6 +298,10 @@ for c in costs:
                 "sim_recoveries": sf.get("ca_events", {}).get("recoveries", ""),
                 "kernel_timeouts": round(kf["ca_events"]["timeouts"] / n, 1) if kf.get("ca_events") else "",
                 "sim_timeouts": sf.get("ca_events", {}).get("timeouts", ""),
+                # SACK compression: ACKs the receiver held back (kernel: the server MIB)
+                "kernel_acks_compressed": round(sum(r.get("tcp_mib_server", {}).get("TcpExt.TCPAckCompressed", 0)
+                                                   for r in kr["kernel"]["repeats"]) / n, 1),
+                "sim_acks_compressed": (sf.get("ca_events") or {}).get("acks_compressed", ""),
                 "kernel_tx_dropped": round(kr["tun"]["tx_dropped"] / n, 1),
                 "sim_tx_dropped": sr["tun"]["tx_dropped"] if sr else "",
                 "kernel_qdisc_requeues": kr["qdisc"]["requeues"],

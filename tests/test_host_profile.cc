@@ -469,3 +469,18 @@ TEST_F(HostProfile, TheReadThatFindsTheRingEmptyFillsReadEmptyNsWhenMeasured)
     p["costs"]["read_empty_ns"] = -5;
     EXPECT_EQ(FieldOf(p), "host_profile.costs.read_empty_ns");
 }
+
+TEST(CalibrateHostState, TheFullRingSendMeasuredFirstAndLastSaysWhetherTheHostStayedInOneState)
+{
+    // The project VM's two states: a full-ring send() of 2.3 us or 3.3 us.
+    const json same = tunsim::calibrate::HostState({{"send_full_ns", 2300.0}}, {{"send_full_ns", 2415.0}}, 15.0);
+    EXPECT_NEAR(same["drift_pct"].get<double>(), 5.0, 1e-9);
+    EXPECT_TRUE(same["steady"].get<bool>());
+    const json switched = tunsim::calibrate::HostState({{"send_full_ns", 2300.0}}, {{"send_full_ns", 3300.0}}, 15.0);
+    EXPECT_NEAR(switched["drift_pct"].get<double>(), 100.0 * (3300.0 / 2300.0 - 1.0), 1e-9);
+    EXPECT_FALSE(switched["steady"].get<bool>());
+    const json back = tunsim::calibrate::HostState({{"send_full_ns", 3300.0}}, {{"send_full_ns", 2300.0}}, 15.0);
+    EXPECT_FALSE(back["steady"].get<bool>()) << "either direction";
+    EXPECT_TRUE(tunsim::calibrate::HostState({{"send_full_ns", 0.0}}, {{"send_full_ns", 2300.0}}, 15.0).is_null())
+        << "no samples: no state";
+}

@@ -17,6 +17,7 @@
 #include <boost/program_options.hpp>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -125,6 +126,23 @@ MakeProfile(const json& readPoll, const json& full, const json& running, const j
     return p;
 }
 
+json
+HostState(const json& fullStart, const json& fullEnd, double tolerancePct)
+{
+    const double a = fullStart.value("send_full_ns", 0.0);
+    const double b = fullEnd.value("send_full_ns", 0.0);
+    if (!(a > 0) || !(b > 0))
+    {
+        return nullptr; // a measurement without samples (interrupted)
+    }
+    const double drift = 100.0 * (b / a - 1.0);
+    return {{"send_full_ns_start", a},
+            {"send_full_ns_end", b},
+            {"drift_pct", drift},
+            {"tolerance_pct", tolerancePct},
+            {"steady", std::abs(drift) <= tolerancePct}};
+}
+
 } // namespace calibrate
 
 namespace
@@ -205,7 +223,7 @@ CalibrateMain(int argc, char** argv)
     }
     InstallSignalHandlers();
     RemoveStaleNamespaces();
-    json readPoll, full, running, wakeups, stolen, twin;
+    json readPoll, full, running, wakeups, stolen, twin, fullEnd;
     {
         Netns ns("tunsim-" + std::to_string(getpid()));
         DisableIpv6(ns);
@@ -216,9 +234,25 @@ CalibrateMain(int argc, char** argv)
         wakeups = calibrate::MeasureWakeups(ns, o.plan, readPoll["poll_ns"].get<double>());
         stolen = calibrate::MeasureReaderStolen(ns, o.plan);
         twin = kernel::Calibrate(ns, o.plan.payload); // the TCP twin's: write(), timer wake-ups
+        fullEnd = calibrate::MeasureFullRing(ns, o.plan); // the host's state at the end
     }
     ThrowIfInterrupted();
-    const json p = calibrate::MakeProfile(readPoll, full, running, wakeups, o.plan.payload, stolen, twin);
+    json p = calibrate::MakeProfile(readPoll, full, running, wakeups, o.plan.payload, stolen, twin);
+    const json state = calibrate::HostState(full, fullEnd, calibrate::kHostStateTolerancePct);
+    if (!state.is_null())
+    {
+        p["host_state"] = state;
+        p["measurements"]["full_ring_end"] = fullEnd;
+        if (!state["steady"].get<bool>())
+        {
+            std::cerr << "tunsim calibrate: warning: the host changed state while it was measured: a send() into a "
+                         "full ring took "
+                      << state["send_full_ns_start"] << " ns at the start and " << state["send_full_ns_end"]
+                      << " ns at the end (" << state["drift_pct"] << " %, more than "
+                      << calibrate::kHostStateTolerancePct
+                      << " %); predictions from this profile may miss by more than usual: calibrate again\n";
+        }
+    }
     const std::filesystem::path parent = std::filesystem::path(o.out).parent_path();
     if (!parent.empty())
     {
@@ -237,6 +271,10 @@ CalibrateMain(int argc, char** argv)
                   << "\n  reader write() " << c.value("write_ns", json()) << " ns, a send() through the stack "
                   << c.value("write_xmit_ns", json()) << " ns; send() waking the reader after the longest gap "
                   << p["send_wake_by_gap"].back()["send_ns"] << " ns"
+                  << (p.contains("host_state") ? "\n  host state: a full-ring send() " +
+                                                     p["host_state"]["send_full_ns_start"].dump() + " ns first, " +
+                                                     p["host_state"]["send_full_ns_end"].dump() + " ns last"
+                                               : std::string())
                   << "\n  profile: " << o.out << "\n";
     }
     return kExitOk;

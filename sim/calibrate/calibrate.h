@@ -36,6 +36,15 @@ nlohmann::json MakeProfile(const nlohmann::json& readPoll, const nlohmann::json&
                            const nlohmann::json& wakeups, uint32_t payload,
                            const nlohmann::json& stolen = nullptr, const nlohmann::json& twin = nullptr);
 
+/// The host's state across the calibration: the full-ring send()
+/// (MeasureFullRing) measured first and again last. On the project VM that
+/// cost moves between two states minutes apart (2.2-2.4 and 3.2-3.5 us),
+/// and a profile taken in one state predicts runs made in the other
+/// poorly. {send_full_ns_start, send_full_ns_end, drift_pct = 100 (end /
+/// start - 1), steady = |drift_pct| <= tolerancePct}.
+nlohmann::json HostState(const nlohmann::json& fullStart, const nlohmann::json& fullEnd, double tolerancePct);
+constexpr double kHostStateTolerancePct = 15.0;
+
 /// "model name" of /proc/cpuinfo ("unknown" if none).
 std::string CpuModel();
 

@@ -154,6 +154,18 @@ import csv, json, os, sys
 out = sys.argv[1]
 rows = []
 used = dict(l.split(" ", 1) for l in open(os.path.join(out, "profiles-used.txt")).read().split("\n") if l.strip())
+
+
+def steady(path):
+    # the profile's host_state (tunsim calibrate since 2026-11-30 17:50): did
+    # the host stay in one state while it was measured? "" when not recorded
+    try:
+        h = json.load(open(path)).get("host_state")
+    except (OSError, ValueError):
+        return ""
+    return h["steady"] if isinstance(h, dict) and "steady" in h else ""
+
+
 for line in open(os.path.join(out, "grid.txt")).read().split("\n"):
     if not line.strip():
         continue
@@ -175,7 +187,8 @@ for line in open(os.path.join(out, "grid.txt")).read().split("\n"):
                  "kernel_send_first_ns": send["first"]["mean_ns"], "kernel_send_rest_ns": send["rest"]["mean_ns"],
                  "kernel_reader_poll_ns": kr["kernel"].get("reader_poll_ns_mean"),
                  "sim_wakeups": sr["reader"]["wakeups"],
-                 "profile": os.path.basename(used.get(p, "host-profile.json"))})
+                 "profile": os.path.basename(used.get(p, "host-profile.json")),
+                 "profile_steady": steady(used.get(p, os.path.join(out, "host-profile.json")))})
 with open(os.path.join(out, "prediction.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
     w.writeheader()
@@ -204,6 +217,8 @@ summary("all points", rows)
 for loop in sorted({r["loop"] for r in rows}):
     summary(loop, [r for r in rows if r["loop"] == loop])
 summary("floods", [r for r in rows if r["mode"] == "flood"])
+summary("from profiles whose host stayed in one state", [r for r in rows if r["profile_steady"] is True])
+summary("from profiles across a change of host state", [r for r in rows if r["profile_steady"] is False])
 print("validate-kernel --predict: kernel cross-checks ok: %d/%d" % (sum(r["kernel_cross_check_ok"] for r in rows), len(rows)))
 PYEOF
 $PY plot/kernel_validation.py "$OUT/prediction.csv" --predict --out "$OUT" ||

@@ -74,9 +74,7 @@ LinuxTcpSocket::PaceContinue()
 {
     const uint32_t before = m_pacedSkbBytes;
     m_pacingTimer.Cancel();
-    ArmWritePass();
-    SendPendingData(m_connected);
-    m_passArmed = false;
+    SendPendingArmed();
     if (m_pacedSkbBytes == before && before > 0)
     {
         // the window stopped the skb short: pace what was sent of it
@@ -131,9 +129,7 @@ LinuxTcpSocket::RackTimeout()
     m_txBuffer->MarkHeadAsLost();
     ++m_rackLost;
     m_wndBlocked = false; // a retransmission inside the window
-    ArmWritePass();
-    SendPendingData(m_connected);
-    m_passArmed = false;
+    SendPendingArmed();
 }
 
 } // namespace tunsim

@@ -246,6 +246,14 @@ LinuxTcpSocket::Send(ns3::Ptr<ns3::Packet> p, uint32_t flags)
 }
 
 void
+LinuxTcpSocket::SendPendingArmed()
+{
+    ArmWritePass();
+    SendPendingData(m_connected);
+    m_passArmed = false;
+}
+
+void
 LinuxTcpSocket::PacingTimerExpired()
 {
     ArmWritePass();

@@ -534,9 +534,7 @@ LinuxTcpSocket::Probe0()
     m_sendBlocked = false;
     if (m_state == ESTABLISHED || m_state == CLOSE_WAIT)
     {
-        ArmWritePass();
-        SendPendingData(m_connected);
-        m_passArmed = false;
+        SendPendingArmed();
     }
 }
 
@@ -568,9 +566,7 @@ LinuxTcpSocket::ReceivedAck(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& 
     m_passArmed = false;
     if (m_rack && RackHeadLost())
     {
-        ArmWritePass();
-        SendPendingData(m_connected);
-        m_passArmed = false;
+        SendPendingArmed();
     }
 }
 

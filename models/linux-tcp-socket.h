@@ -171,6 +171,9 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// right before a call that reaches its first AvailableWindow(), and
     /// cleared after it.
     void ArmWritePass() { m_passArmed = m_writePass; }
+    /// SendPendingData(m_connected), armed: what this socket's own timers and
+    /// RACK call (PaceContinue(), RackTimeout(), Probe0(), ReceivedAck()).
+    void SendPendingArmed();
     /// The pacing timer's expiry: TcpSocketBase::NotifyPacingPerformed() armed.
     void PacingTimerExpired();
     /// The GSO skb the next new segment belongs to (0: none).

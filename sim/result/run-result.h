@@ -76,7 +76,8 @@ struct TcpFlowResult
     uint64_t ackPacketsSent = 0;
     uint64_t ackPacketsDelivered = 0;
     /// The sender's congestion events as Linux's MIB counts them
-    /// ({"recoveries", "timeouts", "cwr"}, LinuxTcpSocket::CaEvents()); null
+    /// ({"recoveries", "timeouts", "cwr"}, LinuxTcpSocket::CaEvents(), and
+    /// the receiver's "acks_compressed"); null
     /// for ns-3's own socket (tcp.linux false).
     nlohmann::json caEvents;
 };

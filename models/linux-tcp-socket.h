@@ -90,7 +90,9 @@ class LinuxTcpSocket : public TsqTcpSocket
     ns3::Ptr<ns3::Packet> Recv(uint32_t maxSize, uint32_t flags) override;
     using TsqTcpSocket::Send;
     /// TcpSocketBase::Send(); its AvailableWindow() is never the armed one
-    /// (an application writing from NewAck()'s NotifySend(), inside ReceivedAck()).
+    /// (an application writing from NewAck()'s NotifySend(), inside
+    /// ReceivedAck()). The SendPendingData() it schedules one time step on
+    /// runs armed (SendPendingArmed()), in the same slot of the event queue.
     int Send(ns3::Ptr<ns3::Packet> p, uint32_t flags) override;
     /// TcpSocketBase::Recv() without its quadratic gathering (see the .cc).
     ns3::Ptr<ns3::Packet> ExtractInOrder(uint32_t maxSize, uint32_t flags);

@@ -7,6 +7,8 @@
 #include "gso-tag.h"
 #include "socket-account.h"
 
+#include "ns3/inet-socket-address.h"
+#include "ns3/ipv4-end-point.h"
 #include "ns3/simulator.h"
 #include "ns3/tcp-option-ts.h"
 #include "ns3/tcp-rx-buffer.h"
@@ -16,6 +18,90 @@
 
 namespace tunsim
 {
+
+// The receive path's entry. ns-3.37 deserializes every TCP header three
+// times on its way up (TcpL4Protocol::PacketReceived()'s PeekHeader(),
+// TcpSocketBase::ForwardUp()'s PeekHeader(), DoForwardUp()'s
+// RemoveHeader()), and each time makes every option an Object through
+// ObjectFactory: about 4 % of a bulk TCP run's instructions per pass.
+// ForwardUp() needs only the sequence number and the header's length, for
+// IsValidTcpSegment() and the ECN CE check; ForwardUpV4() reads them from
+// the header's bytes (RFC 9293: sequence number at offset 4, data offset in
+// the high nibble of byte 12, which is the length TcpHeader::Deserialize()
+// returns for the well-formed options ns-3 writes) and then does exactly
+// what ForwardUp() does. The
+// end point's callback is pointed here wherever TcpSocketBase::SetupCallback()
+// sets it: Bind() (also reached from Connect()) and CompleteFork().
+
+int
+LinuxTcpSocket::Bind()
+{
+    const int r = TsqTcpSocket::Bind();
+    HookForwardUp();
+    return r;
+}
+
+int
+LinuxTcpSocket::Bind(const ns3::Address& address)
+{
+    const int r = TsqTcpSocket::Bind(address);
+    HookForwardUp();
+    return r;
+}
+
+void
+LinuxTcpSocket::CompleteFork(ns3::Ptr<ns3::Packet> p, const ns3::TcpHeader& tcpHeader,
+                             const ns3::Address& fromAddress, const ns3::Address& toAddress)
+{
+    TsqTcpSocket::CompleteFork(p, tcpHeader, fromAddress, toAddress);
+    HookForwardUp();
+}
+
+void
+LinuxTcpSocket::HookForwardUp()
+{
+    if (m_forwardUpBytes && m_endPoint != nullptr)
+    {
+        m_endPoint->SetRxCallback(ns3::MakeCallback(&LinuxTcpSocket::ForwardUpV4, ns3::Ptr<LinuxTcpSocket>(this)));
+    }
+}
+
+void
+LinuxTcpSocket::ForwardUpV4(ns3::Ptr<ns3::Packet> packet, ns3::Ipv4Header header, uint16_t port,
+                            ns3::Ptr<ns3::Ipv4Interface>)
+{
+    const ns3::Address fromAddress = ns3::InetSocketAddress(header.GetSource(), port);
+    const ns3::Address toAddress = ns3::InetSocketAddress(header.GetDestination(), m_endPoint->GetLocalPort());
+    uint8_t raw[13] = {};
+    uint32_t headerBytes = 0; // PeekHeader()'s answer for a header it rejects
+    if (packet->GetSize() >= sizeof(raw))
+    {
+        packet->CopyData(raw, sizeof(raw));
+        // TcpHeader::Deserialize(): options of (words - 5) * 4 bytes, which
+        // below 5 words wraps past m_maxOptionsLen, and it returns 20
+        const uint32_t words = raw[12] >> 4;
+        headerBytes = words >= 5 ? words * 4 : 20;
+    }
+    const ns3::SequenceNumber32 seq((uint32_t(raw[4]) << 24) | (uint32_t(raw[5]) << 16) | (uint32_t(raw[6]) << 8) |
+                                    uint32_t(raw[7]));
+    const uint32_t size = packet->GetSize();
+    if (!IsValidTcpSegment(seq, headerBytes, headerBytes <= size ? size - headerBytes : 0))
+    {
+        return;
+    }
+    if (header.GetEcn() == ns3::Ipv4Header::ECN_CE && m_ecnCESeq < seq)
+    {
+        m_ecnCESeq = seq;
+        m_tcb->m_ecnState = ns3::TcpSocketState::ECN_CE_RCVD;
+        m_congestionControl->CwndEvent(m_tcb, ns3::TcpSocketState::CA_EVENT_ECN_IS_CE);
+    }
+    else if (header.GetEcn() != ns3::Ipv4Header::ECN_NotECT &&
+             m_tcb->m_ecnState != ns3::TcpSocketState::ECN_DISABLED)
+    {
+        m_congestionControl->CwndEvent(m_tcb, ns3::TcpSocketState::CA_EVENT_ECN_NO_CE);
+    }
+    DoForwardUp(packet, fromAddress, toAddress);
+}
 
 void
 LinuxTcpSocket::ReceivedData(ns3::Ptr<ns3::Packet> packet, const ns3::TcpHeader& tcpHeader)

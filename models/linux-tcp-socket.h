@@ -96,11 +96,25 @@ class LinuxTcpSocket : public TsqTcpSocket
     int Send(ns3::Ptr<ns3::Packet> p, uint32_t flags) override;
     /// TcpSocketBase::Recv() without its quadratic gathering (see the .cc).
     ns3::Ptr<ns3::Packet> ExtractInOrder(uint32_t maxSize, uint32_t flags);
+    /// TcpSocketBase::Bind(); the IPv4 end point then delivers to ForwardUpV4().
+    int Bind() override;
+    /// TcpSocketBase::Bind(address); as Bind().
+    int Bind(const ns3::Address& address) override;
     /// ACKs suppressed by SACK compression (LINUX_MIB_TCPACKCOMPRESSED).
     uint64_t AcksCompressed() const { return m_acksCompressed; }
 
   protected:
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;
+    /// TcpSocketBase::CompleteFork(); the new end point delivers to ForwardUpV4().
+    void CompleteFork(ns3::Ptr<ns3::Packet> p, const ns3::TcpHeader& tcpHeader, const ns3::Address& fromAddress,
+                      const ns3::Address& toAddress) override;
+    /// TcpSocketBase::ForwardUp() reading the two fields it needs (sequence
+    /// number, header length) from the packet's bytes instead of
+    /// deserializing the whole header (linux-tcp-socket-ack.cc).
+    void ForwardUpV4(ns3::Ptr<ns3::Packet> packet, ns3::Ipv4Header header, uint16_t port,
+                     ns3::Ptr<ns3::Ipv4Interface> incomingInterface);
+    /// Point the IPv4 end point's receive callback at ForwardUpV4().
+    void HookForwardUp();
     void EstimateRtt(const ns3::TcpHeader& tcpHeader) override;
     void NewAck(const ns3::SequenceNumber32& seq, bool resetRTO) override;
     void ReTxTimeout() override;
@@ -203,6 +217,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_writePass = true; ///< ContinueWritePass(), WritePassFromTop() on (results identical either way)
     mutable bool m_passArmed = false; ///< see ArmWritePass()
     bool m_checkNextSeg = false;      ///< NextSegHinted() checked against TcpTxBuffer::NextSeg()
+    bool m_forwardUpBytes = true;     ///< ForwardUpV4() instead of TcpSocketBase::ForwardUp()
     RetransmitHint m_hint;            ///< NextSeg() rules (1) and (3) without the walk
     // the GSO skb being built
     uint64_t m_gsoSkb = 0;

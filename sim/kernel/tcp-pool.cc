@@ -28,6 +28,16 @@ AddPath(FlowPath& a, const FlowPath& b)
     a.ackStrideBytes.insert(a.ackStrideBytes.end(), b.ackStrideBytes.begin(), b.ackStrideBytes.end());
 }
 
+/// Adds one run's TCP MIB deltas (Netns::TcpMib()) to the pooled ones.
+void
+AddMib(std::map<std::string, int64_t>& a, const std::map<std::string, int64_t>& b)
+{
+    for (const auto& [k, v] : b)
+    {
+        a[k] += v;
+    }
+}
+
 void
 AddEnd(EndStats& a, const EndStats& b)
 {
@@ -95,14 +105,8 @@ PoolTcp(const std::vector<TcpRepeat>& reps, size_t nflows)
         t.revLineMax = std::max(t.revLineMax, r.revLineMax);
         t.tun0.Add(r.tun0);
         t.tun1.Add(r.tun1);
-        for (const auto& [k, v] : r.clientMib)
-        {
-            t.clientMib[k] += v;
-        }
-        for (const auto& [k, v] : r.serverMib)
-        {
-            t.serverMib[k] += v;
-        }
+        AddMib(t.clientMib, r.clientMib);
+        AddMib(t.serverMib, r.serverMib);
         t.wallS += r.wallS;
         t.drainS = std::max(t.drainS, r.drainS);
         t.drainCapped = t.drainCapped || r.drainCapped;

@@ -29,9 +29,9 @@ namespace tunsim
 // the header's bytes (RFC 9293: sequence number at offset 4, data offset in
 // the high nibble of byte 12, which is the length TcpHeader::Deserialize()
 // returns for the well-formed options ns-3 writes) and then does exactly
-// what ForwardUp() does. The
-// end point's callback is pointed here wherever TcpSocketBase::SetupCallback()
-// sets it: Bind() (also reached from Connect()) and CompleteFork().
+// what ForwardUp() does. The end point's callback is pointed here wherever
+// TcpSocketBase::SetupCallback() sets it: Bind() (also reached from
+// Connect()) and CompleteFork().
 
 int
 LinuxTcpSocket::Bind()
@@ -73,7 +73,7 @@ LinuxTcpSocket::ForwardUpV4(ns3::Ptr<ns3::Packet> packet, ns3::Ipv4Header header
     const ns3::Address fromAddress = ns3::InetSocketAddress(header.GetSource(), port);
     const ns3::Address toAddress = ns3::InetSocketAddress(header.GetDestination(), m_endPoint->GetLocalPort());
     uint8_t raw[13] = {};
-    uint32_t headerBytes = 0; // PeekHeader()'s answer for a header it rejects
+    uint32_t headerBytes = 0; // too short for a header: IsValidTcpSegment() rejects 0
     if (packet->GetSize() >= sizeof(raw))
     {
         packet->CopyData(raw, sizeof(raw));

@@ -31,8 +31,8 @@
 // in its place; until 2026-11-30 that call walked the list for its first
 // segment, 26 % of a 10-s bulk run at a 5000-entry ring) -- the call is
 // armed: its first AvailableWindow() runs the loop here, the same steps in
-// the same order, each segment through SendDataPacket(), and answers with the window the loop would test
-// next (0: the loop is over). NextSeg() is answered without its walk
+// the same order, each segment through SendDataPacket(), and answers with
+// the window the loop would test next (0: the loop is over). NextSeg() is answered without its walk
 // (NextSegHinted()): rule 1 finds nothing while TcpTxBuffer::GetLost() is 0
 // (m_lostOut is the sum of the lost segments' sizes,
 // TcpTxBuffer::ConsistencyCheck()), else rules 1 and 3 come from the

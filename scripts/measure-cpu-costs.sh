@@ -23,11 +23,16 @@ FREQ=${FREQ:-4999}
 die() { echo "measure-cpu-costs: $*" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "needs root (tunsim kernel makes namespaces and tun devices)"
 [ -x "$T" ] || die "no $T: build first (scripts/setup.sh)"
-case "$REPEAT$DURATION$FLOWS$FREQ" in *[!0-9.]*) die "REPEAT, DURATION, FLOWS and FREQ must be numbers";; esac
+for v in REPEAT FLOWS FREQ; do
+  case "${!v}" in ''|*[!0-9]*) die "$v must be a whole number, got '${!v}'";; esac
+done
+case "$DURATION" in ''|*[!0-9.]*|*.*.*) die "DURATION must be a number of seconds, got '$DURATION'";; esac
+[ "$REPEAT" -ge 1 ] && [ "$REPEAT" -le 100 ] || die "REPEAT must be 1..100"
 [ "$FLOWS" -ge 1 ] && [ "$FLOWS" -le 16 ] || die "FLOWS must be 1..16"
+[ "$FREQ" -ge 100 ] && [ "$FREQ" -le 20000 ] || die "FREQ must be 100..20000 (Hz)"
 if ! command -v perf >/dev/null || ! perf version >/dev/null 2>&1; then
   echo "measure-cpu-costs: installing Debian's linux-perf"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-perf >/dev/null ||
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-perf >/dev/null; } ||
     die "perf is missing and linux-perf could not be installed"
 fi
 load=$(cut -d' ' -f1 /proc/loadavg)

@@ -2,7 +2,6 @@
 
 #include "ns3/double.h"
 #include "ns3/simulator.h"
-#include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
 #include <algorithm>
@@ -150,10 +149,8 @@ VmBackend::ScheduleDone(ns3::Time at, void (VmBackend::*fn)())
 void
 VmBackend::StartApplication()
 {
-    m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
-    m_socket->SetAttribute("RcvBufSize", ns3::UintegerValue(1u << 30));
-    m_socket->Bind(m_local);
-    m_socket->SetRecvCallback(ns3::MakeCallback(&VmBackend::HandleGuestTx, this));
+    m_socket = ns3::CreateObject<UnderlayEndpoint>();
+    m_socket->Open(GetNode(), m_local, [this](ns3::Ptr<ns3::Packet> p) { HandleGuestTx(p); });
     m_guest->Open();
     for (const auto& [at, duration] : m_stalls)
     {
@@ -179,6 +176,10 @@ VmBackend::DoDispose()
 {
     m_event.Cancel();
     m_tap = nullptr;
+    if (m_socket)
+    {
+        m_socket->Dispose();
+    }
     m_socket = nullptr;
     if (m_guest)
     {
@@ -304,16 +305,11 @@ VmBackend::OnGuestRefill()
 }
 
 void
-VmBackend::HandleGuestTx(ns3::Ptr<ns3::Socket> socket)
+VmBackend::HandleGuestTx(ns3::Ptr<ns3::Packet> p)
 {
     // A frame the guest's stack sent (its ACKs): the guest notified the
     // device (TDT write / tx virtqueue kick).
-    ns3::Ptr<ns3::Packet> p;
-    ns3::Address from;
-    while ((p = socket->RecvFrom(from)))
-    {
-        m_reverse.push_back(p);
-    }
+    m_reverse.push_back(p);
     if (m_state == State::Sleeping || m_state == State::GuestFull)
     {
         Wake();
@@ -323,7 +319,7 @@ VmBackend::HandleGuestTx(ns3::Ptr<ns3::Socket> socket)
 void
 VmBackend::DeliverToGuestStack(ns3::Ptr<ns3::Packet> frame)
 {
-    m_socket->SendTo(frame, 0, m_guestStack);
+    m_socket->SendTo(frame, m_guestStack);
 }
 
 } // namespace tunsim

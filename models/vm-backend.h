@@ -29,7 +29,7 @@
 #include "ns3/event-id.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/random-variable-stream.h"
-#include "ns3/socket.h"
+#include "underlay-endpoint.h"
 
 #include <deque>
 #include <functional>
@@ -187,7 +187,7 @@ class VmBackend : public ns3::Application
     void WriteDone();
     void OnDataReady();
     void OnGuestRefill();
-    void HandleGuestTx(ns3::Ptr<ns3::Socket> socket);
+    void HandleGuestTx(ns3::Ptr<ns3::Packet> p);
     void DeliverToGuestStack(ns3::Ptr<ns3::Packet> frame);
     /// Off the CPU for `d` from now: the work or wake-up in progress ends
     /// that much later (the scheduler gave the CPU to another task).
@@ -198,7 +198,7 @@ class VmBackend : public ns3::Application
 
     ns3::InetSocketAddress m_local{ns3::Ipv4Address::GetAny(), 0};
     ns3::InetSocketAddress m_guestStack{ns3::Ipv4Address::GetAny(), 0};
-    ns3::Ptr<ns3::Socket> m_socket;
+    ns3::Ptr<UnderlayEndpoint> m_socket;
     ns3::Time m_txCost;
     ns3::Time m_wakeupLatency;
     ns3::EventId m_event;

@@ -10,7 +10,6 @@
 #include "ns3/packet.h"
 #include "ns3/nstime.h"
 #include "ns3/simulator.h"
-#include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
 namespace tunsim
@@ -58,10 +57,8 @@ VpnPeer::Setup(ns3::Ptr<ns3::VirtualNetDevice> dev,
 void
 VpnPeer::StartApplication()
 {
-    m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
-    m_socket->SetAttribute("RcvBufSize", ns3::UintegerValue(1u << 30));
-    m_socket->Bind(m_local);
-    m_socket->SetRecvCallback(ns3::MakeCallback(&VpnPeer::HandleRead, this));
+    m_socket = ns3::CreateObject<UnderlayEndpoint>();
+    m_socket->Open(GetNode(), m_local, [this](ns3::Ptr<ns3::Packet> p) { HandleRead(p); });
     if (m_preemptGap)
     {
         ns3::Simulator::Schedule(ns3::Seconds(m_preemptGap->GetValue()), &VpnPeer::Preempt, this);
@@ -80,6 +77,10 @@ VpnPeer::DoDispose()
     m_pendingFwd.clear();
     m_pendingRev.clear();
     m_dev = nullptr;
+    if (m_socket)
+    {
+        m_socket->Dispose();
+    }
     m_socket = nullptr;
     ns3::Application::DoDispose();
 }
@@ -136,21 +137,16 @@ VpnPeer::PreemptEnd()
 }
 
 void
-VpnPeer::HandleRead(ns3::Ptr<ns3::Socket> socket)
+VpnPeer::HandleRead(ns3::Ptr<ns3::Packet> p)
 {
-    ns3::Ptr<ns3::Packet> p;
-    ns3::Address from;
-    while ((p = socket->RecvFrom(from)))
+    VpnEncapHeader encap(m_encapOverhead);
+    p->RemoveHeader(encap);
+    if (m_tap)
     {
-        VpnEncapHeader encap(m_encapOverhead);
-        p->RemoveHeader(encap);
-        if (m_tap)
-        {
-            TapFrameHeader eth; // eth_type_trans() on the far side
-            p->RemoveHeader(eth);
-        }
-        Arrive(p);
+        TapFrameHeader eth; // eth_type_trans() on the far side
+        p->RemoveHeader(eth);
     }
+    Arrive(p);
 }
 
 void
@@ -258,7 +254,7 @@ VpnPeer::SendBack(ns3::Ptr<ns3::Packet> packet)
         to.SetPort(static_cast<uint16_t>(m_client.GetPort() + m_reverseQueue(packet)));
     }
     packet->AddHeader(VpnEncapHeader(m_encapOverhead));
-    m_socket->SendTo(packet, 0, to);
+    m_socket->SendTo(packet, to);
 }
 
 void

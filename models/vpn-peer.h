@@ -30,7 +30,7 @@
 
 #include "ns3/application.h"
 #include "ns3/inet-socket-address.h"
-#include "ns3/socket.h"
+#include "underlay-endpoint.h"
 #include "ns3/virtual-net-device.h"
 
 #include "vpn-reader.h"
@@ -111,7 +111,7 @@ class VpnPeer : public ns3::Application
     void StartApplication() override;
     void StopApplication() override;
     void DoDispose() override;
-    void HandleRead(ns3::Ptr<ns3::Socket> socket);
+    void HandleRead(ns3::Ptr<ns3::Packet> p);
     /// write() of one inner packet into the peer's tun: its host receives it.
     void Deliver(ns3::Ptr<ns3::Packet> p);
     /// write() the oldest due forward packet into the tun (MarkPass, Deliver).
@@ -151,7 +151,7 @@ class VpnPeer : public ns3::Application
     ns3::InetSocketAddress m_client{ns3::Ipv4Address::GetAny(), 0};
     uint32_t m_encapOverhead = 0;
     bool m_tap = false;
-    ns3::Ptr<ns3::Socket> m_socket;
+    ns3::Ptr<UnderlayEndpoint> m_socket;
     std::function<void(ns3::Ptr<const ns3::Packet>)> m_delivered;
     std::function<void(ns3::Ptr<ns3::Packet>)> m_reverseEntry;
     std::function<uint32_t(ns3::Ptr<const ns3::Packet>)> m_reverseQueue;

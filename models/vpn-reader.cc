@@ -4,7 +4,6 @@
 #include "ns3/log.h"
 #include "ns3/packet.h"
 #include "ns3/simulator.h"
-#include "ns3/udp-socket-factory.h"
 #include "ns3/uinteger.h"
 
 #include <algorithm>
@@ -222,10 +221,8 @@ VpnReader::Preempt()
 void
 VpnReader::StartApplication()
 {
-    m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::UdpSocketFactory::GetTypeId());
-    m_socket->SetAttribute("RcvBufSize", ns3::UintegerValue(1u << 30));
-    m_socket->Bind(m_local);
-    m_socket->SetRecvCallback(ns3::MakeCallback(&VpnReader::HandleUnderlayRead, this));
+    m_socket = ns3::CreateObject<UnderlayEndpoint>();
+    m_socket->Open(GetNode(), m_local, [this](ns3::Ptr<ns3::Packet> p) { HandleUnderlayRead(p); });
     for (const auto& [at, duration] : m_stalls)
     {
         ns3::Simulator::Schedule(at - ns3::Simulator::Now(), &VpnReader::StallBegin, this, duration);
@@ -251,6 +248,10 @@ VpnReader::DoDispose()
     m_event.Cancel();
     m_tun = nullptr;
     m_hostCpu = nullptr;
+    if (m_socket)
+    {
+        m_socket->Dispose();
+    }
     m_socket = nullptr;
     m_account = nullptr;
     m_inHand.clear();
@@ -512,7 +513,7 @@ VpnReader::SendInHand()
         ns3::Ptr<ns3::Packet> p = m_inHand[sent];
         p->AddHeader(VpnEncapHeader(m_encapOverhead));
         SocketAccountTable::Reown(p, *m_account, p->GetSize() + 28);
-        m_socket->SendTo(p, 0, m_peer);
+        m_socket->SendTo(p, m_peer);
     }
     m_inHand.clear();
     m_state = State::Sleeping; // between iterations; ReadLoop decides
@@ -596,18 +597,13 @@ VpnReader::StallEnd()
 }
 
 void
-VpnReader::HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket)
+VpnReader::HandleUnderlayRead(ns3::Ptr<ns3::Packet> p)
 {
     // The reverse direction arrives on udp_fd: it waits for the loop, and
     // wakes a reader asleep in its poll() like sk_data_ready() of tun.
-    ns3::Ptr<ns3::Packet> p;
-    ns3::Address from;
-    while ((p = socket->RecvFrom(from)))
-    {
-        VpnEncapHeader encap(m_encapOverhead);
-        p->RemoveHeader(encap);
-        m_reverse.push_back(p);
-    }
+    VpnEncapHeader encap(m_encapOverhead);
+    p->RemoveHeader(encap);
+    m_reverse.push_back(p);
     OnDataReady();
 }
 

@@ -58,7 +58,7 @@
 #include "ns3/inet-socket-address.h"
 #include "ns3/nstime.h"
 #include "ns3/random-variable-stream.h"
-#include "ns3/socket.h"
+#include "underlay-endpoint.h"
 #include "ns3/traced-callback.h"
 
 #include <deque>
@@ -239,7 +239,7 @@ class VpnReader : public ns3::Application
     /// The process is on its CPU (what a preemption can take away).
     bool OnCpu() const;
     void ScheduleOnCpu(ns3::Time work, void (VpnReader::*fn)());
-    void HandleUnderlayRead(ns3::Ptr<ns3::Socket> socket);
+    void HandleUnderlayRead(ns3::Ptr<ns3::Packet> p);
     /// write(tun_fd) of the reverse packet just decrypted.
     void WriteDone();
     /// write(tun_fd) returned after WriteCost + n * WriteXmitCost.
@@ -250,7 +250,7 @@ class VpnReader : public ns3::Application
     ns3::InetSocketAddress m_local{ns3::Ipv4Address::GetAny(), 0};
     ns3::InetSocketAddress m_peer{ns3::Ipv4Address::GetAny(), 0};
     ns3::Ptr<SocketAccount> m_account;
-    ns3::Ptr<ns3::Socket> m_socket;
+    ns3::Ptr<UnderlayEndpoint> m_socket; // udp_fd
 
     ns3::Time m_perPacket;
     double m_nsPerByte = 0;

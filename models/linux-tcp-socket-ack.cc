@@ -5,6 +5,7 @@
 #include "linux-tcp-socket.h"
 
 #include "gso-tag.h"
+#include "linux-tcp-demux.h"
 #include "socket-account.h"
 
 #include "ns3/inet-socket-address.h"
@@ -63,6 +64,10 @@ LinuxTcpSocket::HookForwardUp()
     if (m_forwardUpBytes && m_endPoint != nullptr)
     {
         m_endPoint->SetRxCallback(ns3::MakeCallback(&LinuxTcpSocket::ForwardUpV4, ns3::Ptr<LinuxTcpSocket>(this)));
+    }
+    if (m_demuxByEndPoint && m_endPoint != nullptr)
+    {
+        LinuxTcpDemux::Of(m_node)->Add(this);
     }
 }
 

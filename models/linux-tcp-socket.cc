@@ -73,6 +73,11 @@ LinuxTcpSocket::GetTypeId()
                           "bytes instead of deserializing it (a speed-up; the same run either way)",
                           ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_forwardUpBytes),
                           ns3::MakeBooleanChecker())
+            .AddAttribute("DemuxByEndPoint",
+                          "find this socket's segments by their ports read from the header's bytes "
+                          "(LinuxTcpDemux, in front of TcpL4Protocol::Receive(); a speed-up; the same run either way)",
+                          ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_demuxByEndPoint),
+                          ns3::MakeBooleanChecker())
             .AddAttribute("RmemDefault", "net.ipv4.tcp_rmem[1]: sk_rcvbuf at the start (bytes)",
                           ns3::UintegerValue(131072), ns3::MakeUintegerAccessor(&LinuxTcpSocket::m_rmemDefault),
                           ns3::MakeUintegerChecker<uint32_t>(4096))
@@ -108,8 +113,10 @@ LinuxTcpSocket::LinuxTcpSocket(const LinuxTcpSocket& other)
       m_quickAck(other.m_quickAck),
       m_localDropModel(other.m_localDropModel),
       m_gso(other.m_gso),
+      m_writePass(other.m_writePass),
       m_checkNextSeg(other.m_checkNextSeg),
       m_forwardUpBytes(other.m_forwardUpBytes),
+      m_demuxByEndPoint(other.m_demuxByEndPoint),
       m_rack(other.m_rack),
       m_rmemDefault(other.m_rmemDefault),
       m_rmemMax(other.m_rmemMax),

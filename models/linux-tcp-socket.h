@@ -102,6 +102,9 @@ class LinuxTcpSocket : public TsqTcpSocket
     int Bind(const ns3::Address& address) override;
     /// ACKs suppressed by SACK compression (LINUX_MIB_TCPACKCOMPRESSED).
     uint64_t AcksCompressed() const { return m_acksCompressed; }
+    /// The IPv4 end point (null before Bind() and after it is freed), for
+    /// LinuxTcpDemux.
+    ns3::Ipv4EndPoint* EndPointV4() const { return m_endPoint; }
 
   protected:
     ns3::Ptr<ns3::TcpSocketBase> Fork() override;
@@ -113,7 +116,8 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// deserializing the whole header (linux-tcp-socket-ack.cc).
     void ForwardUpV4(ns3::Ptr<ns3::Packet> packet, ns3::Ipv4Header header, uint16_t port,
                      ns3::Ptr<ns3::Ipv4Interface> incomingInterface);
-    /// Point the IPv4 end point's receive callback at ForwardUpV4().
+    /// Point the IPv4 end point's receive callback at ForwardUpV4(), and
+    /// register with the node's LinuxTcpDemux.
     void HookForwardUp();
     void EstimateRtt(const ns3::TcpHeader& tcpHeader) override;
     void NewAck(const ns3::SequenceNumber32& seq, bool resetRTO) override;
@@ -218,6 +222,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     mutable bool m_passArmed = false; ///< see ArmWritePass()
     bool m_checkNextSeg = false;      ///< NextSegHinted() checked against TcpTxBuffer::NextSeg()
     bool m_forwardUpBytes = true;     ///< ForwardUpV4() instead of TcpSocketBase::ForwardUp()
+    bool m_demuxByEndPoint = true;    ///< found by LinuxTcpDemux instead of TcpL4Protocol::Receive()
     RetransmitHint m_hint;            ///< NextSeg() rules (1) and (3) without the walk
     // the GSO skb being built
     uint64_t m_gsoSkb = 0;

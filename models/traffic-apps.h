@@ -293,6 +293,9 @@ class TcpBulkSender : public ns3::Application
     uint32_t m_flowId = 0;
     ns3::Ptr<ns3::Socket> m_socket;
     uint64_t m_queued = 0;
+    bool m_writeSpaceWake = true; // sk_stream_write_space()'s wake threshold
+    bool m_waitMemory = false;    // the writer found the send buffer full (SOCK_NOSPACE)
+    uint32_t m_sndBuf = 0;        // SndBufSize
     uint64_t m_retransmits = 0;
     uint32_t m_highestSeq = 0;
     bool m_anySent = false;

@@ -257,6 +257,10 @@ TEST(LinuxTcpSocket, RtoIsSrttPlusRtoMinAndTheReceiverWindowOpens)
     SocketAccountTable::Reset();
     ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(kMss));
     ns3::Config::SetDefault("ns3::TcpSocket::RcvBufSize", ns3::UintegerValue(33554432));
+    // tcp_wmem[2], as the scenarios have it: the 4 MB fit the send buffer, so
+    // the writer never waits for space (ns-3's default of 128 KiB would make
+    // this a send-buffer-limited flow written in bursts: an unsteady RTT)
+    ns3::Config::SetDefault("ns3::TcpSocket::SndBufSize", ns3::UintegerValue(4u << 20));
     tunsim_test::TwoNodes net("100Mbps", ns3::MilliSeconds(20));
     net.ReleaseAtNic();
     auto ledger = ns3::Create<PacketLedger>();

@@ -18,6 +18,7 @@
 #include "test-p2p.h"
 #include "traffic-apps.h"
 
+#include "ns3/boolean.h"
 #include "ns3/config.h"
 #include "ns3/packet.h"
 #include "ns3/seq-ts-header.h"
@@ -28,6 +29,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -433,4 +435,87 @@ TEST_F(AppsTest, TcpBulkTransferDeliversExactlyMaxBytes)
     EXPECT_EQ(account->WmemAlloc(), 0u) << "every segment released at TX completion";
     tx = nullptr;
     sink = nullptr;
+}
+
+namespace
+{
+/// A bulk NewReno flow over 100 Mbit/s, 25 ms each way, with a 256 KiB
+/// send buffer: the buffer, not the path (BDP 625 KB) nor the receiver (4 MiB),
+/// limits it, and nothing is lost. From 2 s to 10 s: the goodput, and the
+/// send queue (buffer minus free space) sampled every 0.5 ms.
+struct SndbufLimited
+{
+    double goodput = 0; // bit/s
+    double meanQueued = 0;
+    uint32_t minQueued = 0;
+};
+
+SndbufLimited
+RunSndbufLimited(bool writeSpaceWake)
+{
+    constexpr uint32_t kSndbuf = 256 * 1024;
+    tunsim_test::ResetNs3();
+    ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(1448));
+    ns3::Config::SetDefault("ns3::TcpSocket::SndBufSize", ns3::UintegerValue(kSndbuf));
+    ns3::Config::SetDefault("ns3::TcpSocket::RcvBufSize", ns3::UintegerValue(4u << 20));
+    ns3::Config::SetDefault("tunsim::TcpBulkSender::WriteSpaceWake", ns3::BooleanValue(writeSpaceWake));
+    tunsim_test::TwoNodes net("100Mbps", MilliSeconds(25));
+    net.ReleaseAtNic();
+    auto ledger = ns3::Create<PacketLedger>();
+    const uint32_t flow = ledger->AddFlow("tcp0", Direction::Forward);
+    auto tx = ns3::CreateObject<TcpBulkSender>();
+    tx->Setup(ns3::InetSocketAddress(net.Address(1), 9), CongestionControl::NewReno, 0,
+              SocketAccountTable::Create("tcp0", 4u << 20), ledger, flow);
+    net.Node(0)->AddApplication(tx);
+    auto sink = ns3::CreateObject<TcpSink>();
+    sink->Setup(9);
+    net.Node(1)->AddApplication(sink);
+    uint64_t atTwo = 0;
+    double sum = 0;
+    uint64_t n = 0;
+    SndbufLimited r;
+    r.minQueued = kSndbuf;
+    std::function<void()> sample = [&]() {
+        if (ns3::Simulator::Now() >= Seconds(2))
+        {
+            const uint32_t queued = kSndbuf - tx->GetSocket()->GetTxAvailable();
+            sum += queued;
+            ++n;
+            r.minQueued = std::min(r.minQueued, queued);
+        }
+        ns3::Simulator::Schedule(MicroSeconds(500), sample);
+    };
+    ns3::Simulator::Schedule(MicroSeconds(500), sample);
+    ns3::Simulator::Schedule(Seconds(2), [&]() { atTwo = sink->ReceivedBytes(); });
+    ns3::Simulator::Stop(Seconds(10));
+    ns3::Simulator::Run();
+    r.goodput = static_cast<double>(sink->ReceivedBytes() - atTwo) * 8 / 8.0;
+    r.meanQueued = sum / static_cast<double>(n);
+    EXPECT_EQ(tx->Retransmits(), 0u);
+    ns3::Config::Reset();
+    return r;
+}
+} // namespace
+
+TEST(TcpBulkSenderWriteSpace, AWriterWokenAtTwoThirdsKeepsLessQueuedAndInFlight)
+{
+    constexpr double kS = 256 * 1024;
+    // Woken on any free space, the writer keeps the buffer full: what is in
+    // flight is all of it, about S / RTT = 256 KiB / 50 ms = 41.9 Mbit/s (a
+    // little less: the RTT also has each way's 0.12 ms of serialization).
+    const SndbufLimited full = RunSndbufLimited(false);
+    EXPECT_GT(full.minQueued, 0.95 * kS);
+    EXPECT_GT(full.goodput, 0.95 * kS * 8 / 0.050);
+    EXPECT_LT(full.goodput, 1.0 * kS * 8 / 0.050);
+    // Woken only when the queue is down to 2/3 of the buffer
+    // (sk_stream_write_space()), it lets the queue -- and with it what is in
+    // flight -- run down to 2S/3 before it fills it again: never much lower
+    // (one ACK's worth), never higher than S, and the goodput follows.
+    const SndbufLimited woken = RunSndbufLimited(true);
+    EXPECT_LT(woken.minQueued, 0.67 * kS);
+    EXPECT_GT(woken.minQueued, 0.60 * kS);
+    EXPECT_GT(woken.meanQueued, 2.0 / 3.0 * kS);
+    EXPECT_LT(woken.meanQueued, 0.9 * kS);
+    EXPECT_GT(woken.goodput / full.goodput, 0.6);
+    EXPECT_LT(woken.goodput / full.goodput, 0.9);
 }

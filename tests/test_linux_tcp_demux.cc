@@ -8,14 +8,11 @@
 // BBR, and eight flows whose server sockets are all forks of one listener
 // -- and with it on the demux must have found nearly every segment itself.
 #include "linux-tcp-demux.h"
-#include "run/experiment.h"
-#include "run/testbed.h"
 #include "scenario/scenario.h"
-#include "socket-account.h"
+#include "whole-run.h"
 
 #include "ns3/boolean.h"
 #include "ns3/config.h"
-#include "ns3/simulator.h"
 
 #include <gtest/gtest.h>
 
@@ -38,32 +35,23 @@ struct DemuxRun
 DemuxRun
 RunWithDemux(const Scenario& s, bool demux)
 {
-    ResetSimulator(s);
-    ns3::Config::SetDefault("tunsim::LinuxTcpSocket::DemuxByEndPoint", ns3::BooleanValue(demux));
     DemuxRun r;
-    {
-        Testbed tb = BuildTestbed(s);
-        Instruments in;
-        Instrument(tb, 0, in);
-        ns3::Simulator::Stop(ns3::Seconds(s.durationS));
-        ns3::Simulator::Run();
-        for (ns3::Ptr<ns3::Node> node : {tb.path.client, tb.path.server})
-        {
-            if (ns3::Ptr<LinuxTcpDemux> d = node->GetObject<LinuxTcpDemux>())
+    const tunsim_test::WholeRun w = tunsim_test::RunWhole(
+        s, [&]() { ns3::Config::SetDefault("tunsim::LinuxTcpSocket::DemuxByEndPoint", ns3::BooleanValue(demux)); },
+        {},
+        [&r](Testbed& tb) {
+            for (ns3::Ptr<ns3::Node> node : {tb.path.client, tb.path.server})
             {
-                r.found += d->Found();
-                r.passedOn += d->PassedOn();
+                if (ns3::Ptr<LinuxTcpDemux> d = node->GetObject<LinuxTcpDemux>())
+                {
+                    r.found += d->Found();
+                    r.passedOn += d->PassedOn();
+                }
             }
-        }
-        WallClock wall;
-        wall.events = ns3::Simulator::GetEventCount();
-        r.events = wall.events;
-        r.result = ToJson(Report(s, tb, in, wall));
-        ns3::Simulator::Destroy();
-        SocketAccountTable::Reset();
-    }
+        });
     ns3::Config::SetDefault("tunsim::LinuxTcpSocket::DemuxByEndPoint", ns3::BooleanValue(true));
-    r.result.erase("wall");
+    r.result = w.result;
+    r.events = w.events;
     return r;
 }
 

@@ -7,17 +7,14 @@
 // event for event -- TCP through ring drops, a flood that overflows an
 // fq_codel on the underlay NIC (hashing the outer headers, dropping there),
 // several reader queues on several ports, and the VM backends over TAP.
-#include "run/experiment.h"
-#include "run/testbed.h"
 #include "scenario/scenario.h"
-#include "socket-account.h"
 #include "underlay-endpoint.h"
+#include "whole-run.h"
 
 #include "ns3/boolean.h"
 #include "ns3/config.h"
 #include "ns3/ipv4-l3-protocol.h"
 #include "ns3/point-to-point-net-device.h"
-#include "ns3/simulator.h"
 
 #include <gtest/gtest.h>
 
@@ -42,36 +39,26 @@ struct BypassRun
 BypassRun
 RunWithBypass(const Scenario& s, bool bypass)
 {
-    ResetSimulator(s);
-    ns3::Config::SetDefault("tunsim::UnderlayEndpoint::Bypass", ns3::BooleanValue(bypass));
     BypassRun r;
-    {
-        Testbed tb = BuildTestbed(s);
-        Instruments in;
-        Instrument(tb, 0, in);
-        for (ns3::Ptr<ns3::Node> node : {tb.path.client, tb.path.server})
-        {
-            node->GetObject<ns3::Ipv4L3Protocol>()->TraceConnectWithoutContext(
-                "Rx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t>(
-                          [&r](ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t) { ++r.ipv4Rx; }));
-        }
-        for (ns3::Ptr<ns3::PointToPointNetDevice> nic : {tb.path.clientNic, tb.path.serverNic})
-        {
-            nic->TraceConnectWithoutContext("PhyRxEnd", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
-                                                            [&r](ns3::Ptr<const ns3::Packet>) { ++r.wire; }));
-        }
-        ns3::Simulator::Stop(ns3::Seconds(s.durationS));
-        ns3::Simulator::Run();
-        r.bypassed = tb.path.server->GetObject<UnderlayDemux>() != nullptr;
-        WallClock wall;
-        wall.events = ns3::Simulator::GetEventCount();
-        r.events = wall.events;
-        r.result = ToJson(Report(s, tb, in, wall));
-        ns3::Simulator::Destroy();
-        SocketAccountTable::Reset();
-    }
+    const tunsim_test::WholeRun w = tunsim_test::RunWhole(
+        s, [&]() { ns3::Config::SetDefault("tunsim::UnderlayEndpoint::Bypass", ns3::BooleanValue(bypass)); },
+        [&r](Testbed& tb) {
+            for (ns3::Ptr<ns3::Node> node : {tb.path.client, tb.path.server})
+            {
+                node->GetObject<ns3::Ipv4L3Protocol>()->TraceConnectWithoutContext(
+                    "Rx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t>(
+                              [&r](ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t) { ++r.ipv4Rx; }));
+            }
+            for (ns3::Ptr<ns3::PointToPointNetDevice> nic : {tb.path.clientNic, tb.path.serverNic})
+            {
+                nic->TraceConnectWithoutContext("PhyRxEnd", ns3::Callback<void, ns3::Ptr<const ns3::Packet>>(
+                                                                [&r](ns3::Ptr<const ns3::Packet>) { ++r.wire; }));
+            }
+        },
+        [&r](Testbed& tb) { r.bypassed = tb.path.server->GetObject<UnderlayDemux>() != nullptr; });
     ns3::Config::SetDefault("tunsim::UnderlayEndpoint::Bypass", ns3::BooleanValue(true));
-    r.result.erase("wall");
+    r.result = w.result;
+    r.events = w.events;
     return r;
 }
 

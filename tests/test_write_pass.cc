@@ -8,14 +8,11 @@
 // exercised). In recovery NextSeg()'s rules (1) and (3) come from the
 // RetransmitHint (models/retransmit-hint.*), checked against NextSeg()
 // itself at every answer in a third run.
-#include "run/experiment.h"
-#include "run/testbed.h"
 #include "scenario/scenario.h"
-#include "socket-account.h"
+#include "whole-run.h"
 
 #include "ns3/boolean.h"
 #include "ns3/config.h"
-#include "ns3/simulator.h"
 
 #include <gtest/gtest.h>
 
@@ -31,26 +28,13 @@ json
 RunWithWritePass(const Scenario& s, bool writePass, uint64_t* events, bool checkNextSeg = false,
                  bool forwardUpBytes = true)
 {
-    ResetSimulator(s);
-    ns3::Config::SetDefault("tunsim::LinuxTcpSocket::WritePass", ns3::BooleanValue(writePass));
-    ns3::Config::SetDefault("tunsim::LinuxTcpSocket::CheckNextSeg", ns3::BooleanValue(checkNextSeg));
-    ns3::Config::SetDefault("tunsim::LinuxTcpSocket::ForwardUpBytes", ns3::BooleanValue(forwardUpBytes));
-    json out;
-    {
-        Testbed tb = BuildTestbed(s);
-        Instruments in;
-        Instrument(tb, 0, in);
-        ns3::Simulator::Stop(ns3::Seconds(s.durationS));
-        ns3::Simulator::Run();
-        WallClock wall;
-        wall.events = ns3::Simulator::GetEventCount();
-        *events = wall.events;
-        out = ToJson(Report(s, tb, in, wall));
-        ns3::Simulator::Destroy();
-        SocketAccountTable::Reset();
-    }
-    out.erase("wall");
-    return out;
+    const tunsim_test::WholeRun r = tunsim_test::RunWhole(s, [&]() {
+        ns3::Config::SetDefault("tunsim::LinuxTcpSocket::WritePass", ns3::BooleanValue(writePass));
+        ns3::Config::SetDefault("tunsim::LinuxTcpSocket::CheckNextSeg", ns3::BooleanValue(checkNextSeg));
+        ns3::Config::SetDefault("tunsim::LinuxTcpSocket::ForwardUpBytes", ns3::BooleanValue(forwardUpBytes));
+    });
+    *events = r.events;
+    return r.result;
 }
 
 Scenario

@@ -3,7 +3,7 @@
 # (docs/kernel.md, "The TCP twin").
 #
 #   bash scripts/validate-kernel-tcp.sh [--quick] [--sim-only|--kernel-only] [--cc cubic|bbr|newreno] [--ack-per-pass 0|1] [--repeat N] [--duration S]
-#        [--rings "R..."] [--delays "MS..."] [--costs "NS_PER_BYTE..."] [--out DIR] [--tunsim BIN]
+#        [--rings "R..."] [--delays "MS..."] [--costs "NS_PER_BYTE..."] [--out DIR] [--tunsim BIN] [--sim-seeds N]
 #
 # One bulk TCP flow (--cc, default cubic; this host's default is
 # net.ipv4.tcp_congestion_control, bbr on the project's VM) through tun0 (pfifo_fast, mainline drop) and a reader
@@ -12,7 +12,12 @@
 # 30 or 60 each way (RTT 60 or 120 ms) at underlay.rate_mbps 1000, for rings
 # (txqueuelen) of 1, 10, 25, 100, 500, 1000 and 5000. Each point runs
 #   tunsim kernel  (--repeat N, default 2, --timeseries 100: TCP_INFO)
-#   tunsim run     (the same scenario, seed 1, --timeseries 100) twice:
+#   tunsim run     (the same scenario, seed 1, --timeseries 100; with
+#                  --sim-seeds N also seeds 2..N, into DIR/sim*/POINT-seedS:
+#                  the sim columns of validation.csv are then the mean over
+#                  the seeds, beside their sd -- some points are bimodal,
+#                  e.g. whether a second loss follows slow start's -- and
+#                  the other sim columns are seed 1's) twice:
 #                  sim/     the twin's own costs at that point: reader.read_ns
 #                           = its mean read() (kernel.reader.read_ns_mean),
 #                           reader.write_ns = its mean write() of an ACK into
@@ -90,6 +95,7 @@ CC=cubic
 SIM_ONLY=0
 KERNEL_ONLY=0
 ACK_PER_PASS=1
+SIM_SEEDS=1
 BIN=${TUNSIM:-build/tunsim}
 RINGS_ARG= DELAYS_ARG= COSTS_ARG=
 while [ $# -gt 0 ]; do
@@ -106,11 +112,16 @@ while [ $# -gt 0 ]; do
     --rings) RINGS_ARG=$2; shift ;;
     --delays) DELAYS_ARG=$2; shift ;;
     --costs) COSTS_ARG=$2; shift ;;
+    --sim-seeds) SIM_SEEDS=$2; shift ;;
     -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "validate-kernel-tcp: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+case "$SIM_SEEDS" in
+  [1-9]|1[0-9]|20) ;;
+  *) echo "validate-kernel-tcp: --sim-seeds must be an integer 1-20, not '$SIM_SEEDS'" >&2; exit 2 ;;
+esac
 if [ ! -x "$BIN" ]; then
   echo "validate-kernel-tcp: $BIN not built (run scripts/setup.sh or make)" >&2
   exit 2
@@ -242,8 +253,13 @@ json.dump(scenario(mean("reader_read_ns"), cw, mean("sender_send_ns") if cw else
 PYEOF
       for dir in sim sim-cal; do
         rm -f "$OUT/$dir/$p/result.json"
+        rm -rf "$OUT/$dir/$p"-seed*
         "$BIN" run "$OUT/$dir/$p.json" --timeseries 100 --out "$OUT/$dir/$p" -q || {
           rc=$?; echo "validate-kernel-tcp: tunsim run failed at $p ($dir, exit $rc); its columns stay empty" >&2; }
+        for seed in $(seq 2 "$SIM_SEEDS"); do
+          "$BIN" run "$OUT/$dir/$p.json" --set seed="$seed" --out "$OUT/$dir/$p-seed$seed" -q ||
+            echo "validate-kernel-tcp: tunsim run failed at $p ($dir, seed $seed); left out of the mean" >&2
+        done
       done
     done
   done
@@ -254,9 +270,17 @@ if [ "$KERNEL_ONLY" = 1 ]; then
 fi
 
 $PY - "$OUT" "$RINGS" "$DELAYS" "$COSTS" <<'EOF'
-import csv, json, os, sys
+import csv, glob, json, math, os, sys
 out, rings, delays, costs = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split()
 rows = []
+def over_seeds(d, p):
+    """Goodputs of seed 1 (d/p) and of any further seeds (d/p-seedS): mean, sd, n."""
+    files = [os.path.join(d, p, "result.json")] + sorted(glob.glob(os.path.join(d, p + "-seed*", "result.json")))
+    g = [json.load(open(f))["flows"][0]["goodput_mbps"] for f in files if os.path.exists(f)]
+    if not g:
+        return None, "", 0
+    m = sum(g) / len(g)
+    return m, (math.sqrt(sum((x - m) ** 2 for x in g) / (len(g) - 1)) if len(g) > 1 else ""), len(g)
 for c in costs:
     for d in delays:
         for k in rings:
@@ -266,13 +290,14 @@ for c in costs:
             sr = json.load(open(sim_file)) if os.path.exists(sim_file) else None  # None: tunsim run failed
             cal_file = os.path.join(out, "sim-cal", p, "result.json")
             cr = json.load(open(cal_file)) if os.path.exists(cal_file) else None
-            cal = cr["flows"][0]["goodput_mbps"] if cr else None
+            cal, cal_sd, _ = over_seeds(os.path.join(out, "sim-cal"), p) if cr else (None, "", 0)
+            sim_mean, sim_sd, seeds = over_seeds(os.path.join(out, "sim"), p) if sr else (None, "", 0)
             g = kr["kernel"]["goodput_mbps_over_repeats"][0]
             kf = kr["flows"][0]
             sf = sr["flows"][0] if sr else {}
             n = g["n"]
             capacity = 8000.0 / float(c)  # Mbit/s of 1500-byte packets at ns_per_byte c
-            sim = sf.get("goodput_mbps")
+            sim = sim_mean
             noisy = any("not quiet" in w for w in kr["kernel"]["warnings"])
             rows.append({
                 "ring": int(k), "rtt_ms": 2 * float(d), "capacity_mbps": capacity,
@@ -280,6 +305,8 @@ for c in costs:
                 "kernel_goodput_mbps_mean": round(g["mean"], 3), "kernel_goodput_mbps_sd": round(g["stddev"], 3),
                 "kernel_goodput_mbps_min": round(g["min"], 3), "kernel_goodput_mbps_max": round(g["max"], 3),
                 "repeats": n, "sim_goodput_mbps": round(sim, 3) if sr else "",
+                "sim_seeds": seeds, "sim_goodput_mbps_sd": round(sim_sd, 3) if sim_sd != "" else "",
+                "sim_cal_goodput_mbps_sd": round(cal_sd, 3) if cal_sd != "" else "",
                 "diff_pct": round(100.0 * (sim - g["mean"]) / g["mean"], 2) if sr and g["mean"] > 0 else "",
                 "sim_cal_goodput_mbps": round(cal, 3) if cr else "",
                 "cal_diff_pct": round(100.0 * (cal - g["mean"]) / g["mean"], 2) if cr and g["mean"] > 0 else "",
@@ -333,6 +360,7 @@ def eligible(r):
     m = r["kernel_goodput_mbps_mean"]
     return r["ring"] >= 10 and m > 0 and r["kernel_goodput_mbps_sd"] / m < 0.10
 elig = [r for r in rows if eligible(r)]
+print("validate-kernel-tcp: sim columns: the mean over %s seed(s) per point" % max(r["sim_seeds"] for r in rows))
 for col, name in (("diff_pct", "per-point reader cost"), ("cal_diff_pct", "calibration only")):
     ok = [r for r in elig if r[col] != "" and abs(r[col]) <= 15]
     print("validate-kernel-tcp: %s: %d/%d eligible points (ring >= 10, kernel sd < 10 %%) within 15 %%; "

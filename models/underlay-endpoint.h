@@ -67,9 +67,6 @@ class UnderlayEndpoint : public ns3::Object
     /// here) handed to the NIC's qdisc now, as udp_sendmsg() hands it on.
     void SendTo(ns3::Ptr<ns3::Packet> p, const ns3::InetSocketAddress& to);
 
-    /// Whether the ns-3 layers are skipped (the attribute, once opened).
-    bool Bypasses() const { return !m_socket && m_nic; }
-
   protected:
     void DoDispose() override;
 

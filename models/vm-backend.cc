@@ -2,7 +2,6 @@
 
 #include "ns3/double.h"
 #include "ns3/simulator.h"
-#include "ns3/uinteger.h"
 
 #include <algorithm>
 

@@ -10,7 +10,6 @@
 #include "ns3/packet.h"
 #include "ns3/nstime.h"
 #include "ns3/simulator.h"
-#include "ns3/uinteger.h"
 
 namespace tunsim
 {

@@ -2,6 +2,7 @@
 
 #include "gso-tag.h"
 
+#include "ns3/boolean.h"
 #include "ns3/simulator.h"
 #include "ns3/uinteger.h"
 
@@ -44,7 +45,13 @@ GuestRxQueue::GetTypeId()
                           ns3::MakeTimeAccessor(&GuestRxQueue::m_perFrame), ns3::MakeTimeChecker(ns3::Time(0)))
             .AddAttribute("IrqLatency", "Interrupt raised -> the guest's NAPI poll runs",
                           ns3::TimeValue(ns3::MicroSeconds(5)),
-                          ns3::MakeTimeAccessor(&GuestRxQueue::m_irqLatency), ns3::MakeTimeChecker(ns3::Time(0)));
+                          ns3::MakeTimeAccessor(&GuestRxQueue::m_irqLatency), ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("Gro",
+                          "Generic receive offload in the poll (NapiGro: napi_gro_receive(), on by "
+                          "default on every Linux NIC): consecutive MTU segments of a TCP flow go "
+                          "up as one skb and are acknowledged once",
+                          ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&GuestRxQueue::m_groOn),
+                          ns3::MakeBooleanChecker());
     return tid;
 }
 
@@ -53,6 +60,12 @@ GuestRxQueue::Open()
 {
     m_free = m_size;
     m_handled = 0;
+    m_gro.SetDeliver([this](ns3::Ptr<ns3::Packet> p) {
+        if (m_deliver)
+        {
+            m_deliver(p);
+        }
+    });
 }
 
 void
@@ -117,6 +130,9 @@ GuestRxQueue::NapiPoll()
     if (m_visible.empty() || m_inPoll >= m_budget)
     {
         Refill(); // end of the poll: e1000_alloc_rx_buffers / try_fill_recv
+        // napi_complete_done(), and napi_poll() after a poll that used its
+        // budget (HZ < 1000): every held GRO skb goes up.
+        m_gro.Flush();
         if (!m_visible.empty())
         {
             // Budget used up: napi_complete_done() is not called, the poll
@@ -153,7 +169,14 @@ GuestRxQueue::FrameDone()
         // one marked as the end of the skb.
         if (frame.rest.empty())
         {
-            m_deliver(frame.head);
+            if (m_groOn)
+            {
+                m_gro.Receive(frame.head); // napi_gro_receive()
+            }
+            else
+            {
+                m_deliver(frame.head);
+            }
         }
         else
         {

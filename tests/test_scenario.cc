@@ -142,6 +142,7 @@ Everything()
     s.vm.guestRefill = 32;
     s.vm.guestFrameNs = 1500;
     s.vm.guestIrqUs = 0.5;
+    s.vm.gro = false;
     s.vm.offloads = VmOffloads::Off;
     s.underlay.qdisc = QdiscKind::FqCodel;
     s.host.udpSndbufBytes = 2147483647;

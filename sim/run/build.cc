@@ -62,6 +62,7 @@ ConfigureVm(const Scenario& s, TunPathHelper& h)
     h.SetGuestAttribute("RefillBatch", UintegerValue(m.guestRefill ? m.guestRefill : pre.refill));
     h.SetGuestAttribute("PerFrameCost", TimeValue(Ns(m.guestFrameNs)));
     h.SetGuestAttribute("IrqLatency", TimeValue(Us(m.guestIrqUs)));
+    h.SetGuestAttribute("Gro", BooleanValue(m.gro));
     const bool virtio = s.reader.kind == ConsumerKind::VhostNet || m.nic == VmNic::VirtioNet;
     // virtio_net_hdr_mrg_rxbuf in front of every frame (VIRTIO_NET_F_MRG_RXBUF,
     // QEMU's default); e1000 writes none.

@@ -30,6 +30,10 @@ VisitVm(V& v, T& m, const ConsumerKind& kind)
              Doc{"ns", "guest CPU per received frame in its NAPI poll (driver + stack)"}.SimOnly(sim));
     v.Double("guest_irq_us", m.guestIrqUs, Closed(0, 1e6),
              Doc{"us", "interrupt raised -> the guest's NAPI poll runs"}.SimOnly(sim));
+    v.Bool("gro", m.gro,
+           Doc{"", "GRO in the guest's NAPI poll: consecutive MTU segments of a TCP flow go up as one skb, "
+                   "acknowledged once (napi_gro_receive(), on by default in Linux)"}
+               .SimOnly(sim));
     v.Check([&](auto& p) {
         if (kind == ConsumerKind::VhostNet && m.nic != VmNic::VirtioNet && p.Has("nic"))
         {

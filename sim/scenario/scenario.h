@@ -129,6 +129,7 @@ struct VmConfig
     uint32_t guestRefill = 0;          ///< buffers given back at a time; 0 = preset
     double guestFrameNs = 1000;        ///< guest CPU per received frame (driver + stack)
     double guestIrqUs = 5;             ///< interrupt -> the guest's NAPI poll runs
+    bool gro = true;                   ///< GRO in the guest's NAPI poll (NapiGro)
     VmOffloads offloads = VmOffloads::Auto; ///< TUNSETOFFLOAD on the tap
 };
 

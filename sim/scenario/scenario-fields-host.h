@@ -13,7 +13,7 @@ template <typename V, typename T>
 void
 VisitVm(V& v, T& m, const ConsumerKind& kind)
 {
-    const char* sim = "no VM twin (docs/kernel.md)";
+    const char* sim = "tunsim kernel has no VM mode (the TAP + QEMU twin is scripts/twin-tap-qemu.sh)";
     v.Enum("nic", m.nic, Doc{"", "the guest's NIC behind QEMU: e1000 or virtio-net; vhost-net needs virtio-net"}.SimOnly(sim));
     v.DoubleOrMinusOne("frame_ns", m.frameNs, Closed(0, 1e9), "the preset",
                        Doc{"ns", "backend CPU per frame from the tap ring into the guest; -1 = preset"}.SimOnly(sim));

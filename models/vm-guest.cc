@@ -74,6 +74,7 @@ GuestRxQueue::DoDispose()
     m_event.Cancel();
     m_written.clear();
     m_visible.clear();
+    m_gro = NapiGro(); // held segments and the callback that holds `this`
     m_deliver = nullptr;
     m_refilled = nullptr;
     ns3::Object::DoDispose();

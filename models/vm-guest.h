@@ -131,7 +131,6 @@ class GuestRxQueue : public ns3::Object
         ns3::Time busy;          ///< guest CPU spent in NAPI
     };
     const Stats& GetStats() const { return m_stats; }
-    const NapiGro::Stats& GetGroStats() const { return m_gro.GetStats(); }
 
   protected:
     void DoDispose() override;

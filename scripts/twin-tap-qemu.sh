@@ -117,7 +117,7 @@ if [ "$ACCEL" = auto ]; then
 fi
 echo "twin-tap-qemu: $NIC, accel $ACCEL, $HOSTINFO" | tee -a "$OUT/accel.txt"
 
-CSV=$OUT/twin.csv
+CSV=$OUT/twin.csv.partial # renamed to twin.csv when the grid is complete
 echo "ring,rtt_ms,secs,goodput_mbps,retransmits,tap_tx_dropped,tap_tx_packets,tap_rx_packets,qemu_main_cpu_s,qemu_vcpu_cpu_s,mean_rtt_ms,accel,nic" > "$CSV"
 for rtt in $RTTS; do
   for ring in $RINGS; do
@@ -141,6 +141,8 @@ PY
     tail -1 "$CSV"
   done
 done
+mv "$CSV" "$OUT/twin.csv"
+CSV=$OUT/twin.csv
 
 [ "$SIM" = 1 ] || exit 0
 cmake --build build --target tunsim >/dev/null

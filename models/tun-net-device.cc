@@ -208,6 +208,13 @@ TunNetDevice::GetTypeId()
                           ns3::TimeValue(ns3::Time(0)),
                           ns3::MakeTimeAccessor(&TunNetDevice::m_xmitCost),
                           ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("HostXmitCost",
+                          "Host CPU per packet put into the device by the host's stack (TCP "
+                          "output, qdisc dequeue, tun_net_xmit()): one packet reaches the ring "
+                          "per HostXmitCost and the qdisc holds the next meanwhile; 0 = at once",
+                          ns3::TimeValue(ns3::Time(0)),
+                          ns3::MakeTimeAccessor(&TunNetDevice::m_hostXmitCost),
+                          ns3::MakeTimeChecker(ns3::Time(0)))
             .AddTraceSource("RingOccupancy",
                             "Entries in a tx ring after each produce or consume (queue, entries)",
                             ns3::MakeTraceSourceAccessor(&TunNetDevice::m_ringOccupancyTrace),
@@ -386,7 +393,44 @@ TunNetDevice::Send(ns3::Ptr<ns3::Packet> packet, const ns3::Address& dest, uint1
         txq = TunSelectQueue(tag.flowId, static_cast<uint32_t>(m_queues.size()), m_steerByFlow);
     }
     TunQueue& q = *m_queues[txq];
+    const bool ok = TunNetXmit(q, packet);
+    if (m_hostXmitCost.IsStrictlyPositive())
+    {
+        // The CPU that put this packet in is busy for HostXmitCost: the
+        // next one leaves the qdisc only then (the segments an ACK releases
+        // reach the ring one by one, as Linux's tcp_write_xmit() -> qdisc ->
+        // tun_net_xmit() loop runs on one CPU). The qdisc sees a stopped
+        // queue meanwhile; the policy's own stop is kept apart (m_stopped).
+        q.m_hostXmitBusy = true;
+        if (m_queueInterface)
+        {
+            m_queueInterface->GetTxQueue(q.m_index)->Stop();
+        }
+        ns3::Simulator::Schedule(m_hostXmitCost, &TunNetDevice::HostXmitDone, this, txq);
+    }
+    return ok;
+}
 
+void
+TunNetDevice::HostXmitDone(uint32_t qi)
+{
+    TunQueue& q = *m_queues[qi];
+    q.m_hostXmitBusy = false;
+    if (q.m_stopped)
+    {
+        return; // the policy stopped the queue: its wake restarts the qdisc
+    }
+    if (m_queueInterface)
+    {
+        m_queueInterface->GetTxQueue(qi)->Start();
+    }
+    RunQdisc(qi);
+}
+
+bool
+TunNetDevice::TunNetXmit(TunQueue& q, ns3::Ptr<ns3::Packet> packet)
+{
+    const uint32_t txq = q.m_index;
     // Offloads: a GSO skb reaches tun_net_xmit() whole (the device has
     // NETIF_F_TSO, validate_xmit_skb() does not segment it).
     GsoTag gso;
@@ -528,6 +572,12 @@ TunNetDevice::WakeQueue(TunQueue& q)
     q.m_stopped = false;
     ++m_stats.wakes;
     q.m_stoppedTotal += ns3::Simulator::Now() - q.m_stoppedSince;
+    if (q.m_hostXmitBusy)
+    {
+        // The transmitting CPU is still busy: HostXmitDone() restarts the qdisc.
+        m_txqWakeTrace(q.m_index);
+        return;
+    }
     if (m_queueInterface)
     {
         // Clear XOFF now (a sender's own dev_queue_xmit may run the qdisc
@@ -556,31 +606,41 @@ TunNetDevice::NetTxSoftirq(uint32_t qi)
     q.m_softirqPending = false;
     ++m_stats.softirqRuns;
     uint64_t before = m_stats.xmitCalls;
-    if (!q.m_stopped && m_node)
+    if (!q.m_stopped && !q.m_hostXmitBusy)
     {
         // The XOFF bit was cleared at the wake (NetDeviceQueue::Start()), so
         // NetDeviceQueue::Wake() would not call its callback any more: run
         // the root qdisc directly, as qdisc_run() does.
-        if (!m_rootQdisc)
-        {
-            auto tc = m_node->GetObject<ns3::TrafficControlLayer>();
-            m_rootQdisc = tc ? tc->GetRootQueueDiscOnDevice(this) : nullptr;
-        }
-        if (m_rootQdisc && m_rootQdisc->GetWakeMode() == ns3::QueueDisc::WAKE_CHILD)
-        {
-            // mq: each tx queue has its own child qdisc (mq_select_queue()).
-            m_rootQdisc->GetQueueDiscClass(qi)->GetQueueDisc()->Run();
-        }
-        else if (m_rootQdisc)
-        {
-            // one root for every tx queue (the only kind with one queue)
-            m_rootQdisc->Run();
-        }
+        RunQdisc(qi);
     }
     if (m_softirqCpu)
     {
         uint64_t sent = m_stats.xmitCalls - before;
         m_softirqCpu(qi, m_softirqCost + m_xmitCost * static_cast<int64_t>(sent));
+    }
+}
+
+void
+TunNetDevice::RunQdisc(uint32_t qi)
+{
+    if (!m_node)
+    {
+        return;
+    }
+    if (!m_rootQdisc)
+    {
+        auto tc = m_node->GetObject<ns3::TrafficControlLayer>();
+        m_rootQdisc = tc ? tc->GetRootQueueDiscOnDevice(this) : nullptr;
+    }
+    if (m_rootQdisc && m_rootQdisc->GetWakeMode() == ns3::QueueDisc::WAKE_CHILD)
+    {
+        // mq: each tx queue has its own child qdisc (mq_select_queue()).
+        m_rootQdisc->GetQueueDiscClass(qi)->GetQueueDisc()->Run();
+    }
+    else if (m_rootQdisc)
+    {
+        // one root for every tx queue (the only kind with one queue)
+        m_rootQdisc->Run();
     }
 }
 

@@ -134,6 +134,7 @@ class TunQueue : public TunTxQueue
     uint32_t m_maxOccupancy = 0;
     std::function<void()> m_dataReady; // sk_data_ready of the reader
     bool m_softirqPending = false;
+    bool m_hostXmitBusy = false; ///< the host's transmitting CPU is busy (HostXmitCost)
     // offloads: the GSO skb whose segments are arriving (one ring entry)
     uint64_t m_openGso = 0;          ///< its GsoTag, 0 = none
     uint32_t m_openLeft = 0;         ///< segments still to come
@@ -280,6 +281,12 @@ class TunNetDevice : public ns3::NetDevice
     void WakeQueue(TunQueue& q);
     /// net_tx_action() for this device's queue: run the qdisc.
     void NetTxSoftirq(uint32_t q);
+    /// qdisc_run() of queue q's qdisc (the root, or mq's child).
+    void RunQdisc(uint32_t q);
+    /// tun_net_xmit() proper, for a packet bound to queue q.
+    bool TunNetXmit(TunQueue& q, ns3::Ptr<ns3::Packet> packet);
+    /// HostXmitCost elapsed: the next packet may leave the qdisc.
+    void HostXmitDone(uint32_t q);
     /// `newSkb` false: a further segment of an skb already counted.
     void Drop(ns3::Ptr<ns3::Packet> p, TunDropReason reason, bool newSkb = true);
     /// Offloads: a further segment of the GSO skb `q` is producing.
@@ -315,6 +322,7 @@ class TunNetDevice : public ns3::NetDevice
     std::function<void(uint32_t)> m_netifSchedule;
     ns3::Time m_softirqCost;
     ns3::Time m_xmitCost;
+    ns3::Time m_hostXmitCost;
     Stats m_stats;
 
     ns3::TracedCallback<uint32_t, uint32_t> m_ringOccupancyTrace; //!< queue, entries

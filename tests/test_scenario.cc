@@ -144,6 +144,7 @@ Everything()
     s.vm.guestIrqUs = 0.5;
     s.vm.gro = false;
     s.vm.offloads = VmOffloads::Off;
+    s.vm.hostXmitNs = 3070;
     s.underlay.qdisc = QdiscKind::FqCodel;
     s.host.udpSndbufBytes = 2147483647;
     s.host.senderWakeupLatencyUs = 0.0;

@@ -531,6 +531,44 @@ TEST(VmRuns, VhostWithOffloadsCarriesGsoFramesOneEntryAndOneGuestAckEachAndConse
     EXPECT_EQ(on["scenario"]["vm"]["offloads"], "auto");
 }
 
+TEST(VmRuns, HostXmitCostPutsOnePacketIntoTheRingPerCost)
+{
+    // A UDP flood (1 us per send) into the QEMU guest for 0.1 s. The host's
+    // transmit CPU takes vm.host_xmit_ns per packet, so the device gets one
+    // packet per cost and the qdisc holds the rest: 10 us -> 0.1 s / 10 us =
+    // 10000 transmits, each taken (the e1000 preset: 3.52 us per received
+    // frame; guest 1 us) before the
+    // next comes: one entry at most, no drop. At no cost the flood reaches
+    // the 10-entry ring faster than QEMU reads it and mainline drops.
+    const std::string udp =
+        "--set duration_s=0.1 --set tun.ring_size=10 --set 'flows=[{\"kind\":\"udp\",\"mode\":\"flood\","
+        "\"payload_bytes\":1400,\"send_cost_ns\":1000}]'";
+    auto paced = RunVm("vm-tap-qemu.json", udp + " --set vm.host_xmit_ns=10000");
+    auto free = RunVm("vm-tap-qemu.json", udp);
+    EXPECT_NEAR(paced["tun"]["xmit_calls"].get<double>(), 10000, 1);
+    EXPECT_EQ(paced["tun"]["ring_occupancy"]["max"].get<uint32_t>(), 1u);
+    EXPECT_EQ(paced["tun"]["tx_dropped"].get<uint64_t>(), 0u);
+    EXPECT_GT(paced["conservation"]["forward"]["still_queued_by_place"]["tun0_qdisc"].get<uint64_t>(), 1000u);
+    EXPECT_GT(free["tun"]["tx_dropped"].get<uint64_t>(), 1000u);
+    // Faster than QEMU (2 us) with NODROP: the policy's stop and the CPU's
+    // busy time both hold the qdisc; nothing is lost, the ring fills, and
+    // the device takes what QEMU reads (one per 3.52 us: 28 409 in 0.1 s,
+    // plus the ring's 10).
+    auto nodrop = RunVm("vm-tap-qemu.json", udp + " --set vm.host_xmit_ns=2000 --set tun.policy=nodrop-v8");
+    EXPECT_EQ(nodrop["tun"]["tx_dropped"].get<uint64_t>(), 0u);
+    EXPECT_GT(nodrop["tun"]["txq"]["stop_count"].get<uint64_t>(), 0u);
+    EXPECT_NEAR(nodrop["tun"]["xmit_calls"].get<double>(), 0.1 / 3.52e-6 + 10, 15);
+    for (const auto* r : {&paced, &free, &nodrop})
+    {
+        EXPECT_TRUE((*r)["conservation"]["ok"].get<bool>()) << (*r)["conservation"].dump();
+    }
+    // VPN readers have their own transmit costs: the field is refused there.
+    auto vpn = tunsim_test::Tunsim("validate " + std::string(TUNSIM_SOURCE_DIR) +
+                                   "/scenarios/udp-flood.json --set vm.host_xmit_ns=5");
+    EXPECT_EQ(vpn.code, 2);
+    EXPECT_NE(vpn.out.find("vm.host_xmit_ns"), std::string::npos) << vpn.out;
+}
+
 TEST(VmRuns, SameScenarioSameSeedGivesTheSameResult)
 {
     auto a = RunVm("vm-tap-vhost.json", "--set duration_s=0.1");

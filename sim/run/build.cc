@@ -84,6 +84,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetTunAttribute("SoftirqLatency", TimeValue(Us(s.tun.softirqLatencyUs)));
     h.SetTunAttribute("SoftirqCost", TimeValue(Ns(s.tun.softirqCostNs)));
     h.SetTunAttribute("XmitCost", TimeValue(Ns(s.tun.xmitCostNs)));
+    h.SetTunAttribute("HostXmitCost", TimeValue(Ns(s.vm.hostXmitNs))); // 0 unless a VM backend
     const ReaderConfig& r = s.reader;
     h.SetReaderAttribute("PerPacketCost", TimeValue(Ns(r.perPacketNs)));
     h.SetReaderAttribute("NsPerByte", DoubleValue(r.nsPerByte));

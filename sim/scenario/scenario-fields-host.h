@@ -58,6 +58,15 @@ VisitVm(V& v, T& m, const ConsumerKind& kind)
                                                     "\"virtio-net\"");
         }
     });
+    v.Only(kind != ConsumerKind::Vpn, "reader.kind qemu or vhost-net", [&]() {
+        return std::string("only allowed with reader.kind \"qemu\" or \"vhost-net\" (a VPN reader's transmit "
+                           "costs are reader.write_xmit_ns and, with host.cpus, tun.xmit_cost_ns); reader.kind is \"") +
+               NameOf(kind) + "\"";
+    });
+    v.Double("host_xmit_ns", m.hostXmitNs, Closed(0, 1e9),
+             Doc{"ns", "host CPU per packet its stack puts into the tap (TCP output, qdisc, tun_net_xmit()): one "
+                       "packet reaches the ring per host_xmit_ns, the qdisc holds the next meanwhile; 0 = at once"}
+                 .SimOnly(sim));
     v.Only(true, "", nullptr);
 }
 

@@ -131,6 +131,7 @@ struct VmConfig
     double guestIrqUs = 5;             ///< interrupt -> the guest's NAPI poll runs
     bool gro = true;                   ///< GRO in the guest's NAPI poll (NapiGro)
     VmOffloads offloads = VmOffloads::Auto; ///< TUNSETOFFLOAD on the tap
+    double hostXmitNs = 0;             ///< host CPU per packet put into the tap (serialised)
 };
 
 /// The physical link the tunnel runs over (PointToPoint).

@@ -21,7 +21,6 @@ import tempfile
 
 def simulate(tunsim, row, costs, gro, workdir):
     out = os.path.join(workdir, 'r%s-rtt%s-gro%d' % (row['ring'], row['rtt_ms'], gro))
-    env = dict(os.environ)
     cmd = [tunsim, 'run', 'scenarios/vm-tap-qemu.json',
            '--set', 'duration_s=%s' % row['secs'],
            '--set', 'underlay.delay_ms=%g' % (float(row['rtt_ms']) / 2),
@@ -31,7 +30,7 @@ def simulate(tunsim, row, costs, gro, workdir):
            '--set', 'vm.guest_frame_ns=%.0f' % costs['guest_frame_ns'],
            '--set', 'vm.gro=%s' % ('true' if gro else 'false'),
            '--out', out]
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     r = json.load(open(os.path.join(out, 'result.json')))
     c = r['conservation']
     return {'goodput': r['flows'][0]['goodput_mbps'], 'retrans': r['flows'][0].get('retransmits', 0),

@@ -9,6 +9,7 @@
 #include "linux-tcp-socket.h"
 #include "packet-ledger.h"
 #include "socket-account.h"
+#include "bulk-flow.h"
 #include "test-p2p.h"
 #include "traffic-apps.h"
 
@@ -264,15 +265,9 @@ TEST(LinuxTcpSocket, RtoIsSrttPlusRtoMinAndTheReceiverWindowOpens)
     tunsim_test::TwoNodes net("100Mbps", ns3::MilliSeconds(20));
     net.ReleaseAtNic();
     auto ledger = ns3::Create<PacketLedger>();
-    const uint32_t flow = ledger->AddFlow("tcp0", Direction::Forward);
-    auto account = SocketAccountTable::Create("tcp0", 4u << 20);
-    auto tx = ns3::CreateObject<TcpBulkSender>();
-    tx->Setup(ns3::InetSocketAddress(net.Address(1), 5000), CongestionControl::Cubic, 4000000, account, ledger,
-              flow);
-    net.Node(0)->AddApplication(tx);
-    auto sink = ns3::CreateObject<TcpSink>();
-    sink->Setup(5000);
-    net.Node(1)->AddApplication(sink);
+    auto f = tunsim_test::InstallBulkFlow(net, ledger, 5000, CongestionControl::Cubic, 4000000);
+    auto& tx = f.tx;
+    auto& sink = f.sink;
     std::vector<uint32_t> windows;
     ns3::Ptr<LinuxTcpSocket> sender;
     ns3::Simulator::Schedule(ns3::MilliSeconds(10), [&] {
@@ -381,14 +376,9 @@ TEST(LinuxTcpSocketGso, TsoSegsIsAboutOneMillisecondAtThePacingRate)
     tunsim_test::TwoNodes net("100Mbps", ns3::MilliSeconds(20));
     net.ReleaseAtNic();
     auto ledger = ns3::Create<PacketLedger>();
-    auto account = SocketAccountTable::Create("tcp0", 4u << 20);
-    auto tx = ns3::CreateObject<TcpBulkSender>();
-    tx->Setup(ns3::InetSocketAddress(net.Address(1), 5000), CongestionControl::Cubic, 0, account, ledger,
-              ledger->AddFlow("tcp0", Direction::Forward));
-    net.Node(0)->AddApplication(tx);
-    auto sink = ns3::CreateObject<TcpSink>();
-    sink->Setup(5000);
-    net.Node(1)->AddApplication(sink);
+    auto f = tunsim_test::InstallBulkFlow(net, ledger, 5000, CongestionControl::Cubic, 0);
+    auto& tx = f.tx;
+    auto& sink = f.sink;
     uint32_t segs = 0;
     double expected = 0;
     ns3::Simulator::Schedule(ns3::Seconds(3), [&] {

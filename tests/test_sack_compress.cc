@@ -15,6 +15,7 @@
 #include "linux-tcp-socket.h"
 #include "packet-ledger.h"
 #include "socket-account.h"
+#include "bulk-flow.h"
 #include "test-p2p.h"
 #include "traffic-apps.h"
 
@@ -91,15 +92,9 @@ RunOneHole(uint32_t compSackNr)
     lose->Enable(); // IsEnabled's default is set only by CreateObject()
     net.Device(1)->SetReceiveErrorModel(lose);
     auto ledger = ns3::Create<PacketLedger>();
-    const uint32_t flow = ledger->AddFlow("tcp0", Direction::Forward);
-    auto account = SocketAccountTable::Create("tcp0", 4u << 20);
-    auto tx = ns3::CreateObject<TcpBulkSender>();
-    tx->Setup(ns3::InetSocketAddress(net.Address(1), 5000), CongestionControl::Cubic, 2000 * kMss, account, ledger,
-              flow);
-    net.Node(0)->AddApplication(tx);
-    auto sink = ns3::CreateObject<TcpSink>();
-    sink->Setup(5000);
-    net.Node(1)->AddApplication(sink);
+    auto f = tunsim_test::InstallBulkFlow(net, ledger, 5000, CongestionControl::Cubic, 2000 * kMss);
+    auto& tx = f.tx;
+    auto& sink = f.sink;
 
     Hole h;
     bool open = false;   // a segment beyond the hole arrived, the hole not yet filled

@@ -17,6 +17,7 @@
 // kernel rules applied to the whole run.
 #include "socket-account.h"
 #include "tcp-tsq-socket.h"
+#include "bulk-flow.h"
 #include "test-p2p.h"
 #include "traffic-apps.h"
 
@@ -102,20 +103,10 @@ class TsqTest : public ::testing::Test
         ns3::Config::SetDefault("tunsim::LinuxTcpSocket::Gso", ns3::BooleanValue(false));
         m_net = std::make_unique<tunsim_test::TwoNodes>(rate, delay);
         m_net->ReleaseAtNic();
-        m_account = SocketAccountTable::Create("tcp0", 4u << 20);
-        m_tx = ns3::CreateObject<TcpBulkSender>();
-        m_tx->Setup(ns3::InetSocketAddress(m_net->Address(1), 5000),
-                    CongestionControl::NewReno,
-                    bytes,
-                    m_account,
-                    m_ledger,
-                    m_ledger->AddFlow("tcp0", Direction::Forward));
-        m_net->Node(0)->AddApplication(m_tx);
-        m_tx->SetStartTime(Time(0));
-        m_sink = ns3::CreateObject<TcpSink>();
-        m_sink->Setup(5000);
-        m_net->Node(1)->AddApplication(m_sink);
-        m_sink->SetStartTime(Time(0));
+        auto f = tunsim_test::InstallBulkFlow(*m_net, m_ledger, 5000, CongestionControl::NewReno, bytes);
+        m_account = f.account;
+        m_tx = f.tx;
+        m_sink = f.sink;
     }
 
     ns3::Ptr<TsqTcpSocket> Socket() const { return ns3::DynamicCast<TsqTcpSocket>(m_tx->GetSocket()); }

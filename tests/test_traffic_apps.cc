@@ -15,6 +15,7 @@
 // own cost).
 #include "packet-ledger.h"
 #include "socket-account.h"
+#include "bulk-flow.h"
 #include "test-p2p.h"
 #include "traffic-apps.h"
 
@@ -399,21 +400,9 @@ TEST_F(AppsTest, TcpBulkTransferDeliversExactlyMaxBytes)
     ns3::Config::SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(1448));
     Net("10Mbps", MilliSeconds(5));
     constexpr uint64_t kBytes = 1000000;
-    uint32_t flow = m_ledger->AddFlow("tcp0", Direction::Forward);
-    auto account = SocketAccountTable::Create("tcp0", 4u << 20);
-    auto tx = ns3::CreateObject<TcpBulkSender>();
-    tx->Setup(ns3::InetSocketAddress(m_net->Address(1), kPort),
-              CongestionControl::NewReno,
-              kBytes,
-              account,
-              m_ledger,
-              flow);
-    m_net->Node(0)->AddApplication(tx);
-    tx->SetStartTime(Time(0));
-    auto sink = ns3::CreateObject<TcpSink>();
-    sink->Setup(kPort);
-    m_net->Node(1)->AddApplication(sink);
-    sink->SetStartTime(Time(0));
+    auto f = tunsim_test::InstallBulkFlow(*m_net, m_ledger, kPort, CongestionControl::NewReno, kBytes);
+    auto& tx = f.tx;
+    auto& sink = f.sink;
     Time done;
     std::function<void()> poll = [&]() {
         if (sink->ReceivedBytes() >= kBytes && done.IsZero())
@@ -429,10 +418,10 @@ TEST_F(AppsTest, TcpBulkTransferDeliversExactlyMaxBytes)
     EXPECT_EQ(tx->Retransmits(), 0u);
     ASSERT_FALSE(done.IsZero());
     EXPECT_GE(done, MilliSeconds(800));
-    EXPECT_GE(m_ledger->Flows()[flow].sentBytes, kBytes + 691 * 52);
+    EXPECT_GE(m_ledger->Flows()[f.flow].sentBytes, kBytes + 691 * 52);
     EXPECT_GE(tx->MinRtt(), MilliSeconds(10)) << "at least the two-way propagation";
     EXPECT_EQ(m_net->drops, 0u);
-    EXPECT_EQ(account->WmemAlloc(), 0u) << "every segment released at TX completion";
+    EXPECT_EQ(f.account->WmemAlloc(), 0u) << "every segment released at TX completion";
     tx = nullptr;
     sink = nullptr;
 }
@@ -462,14 +451,9 @@ RunSndbufLimited(bool writeSpaceWake)
     tunsim_test::TwoNodes net("100Mbps", MilliSeconds(25));
     net.ReleaseAtNic();
     auto ledger = ns3::Create<PacketLedger>();
-    const uint32_t flow = ledger->AddFlow("tcp0", Direction::Forward);
-    auto tx = ns3::CreateObject<TcpBulkSender>();
-    tx->Setup(ns3::InetSocketAddress(net.Address(1), 9), CongestionControl::NewReno, 0,
-              SocketAccountTable::Create("tcp0", 4u << 20), ledger, flow);
-    net.Node(0)->AddApplication(tx);
-    auto sink = ns3::CreateObject<TcpSink>();
-    sink->Setup(9);
-    net.Node(1)->AddApplication(sink);
+    auto f = tunsim_test::InstallBulkFlow(net, ledger, 9, CongestionControl::NewReno, 0);
+    auto& tx = f.tx;
+    auto& sink = f.sink;
     uint64_t atTwo = 0;
     double sum = 0;
     uint64_t n = 0;

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""scripts/tap_ring_occupancy.py on a hand-made ftrace text: the tap ring's
+occupancy is frames in - FULL_RING drops - QEMU's frame reads (> 8 bytes).
+
+  t=0.000  3 frames in                        -> occupancy 3
+  t=0.001  an 8-byte read (an eventfd)         -> not a frame: 3
+  t=0.001  a drop of another reason            -> not the ring's: 3
+  t=0.002  2 frames in, 1 dropped FULL_RING    -> 4 (the drop's kfree_skb
+           comes before its net_dev_xmit, as tun_net_xmit() frees it inside)
+  t=0.003  1 writev (an ACK), 2 frame reads    -> 2
+  t=0.004  a read returning -EAGAIN            -> 2
+  t=0.012  2 frame reads                       -> 0
+  t=0.013  an ACK processed (snd_cwnd 42)
+Bins of 10 ms: [0, 10 ms): max 4, in 5, drops 1, reads 2, writevs 1, no ACK;
+[10, 20 ms): max 2 (what it held when the bin began), reads 2, 1 ACK at
+cwnd 42; end
+occupancy 0.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+BASE = 100.0
+
+
+def ev(t, pid, what):
+    return ' qemu-system-x86-%d [001] b..2. %.6f: %s\n' % (pid, BASE + t, what)
+
+
+XMIT = 'net_dev_xmit: dev=tap0 skbaddr=0000000012345678 len=1514 rc=0'
+DROP = ('kfree_skb: skbaddr=0000000012345678 rx_sk=0000000000000000 protocol=2048 '
+        'location=tun_net_xmit+0x2e2/0x4f0 reason: FULL_RING')
+OTHER_DROP = ('kfree_skb: skbaddr=0000000012345678 rx_sk=0000000000000000 protocol=2048 '
+              'location=ip_rcv_core+0x1/0x2 reason: IP_CSUM')
+lines = ['# tracer: nop\n']
+lines += [ev(0.000, 7, XMIT)] * 3
+lines += [ev(0.001, 5, 'sys_read -> 0x8'), ev(0.001, 7, OTHER_DROP)]
+lines += [ev(0.002, 7, XMIT), ev(0.002, 7, DROP), ev(0.002, 7, XMIT)]  # kfree_skb inside the xmit, before its event
+lines += [ev(0.003, 7, 'sys_writev -> 0x4e'), ev(0.003, 5, 'sys_read -> 0x5ea'), ev(0.003, 5, 'sys_read -> 0x5ea')]
+lines += [ev(0.004, 5, 'sys_read -> 0xfffffffffffffff5')]
+lines += [ev(0.012, 5, 'sys_read -> 0x5ea'), ev(0.012, 5, 'sys_read -> 0x5ea')]
+lines += [ev(0.013, 7, 'tcp_probe: family=AF_INET src=10.77.0.1:40000 dest=10.77.0.2:5201 mark=0 data_len=0 '
+                       'snd_nxt=0x1 snd_una=0x1 snd_cwnd=42 ssthresh=2147483647 snd_wnd=64000 srtt=1000 rcv_wnd=64000')]
+
+script = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts', 'tap_ring_occupancy.py')
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, 'trace.txt')
+    with open(path, 'w') as f:
+        f.writelines(lines)
+    out = subprocess.run([sys.executable, script, path, '0.01'], check=True, capture_output=True, text=True).stdout
+    rows = [l.split() for l in out.splitlines()[1:] if l.strip() and l.split()[0][0].isdigit()]
+    assert rows == [['0.000', '4', '5', '1', '2', '1', '0', '-'], ['0.010', '2', '0', '0', '2', '0', '1', '42']], out
+    assert 'end occupancy 0' in out, out
+    bad = subprocess.run([sys.executable, script, path, '0'], capture_output=True, text=True)
+    assert bad.returncode != 0 and 'BIN_S' in bad.stderr, bad
+print('tap_ring_occupancy_test: ok')

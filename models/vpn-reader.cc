@@ -319,13 +319,13 @@ VpnReader::ReadLoop()
         m_state = State::Stalled;
         return;
     }
-    if (!m_reverse.empty() && !m_readRun)
+    if (!m_reverse.empty())
     {
-        // The loop writes what came back before it reads the ring again;
-        // read-until-empty first empties the ring (the twin's reader:
-        // WriteDue(), then ReadSome() until -EAGAIN), so what comes back
-        // during a run of reads waits for the run's end and then goes into
-        // tun0 back to back.
+        // The loop writes what came back before each read of the ring, as
+        // the TCP twin's reader does (sim/kernel/forwarder.cc: WriteDue(),
+        // then ReadSome() -- one read() -- and round again): the ACKs go
+        // into tun0 as they come, between two reads of a run, not saved up
+        // for the run's -EAGAIN.
         const ns3::Ptr<ns3::Packet>& p = m_reverse.front();
         m_state = State::Writing;
         const double ns = m_perPacket.GetNanoSeconds() + m_nsPerByte * p->GetSize();
@@ -334,14 +334,8 @@ VpnReader::ReadLoop()
     }
     if (m_loop == ReaderLoop::ReadUntilEmpty)
     {
-        m_readRun = TunRingRecv(m_batch);
-        if (!m_readRun)
+        if (!TunRingRecv(m_batch))
         {
-            if (!m_reverse.empty() && !m_readEmptyCost.IsStrictlyPositive())
-            {
-                ReadLoop(); // the -EAGAIN ended the run: write what came back
-                return;
-            }
             RingFoundEmpty(m_readEmptyCost);
             return;
         }

@@ -277,7 +277,6 @@ class VpnReader : public ns3::Application
     ns3::Ptr<ns3::ExponentialRandomVariable> m_preemptLength;
     uint64_t m_preemptions = 0;
     std::vector<ns3::Ptr<ns3::Packet>> m_inHand;
-    bool m_readRun = false; ///< read-until-empty: inside a run of reads (writes wait for its -EAGAIN)
     std::deque<ns3::Ptr<ns3::Packet>> m_reverse; ///< decapsulated, waiting for write()
     ns3::Ptr<HostCpu> m_hostCpu; ///< the multi-core host's CPU, or null
     bool m_ackOnSenderCpu = false;

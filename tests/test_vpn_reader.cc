@@ -505,6 +505,32 @@ TEST_F(ReaderTest, WriteChargesItsCostAndTheTransmitsInsideIt)
     }
 }
 
+TEST_F(ReaderTest, WhatComesBackDuringARunOfReadsIsWrittenBeforeTheNextRead)
+{
+    // The TCP twin's reader (sim/kernel/forwarder.cc) writes every reverse
+    // packet that is due, then read()s one packet, and round again: an ACK
+    // that arrives while the ring still holds data goes into tun between two
+    // reads, not after the run's -EAGAIN. Five packets in the ring at 10 us,
+    // 10 us per read: reads at 10 and 20 us; a 60-byte packet from the peer
+    // (sent at 12 us, 10 us away) arrives during the second read; at 30 us
+    // the loop decrypts it (10 us) and writes it into tun at 40 us; the
+    // third read follows at once (no write cost), then 50 and 60 us.
+    Make(MicroSeconds(10));
+    XmitAt(MicroSeconds(10), 5);
+    ns3::Simulator::Schedule(MicroSeconds(12), [this]() {
+        m_peerSocket->SendTo(ns3::Create<ns3::Packet>(60), 0, ns3::InetSocketAddress(m_net->Address(0), kPort));
+    });
+    Run(MilliSeconds(1));
+    ASSERT_EQ(m_tunRxAt.size(), 1u);
+    ASSERT_EQ(m_readAt.size(), 5u);
+    EXPECT_EQ(m_readAt[0], MicroSeconds(10));
+    EXPECT_EQ(m_readAt[1], MicroSeconds(20));
+    EXPECT_EQ(m_tunRxAt[0], MicroSeconds(40));
+    EXPECT_EQ(m_readAt[2], MicroSeconds(40));
+    EXPECT_EQ(m_readAt[4], MicroSeconds(60));
+    EXPECT_EQ(Sent(), 5u);
+}
+
 TEST(VpnEncapHeader, OpaqueBytesOfTheConfiguredLength)
 {
     auto p = ns3::Create<ns3::Packet>(100);

@@ -52,6 +52,12 @@ with tempfile.TemporaryDirectory() as d:
     rows = [l.split() for l in out.splitlines()[1:] if l.strip() and l.split()[0][0].isdigit()]
     assert rows == [['0.000', '4', '5', '1', '2', '1', '0', '-'], ['0.010', '2', '0', '0', '2', '0', '1', '42']], out
     assert 'end occupancy 0' in out, out
+    # --stalls: frames wait from 0 ms (the first into an empty ring) to the
+    # first reads at 3 ms, and the two left then wait until 12 ms: two
+    # stalls, of 3 and 9 ms.
+    st = subprocess.run([sys.executable, script, path, '0.01', '--stalls'], check=True, capture_output=True,
+                        text=True).stdout
+    assert 'read stalls > 1 ms with frames waiting: 2 in' in st and 'max 9.00 ms' in st, st
     bad = subprocess.run([sys.executable, script, path, '0'], capture_output=True, text=True)
     assert bad.returncode != 0 and 'BIN_S' in bad.stderr, bad
 print('tap_ring_occupancy_test: ok')

@@ -5,6 +5,7 @@
 #   bash scripts/twin-tap-qemu.sh [--nic e1000|virtio-net-pci] [--accel auto|kvm|tcg]
 #                                 [--rings "1000 100 10 1"] [--rtts "0 120"]
 #                                 [--secs-local 10] [--secs-rtt 30] [--no-sim] [--out DIR]
+#                                 [--netns-cc cubic|default]
 #
 # What runs (as root, in a private network namespace "tunsim-tw<pid>"):
 #   * tap0 in that namespace, txqueuelen = ring, pfifo_fast; mainline tun
@@ -16,7 +17,18 @@
 #     egress gets `netem delay RTT` (this host's kernel has no sch_netem;
 #     the Debian guest kernel has it), so the RTT is emulated on the ACK
 #     path;
-#   * iperf3 -c (Cubic, `-C cubic`) from the namespace to the guest.
+#   * iperf3 -c (Cubic, `-C cubic`) from the namespace to the guest. The
+#     namespace's net.ipv4.tcp_congestion_control is set to cubic too
+#     (--netns-cc default keeps the host's): on a host whose default is bbr,
+#     iperf3's socket otherwise starts as BBR, bbr_init() sets
+#     sk_pacing_status = SK_PACING_NEEDED, and the switch to Cubic keeps it:
+#     a Cubic flow paced by tcp_pace_kick() (traced here 2026-12-01, docs/
+#     twin-tap-qemu.md), unlike the unpaced Cubic the model and the paper's
+#     hosts send. A namespace other than the host's may only choose a
+#     congestion control listed in net.ipv4.tcp_allowed_congestion_control
+#     (tcp_set_default_congestion_control(): -EPERM otherwise), so the
+#     script adds cubic to that host-wide list for the run and puts the
+#     list back on every exit.
 # Per point: goodput (iperf3's receiver), retransmits, tap tx_dropped,
 # tx_packets / rx_packets (frames into the guest, frames from it: ACKs),
 # QEMU's threads' CPU seconds (main loop, vCPU), iperf3's mean RTT.
@@ -37,7 +49,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-NIC=e1000 ACCEL=auto RINGS="1000 100 10 1" RTTS="0 120" SL=10 SR=30 SIM=1
+NIC=e1000 ACCEL=auto RINGS="1000 100 10 1" RTTS="0 120" SL=10 SR=30 SIM=1 NSCC=cubic
 OUT=results/twin-tap-qemu/$(date -u +%Y%m%d-%H%M)
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,11 +57,13 @@ while [ $# -gt 0 ]; do
     --rings) RINGS=$2; shift 2;; --rtts) RTTS=$2; shift 2;;
     --secs-local) SL=$2; shift 2;; --secs-rtt) SR=$2; shift 2;;
     --no-sim) SIM=0; shift;; --out) OUT=$2; shift 2;;
+    --netns-cc) NSCC=$2; shift 2;;
     *) echo "twin-tap-qemu: unknown option $1 (see the header of $0)" >&2; exit 2;;
   esac
 done
 case $NIC in e1000|virtio-net-pci) ;; *) echo "twin-tap-qemu: --nic must be e1000 or virtio-net-pci" >&2; exit 2;; esac
 case $ACCEL in auto|kvm|tcg) ;; *) echo "twin-tap-qemu: --accel must be auto, kvm or tcg" >&2; exit 2;; esac
+case $NSCC in cubic|default) ;; *) echo "twin-tap-qemu: --netns-cc must be cubic or default" >&2; exit 2;; esac
 for r in $RINGS; do [[ $r =~ ^[0-9]+$ ]] && [ "$r" -ge 1 ] && [ "$r" -le 100000 ] || { echo "twin-tap-qemu: --rings: integers in [1, 100000]" >&2; exit 2; }; done
 for t in $RTTS; do [[ $t =~ ^[0-9]+$ ]] && [ "$t" -le 2000 ] || { echo "twin-tap-qemu: --rtts: integers in [0, 2000] ms" >&2; exit 2; }; done
 for s in $SL $SR; do [[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge 2 ] && [ "$s" -le 3600 ] || { echo "twin-tap-qemu: --secs-*: integers in [2, 3600]" >&2; exit 2; }; done
@@ -61,14 +75,21 @@ IMG=build/vm-guest
 
 NS=tunsim-tw$$
 QPID=
+ALLOWED=$(sysctl -n net.ipv4.tcp_allowed_congestion_control)
 cleanup() {
   [ -n "$QPID" ] && kill "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null || true
   ip netns del "$NS" 2>/dev/null || true
+  [ "$(sysctl -n net.ipv4.tcp_allowed_congestion_control)" = "$ALLOWED" ] ||
+    sysctl -qw net.ipv4.tcp_allowed_congestion_control="$ALLOWED" || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM # exit runs the EXIT trap
 ip netns add "$NS"
 ip -n "$NS" link set lo up
+if [ "$NSCC" != default ]; then
+  case " $ALLOWED " in *" $NSCC "*) ;; *) sysctl -qw net.ipv4.tcp_allowed_congestion_control="$ALLOWED $NSCC" ;; esac
+  ip netns exec "$NS" sysctl -qw net.ipv4.tcp_congestion_control="$NSCC"
+fi
 ip -n "$NS" tuntap add dev tap0 mode tap
 ip -n "$NS" addr add 10.77.0.1/24 dev tap0
 ip -n "$NS" link set tap0 up
@@ -115,7 +136,7 @@ if [ "$ACCEL" = auto ]; then
     echo "twin-tap-qemu: no KVM guest came up in 20 s ($( [ -e /dev/kvm ] && echo "/dev/kvm present; modules: $(ls /sys/module | grep -i kvm | xargs)" || echo "no /dev/kvm")): using TCG" | tee "$OUT/accel.txt"
   fi
 fi
-echo "twin-tap-qemu: $NIC, accel $ACCEL, $HOSTINFO" | tee -a "$OUT/accel.txt"
+echo "twin-tap-qemu: $NIC, accel $ACCEL, namespace tcp_congestion_control $(ip netns exec "$NS" sysctl -n net.ipv4.tcp_congestion_control), $HOSTINFO" | tee -a "$OUT/accel.txt"
 
 CSV=$OUT/twin.csv.partial # renamed to twin.csv when the grid is complete
 echo "ring,rtt_ms,secs,goodput_mbps,retransmits,tap_tx_dropped,tap_tx_packets,tap_rx_packets,qemu_main_cpu_s,qemu_vcpu_cpu_s,mean_rtt_ms,accel,nic" > "$CSV"

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -55,8 +56,41 @@ Tunsim(const std::string& args)
     return Shell(std::string(TUNSIM_BINARY) + " " + args);
 }
 
+/// Removes the running test's FreshTestDir()s when it passes; a failed
+/// test's stay for a look. Registered with gtest's listeners once.
+class FreshDirCleaner : public ::testing::EmptyTestEventListener
+{
+  public:
+    static FreshDirCleaner& Get()
+    {
+        static FreshDirCleaner* cleaner = [] {
+            auto* c = new FreshDirCleaner; // owned by gtest's listener list
+            ::testing::UnitTest::GetInstance()->listeners().Append(c);
+            return c;
+        }();
+        return *cleaner;
+    }
+    void Add(const std::filesystem::path& dir) { m_dirs.push_back(dir); }
+    void OnTestEnd(const ::testing::TestInfo& info) override
+    {
+        if (info.result() != nullptr && info.result()->Passed())
+        {
+            for (const auto& d : m_dirs)
+            {
+                std::error_code ec;
+                std::filesystem::remove_all(d, ec);
+            }
+        }
+        m_dirs.clear();
+    }
+
+  private:
+    std::vector<std::filesystem::path> m_dirs;
+};
+
 /// A fresh, empty directory for the running test:
-/// /tmp/<prefix><test name>-<pid> (the pid keeps two checkouts' runs apart).
+/// /tmp/<prefix><test name>-<pid> (the pid keeps two checkouts' runs apart),
+/// removed when the test passes.
 inline std::filesystem::path
 FreshTestDir(const std::string& prefix)
 {
@@ -65,6 +99,7 @@ FreshTestDir(const std::string& prefix)
                       std::to_string(getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
+    FreshDirCleaner::Get().Add(dir);
     return dir;
 }
 

@@ -36,11 +36,11 @@ case $SECS in ''|*[!0-9]*|0) echo "tap-ring-trace: --secs must be a whole number
 T=/sys/kernel/tracing
 mountpoint -q $T || mount -t tracefs nodev $T || { echo "tap-ring-trace: cannot mount tracefs" >&2; exit 1; }
 EVENTS="net/net_dev_xmit skb/kfree_skb syscalls/sys_exit_read syscalls/sys_exit_writev tcp/tcp_probe"
-BUF=$(cut -d' ' -f1 $T/buffer_size_kb) # restored on exit
+BUF=$(cut -d' ' -f1 $T/buffer_size_kb) ON=$(cat $T/tracing_on) # both restored on exit
 cleanup() {
   echo 0 > $T/tracing_on
   for e in $EVENTS; do echo 0 > $T/events/$e/enable; echo 0 > $T/events/$e/filter; done
-  echo > $T/trace; echo "$BUF" > $T/buffer_size_kb
+  echo > $T/trace; echo "$BUF" > $T/buffer_size_kb; echo "$ON" > $T/tracing_on
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

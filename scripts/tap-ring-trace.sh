@@ -16,7 +16,14 @@
 #                                 ACKs), iperf3's own left out;
 #   tcp:tcp_probe (dport 5201) -- each segment the host's iperf3 sockets
 #                                 receive (the ACKs), with snd_cwnd, in the
-#                                 context that processed it.
+#                                 context that processed it;
+#   sched:sched_switch (QEMU's main thread in or out), and its
+#   syscalls:sys_enter_ppoll / sys_enter_futex -- so that a read stall can
+#                                 be told apart by cause: main loop off
+#                                 its CPU while runnable (preempted), asleep
+#                                 on a futex (the BQL, held by the vCPU
+#                                 thread), or asleep in ppoll() (the tap fd
+#                                 not polled: the guest's receive ring full).
 # The trace goes to FILE (default tap-ring-trace.txt); then
 #   python3 scripts/tap_ring_occupancy.py FILE [BIN_S]
 # prints the ring's occupancy (max per bin), entries, drops, reads, writes,
@@ -35,7 +42,8 @@ case $SECS in ''|*[!0-9]*|0) echo "tap-ring-trace: --secs must be a whole number
 [ "$(id -u)" = 0 ] || { echo "tap-ring-trace: needs root (tracefs)" >&2; exit 2; }
 T=/sys/kernel/tracing
 mountpoint -q $T || mount -t tracefs nodev $T || { echo "tap-ring-trace: cannot mount tracefs" >&2; exit 1; }
-EVENTS="net/net_dev_xmit skb/kfree_skb syscalls/sys_exit_read syscalls/sys_exit_writev tcp/tcp_probe"
+EVENTS="net/net_dev_xmit skb/kfree_skb syscalls/sys_exit_read syscalls/sys_exit_writev tcp/tcp_probe
+        sched/sched_switch syscalls/sys_enter_ppoll syscalls/sys_enter_futex"
 BUF=$(cut -d' ' -f1 $T/buffer_size_kb) ON=$(cat $T/tracing_on) # both restored on exit
 cleanup() {
   echo 0 > $T/tracing_on
@@ -57,9 +65,12 @@ echo 'name == "tap0"' > $T/events/net/net_dev_xmit/filter
 echo "common_pid == $Q" > $T/events/syscalls/sys_exit_read/filter
 echo "common_pid != $IP" > $T/events/syscalls/sys_exit_writev/filter
 echo "dport == 5201" > $T/events/tcp/tcp_probe/filter
+echo "prev_pid == $Q || next_pid == $Q" > $T/events/sched/sched_switch/filter
+echo "common_pid == $Q" > $T/events/syscalls/sys_enter_ppoll/filter
+echo "common_pid == $Q" > $T/events/syscalls/sys_enter_futex/filter
 for e in $EVENTS; do echo 1 > $T/events/$e/enable; done
 echo 1 > $T/tracing_on
 sleep "$SECS"
 echo 0 > $T/tracing_on
-cat $T/trace > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+{ echo "# qemu_main_pid=$Q"; cat $T/trace; } > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 echo "tap-ring-trace: iperf3 $IP, QEMU $Q (main loop = its pid), $SECS s: $OUT"

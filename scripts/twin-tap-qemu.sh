@@ -5,7 +5,7 @@
 #   bash scripts/twin-tap-qemu.sh [--nic e1000|virtio-net-pci] [--accel auto|kvm|tcg]
 #                                 [--rings "1000 100 10 1"] [--rtts "0 120"]
 #                                 [--secs-local 10] [--secs-rtt 30] [--no-sim] [--out DIR]
-#                                 [--netns-cc cubic|default]
+#                                 [--netns-cc cubic|default] [--no-stall-trace]
 #
 # What runs (as root, in a private network namespace "tunsim-tw<pid>"):
 #   * tap0 in that namespace, txqueuelen = ring, pfifo_fast; mainline tun
@@ -38,7 +38,18 @@
 # measured by this script at its first point (the calibration point: the
 # first ring, first RTT): vm.frame_ns = vm.tx_frame_ns = main-loop CPU /
 # frames both ways, vm.guest_frame_ns = vCPU CPU / frames into the guest.
-# Both runs with the guest's GRO on and off (tunsim::GuestRxQueue::Gro).
+# Both runs with the guest's GRO on and off (tunsim::GuestRxQueue::Gro),
+# and a third with GRO and the calibration point's main-loop stalls:
+# after the grid the calibration point runs once more under
+# scripts/tap-ring-trace.sh (tracefs; --no-stall-trace skips it), and
+# tap_ring_occupancy.py --stalls-json writes DIR/stalls.json: the gaps of
+# more than 1 ms between two frame reads while frames waited, with the
+# time QEMU's main thread spent preempted or waiting on a futex (the BQL)
+# rather than asleep in ppoll() (the guest's receive ring full, which the
+# model has itself). Their rate and mean length become the simulator's
+# reader.preempt_interval_ms and reader.preempt_ms (docs/twin-tap-qemu.md).
+# The grid's own points are not traced: the tracepoints cost QEMU's main
+# loop CPU, which the calibration point's costs are measured from.
 #
 # KVM: `auto` tries a KVM boot first (20 s) and falls back to TCG, saying
 # why. Under TCG the guest and QEMU's device emulation run an
@@ -49,7 +60,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-NIC=e1000 ACCEL=auto RINGS="1000 100 10 1" RTTS="0 120" SL=10 SR=30 SIM=1 NSCC=cubic
+NIC=e1000 ACCEL=auto RINGS="1000 100 10 1" RTTS="0 120" SL=10 SR=30 SIM=1 NSCC=cubic STRACE=1
 OUT=results/twin-tap-qemu/$(date -u +%Y%m%d-%H%M)
 while [ $# -gt 0 ]; do
   case $1 in
@@ -58,6 +69,7 @@ while [ $# -gt 0 ]; do
     --secs-local) SL=$2; shift 2;; --secs-rtt) SR=$2; shift 2;;
     --no-sim) SIM=0; shift;; --out) OUT=$2; shift 2;;
     --netns-cc) NSCC=$2; shift 2;;
+    --no-stall-trace) STRACE=0; shift;;
     *) echo "twin-tap-qemu: unknown option $1 (see the header of $0)" >&2; exit 2;;
   esac
 done
@@ -74,9 +86,10 @@ bash scripts/vm-guest-image.sh build/vm-guest
 IMG=build/vm-guest
 
 NS=tunsim-tw$$
-QPID=
+QPID= TPID=
 ALLOWED=$(sysctl -n net.ipv4.tcp_allowed_congestion_control)
 cleanup() {
+  [ -n "$TPID" ] && kill "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null || true # its own trap restores tracefs
   [ -n "$QPID" ] && kill "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null || true
   ip netns del "$NS" 2>/dev/null || true
   [ "$(sysctl -n net.ipv4.tcp_allowed_congestion_control)" = "$ALLOWED" ] ||
@@ -165,6 +178,28 @@ done
 mv "$CSV" "$OUT/twin.csv"
 CSV=$OUT/twin.csv
 
+# --- QEMU's read stalls at the calibration point (first ring, first RTT) -----
+STALLS=()
+if [ "$STRACE" = 1 ]; then
+  read -r cring _ <<< "$RINGS"; read -r crtt _ <<< "$RTTS"
+  csecs=$SL; [ "$crtt" != 0 ] && csecs=$SR
+  tsecs=$((csecs > 10 ? 8 : csecs - 1))
+  ip netns exec "$NS" ip link set tap0 txqueuelen "$cring"
+  ip netns exec "$NS" tc qdisc replace dev tap0 root pfifo_fast
+  boot "$ACCEL" "$crtt" "$OUT/guest-stalls.log" 120 || { echo "twin-tap-qemu: guest did not boot (stall trace)" >&2; exit 1; }
+  bash scripts/tap-ring-trace.sh --secs "$tsecs" --out "$OUT/stall-trace.txt" > "$OUT/stall-trace.log" 2>&1 &
+  TPID=$!
+  ip netns exec "$NS" iperf3 -c 10.77.0.2 -t "$csecs" -C cubic -J > "$OUT/iperf-stalls.json" ||
+    { echo "twin-tap-qemu: iperf3 failed (stall trace)" >&2; exit 1; }
+  wait "$TPID" || { echo "twin-tap-qemu: tap-ring-trace.sh failed: $(cat "$OUT/stall-trace.log")" >&2; exit 1; }
+  TPID=
+  kill "$QPID"; wait "$QPID" 2>/dev/null || true; QPID=
+  echo "twin-tap-qemu: QEMU's read stalls at ring $cring, RTT $crtt ms ($tsecs s traced):"
+  python3 scripts/tap_ring_occupancy.py "$OUT/stall-trace.txt" 1 --stalls-json "$OUT/stalls.json" | sed -n '/^read stalls/,$p'
+  rm -f "$OUT/stall-trace.txt" # ~10 MB per traced second; stalls.json keeps the figures
+  STALLS=(--stalls "$OUT/stalls.json")
+fi
+
 [ "$SIM" = 1 ] || exit 0
 cmake --build build --target tunsim >/dev/null
-python3 scripts/twin_tap_qemu_sim.py "$CSV" --tunsim build/tunsim --out "$OUT"
+python3 scripts/twin_tap_qemu_sim.py "$CSV" --tunsim build/tunsim --out "$OUT" "${STALLS[@]}"

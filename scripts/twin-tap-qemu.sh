@@ -49,7 +49,11 @@
 # model has itself). Their rate and mean length become the simulator's
 # reader.preempt_interval_ms and reader.preempt_ms (docs/twin-tap-qemu.md).
 # The grid's own points are not traced: the tracepoints cost QEMU's main
-# loop CPU, which the calibration point's costs are measured from.
+# loop CPU, which the calibration point's costs are measured from. Before
+# that run, with the guest idle, scripts/vm_rtt_probe.py measures the VM's
+# round trip (SYN -> RST to a closed port: DIR/vm-rtt.json); what of it the
+# per-frame costs do not explain becomes vm.guest_irq_us in every
+# simulation (twin_tap_qemu_sim.py --vm-rtt).
 #
 # KVM: `auto` tries a KVM boot first (20 s) and falls back to TCG, saying
 # why. Under TCG the guest and QEMU's device emulation run an
@@ -178,28 +182,35 @@ done
 mv "$CSV" "$OUT/twin.csv"
 CSV=$OUT/twin.csv
 
-# --- QEMU's read stalls at the calibration point (first ring, first RTT) -----
-STALLS=()
+# --- the calibration point again: the VM's round trip, QEMU's read stalls -----
+# (first ring, first RTT). Before its traffic, with the guest idle,
+# vm_rtt_probe.py times 200 SYN -> RST round trips to a closed port of the
+# guest (DIR/vm-rtt.json); then the point runs again, traced unless
+# --no-stall-trace.
+read -r cring _ <<< "$RINGS"; read -r crtt _ <<< "$RTTS"
+csecs=$SL; [ "$crtt" != 0 ] && csecs=$SR
+ip netns exec "$NS" ip link set tap0 txqueuelen "$cring"
+ip netns exec "$NS" tc qdisc replace dev tap0 root pfifo_fast
+boot "$ACCEL" "$crtt" "$OUT/guest-calibration.log" 120 || { echo "twin-tap-qemu: guest did not boot (calibration)" >&2; exit 1; }
+ip netns exec "$NS" python3 scripts/vm_rtt_probe.py 10.77.0.2 --json "$OUT/vm-rtt.json"
+CAL=(--vm-rtt "$OUT/vm-rtt.json")
 if [ "$STRACE" = 1 ]; then
-  read -r cring _ <<< "$RINGS"; read -r crtt _ <<< "$RTTS"
-  csecs=$SL; [ "$crtt" != 0 ] && csecs=$SR
   tsecs=$((csecs > 10 ? 8 : csecs - 1))
-  ip netns exec "$NS" ip link set tap0 txqueuelen "$cring"
-  ip netns exec "$NS" tc qdisc replace dev tap0 root pfifo_fast
-  boot "$ACCEL" "$crtt" "$OUT/guest-stalls.log" 120 || { echo "twin-tap-qemu: guest did not boot (stall trace)" >&2; exit 1; }
   bash scripts/tap-ring-trace.sh --secs "$tsecs" --out "$OUT/stall-trace.txt" > "$OUT/stall-trace.log" 2>&1 &
   TPID=$!
-  ip netns exec "$NS" iperf3 -c 10.77.0.2 -t "$csecs" -C cubic -J > "$OUT/iperf-stalls.json" ||
-    { echo "twin-tap-qemu: iperf3 failed (stall trace)" >&2; exit 1; }
+fi
+ip netns exec "$NS" iperf3 -c 10.77.0.2 -t "$csecs" -C cubic -J > "$OUT/iperf-calibration.json" ||
+  { echo "twin-tap-qemu: iperf3 failed (calibration)" >&2; exit 1; }
+if [ "$STRACE" = 1 ]; then
   wait "$TPID" || { echo "twin-tap-qemu: tap-ring-trace.sh failed: $(cat "$OUT/stall-trace.log")" >&2; exit 1; }
   TPID=
-  kill "$QPID"; wait "$QPID" 2>/dev/null || true; QPID=
   echo "twin-tap-qemu: QEMU's read stalls at ring $cring, RTT $crtt ms ($tsecs s traced):"
   python3 scripts/tap_ring_occupancy.py "$OUT/stall-trace.txt" 1 --stalls-json "$OUT/stalls.json" | sed -n '/^read stalls/,$p'
   rm -f "$OUT/stall-trace.txt" # ~10 MB per traced second; stalls.json keeps the figures
-  STALLS=(--stalls "$OUT/stalls.json")
+  CAL+=(--stalls "$OUT/stalls.json")
 fi
+kill "$QPID"; wait "$QPID" 2>/dev/null || true; QPID=
 
 [ "$SIM" = 1 ] || exit 0
 cmake --build build --target tunsim >/dev/null
-python3 scripts/twin_tap_qemu_sim.py "$CSV" --tunsim build/tunsim --out "$OUT" "${STALLS[@]}"
+python3 scripts/twin_tap_qemu_sim.py "$CSV" --tunsim build/tunsim --out "$OUT" "${CAL[@]}"

@@ -1,6 +1,7 @@
 #include "linux-tcp-demux.h"
 
 #include "linux-tcp-socket.h"
+#include "unaligned-be.h"
 
 #include "ns3/abort.h"
 #include "ns3/ipv4-end-point.h"
@@ -70,8 +71,8 @@ LinuxTcpDemux::Receive(ns3::Ptr<ns3::Packet> p, const ns3::Ipv4Header& header,
         return m_tcp->Receive(p, header, incomingInterface); // verifies, or finds it malformed
     }
     p->CopyData(ports, sizeof(ports)); // RFC 9293: source port, destination port
-    const uint16_t sport = static_cast<uint16_t>((ports[0] << 8) | ports[1]);
-    const uint16_t dport = static_cast<uint16_t>((ports[2] << 8) | ports[3]);
+    const uint16_t sport = GetUnalignedBe16(ports);
+    const uint16_t dport = GetUnalignedBe16(ports + 2);
     for (const ns3::Ptr<LinuxTcpSocket>& s : m_sockets)
     {
         ns3::Ipv4EndPoint* ep = s->EndPointV4();

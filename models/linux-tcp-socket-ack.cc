@@ -7,6 +7,7 @@
 #include "gso-tag.h"
 #include "linux-tcp-demux.h"
 #include "socket-account.h"
+#include "unaligned-be.h"
 
 #include "ns3/inet-socket-address.h"
 #include "ns3/ipv4-end-point.h"
@@ -87,8 +88,7 @@ LinuxTcpSocket::ForwardUpV4(ns3::Ptr<ns3::Packet> packet, ns3::Ipv4Header header
         const uint32_t words = raw[12] >> 4;
         headerBytes = words >= 5 ? words * 4 : 20;
     }
-    const ns3::SequenceNumber32 seq((uint32_t(raw[4]) << 24) | (uint32_t(raw[5]) << 16) | (uint32_t(raw[6]) << 8) |
-                                    uint32_t(raw[7]));
+    const ns3::SequenceNumber32 seq(GetUnalignedBe32(raw + 4));
     const uint32_t size = packet->GetSize();
     if (!IsValidTcpSegment(seq, headerBytes, headerBytes <= size ? size - headerBytes : 0))
     {

@@ -2,6 +2,7 @@
 
 #include "gso-tag.h"
 #include "tap-frame.h"
+#include "unaligned-be.h"
 
 #include <cstring>
 
@@ -11,18 +12,6 @@ namespace tunsim
 namespace
 {
 constexpr uint16_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kUrg = 0x20, kCwr = 0x80;
-
-uint32_t
-Be32(const uint8_t* p)
-{
-    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
-
-uint16_t
-Be16(const uint8_t* p)
-{
-    return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
 } // namespace
 
 // The headers as the stack reads them: ethhdr, iphdr (protocol TCP, not a
@@ -32,14 +21,14 @@ NapiGro::Parse(ns3::Ptr<ns3::Packet> frame, Seg& s)
 {
     uint8_t b[kEthHeaderBytes + 60 + 60];
     const uint32_t n = frame->CopyData(b, sizeof(b));
-    if (n < kEthHeaderBytes + 20 + 20 || Be16(b + 12) != 0x0800)
+    if (n < kEthHeaderBytes + 20 + 20 || GetUnalignedBe16(b + 12) != 0x0800)
     {
         return false;
     }
     const uint8_t* ip = b + kEthHeaderBytes;
     const uint32_t ihl = (ip[0] & 0x0f) * 4u;
-    const uint32_t totLen = Be16(ip + 2);
-    if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 6 || (Be16(ip + 6) & 0x3fff) != 0 ||
+    const uint32_t totLen = GetUnalignedBe16(ip + 2);
+    if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 6 || (GetUnalignedBe16(ip + 6) & 0x3fff) != 0 ||
         kEthHeaderBytes + ihl + 20 > n)
     {
         return false;
@@ -50,12 +39,12 @@ NapiGro::Parse(ns3::Ptr<ns3::Packet> frame, Seg& s)
     {
         return false;
     }
-    s.saddr = Be32(ip + 12);
-    s.daddr = Be32(ip + 16);
-    s.sport = Be16(th);
-    s.dport = Be16(th + 2);
-    s.seq = Be32(th + 4);
-    s.ack = Be32(th + 8);
+    s.saddr = GetUnalignedBe32(ip + 12);
+    s.daddr = GetUnalignedBe32(ip + 16);
+    s.sport = GetUnalignedBe16(th);
+    s.dport = GetUnalignedBe16(th + 2);
+    s.seq = GetUnalignedBe32(th + 4);
+    s.ack = GetUnalignedBe32(th + 8);
     s.flags = th[13];
     s.hdrBytes = ihl + doff;
     s.payload = totLen - ihl - doff;

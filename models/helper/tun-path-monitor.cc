@@ -2,6 +2,7 @@
 
 #include "socket-account.h"
 #include "tunsim-tag.h"
+#include "unaligned-be.h"
 
 #include "ns3/queue.h"
 #include "ns3/queue-disc.h"
@@ -153,7 +154,7 @@ TunPathMonitor::TrackReverse(std::map<uint16_t, uint32_t> flowBySourcePort, uint
         uint32_t flow = otherFlow;
         if (n >= 20 && b[9] == TcpL4Protocol::PROT_NUMBER && n >= ihl + 2)
         {
-            const auto port = static_cast<uint16_t>((b[ihl] << 8) | b[ihl + 1]);
+            const uint16_t port = GetUnalignedBe16(b + ihl);
             auto it = flowBySourcePort.find(port);
             if (it != flowBySourcePort.end())
             {

@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "traffic.h"
+#include "unaligned-be.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -37,17 +38,17 @@ ParseTcpPacket(const uint8_t* b, size_t n, uint32_t nflows, bool forward)
         return s;
     }
     const uint8_t* t = b + ihl;
-    const uint16_t port = forward ? static_cast<uint16_t>((t[2] << 8) | t[3]) : static_cast<uint16_t>((t[0] << 8) | t[1]);
+    const uint16_t port = GetUnalignedBe16(forward ? t + 2 : t);
     if (port < kFirstPort || port >= kFirstPort + nflows)
     {
         return s;
     }
-    const size_t total = static_cast<size_t>((b[2] << 8) | b[3]);
+    const size_t total = GetUnalignedBe16(b + 2);
     const size_t doff = (t[12] >> 4) * 4u;
     s.flow = port - kFirstPort;
     s.data = total > ihl + doff;
     s.ackFlag = (t[13] & 0x10) != 0;
-    s.ack = (uint32_t{t[8]} << 24) | (uint32_t{t[9]} << 16) | (uint32_t{t[10]} << 8) | uint32_t{t[11]};
+    s.ack = GetUnalignedBe32(t + 8);
     return s;
 }
 

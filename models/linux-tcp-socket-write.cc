@@ -117,7 +117,7 @@ LinuxTcpSocket::WritePassFromTop()
         {
             return 0;
         }
-        const bool rule3 = m_sackEnabled && m_tcb->m_congState == State::CA_RECOVERY;
+        const bool rule3 = m_rfc6675Rule3 && m_sackEnabled && m_tcb->m_congState == State::CA_RECOVERY;
         ns3::SequenceNumber32 next;
         ns3::SequenceNumber32 nextHigh;
         bool found = false;
@@ -163,6 +163,22 @@ LinuxTcpSocket::WritePassFromTop()
         window = AvailableWindow(); // (C.4), then (C.5)
     }
     return 0;
+}
+
+bool
+LinuxTcpSocket::OnlyRule3Left()
+{
+    if (m_rfc6675Rule3 || !m_sackEnabled || m_tcb->m_congState != ns3::TcpSocketState::CA_RECOVERY)
+    {
+        return false;
+    }
+    // rule (2): unsent data (ns-3's NextSeg() asks for it whatever the peer's window)
+    if (m_txBuffer->SizeFromSequence(m_tcb->m_highTxMark) > 0)
+    {
+        return false;
+    }
+    // rule (1): a segment marked lost, neither retransmitted nor SACKed
+    return m_txBuffer->GetLost() == 0 || !m_hint.Query(*m_txBuffer).lost;
 }
 
 bool

@@ -56,6 +56,13 @@ LinuxTcpSocket::GetTypeId()
             .AddAttribute("Rack", "RACK: a lost retransmission of the head is sent again without an RTO (RackHeadLost)",
                           ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_rack),
                           ns3::MakeBooleanChecker())
+            .AddAttribute("Rfc6675Rule3",
+                          "in SACK recovery, retransmit the first unSACKed segment when nothing marked lost "
+                          "and no new data is left (RFC 6675 NextSeg() rule (3), as ns-3's TcpTxBuffer); "
+                          "false: only segments marked lost are retransmitted, as Linux's "
+                          "tcp_xmit_retransmit_queue()",
+                          ns3::BooleanValue(false), ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_rfc6675Rule3),
+                          ns3::MakeBooleanChecker())
             .AddAttribute("Gso", "new data in GSO skbs sized by tcp_tso_autosize() (GsoTag)", ns3::BooleanValue(true),
                           ns3::MakeBooleanAccessor(&LinuxTcpSocket::m_gso), ns3::MakeBooleanChecker())
             .AddAttribute("WritePass",
@@ -560,7 +567,11 @@ LinuxTcpSocket::AvailableWindow() const
         m_passArmed = false;
         return const_cast<LinuxTcpSocket*>(this)->WritePassFromTop();
     }
-    return m_sendBlocked || m_wndBlocked ? 0 : TsqTcpSocket::AvailableWindow();
+    if (m_sendBlocked || m_wndBlocked || const_cast<LinuxTcpSocket*>(this)->OnlyRule3Left())
+    {
+        return 0;
+    }
+    return TsqTcpSocket::AvailableWindow();
 }
 
 void

@@ -187,6 +187,13 @@ class LinuxTcpSocket : public TsqTcpSocket
     /// TcpTxBuffer::NextSeg(): rules (1) and (3) from m_hint, rule (2) from
     /// the buffer's counters. False: left to NextSeg() (no SACK; a quirk).
     bool NextSegHinted(bool rule3, ns3::SequenceNumber32* seq, ns3::SequenceNumber32* seqHigh, bool* found);
+    /// Whether NextSeg() would answer by RFC 6675 rule (3) alone: in SACK
+    /// recovery with no lost segment left to retransmit and no new data, the
+    /// first unSACKed segment -- in flight, not known lost. Linux's
+    /// tcp_xmit_retransmit_queue() sends only what is marked lost (RACK,
+    /// tcp_mark_head_lost()) and has no rule (3); with Rfc6675Rule3 false
+    /// (the default) nothing is sent then.
+    bool OnlyRule3Left();
     /// The next SendPendingData() call runs WritePassFromTop(): set only
     /// right before a call that reaches its first AvailableWindow(), and
     /// cleared after it.
@@ -236,6 +243,7 @@ class LinuxTcpSocket : public TsqTcpSocket
     bool m_sendBlocked = false; ///< tcp_write_xmit() stopped at a refused segment
     ns3::Ptr<LinuxTcpRate> m_linuxRate;     ///< m_rateOps, sampling as tcp_rate.c
     bool m_rack = true;
+    bool m_rfc6675Rule3 = false; ///< ns-3's NextSeg() rule (3) in recovery (Linux: none)
     std::map<uint32_t, ns3::Time> m_retxAt; ///< last retransmission time by sequence, at or above snd_una
     uint64_t m_rackLost = 0;                ///< retransmissions RACK found lost
     ns3::EventId m_rackTimer;

@@ -213,28 +213,58 @@ UdpSeqSender::SendLoop()
     seqTs.SetSeq(static_cast<uint32_t>(m_seq));
     ns3::Ptr<ns3::Packet> p = ns3::Create<ns3::Packet>(m_cfg.payloadBytes - kSeqTsBytes);
     p->AddHeader(seqTs);
-    uint32_t l3 = m_cfg.payloadBytes + kUdpIpHeaders;
-    SocketAccountTable::SetOwner(p, *m_account, m_flowId, l3);
-    m_ledger->Sent(m_flowId, l3);
+    // sock_alloc_send_pskb() at the send()'s start: the skb is charged to
+    // the socket, and its one-way delay counts, from here.
+    SocketAccountTable::SetOwner(p, *m_account, m_flowId, m_cfg.payloadBytes + kUdpIpHeaders);
     // The first sendto() after the sender slept with nothing to send (its
     // backlog had run out and its last send had finished before this one was
     // due) costs sendCostFirst; the rest of a burst sendCost.
     const bool first = m_drained && (m_seq == 0 || now > m_nextSendAllowed);
+    // How long the sender was idle: since its last send() returned (the
+    // flow's first send: longer than any bin; a send inside a burst: 0).
+    const ns3::Time idle = !first ? ns3::Time(0) : m_seq == 0 ? ns3::Time::Max() : now - m_nextSendAllowed;
+    if (m_cfg.sendEnqueue.IsStrictlyPositive())
+    {
+        // udp_sendmsg() copies the payload and walks the stack before
+        // dev_queue_xmit() -> tun_net_xmit() puts it in the ring: the
+        // datagram is there sendEnqueue after the send() began (a reader
+        // that empties the ring meanwhile goes to sleep before it lands).
+        // With a HostCpu that part is the sender's CPU work.
+        m_sendScheduled = true;
+        if (m_cpu)
+        {
+            m_cpu->Submit(m_cfg.sendEnqueue, CpuWork::Sender, [this, p, first, idle]() { Enqueue(p, first, idle); });
+            return;
+        }
+        m_sendEvent = ns3::Simulator::Schedule(m_cfg.sendEnqueue, &UdpSeqSender::Enqueue, this, p, first, idle);
+        return;
+    }
+    Enqueue(p, first, idle);
+}
+
+void
+UdpSeqSender::Enqueue(ns3::Ptr<ns3::Packet> p, bool first, ns3::Time idle)
+{
+    // (A datagram still on its way when the run ends was never sent: the
+    // ledger counts it here, in sent = delivered + dropped + queued.)
+    m_sendScheduled = false;
+    m_ledger->Sent(m_flowId, m_cfg.payloadBytes + kUdpIpHeaders);
+    // The rest of the send()'s cost after its datagram landed: the cost
+    // counts from the send()'s start (a send() returns after its datagram
+    // is in the ring: one that costs less than sendEnqueue takes that).
+    auto rest = [this](ns3::Time cost) { return std::max(ns3::Time(0), cost - m_cfg.sendEnqueue); };
     if (m_probe)
     {
-        // How long the sender was idle: since its last send() returned (the
-        // flow's first send: longer than any bin; a send inside a burst: 0).
-        const ns3::Time idle = !first ? ns3::Time(0) : m_seq == 0 ? ns3::Time::Max() : now - m_nextSendAllowed;
-        NextSendAfter(SendProbed(p, first, idle));
+        NextSendAfter(rest(SendProbed(p, first, idle)));
         return;
     }
     const ns3::Time cost = first ? m_cfg.sendCostFirst : m_cfg.sendCost;
     ++m_seq;
     --m_backlog;
     m_drained = m_backlog == 0;
-    m_nextSendAllowed = now + cost;
+    m_nextSendAllowed = ns3::Simulator::Now() + rest(cost);
     m_socket->Send(p);
-    NextSendAfter(cost);
+    NextSendAfter(rest(cost));
 }
 
 void

@@ -92,6 +92,11 @@ class UdpSeqSender : public ns3::Application
         std::vector<std::pair<ns3::Time, ns3::Time>> sendCostWakeByIdle;
         ns3::Time sendCostRunning = ns3::NanoSeconds(-1); ///< into the ring of a reader that is awake
         ns3::Time sendCostFull = ns3::NanoSeconds(-1);    ///< tun_net_xmit() found the ring full (dropped)
+        /// The datagram reaches the qdisc and the ring this long after its
+        /// send() began (udp_sendmsg()'s copy and the stack before
+        /// tun_net_xmit()); the send's cost still counts from its start
+        /// (with a HostCpu: that much of it is done first).
+        ns3::Time sendEnqueue;
     };
 
     /// Counters of the tun path, read before and after each send(): what
@@ -159,6 +164,9 @@ class UdpSeqSender : public ns3::Application
     void SendLoop();
     /// m_sendEvent fired: no send is scheduled any more; SendLoop().
     void SendEvent();
+    /// The datagram reaches the stack (sendEnqueue after its send() began):
+    /// send it, then the next send() when this one's cost is over.
+    void Enqueue(ns3::Ptr<ns3::Packet> p, bool first, ns3::Time idle);
     /// The send() with the probe: its context, its cost, -ENOBUFS.
     ns3::Time SendProbed(ns3::Ptr<ns3::Packet> p, bool first, ns3::Time idle);
     /// sendCostWakeByIdle's cost for a waking send after `idle`.

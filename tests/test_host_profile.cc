@@ -335,14 +335,14 @@ TEST_F(HostProfile, VersionOneIsConvertedToRealWakeUpsFromTheSendsStart)
     s = Load(bare, json::parse(R"({"flows": [{}]})"));
     EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs.size(), 10u);
     EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs[0], 31.0);
-    // A version-2 (and 3) profile's bins are used as they are; version 4 is unknown.
+    // A version-2 (and 3, 4) profile's bins are used as they are; version 5 is unknown.
     s = Load(Profile(), json::parse(R"({"flows": [{}]})"));
     EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs, (std::vector<double>{1.0, 2.0, 3.0}));
     json p = Profile();
     p["version"] = 2;
     s = Load(p, json::parse(R"({"flows": [{}]})"));
     EXPECT_EQ(s.reader.wakeupBySleep[0].wakeQuantilesUs, (std::vector<double>{1.0, 2.0, 3.0}));
-    p["version"] = 4;
+    p["version"] = 5;
     EXPECT_EQ(FieldOf(p), "host_profile.version");
 }
 
@@ -400,7 +400,7 @@ TEST_F(HostProfile, ATcpScenarioTakesTheTimerWakeUpsAndTheWriteCosts)
 TEST_F(HostProfile, BadVersionThreeFieldsNameTheField)
 {
     json p = Profile();
-    EXPECT_EQ(p["version"], 3);
+    EXPECT_EQ(p["version"], 4);
     p["costs"].erase("write_ns"); // one write cost without the other
     EXPECT_EQ(FieldOf(p), "host_profile.costs.write_ns");
     p["costs"]["write_ns"] = -1;
@@ -468,6 +468,30 @@ TEST_F(HostProfile, TheReadThatFindsTheRingEmptyFillsReadEmptyNsWhenMeasured)
     EXPECT_EQ(s.reader.readEmptyNs, 5.0);
     p["costs"]["read_empty_ns"] = -5;
     EXPECT_EQ(FieldOf(p), "host_profile.costs.read_empty_ns");
+}
+
+TEST_F(HostProfile, TheLandingFillsEachUdpFlowAndVersionFourNeedsIt)
+{
+    json p = Profile();
+    EXPECT_EQ(p["version"], 4);
+    EXPECT_EQ(p["costs"]["send_enqueue_ns"], 0.0) << "MeasureRunning without samples: from the send()'s start";
+    p["costs"]["send_enqueue_ns"] = 2600.0;
+    auto s = Load(p, json::parse(R"({"flows": [{}, {"kind": "tcp"}, {"send_enqueue_ns": 100}]})"));
+    EXPECT_EQ(s.flows[0].sendEnqueueNs, 2600.0);
+    EXPECT_EQ(s.provenance["flows[0].send_enqueue_ns"], "profile");
+    EXPECT_EQ(s.flows[1].sendEnqueueNs, 0.0) << "a tcp flow has none";
+    EXPECT_FALSE(s.provenance.contains("flows[1].send_enqueue_ns"));
+    EXPECT_EQ(s.flows[2].sendEnqueueNs, 100.0) << "the scenario's own wins";
+    EXPECT_EQ(s.provenance["flows[2].send_enqueue_ns"], "scenario");
+    // Version 4 needs it (its bins count from it); version 3 did without.
+    p["costs"].erase("send_enqueue_ns");
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.send_enqueue_ns");
+    p["version"] = 3;
+    s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.flows[0].sendEnqueueNs, 0.0);
+    p["version"] = 4;
+    p["costs"]["send_enqueue_ns"] = -1;
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.send_enqueue_ns");
 }
 
 TEST(CalibrateHostState, TheFullRingSendMeasuredFirstAndLastSaysWhetherTheHostStayedInOneState)

@@ -44,6 +44,13 @@ TEST_F(Kernel, CalibrateWritesAValidProfileAndLeavesNoNamespace)
     EXPECT_GT(p["costs"]["read_empty_ns"].get<double>(), 0.0);
     EXPECT_GT(p["costs"]["write_ns"].get<double>(), 0.0);
     EXPECT_EQ(p["timer_wakeup_quantiles_us"].size(), 1000u);
+    // Version 4: where in a send() its datagram reached the ring -- inside
+    // it (dev_queue_xmit() -> tun_net_xmit() run in the send()): after it
+    // began, before the typical send() returned.
+    const json& run = p["measurements"]["running_reader"];
+    ASSERT_GT(run["enqueue"]["samples"].get<int>(), 0);
+    EXPECT_GT(p["costs"]["send_enqueue_ns"].get<double>(), 0.0);
+    EXPECT_LE(p["costs"]["send_enqueue_ns"].get<double>(), run["running"]["p50_ns"].get<double>());
     EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << "written by rename";
     const auto names = tunsim::kernel::TunsimNamespaces();
     EXPECT_EQ(std::count(names.begin(), names.end(), "tunsim-" + std::to_string(pid)), 0) << "namespace left";

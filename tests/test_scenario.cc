@@ -169,6 +169,7 @@ Everything()
     rate.sendCostWakeByIdle = {{0, 45000.5}, {30000, 1e9}};
     rate.sendCostRunningNs = 1.5;
     rate.sendCostFullNs = 1e9;
+    rate.sendEnqueueNs = 2500.5;
     rate.sender = SenderStyle::Nonblocking;
     rate.recverr = true;
     rate.startS = 0.1;

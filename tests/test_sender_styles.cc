@@ -206,3 +206,41 @@ TEST(SenderStyles, TheWakingSendCostsWhatItsIdleTimeBeforeItSays)
     const json flat = run(R"("send_cost_wake_ns": 1000)");
     EXPECT_EQ(flat["flows"][0]["dropped_packets"], 10);
 }
+
+TEST(SenderStyles, TheDatagramReachesTheRingSendEnqueueAfterItsSendBegan)
+{
+    // One burst of 20 into ring 4, a sender faster (4 us per send) than its
+    // reader (6 us per packet, woken 5 us after a datagram lands): drops at
+    // the ring. With send_enqueue_ns 2500 every datagram lands 2.5 us after
+    // its send() began instead of at once, and the sends stay 4 us apart:
+    // the ring and the reader see the same run shifted by 2.5 us -- the
+    // same drops, wake-ups and sleeps -- and each delivered datagram's
+    // one-way delay (from its send()'s start) is 2.5 us longer. A send
+    // that costs less than that returns only when its datagram is in.
+    const std::string top = R"("tun": {"ring_size": 4},)";
+    auto sc = [&](int sendNs, const std::string& extra) {
+        json j = Burst(20, R"(, "send_cost_ns": )" + std::to_string(sendNs) + extra, top);
+        j["reader"] = json::parse(R"({"per_packet_ns": 6000, "wakeup_latency_us": 5})");
+        return j;
+    };
+    const json at0 = RunScenario(sc(4000, ""));
+    const json late = RunScenario(sc(4000, R"(, "send_enqueue_ns": 2500)"));
+    ExpectConserved(at0);
+    ExpectConserved(late);
+    EXPECT_GT(at0["flows"][0]["dropped_packets"].get<int>(), 0);
+    EXPECT_EQ(late["flows"][0]["dropped_packets"], at0["flows"][0]["dropped_packets"]);
+    EXPECT_EQ(late["flows"][0]["delivered_packets"], at0["flows"][0]["delivered_packets"]);
+    EXPECT_EQ(late["reader"]["wakeups"], at0["reader"]["wakeups"]);
+    EXPECT_EQ(late["reader"]["sleeps"], at0["reader"]["sleeps"]);
+    const json& d0 = at0["flows"][0]["delay"];
+    const json& d1 = late["flows"][0]["delay"];
+    EXPECT_NEAR(d1["mean_ms"].get<double>() - d0["mean_ms"].get<double>(), 0.0025, 1e-9);
+    EXPECT_NEAR(d1["max_ms"].get<double>() - d0["max_ms"].get<double>(), 0.0025, 1e-9);
+    // Sends of 1 us that land 2.5 us in: the sender runs at one per 2.5 us,
+    // as with sends of 2.5 us landing at once.
+    const json slow = RunScenario(sc(1000, R"(, "send_enqueue_ns": 2500)"));
+    const json same = RunScenario(sc(2500, ""));
+    EXPECT_EQ(slow["flows"][0]["dropped_packets"], same["flows"][0]["dropped_packets"]);
+    EXPECT_NEAR(slow["flows"][0]["delay"]["mean_ms"].get<double>() - same["flows"][0]["delay"]["mean_ms"].get<double>(),
+                0.0025, 1e-9);
+}

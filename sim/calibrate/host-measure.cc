@@ -137,6 +137,59 @@ Summary(std::vector<int64_t> v)
     return s;
 }
 
+/// The median of v (0 when empty).
+double
+MedianOf(std::vector<int64_t> v)
+{
+    if (v.empty())
+    {
+        return 0.0;
+    }
+    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    return static_cast<double>(*mid);
+}
+
+/// A datagram the spinning reader found right after a read() that found the
+/// ring empty: when it reached the ring, to within half a read().
+struct Landing
+{
+    uint32_t seq;
+    int64_t at; ///< midway between the empty read()'s ring check and the next one's
+};
+constexpr size_t kMaxLandings = 1000000;
+
+/// A reader that never sleeps: read() until told to stop. For each datagram
+/// read right after an empty read(), the time it reached the ring: between
+/// the two reads' ring checks (each taken midway through the empty read's
+/// duration into its syscall).
+void
+SpinningReader(int fd, const std::atomic<bool>& stop, std::vector<Landing>& out)
+{
+    std::vector<uint8_t> b(65536);
+    int64_t emptyAt = -1;  // the last read() that found the ring empty: its start
+    int64_t emptyDur = 0;  // and its duration
+    while (!stop.load() && !Interrupted())
+    {
+        const int64_t a = NowNs();
+        const ssize_t n = read(fd, b.data(), b.size());
+        const int64_t z = NowNs();
+        if (n < 0)
+        {
+            emptyAt = a;
+            emptyDur = z - a;
+            continue;
+        }
+        const Parsed p = ParsePacket(b.data(), static_cast<size_t>(n), 1);
+        if (p.ours && emptyAt >= 0 && out.size() < kMaxLandings)
+        {
+            const int64_t half = emptyDur / 2;
+            out.push_back({p.seq, ((emptyAt + half) + (a + half)) / 2});
+        }
+        emptyAt = -1;
+    }
+}
+
 } // namespace
 
 std::vector<double>
@@ -236,16 +289,12 @@ MeasureRunning(const Netns& ns, const Plan& plan)
     CalDevice d(ns, "tcal2", 1000, 13);
     CalSocket s(ns, d.dst);
     const int fd = d.dev.Fd();
-    Background reader([fd](const std::atomic<bool>& stop) {
-        // A reader that never sleeps: read() until told to stop.
-        std::vector<uint8_t> b(65536);
-        while (!stop.load() && !Interrupted())
-        {
-            (void)read(fd, b.data(), b.size());
-        }
-    });
+    std::vector<Landing> landings;
+    landings.reserve(kMaxLandings);
+    Background reader([fd, &landings](const std::atomic<bool>& stop) { SpinningReader(fd, stop, landings); });
     std::vector<uint8_t> buf(plan.payload, 0);
-    std::vector<int64_t> first, running;
+    std::vector<int64_t> first, running, sentAt;
+    std::vector<uint32_t> posOf;
     const uint32_t rounds = Scaled(plan, 100);
     uint32_t seq = 0;
     for (uint32_t r = 0; r < rounds && !Interrupted(); ++r)
@@ -253,17 +302,37 @@ MeasureRunning(const Netns& ns, const Plan& plan)
         WaitUntil(NowNs() + 1000000);
         for (uint32_t pos = 0; pos < kStreamBurst; ++pos)
         {
-            const int64_t ns_ = TimedSend(s.fd, buf, seq++);
+            int64_t at = 0;
+            const int64_t ns_ = TimedSend(s.fd, buf, seq++, &at);
+            sentAt.push_back(ns_ >= 0 ? at : -1);
+            posOf.push_back(pos);
             if (ns_ >= 0 && (pos == 0 || pos >= kWarmSends))
             {
                 (pos == 0 ? first : running).push_back(ns_);
             }
         }
     }
+    WaitUntil(NowNs() + 200000); // the last datagram read
     reader.Stop();
     ThrowIfInterrupted();
-    return {{"send_first_ns", MeanOf(first)}, {"send_running_ns", MeanOf(running)},
-            {"first", Summary(first)},        {"running", Summary(running)}};
+    // Where in a send() the datagram reached the ring: from the send()'s
+    // start to the reader's check that found it (the steady sends only).
+    std::vector<int64_t> enqueue;
+    for (const Landing& l : landings)
+    {
+        if (l.seq < sentAt.size() && sentAt[l.seq] >= 0 && posOf[l.seq] >= kWarmSends && l.at >= sentAt[l.seq])
+        {
+            enqueue.push_back(l.at - sentAt[l.seq]);
+        }
+    }
+    json out = {{"send_first_ns", MeanOf(first)}, {"send_running_ns", MeanOf(running)},
+                {"first", Summary(first)},        {"running", Summary(running)},
+                {"enqueue", Summary(enqueue)}};
+    if (!enqueue.empty())
+    {
+        out["send_enqueue_ns"] = MedianOf(enqueue);
+    }
+    return out;
 }
 
 namespace
@@ -381,7 +450,7 @@ MeasureReaderStolen(const Netns& ns, const Plan& plan)
 }
 
 json
-MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
+MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueNs)
 {
     CalDevice d(ns, "tcal3", 1000, 14);
     CalSocket s(ns, d.dst);
@@ -446,11 +515,14 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
     WaitUntil(NowNs() + 20000000);
     reader.Stop();
     ThrowIfInterrupted();
-    // (sleep, wake-up from the waking send()'s start): the simulator puts the
-    // datagram in the ring when its send() begins and counts the wake-up
-    // from there, as the twin's reader_wakeups do; the waking send() is the
-    // dear one (~35 us here) and the reader's read comes after it.
-    std::vector<std::pair<int64_t, int64_t>> pairs;
+    // (sleep, wake-up) from when the datagram reached the ring: its send()'s
+    // start + enqueueNs (MeasureRunning's send_enqueue_ns), where the
+    // simulator puts it (flows[].send_enqueue_ns) and counts the wake-up
+    // from; the waking send() is the dear one (~35 us here) and the
+    // reader's read comes after it. fromSend: the same from the send()'s
+    // start (version 3, the twin's reader_wakeups).
+    const auto enq = static_cast<int64_t>(std::llround(enqueueNs));
+    std::vector<std::pair<int64_t, int64_t>> pairs, fromSend;
     std::vector<int64_t> wakeSend;
     std::vector<std::vector<int64_t>> wakeByGap(gapsUs.size()), sendByGap(gapsUs.size());
     for (const WakeRecord& r : recs)
@@ -460,7 +532,8 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
             continue;
         }
         const int64_t wake = std::max<int64_t>(0, r.afterRead - sentAt[r.seq] - sendNs[r.seq]);
-        pairs.emplace_back(sentAt[r.seq] - r.sleepStart, std::max<int64_t>(0, r.afterRead - sentAt[r.seq]));
+        pairs.emplace_back(sentAt[r.seq] + enq - r.sleepStart, std::max<int64_t>(0, r.afterRead - sentAt[r.seq] - enq));
+        fromSend.emplace_back(sentAt[r.seq] - r.sleepStart, std::max<int64_t>(0, r.afterRead - sentAt[r.seq]));
         if (gapOf[r.seq] == kTrain)
         {
             continue; // a running sender's wake: in the bins, not in the send costs by gap
@@ -469,13 +542,35 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
         wakeByGap[gapOf[r.seq]].push_back(wake);
         sendByGap[gapOf[r.seq]].push_back(sendNs[r.seq]);
     }
-    // do_poll(): a datagram whose send() began before the reader's poll()
+    // do_poll(): a datagram that reached the ring before the reader's poll()
     // could have blocked (within poll_ns of its entry) was seen by the poll
     // itself, with no wake-up; the simulator models those (VpnReader's
     // Blocking state), so the bins hold only the reader's real wake-ups.
     const auto window = static_cast<int64_t>(std::llround(pollNs));
     const auto seenByPoll = std::count_if(pairs.begin(), pairs.end(),
                                           [window](const std::pair<int64_t, int64_t>& pr) { return pr.first < window; });
+    // The datagrams a poll() saw: landed before it began (its first pass
+    // found them) or while it was entering the wait (pollwake() set
+    // pwq->triggered: do_poll() goes round again): read() returned how
+    // long after the poll began, and after they landed.
+    std::vector<int64_t> beforeFromPoll, inFromPoll, inFromLanding;
+    for (const WakeRecord& r : recs)
+    {
+        if (r.seq >= sendNs.size() || sendNs[r.seq] < 0)
+        {
+            continue;
+        }
+        const int64_t landed = sentAt[r.seq] + enq;
+        if (landed < r.sleepStart)
+        {
+            beforeFromPoll.push_back(r.afterRead - r.sleepStart);
+        }
+        else if (landed - r.sleepStart < window)
+        {
+            inFromPoll.push_back(r.afterRead - r.sleepStart);
+            inFromLanding.push_back(r.afterRead - landed);
+        }
+    }
     const json real = WakeBins(pairs, 20, window);
     json byGap = json::array();
     for (size_t g = 0; g < gapsUs.size(); ++g)
@@ -490,9 +585,14 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs)
             {"wake_samples", pairs.size()},
             {"send_wake", Summary(wakeSend)},
             {"by_gap", byGap},
-            {"wake_by_sleep", WakeBySleepJson(pairs)},
+            {"wake_by_sleep", WakeBySleepJson(fromSend)},
             {"poll_window_ns", window},
             {"seen_by_poll", seenByPoll},
+            {"enqueue_ns", enq},
+            {"seen_before_poll", {{"read_returned_from_poll", Summary(beforeFromPoll)}}},
+            {"seen_entering_poll",
+             {{"read_returned_from_poll", Summary(inFromPoll)}, {"read_returned_from_landing", Summary(inFromLanding)}}},
+            {"wakeup_by_sleep_from_send", WakeBins(fromSend, 20, window)},
             // (every datagram seen by the poll: no real wake-up measured, the bins of all)
             {"wakeup_by_sleep", real.empty() ? WakeBins(pairs, 20) : real}};
 }
@@ -504,7 +604,7 @@ WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples, int6
                                [minSleepNs](const std::pair<int64_t, int64_t>& pr) { return pr.first < minSleepNs; }),
                 pairs.end());
     std::sort(pairs.begin(), pairs.end());
-    const std::vector<int64_t> edgesUs = {0, 2, 5, 10, 20, 50, 200, 1000, 5000, 20000};
+    const std::vector<int64_t> edgesUs = {0, 1, 2, 3, 5, 10, 20, 50, 200, 1000, 5000, 20000};
     // Samples per fixed bin, then merge the small ones.
     std::vector<std::pair<int64_t, std::vector<double>>> bins; // (from us, wake us)
     size_t i = 0;

@@ -13,7 +13,10 @@
 //   MeasureRunning    bursts into a ring whose reader spins on read() (never
 //                     sleeps): the first send() after the sender slept
 //                     (send_cost_first_ns) and, from the 33rd of a burst of
-//                     256, the steady rest (send_cost_running_ns, send_cost_ns)
+//                     256, the steady rest (send_cost_running_ns, send_cost_ns);
+//                     and (version 4) when each steady datagram reached the
+//                     ring, from its send()'s start: the median is
+//                     flows[].send_enqueue_ns
 //   MeasureReaderStolen  a flood into a reader that spins 5 us per packet:
 //                     the gaps in its spin (reader.preempt_interval_ms,
 //                     reader.preempt_ms: the profile's "scheduling")
@@ -23,13 +26,20 @@
 //                     send() that wakes it by the gap before it
 //                     (send_cost_wake_ns; version 3: send_wake_by_gap ->
 //                     flows[].send_cost_wake_by_idle) and the wake-up
-//                     (send() began -> read() returned: version 2; version
-//                     1 counted from the send()'s return) by how long the
-//                     reader slept, in bins (reader.wakeup_by_sleep); then
+//                     (version 4: from send_enqueue_ns after the send()
+//                     began, when the datagram reached the ring, to read()
+//                     returned; versions 2, 3 from the send()'s start;
+//                     version 1 from its return) by how long the reader
+//                     slept until then, in bins (reader.wakeup_by_sleep); then
 //                     trains of 40 datagrams 0..8 us apart (version 3), the
 //                     short sleeps of a reader a little faster than its
 //                     sender; the datagrams its poll() saw before it
 //                     blocked (sleep < poll_ns) are left out (version 2)
+//                     (those 0..8 us sleeps, counted from the send()'s
+//                     start, mixed the reader's poll() catching a datagram
+//                     that reached the ring late in its send() (~2 us) with
+//                     real wake-ups (~20 us): counted from the ring they
+//                     separate, version 4)
 //   kernel::Calibrate (sim/kernel/measure.h, the TCP twin's; version 3): the
 //                     reader's write() into tun (reader.write_ns), a send()
 //                     through the stack (reader.write_xmit_ns) and timer
@@ -65,7 +75,10 @@ nlohmann::json MeasureReadPoll(const kernel::Netns& ns, const Plan& plan);
 /// {send_full_ns, samples}
 nlohmann::json MeasureFullRing(const kernel::Netns& ns, const Plan& plan);
 
-/// {send_first_ns, send_running_ns, samples_first, samples_running}
+/// {send_first_ns, send_running_ns, first, running, enqueue, send_enqueue_ns}:
+/// send_enqueue_ns is the median time from a steady send()'s start to the
+/// spinning reader's ring check that found its datagram (to within half an
+/// empty read(): the check is taken midway between the two reads').
 nlohmann::json MeasureRunning(const kernel::Netns& ns, const Plan& plan);
 
 /// A reader spinning 5 us per packet under a flood: the gaps in its spin
@@ -74,16 +87,19 @@ nlohmann::json MeasureRunning(const kernel::Netns& ns, const Plan& plan);
 nlohmann::json MeasureReaderStolen(const kernel::Netns& ns, const Plan& plan);
 
 /// {send_wake_ns, send_wake_by_gap, wakeup_by_sleep: [bins], by_gap: [...], samples}.
-/// `pollNs` (MeasureReadPoll's poll_ns): a datagram whose send() began less
-/// than that after the reader entered poll() was seen by that poll() before
-/// it blocked (no wake-up: the simulator models it, VpnReader's poll cost);
-/// those are counted ("seen_by_poll") and left out of the bins.
-nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan, double pollNs);
+/// `enqueueNs` (MeasureRunning's send_enqueue_ns): a datagram reaches the
+/// ring that long after its send() began; sleeps and wake-ups are counted
+/// from then (wakeup_by_sleep_from_send: from the send()'s start).
+/// `pollNs` (MeasureReadPoll's poll_ns): a datagram that reached the ring
+/// less than that after the reader entered poll() was seen by that poll()
+/// before it blocked (no wake-up: the simulator models it, VpnReader's poll
+/// cost); those are counted ("seen_by_poll") and left out of the bins.
+nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan, double pollNs, double enqueueNs);
 
 /// The bins of reader.wakeup_by_sleep from (sleep ns, wake ns) pairs, left
-/// out the pairs whose sleep is below `minSleepNs`: fixed edges 0, 2, 5, 10,
-/// 20, 50, 200, 1000, 5000, 20000 us (version 2: 0, 10, 50, 200, 1000,
-/// 5000; the first bin also holds the sleeps below 0 when minSleepNs
+/// out the pairs whose sleep is below `minSleepNs`: fixed edges 0, 1, 2, 3,
+/// 5, 10, 20, 50, 200, 1000, 5000, 20000 us (version 3: without 1 and 3;
+/// version 2: 0, 10, 50, 200, 1000, 5000; the first bin also holds the sleeps below 0 when minSleepNs
 /// allows them); a bin with fewer than `minSamples` is merged
 /// into the one before it (the first into the next); each bin's wake-ups
 /// as 100 quantile midpoints (us). Empty without samples.

@@ -195,6 +195,7 @@ UdpConfigOf(const FlowConfig& f, const HostConfig& host)
     }
     c.sendCostRunning = Ns(f.sendCostRunningNs);
     c.sendCostFull = Ns(f.sendCostFullNs);
+    c.sendEnqueue = Ns(f.sendEnqueueNs);
     c.nonblocking = f.sender == SenderStyle::Nonblocking;
     c.dropFrame = f.onSendError == OnSendError::DropFrame;
     c.recverr = f.recverr;

@@ -236,6 +236,11 @@ CheckHostProfile(const json& p, const std::string& path)
     {
         NumberAt(*costs, "read_empty_ns", "costs.read_empty_ns", path, 1e9);
     }
+    if (p["version"].get<int>() >= 4 || costs->contains("send_enqueue_ns"))
+    {
+        // version 4: the wake-up bins count from it
+        NumberAt(*costs, "send_enqueue_ns", "costs.send_enqueue_ns", path, 1e6);
+    }
     const auto sched = p.find("scheduling");
     if (sched != p.end())
     {
@@ -401,7 +406,8 @@ ApplyReaderCosts(json& j, const json& profile, json& prov)
     reader["wakeup_by_sleep"] = bins;
 }
 
-/// Each udp flow's send costs and the waking send()'s by idle time.
+/// Each udp flow's send costs, when its datagram reaches the ring, and the
+/// waking send()'s cost by idle time.
 void
 ApplyFlowCosts(json& j, const json& profile, json& prov)
 {
@@ -427,6 +433,10 @@ ApplyFlowCosts(json& j, const json& profile, json& prov)
             {
                 FillUnlessSet(f, c.field, costs[c.key], at + c.field, prov);
             }
+        }
+        if (costs.contains("send_enqueue_ns"))
+        {
+            FillUnlessSet(f, "send_enqueue_ns", costs["send_enqueue_ns"], at + "send_enqueue_ns", prov);
         }
         if (!byIdle.empty())
         {

@@ -397,6 +397,11 @@ VisitFlow(V& v, T& f, double durationS, uint32_t hostCpus)
                        Doc{"ns", "CPU of a sendto() into the ring of a reader that is awake"}.SimOnly(ctxSim));
     v.DoubleOrMinusOne("send_cost_full_ns", f.sendCostFullNs, Closed(0, 1e9), "as without contexts",
                        Doc{"ns", "CPU of a sendto() whose tun_net_xmit() found the ring full"}.SimOnly(ctxSim));
+    v.Double("send_enqueue_ns", f.sendEnqueueNs, Closed(0, 1e6),
+             Doc{"ns", "how long after a sendto() begins its datagram reaches the ring (udp_sendmsg() -> ... -> "
+                       "tun_net_xmit()'s ptr_ring_produce()); the send's CPU still counts from its start. 0 = at "
+                       "once"}
+                 .SimOnly("the kernel's own send path"));
     v.Enum("sender", f.sender,
            Doc{"", "blocking: sendto() sleeps while sk_sndbuf is full | nonblocking: -EAGAIN, the datagram is "
                    "dropped by the application"});

@@ -187,6 +187,7 @@ struct FlowConfig
     std::vector<IdleCostBinConfig> sendCostWakeByIdle; ///< udp only: or by the sender's idle time before it
     double sendCostRunningNs = -1.0; ///< udp only: into the ring of a reader awake; -1 = as without
     double sendCostFullNs = -1.0;    ///< udp only: into a full ring (dropped); -1 = as without
+    double sendEnqueueNs = 0.0;      ///< udp only: the datagram reaches the ring this long after send() began
     SenderStyle sender = SenderStyle::Blocking; ///< udp only: blocking or O_NONBLOCK socket
     OnSendError onSendError = OnSendError::DropDatagram; ///< udp only: what -EAGAIN (-ENOBUFS) drops
     bool recverr = false;          ///< udp only: IP_RECVERR, local drops seen as -ENOBUFS

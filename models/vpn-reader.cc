@@ -63,6 +63,14 @@ VpnReader::GetTypeId()
                           ns3::TimeValue(ns3::Time(0)),
                           ns3::MakeTimeAccessor(&VpnReader::m_pollCost),
                           ns3::MakeTimeChecker(ns3::Time(0)))
+            .AddAttribute("PollBlockCost",
+                          "CPU of the poll() that may block, from its entry to where it would "
+                          "sleep: poll_initwait(), tun_chr_poll() putting the reader on the wait "
+                          "queue, the timeout; a packet that lands meanwhile is seen without a "
+                          "wake-up (negative: PollCost)",
+                          ns3::TimeValue(ns3::NanoSeconds(-1)),
+                          ns3::MakeTimeAccessor(&VpnReader::m_pollBlockCost),
+                          ns3::MakeTimeChecker())
             .AddAttribute("ReadCost",
                           "The least CPU a packet takes: one read() syscall (a packet costs "
                           "max(PerPacketCost + NsPerByte * bytes, ReadCost))",
@@ -389,6 +397,12 @@ VpnReader::RingFoundEmpty(ns3::Time cost)
     ScheduleOnCpu(cost, &VpnReader::CheckedEmpty);
 }
 
+ns3::Time
+VpnReader::PollBlockTime() const
+{
+    return m_pollBlockCost.IsNegative() ? m_pollCost : m_pollBlockCost;
+}
+
 void
 VpnReader::CheckedEmpty()
 {
@@ -396,7 +410,7 @@ VpnReader::CheckedEmpty()
     {
         return;
     }
-    if (!m_pollCost.IsStrictlyPositive() && (!m_tun->GetQueue(m_queue).Ring().Empty() || !m_reverse.empty()))
+    if (!PollBlockTime().IsStrictlyPositive() && (!m_tun->GetQueue(m_queue).Ring().Empty() || !m_reverse.empty()))
     {
         // What came during the syscall: a poll() that costs nothing sees it
         // at once (with a cost, SleepOnRing()'s PollBlock() does).
@@ -416,13 +430,14 @@ VpnReader::SleepOnRing()
     // (poll_wait()) and checks the ring; only then does poll_schedule_timeout()
     // call schedule(). A packet produced in between is seen without a
     // wake-up: pollwake() finds the task still running (PollBlock()).
-    m_state = m_pollCost.IsStrictlyPositive() ? State::Blocking : State::Sleeping;
+    const ns3::Time block = PollBlockTime();
+    m_state = block.IsStrictlyPositive() ? State::Blocking : State::Sleeping;
     ++m_stats.sleeps;
     m_sleepingSince = ns3::Simulator::Now();
     m_tun->TunRingWait(m_queue);
     if (m_state == State::Blocking)
     {
-        ScheduleOnCpu(m_pollCost, &VpnReader::PollBlock);
+        ScheduleOnCpu(block, &VpnReader::PollBlock);
     }
 }
 

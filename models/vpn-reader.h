@@ -19,8 +19,9 @@
 //   * an empty ring puts the process to sleep (TunRingWait: the blocking wait
 //     in tun_ring_recv); the producer's sk_data_ready() wakes it, and it runs
 //     again WakeupLatency later (scheduler wake-up). With PollCost > 0 the
-//     sleep goes through poll(): the reader blocks only PollCost after it
-//     found the ring empty (do_sys_poll() -> tun_chr_poll(), which puts it
+//     sleep goes through poll(): the reader blocks only PollBlockCost
+//     (default PollCost) after it found the ring empty (do_sys_poll() ->
+//     poll_initwait(), the timeout, tun_chr_poll(), which puts it
 //     on the socket's wait queue and then checks the ring; schedule() comes
 //     after), and a packet produced before then is seen by that poll()
 //     without a wake-up (pollwake() on a task still running). Two levels when
@@ -200,7 +201,7 @@ class VpnReader : public ns3::Application
         Running,   ///< processing m_inHand until m_doneAt
         Writing,   ///< decrypting m_reverse.front(), then inside its write(), until m_doneAt
         Checking,  ///< in the read() (ReadEmptyCost) / poll(0) (PollCost) that finds the ring empty
-        Blocking,  ///< in the poll() that found the ring empty, not yet asleep (PollCost)
+        Blocking,  ///< in the poll() that found the ring empty, not yet asleep (PollBlockCost)
         Sleeping,  ///< blocking wait on an empty ring
         Waking,    ///< woken, waiting for the scheduler
         Blocked,   ///< sendto() waits for sk_sndbuf
@@ -212,6 +213,8 @@ class VpnReader : public ns3::Application
     void DoDispose() override;
 
     void ReadLoop();
+    /// The poll() that may block: its CPU up to where it would sleep.
+    ns3::Time PollBlockTime() const;
     /// Take up to `max` packets from the ring into m_inHand; false if none.
     bool TunRingRecv(uint32_t max);
     /// The read() (read-until-empty) or the zero-timeout poll() (poll-each,
@@ -265,6 +268,7 @@ class VpnReader : public ns3::Application
     uint32_t m_batch = 1;
     ReaderLoop m_loop = ReaderLoop::ReadUntilEmpty;
     ns3::Time m_pollCost;           ///< CPU of one poll() that finds data
+    ns3::Time m_pollBlockCost;      ///< the poll() that may block, to where it sleeps (< 0: m_pollCost)
     ns3::Time m_readCost;           ///< floor of a packet's CPU: the read() itself
     ns3::Time m_readEmptyCost;      ///< a read() that finds the ring empty (-EAGAIN)
     ns3::Time m_writeCost;          ///< a reverse write(): tun_get_user() and the receive path

@@ -494,6 +494,23 @@ TEST_F(HostProfile, TheLandingFillsEachUdpFlowAndVersionFourNeedsIt)
     EXPECT_EQ(FieldOf(p), "host_profile.costs.send_enqueue_ns");
 }
 
+TEST_F(HostProfile, ThePollThatMayBlockFillsPollBlockNsWhenMeasured)
+{
+    json p = Profile();
+    auto s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.reader.pollBlockNs, -1.0) << "not measured: as poll_ns";
+    EXPECT_FALSE(s.provenance.contains("reader.poll_block_ns"));
+    p["costs"]["poll_block_ns"] = 1600.0;
+    s = Load(p, json::parse(R"({"flows": [{}]})"));
+    EXPECT_EQ(s.reader.pollBlockNs, 1600.0);
+    EXPECT_EQ(s.provenance["reader.poll_block_ns"], "profile");
+    s = Load(p, json::parse(R"({"reader": {"poll_block_ns": 7}, "flows": [{}]})"));
+    EXPECT_EQ(s.reader.pollBlockNs, 7.0);
+    EXPECT_EQ(s.provenance["reader.poll_block_ns"], "scenario");
+    p["costs"]["poll_block_ns"] = "slow";
+    EXPECT_EQ(FieldOf(p), "host_profile.costs.poll_block_ns");
+}
+
 TEST(CalibrateHostState, TheFullRingSendMeasuredFirstAndLastSaysWhetherTheHostStayedInOneState)
 {
     // The project VM's two states: a full-ring send() of 2.3 us or 3.3 us.

@@ -110,6 +110,7 @@ Everything()
     s.reader.batch = 64;
     s.reader.loop = ReaderLoop::Batched;
     s.reader.pollNs = 333.5;
+    s.reader.pollBlockNs = 1333.5;
     s.reader.readNs = 1e9;
     s.reader.readEmptyNs = 0.25;
     s.reader.writeNs = 7750.5;

@@ -111,6 +111,35 @@ TEST_F(ReaderTest, PollThatFindsTheRingEmptyCatchesWhatArrivesBeforeItBlocks)
     EXPECT_EQ(Stats().busy, MicroSeconds(3 + 4 * 2)) << "3 packets and 4 polls that found nothing";
 }
 
+TEST_F(ReaderTest, APollThatMayBlockCostsPollBlockCostBeforeItSleeps)
+{
+    // The same packets, poll-each, P = 1 us (a poll(0) that finds data or
+    // nothing), B = 4 us (the poll() that may block: poll_initwait(), the
+    // timeout, tun_chr_poll() on the wait queue). Empty at 0: poll(0)
+    // 0..1, then the blocking poll() 1..5, asleep at 5.
+    //   packet at 100: wakes it at 150: poll(0) 150..151, read at 151, work
+    //                  ..152, poll(0) 152..153 empty, poll() 153..157
+    //   packet at 156: seen by that poll (with B = P it would have slept at
+    //                  154 and been woken): poll(0) 157..158, read at 158,
+    //                  work ..159, poll(0) ..160 empty, poll() 160..164
+    //   packet at 163: seen too: poll(0) 164..165, read at 165, work ..166,
+    //                  poll(0) ..167, poll() 167..171, asleep at 171.
+    Make(MicroSeconds(1));
+    m_reader->SetLoop(ReaderLoop::PollEach);
+    m_reader->SetAttribute("WakeupLatency", ns3::TimeValue(MicroSeconds(50)));
+    m_reader->SetAttribute("PollCost", ns3::TimeValue(MicroSeconds(1)));
+    m_reader->SetAttribute("PollBlockCost", ns3::TimeValue(MicroSeconds(4)));
+    XmitAt(MicroSeconds(100));
+    XmitAt(MicroSeconds(156));
+    XmitAt(MicroSeconds(163));
+    Run(MilliSeconds(1));
+    EXPECT_EQ(m_readAt, (std::vector<Time>{MicroSeconds(151), MicroSeconds(158), MicroSeconds(165)}));
+    EXPECT_EQ(Stats().wakeups, 1u) << "only the packet at 100 woke it";
+    EXPECT_EQ(Stats().pollCatches, 2u);
+    EXPECT_EQ(Stats().busy, MicroSeconds(3 * 1 + 7 * 1 + 4 * 4))
+        << "3 packets, 7 poll(0)s (3 found data, 4 nothing), 4 poll()s that may block";
+}
+
 TEST_F(ReaderTest, WithoutPollCostAnEmptyRingSleepsAtOnce)
 {
     // The same packets with P = 0 (scenarios without a profile): asleep at

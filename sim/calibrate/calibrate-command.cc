@@ -84,6 +84,10 @@ MakeProfile(const json& readPoll, const json& full, const json& running, const j
     // (MeasureWakeups took 0 when MeasureRunning had no sample: from the
     // send()'s start, as the simulator then does too).
     p["costs"]["send_enqueue_ns"] = running.value("send_enqueue_ns", 0.0);
+    if (wakeups.contains("poll_block_ns"))
+    {
+        p["costs"]["poll_block_ns"] = wakeups["poll_block_ns"]; // the bins leave out what it sees
+    }
     p["wakeup_by_sleep"] = wakeups["wakeup_by_sleep"];
     if (wakeups.contains("send_wake_by_gap"))
     {
@@ -236,7 +240,7 @@ CalibrateMain(int argc, char** argv)
         full = calibrate::MeasureFullRing(ns, o.plan);
         running = calibrate::MeasureRunning(ns, o.plan);
         wakeups = calibrate::MeasureWakeups(ns, o.plan, readPoll["poll_ns"].get<double>(),
-                                             running.value("send_enqueue_ns", 0.0));
+                                             running.value("send_enqueue_ns", 0.0), readPoll["read_ns"].get<double>());
         stolen = calibrate::MeasureReaderStolen(ns, o.plan);
         twin = kernel::Calibrate(ns, o.plan.payload); // the TCP twin's: write(), timer wake-ups
         fullEnd = calibrate::MeasureFullRing(ns, o.plan); // the host's state at the end

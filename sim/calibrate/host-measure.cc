@@ -450,7 +450,7 @@ MeasureReaderStolen(const Netns& ns, const Plan& plan)
 }
 
 json
-MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueNs)
+MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueNs, double readNs)
 {
     CalDevice d(ns, "tcal3", 1000, 14);
     CalSocket s(ns, d.dst);
@@ -542,13 +542,6 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueN
         wakeByGap[gapOf[r.seq]].push_back(wake);
         sendByGap[gapOf[r.seq]].push_back(sendNs[r.seq]);
     }
-    // do_poll(): a datagram that reached the ring before the reader's poll()
-    // could have blocked (within poll_ns of its entry) was seen by the poll
-    // itself, with no wake-up; the simulator models those (VpnReader's
-    // Blocking state), so the bins hold only the reader's real wake-ups.
-    const auto window = static_cast<int64_t>(std::llround(pollNs));
-    const auto seenByPoll = std::count_if(pairs.begin(), pairs.end(),
-                                          [window](const std::pair<int64_t, int64_t>& pr) { return pr.first < window; });
     // The datagrams a poll() saw: landed before it began (its first pass
     // found them) or while it was entering the wait (pollwake() set
     // pwq->triggered: do_poll() goes round again): read() returned how
@@ -565,12 +558,24 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueN
         {
             beforeFromPoll.push_back(r.afterRead - r.sleepStart);
         }
-        else if (landed - r.sleepStart < window)
+        else if (landed - r.sleepStart < static_cast<int64_t>(std::llround(pollNs)))
         {
             inFromPoll.push_back(r.afterRead - r.sleepStart);
             inFromLanding.push_back(r.afterRead - landed);
         }
     }
+    // The poll() that may block, when its datagram was there before it
+    // began: from its entry to read() returned, less a read(): its CPU up
+    // to where it would have slept (at least a poll(0)'s).
+    const double blockNs =
+        beforeFromPoll.empty() ? pollNs : std::max(pollNs, MedianOf(beforeFromPoll) - readNs);
+    // do_poll(): a datagram that reached the ring before the reader's poll()
+    // could have blocked (within poll_block_ns of its entry) was seen by the
+    // poll itself, with no wake-up; the simulator models those (VpnReader's
+    // Blocking state), so the bins hold only the reader's real wake-ups.
+    const auto window = static_cast<int64_t>(std::llround(blockNs));
+    const auto seenByPoll = std::count_if(pairs.begin(), pairs.end(),
+                                          [window](const std::pair<int64_t, int64_t>& pr) { return pr.first < window; });
     const json real = WakeBins(pairs, 20, window);
     json byGap = json::array();
     for (size_t g = 0; g < gapsUs.size(); ++g)
@@ -589,6 +594,7 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueN
             {"poll_window_ns", window},
             {"seen_by_poll", seenByPoll},
             {"enqueue_ns", enq},
+            {"poll_block_ns", blockNs},
             {"seen_before_poll", {{"read_returned_from_poll", Summary(beforeFromPoll)}}},
             {"seen_entering_poll",
              {{"read_returned_from_poll", Summary(inFromPoll)}, {"read_returned_from_landing", Summary(inFromLanding)}}},

@@ -34,7 +34,10 @@
 //                     trains of 40 datagrams 0..8 us apart (version 3), the
 //                     short sleeps of a reader a little faster than its
 //                     sender; the datagrams its poll() saw before it
-//                     blocked (sleep < poll_ns) are left out (version 2)
+//                     blocked (sleep < poll_ns; since 2026-12-01 07:20
+//                     < poll_block_ns, the poll() that may block, measured
+//                     on the datagrams already there when it began) are
+//                     left out (version 2)
 //                     (those 0..8 us sleeps, counted from the send()'s
 //                     start, mixed the reader's poll() catching a datagram
 //                     that reached the ring late in its send() (~2 us) with
@@ -86,15 +89,19 @@ nlohmann::json MeasureRunning(const kernel::Netns& ns, const Plan& plan);
 /// gap) and reader.preempt_ms (mean gap).
 nlohmann::json MeasureReaderStolen(const kernel::Netns& ns, const Plan& plan);
 
-/// {send_wake_ns, send_wake_by_gap, wakeup_by_sleep: [bins], by_gap: [...], samples}.
+/// {send_wake_ns, send_wake_by_gap, wakeup_by_sleep: [bins], by_gap: [...], samples, poll_block_ns}.
 /// `enqueueNs` (MeasureRunning's send_enqueue_ns): a datagram reaches the
 /// ring that long after its send() began; sleeps and wake-ups are counted
 /// from then (wakeup_by_sleep_from_send: from the send()'s start).
-/// `pollNs` (MeasureReadPoll's poll_ns): a datagram that reached the ring
-/// less than that after the reader entered poll() was seen by that poll()
-/// before it blocked (no wake-up: the simulator models it, VpnReader's poll
-/// cost); those are counted ("seen_by_poll") and left out of the bins.
-nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan, double pollNs, double enqueueNs);
+/// poll_block_ns: the poll() that may block, from the datagrams that were
+/// in the ring before it began: median of its entry -> read() returned,
+/// less `readNs` (MeasureReadPoll's read_ns), at least `pollNs` (its
+/// poll_ns). A datagram that reached the ring less than poll_block_ns after
+/// the reader entered poll() was seen by that poll() before it blocked (no
+/// wake-up: the simulator models it, VpnReader's PollBlockCost); those are
+/// counted ("seen_by_poll") and left out of the bins.
+nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan, double pollNs, double enqueueNs,
+                              double readNs);
 
 /// The bins of reader.wakeup_by_sleep from (sleep ns, wake ns) pairs, left
 /// out the pairs whose sleep is below `minSleepNs`: fixed edges 0, 1, 2, 3,

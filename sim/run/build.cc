@@ -93,6 +93,7 @@ InstallPath(const Scenario& s, Ptr<Node> client, Ptr<Node> server)
     h.SetReaderAttribute("DeepWakeupLatency", TimeValue(Us(r.deepWakeupLatencyUs)));
     h.SetReaderAttribute("Batch", UintegerValue(r.batch));
     h.SetReaderAttribute("PollCost", TimeValue(Ns(r.pollNs)));
+    h.SetReaderAttribute("PollBlockCost", TimeValue(r.pollBlockNs < 0 ? NanoSeconds(-1) : Ns(r.pollBlockNs)));
     h.SetReaderAttribute("ReadCost", TimeValue(Ns(r.readNs)));
     h.SetReaderAttribute("ReadEmptyCost", TimeValue(Ns(r.readEmptyNs)));
     h.SetReaderAttribute("WriteCost", TimeValue(Ns(r.writeNs)));

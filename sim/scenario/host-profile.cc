@@ -236,6 +236,10 @@ CheckHostProfile(const json& p, const std::string& path)
     {
         NumberAt(*costs, "read_empty_ns", "costs.read_empty_ns", path, 1e9);
     }
+    if (costs->contains("poll_block_ns"))
+    {
+        NumberAt(*costs, "poll_block_ns", "costs.poll_block_ns", path, 1e9);
+    }
     if (p["version"].get<int>() >= 4 || costs->contains("send_enqueue_ns"))
     {
         // version 4: the wake-up bins count from it
@@ -370,6 +374,10 @@ ApplyReaderCosts(json& j, const json& profile, json& prov)
     if (costs.contains("read_empty_ns"))
     {
         FillUnlessSet(reader, "read_empty_ns", costs["read_empty_ns"], "reader.read_empty_ns", prov);
+    }
+    if (costs.contains("poll_block_ns"))
+    {
+        FillUnlessSet(reader, "poll_block_ns", costs["poll_block_ns"], "reader.poll_block_ns", prov);
     }
     const bool timer = tcp && profile.contains("timer_wakeup_quantiles_us");
     if (timer)

@@ -301,6 +301,11 @@ VisitReader(V& v, T& r, double durationS)
                        "sees what arrives meanwhile)"}
                  .SimOnly(
                  "the kernel's own poll(): kernel.reader_poll_ns_mean"));
+    v.DoubleOrMinusOne("poll_block_ns", r.pollBlockNs, Closed(0, 1e9), "same as poll_ns",
+                       Doc{"ns", "CPU of the poll() that may block (after the ring was found empty), from its entry "
+                                 "to where it would sleep: poll_initwait(), the timeout, tun_chr_poll() on the wait "
+                                 "queue; a packet that lands meanwhile is read without a wake-up. -1 = poll_ns"}
+                           .SimOnly("the kernel's own poll()"));
     v.Double("read_ns", r.readNs, Closed(0, 1e9),
              Doc{"ns", "the least CPU of a packet, the read() syscall itself: a packet costs max(per_packet_ns + "
                        "ns_per_byte * bytes, read_ns)"}

@@ -103,6 +103,7 @@ struct ReaderConfig
     uint32_t batch = 1;                ///< packets taken per read
     ReaderLoop loop = ReaderLoop::ReadUntilEmpty; ///< how the main loop reads tun (reader-loop.h)
     double pollNs = 0.0;               ///< CPU per poll() that finds data (poll-each, batched)
+    double pollBlockNs = -1.0;         ///< the poll() that may block, to where it sleeps; -1 = pollNs
     double readNs = 0.0;               ///< a packet's least CPU: the read() syscall itself
     double readEmptyNs = 0.0;          ///< a read() that finds the ring empty (-EAGAIN), read-until-empty
     double writeNs = 0.0;              ///< CPU of one write() into tun (tun_get_user + receive path)

@@ -385,6 +385,110 @@ SleepingReader(int fd, const std::atomic<bool>& stop, std::vector<WakeRecord>& o
     }
 }
 
+/// What MeasureWakeups sent: per datagram (its seq is the index) its
+/// send()'s duration (-1: failed), start and gap (an index into the gaps;
+/// kTrain: a datagram of a train).
+struct WakeupSends
+{
+    std::vector<int64_t> sendNs, sentAt;
+    std::vector<size_t> gapOf;
+};
+
+/// MeasureWakeups' datagrams on socket fd: single ones after each gap of
+/// gapsUs, then trains.
+void
+SendWakeupPattern(int fd, const Plan& plan, const std::vector<int64_t>& gapsUs, WakeupSends& out)
+{
+    // Single datagrams at gaps cycling through 10 us .. 10 ms: the reader
+    // sleeps (about) the gap before each.
+    const size_t kShortGaps = 7; // the cycle; 30 and 100 ms (bursts 30 ms apart and more) below
+    // At least kMinGapSends per gap whatever --scale says: a gap of
+    // send_wake_by_gap needs 10 waking sends (host-profile.cc), and the
+    // profile must have at least one gap (at --scale 0.05 none had).
+    constexpr uint32_t kMinGapSends = 12;
+    const uint32_t perGap = std::max(Scaled(plan, 150), kMinGapSends);
+    std::vector<uint8_t> buf(plan.payload, 0);
+    auto sendAfter = [&](int64_t waitNs, size_t gap) {
+        WaitUntil(NowNs() + waitNs);
+        int64_t at = 0;
+        const int64_t ns_ = TimedSend(fd, buf, static_cast<uint32_t>(out.sendNs.size()), &at);
+        out.sendNs.push_back(ns_);
+        out.sentAt.push_back(at);
+        out.gapOf.push_back(gap);
+    };
+    WaitUntil(NowNs() + 20000000); // the reader asleep first
+    for (uint32_t k = 0; k < perGap && !Interrupted(); ++k)
+    {
+        for (size_t g = 0; g < kShortGaps; ++g)
+        {
+            sendAfter(gapsUs[g] * 1000, g);
+        }
+    }
+    // The long idle gaps: a burst's first send() after the sender slept as
+    // long as a grid's bursts are apart (fewer: each costs its gap; at
+    // least kMinGapSends, 1.6 s in all, so that the table reaches 100 ms).
+    for (uint32_t k = 0; k < std::max(Scaled(plan, 30), kMinGapSends) && !Interrupted(); ++k)
+    {
+        sendAfter(gapsUs[kShortGaps] * 1000, kShortGaps);
+    }
+    for (uint32_t k = 0; k < std::max(Scaled(plan, 10), kMinGapSends) && !Interrupted(); ++k)
+    {
+        sendAfter(gapsUs[kShortGaps + 1] * 1000, kShortGaps + 1);
+    }
+    // Trains: a sender that keeps sending, kTrainLength datagrams spaced
+    // kTrainSpacingNs after each send() returns, 2 ms apart: a reader that
+    // is a little faster than the sender finds the ring empty and sleeps a
+    // few us before the next datagram wakes it -- the short sleeps of a
+    // burst, which single datagrams at 10 us and more never give.
+    for (uint32_t k = 0; k < Scaled(plan, 40) && !Interrupted(); ++k)
+    {
+        for (const int64_t spacingNs : kTrainSpacingNs)
+        {
+            WaitUntil(NowNs() + 2000000);
+            for (uint32_t i = 0; i < kTrainLength; ++i)
+            {
+                sendAfter(i == 0 ? 0 : spacingNs, kTrain);
+            }
+        }
+    }
+}
+
+/// The datagrams the sleeping reader's poll() saw: landed (`enq` after
+/// their send() began) before it began -- its first pass found them -- or
+/// within `pollNs` of its entry, while it was entering the wait (pollwake()
+/// set pwq->triggered: do_poll() goes round again). {poll_block_ns: the
+/// poll() that may block, from the first kind: median of its entry ->
+/// read() returned, less `readNs`, at least `pollNs`; seen_before_poll,
+/// seen_entering_poll: read() returned how long after the poll() began, and
+/// after they landed}.
+json
+PollCatches(const std::vector<WakeRecord>& recs, const WakeupSends& sent, int64_t enq, double pollNs, double readNs)
+{
+    std::vector<int64_t> beforeFromPoll, inFromPoll, inFromLanding;
+    for (const WakeRecord& r : recs)
+    {
+        if (r.seq >= sent.sendNs.size() || sent.sendNs[r.seq] < 0)
+        {
+            continue;
+        }
+        const int64_t landed = sent.sentAt[r.seq] + enq;
+        if (landed < r.sleepStart)
+        {
+            beforeFromPoll.push_back(r.afterRead - r.sleepStart);
+        }
+        else if (landed - r.sleepStart < static_cast<int64_t>(std::llround(pollNs)))
+        {
+            inFromPoll.push_back(r.afterRead - r.sleepStart);
+            inFromLanding.push_back(r.afterRead - landed);
+        }
+    }
+    return {{"poll_block_ns", beforeFromPoll.empty() ? pollNs : std::max(pollNs, MedianOf(beforeFromPoll) - readNs)},
+            {"seen_before_poll", {{"read_returned_from_poll", Summary(beforeFromPoll)}}},
+            {"seen_entering_poll",
+             {{"read_returned_from_poll", Summary(inFromPoll)},
+              {"read_returned_from_landing", Summary(inFromLanding)}}}};
+}
+
 } // namespace
 
 json
@@ -457,61 +561,12 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueN
     std::vector<WakeRecord> recs;
     const int fd = d.dev.Fd();
     Background reader([fd, &recs](const std::atomic<bool>& stop) { SleepingReader(fd, stop, recs); });
-    // Single datagrams at gaps cycling through 10 us .. 10 ms: the reader
-    // sleeps (about) the gap before each.
     const std::vector<int64_t> gapsUs = {10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000};
-    const size_t kShortGaps = 7; // the cycle; 30 and 100 ms (bursts 30 ms apart and more) below
-    // At least kMinGapSends per gap whatever --scale says: a gap of
-    // send_wake_by_gap needs 10 waking sends (host-profile.cc), and the
-    // profile must have at least one gap (at --scale 0.05 none had).
-    constexpr uint32_t kMinGapSends = 12;
-    const uint32_t perGap = std::max(Scaled(plan, 150), kMinGapSends);
-    std::vector<uint8_t> buf(plan.payload, 0);
-    std::vector<int64_t> sendNs, sentAt;
-    std::vector<size_t> gapOf; // index into gapsUs; kTrain: a datagram of a train
-    auto sendAfter = [&](int64_t waitNs, size_t gap) {
-        WaitUntil(NowNs() + waitNs);
-        int64_t at = 0;
-        const int64_t ns_ = TimedSend(s.fd, buf, static_cast<uint32_t>(sendNs.size()), &at);
-        sendNs.push_back(ns_);
-        sentAt.push_back(at);
-        gapOf.push_back(gap);
-    };
-    WaitUntil(NowNs() + 20000000); // the reader asleep first
-    for (uint32_t k = 0; k < perGap && !Interrupted(); ++k)
-    {
-        for (size_t g = 0; g < kShortGaps; ++g)
-        {
-            sendAfter(gapsUs[g] * 1000, g);
-        }
-    }
-    // The long idle gaps: a burst's first send() after the sender slept as
-    // long as a grid's bursts are apart (fewer: each costs its gap; at
-    // least kMinGapSends, 1.6 s in all, so that the table reaches 100 ms).
-    for (uint32_t k = 0; k < std::max(Scaled(plan, 30), kMinGapSends) && !Interrupted(); ++k)
-    {
-        sendAfter(gapsUs[kShortGaps] * 1000, kShortGaps);
-    }
-    for (uint32_t k = 0; k < std::max(Scaled(plan, 10), kMinGapSends) && !Interrupted(); ++k)
-    {
-        sendAfter(gapsUs[kShortGaps + 1] * 1000, kShortGaps + 1);
-    }
-    // Trains: a sender that keeps sending, kTrainLength datagrams spaced
-    // kTrainSpacingNs after each send() returns, 2 ms apart: a reader that
-    // is a little faster than the sender finds the ring empty and sleeps a
-    // few us before the next datagram wakes it -- the short sleeps of a
-    // burst, which single datagrams at 10 us and more never give.
-    for (uint32_t k = 0; k < Scaled(plan, 40) && !Interrupted(); ++k)
-    {
-        for (const int64_t spacingNs : kTrainSpacingNs)
-        {
-            WaitUntil(NowNs() + 2000000);
-            for (uint32_t i = 0; i < kTrainLength; ++i)
-            {
-                sendAfter(i == 0 ? 0 : spacingNs, kTrain);
-            }
-        }
-    }
+    WakeupSends sent;
+    SendWakeupPattern(s.fd, plan, gapsUs, sent);
+    const std::vector<int64_t>& sendNs = sent.sendNs;
+    const std::vector<int64_t>& sentAt = sent.sentAt;
+    const std::vector<size_t>& gapOf = sent.gapOf;
     WaitUntil(NowNs() + 20000000);
     reader.Stop();
     ThrowIfInterrupted();
@@ -542,33 +597,8 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueN
         wakeByGap[gapOf[r.seq]].push_back(wake);
         sendByGap[gapOf[r.seq]].push_back(sendNs[r.seq]);
     }
-    // The datagrams a poll() saw: landed before it began (its first pass
-    // found them) or while it was entering the wait (pollwake() set
-    // pwq->triggered: do_poll() goes round again): read() returned how
-    // long after the poll began, and after they landed.
-    std::vector<int64_t> beforeFromPoll, inFromPoll, inFromLanding;
-    for (const WakeRecord& r : recs)
-    {
-        if (r.seq >= sendNs.size() || sendNs[r.seq] < 0)
-        {
-            continue;
-        }
-        const int64_t landed = sentAt[r.seq] + enq;
-        if (landed < r.sleepStart)
-        {
-            beforeFromPoll.push_back(r.afterRead - r.sleepStart);
-        }
-        else if (landed - r.sleepStart < static_cast<int64_t>(std::llround(pollNs)))
-        {
-            inFromPoll.push_back(r.afterRead - r.sleepStart);
-            inFromLanding.push_back(r.afterRead - landed);
-        }
-    }
-    // The poll() that may block, when its datagram was there before it
-    // began: from its entry to read() returned, less a read(): its CPU up
-    // to where it would have slept (at least a poll(0)'s).
-    const double blockNs =
-        beforeFromPoll.empty() ? pollNs : std::max(pollNs, MedianOf(beforeFromPoll) - readNs);
+    const json catches = PollCatches(recs, sent, enq, pollNs, readNs);
+    const double blockNs = catches["poll_block_ns"].get<double>();
     // do_poll(): a datagram that reached the ring before the reader's poll()
     // could have blocked (within poll_block_ns of its entry) was seen by the
     // poll itself, with no wake-up; the simulator models those (VpnReader's
@@ -595,9 +625,8 @@ MeasureWakeups(const Netns& ns, const Plan& plan, double pollNs, double enqueueN
             {"seen_by_poll", seenByPoll},
             {"enqueue_ns", enq},
             {"poll_block_ns", blockNs},
-            {"seen_before_poll", {{"read_returned_from_poll", Summary(beforeFromPoll)}}},
-            {"seen_entering_poll",
-             {{"read_returned_from_poll", Summary(inFromPoll)}, {"read_returned_from_landing", Summary(inFromLanding)}}},
+            {"seen_before_poll", catches["seen_before_poll"]},
+            {"seen_entering_poll", catches["seen_entering_poll"]},
             {"wakeup_by_sleep_from_send", WakeBins(fromSend, 20, window)},
             // (every datagram seen by the poll: no real wake-up measured, the bins of all)
             {"wakeup_by_sleep", real.empty() ? WakeBins(pairs, 20) : real}};

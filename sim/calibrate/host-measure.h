@@ -37,12 +37,11 @@
 //                     blocked (sleep < poll_ns; since 2026-12-01 07:20
 //                     < poll_block_ns, the poll() that may block, measured
 //                     on the datagrams already there when it began) are
-//                     left out (version 2)
-//                     (those 0..8 us sleeps, counted from the send()'s
-//                     start, mixed the reader's poll() catching a datagram
-//                     that reached the ring late in its send() (~2 us) with
-//                     real wake-ups (~20 us): counted from the ring they
-//                     separate, version 4)
+//                     left out (version 2); counted from the send()'s
+//                     start, the 0..8 us sleeps mixed a poll() catching a
+//                     datagram that landed late in its send() (~2 us) with
+//                     real wake-ups (~20 us): counted from the landing they
+//                     part (version 4)
 //   kernel::Calibrate (sim/kernel/measure.h, the TCP twin's; version 3): the
 //                     reader's write() into tun (reader.write_ns), a send()
 //                     through the stack (reader.write_xmit_ns) and timer
@@ -106,8 +105,9 @@ nlohmann::json MeasureWakeups(const kernel::Netns& ns, const Plan& plan, double 
 /// The bins of reader.wakeup_by_sleep from (sleep ns, wake ns) pairs, left
 /// out the pairs whose sleep is below `minSleepNs`: fixed edges 0, 1, 2, 3,
 /// 5, 10, 20, 50, 200, 1000, 5000, 20000 us (version 3: without 1 and 3;
-/// version 2: 0, 10, 50, 200, 1000, 5000; the first bin also holds the sleeps below 0 when minSleepNs
-/// allows them); a bin with fewer than `minSamples` is merged
+/// version 2: 0, 10, 50, 200, 1000, 5000; the first bin also holds the
+/// sleeps below 0 when minSleepNs allows them); a bin with fewer than
+/// `minSamples` is merged
 /// into the one before it (the first into the next); each bin's wake-ups
 /// as 100 quantile midpoints (us). Empty without samples.
 nlohmann::json WakeBins(std::vector<std::pair<int64_t, int64_t>> pairs, size_t minSamples,

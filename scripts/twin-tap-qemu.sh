@@ -6,6 +6,7 @@
 #                                 [--rings "1000 100 10 1"] [--rtts "0 120"]
 #                                 [--secs-local 10] [--secs-rtt 30] [--no-sim] [--out DIR]
 #                                 [--netns-cc cubic|default] [--no-stall-trace]
+#                                 [--probe-under-load "50 200 400"]
 #
 # What runs (as root, in a private network namespace "tunsim-tw<pid>"):
 #   * tap0 in that namespace, txqueuelen = ring, pfifo_fast; mainline tun
@@ -55,7 +56,11 @@
 # round trip (SYN -> RST to a closed port: DIR/vm-rtt.json); what of it the
 # per-frame costs do not explain becomes vm.guest_irq_us in the `rtt` and
 # `cal` runs (twin_tap_qemu_sim.py --vm-rtt); if the probe fails, those
-# runs go without it.
+# runs go without it. --probe-under-load "R1 R2 ...": then the same probe
+# again while iperf3 sends at each rate (Mbit/s, paced: iperf3 -b) into the
+# guest (DIR/vm-rtt-load-R.json and iperf-load-R.json): does the round
+# trip stay when the guest's NAPI is busy (a latency per packet) or go
+# (one per interrupt into an idle NAPI, as vm.guest_irq_us models it)?
 #
 # KVM: `auto` tries a KVM boot first (20 s) and falls back to TCG, saying
 # why. Under TCG the guest and QEMU's device emulation run an
@@ -66,7 +71,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-NIC=e1000 ACCEL=auto RINGS="1000 100 10 1" RTTS="0 120" SL=10 SR=30 SIM=1 NSCC=cubic STRACE=1
+NIC=e1000 ACCEL=auto RINGS="1000 100 10 1" RTTS="0 120" SL=10 SR=30 SIM=1 NSCC=cubic STRACE=1 LOADS=""
 OUT=results/twin-tap-qemu/$(date -u +%Y%m%d-%H%M)
 while [ $# -gt 0 ]; do
   case $1 in
@@ -76,6 +81,7 @@ while [ $# -gt 0 ]; do
     --no-sim) SIM=0; shift;; --out) OUT=$2; shift 2;;
     --netns-cc) NSCC=$2; shift 2;;
     --no-stall-trace) STRACE=0; shift;;
+    --probe-under-load) LOADS=$2; shift 2;;
     *) echo "twin-tap-qemu: unknown option $1 (see the header of $0)" >&2; exit 2;;
   esac
 done
@@ -84,6 +90,7 @@ case $ACCEL in auto|kvm|tcg) ;; *) echo "twin-tap-qemu: --accel must be auto, kv
 case $NSCC in cubic|default) ;; *) echo "twin-tap-qemu: --netns-cc must be cubic or default" >&2; exit 2;; esac
 for r in $RINGS; do [[ $r =~ ^[0-9]+$ ]] && [ "$r" -ge 1 ] && [ "$r" -le 100000 ] || { echo "twin-tap-qemu: --rings: integers in [1, 100000]" >&2; exit 2; }; done
 for t in $RTTS; do [[ $t =~ ^[0-9]+$ ]] && [ "$t" -le 2000 ] || { echo "twin-tap-qemu: --rtts: integers in [0, 2000] ms" >&2; exit 2; }; done
+for l in $LOADS; do [[ $l =~ ^[0-9]+$ ]] && [ "$l" -ge 1 ] && [ "$l" -le 100000 ] || { echo "twin-tap-qemu: --probe-under-load: rates in Mbit/s, integers in [1, 100000]" >&2; exit 2; }; done
 for s in $SL $SR; do [[ $s =~ ^[0-9]+$ ]] && [ "$s" -ge 2 ] && [ "$s" -le 3600 ] || { echo "twin-tap-qemu: --secs-*: integers in [2, 3600]" >&2; exit 2; }; done
 [ "$(id -u)" -eq 0 ] || { echo "twin-tap-qemu: needs root (tap device, network namespace)" >&2; exit 1; }
 
@@ -200,6 +207,14 @@ if ip netns exec "$NS" python3 scripts/vm_rtt_probe.py 10.77.0.2 --json "$OUT/vm
 else
   echo "twin-tap-qemu: the round-trip probe failed: the simulator runs without vm.guest_irq_us from it" >&2
 fi
+for l in $LOADS; do
+  ip netns exec "$NS" iperf3 -c 10.77.0.2 -t 8 -b "${l}M" -C cubic -J > "$OUT/iperf-load-$l.json" &
+  LPID=$!
+  sleep 3
+  ip netns exec "$NS" python3 scripts/vm_rtt_probe.py 10.77.0.2 --json "$OUT/vm-rtt-load-$l.json" ||
+    echo "twin-tap-qemu: the round-trip probe failed under $l Mbit/s" >&2
+  wait "$LPID" || echo "twin-tap-qemu: iperf3 at $l Mbit/s failed" >&2
+done
 if [ "$STRACE" = 1 ]; then
   tsecs=$((csecs > 10 ? 8 : csecs - 1))
   bash scripts/tap-ring-trace.sh --secs "$tsecs" --out "$OUT/stall-trace.txt" > "$OUT/stall-trace.log" 2>&1 &

@@ -18,6 +18,11 @@ underlay.delay_ms = rtt/2, duration_s = the twin's seconds), each as:
               vm.guest_irq_us = p50 - calibration row's RTT - (frame_ns +
                                 guest_frame_ns + tx_frame_ns) / 1000
                                 - reader.wakeup_latency_us (5), at least 0;
+  rttd   -- (with --vm-rtt) gro, and that same part of the round trip as
+            a delay of every frame (underlay.delay_ms + half of it each
+            way) instead of a latency per interrupt: under a paced load the
+            probe's round trip stays (twin-tap-qemu.sh --probe-under-load,
+            docs/twin-tap-qemu.md), so the guest is later, not slower;
   cal    -- (with --stalls: tap_ring_occupancy.py --stalls-json of the
             calibration point) rtt (or gro), and QEMU's main-loop stalls:
               reader.preempt_interval_ms = 1000 / main-loop stalls per s,
@@ -25,7 +30,8 @@ underlay.delay_ms = rtt/2, duration_s = the twin's seconds), each as:
             (VmBackend::SetPreemption(): exponential gaps and lengths with
             those means; the trace counts only stalls of more than 1 ms, so
             the model's stall time per second is the measured one, spread
-            over more, shorter stalls).
+            over more, shorter stalls);
+  cald   -- (with both) rttd and those stalls.
 Nothing comes from the row being simulated but its ring, RTT and duration.
 Writes DIR/twin-vs-sim.csv and prints the table.
 """
@@ -42,7 +48,8 @@ def simulate(tunsim, row, costs, variant, workdir):
     """Run the row with the calibration's costs and the variant's extra
     fields; goodput, retransmits and frames each way."""
     out = os.path.join(workdir, 'r%s-rtt%s-%s' % (row['ring'], row['rtt_ms'], variant['name']))
-    sets = {'duration_s': row['secs'], 'underlay.delay_ms': '%g' % (float(row['rtt_ms']) / 2),
+    sets = {'duration_s': row['secs'],
+            'underlay.delay_ms': '%g' % (float(row['rtt_ms']) / 2 + variant.get('delay_add_ms', 0.0)),
             'tun.ring_size': row['ring'], 'vm.frame_ns': '%.0f' % costs['frame_ns'],
             'vm.tx_frame_ns': '%.0f' % costs['frame_ns'], 'vm.guest_frame_ns': '%.0f' % costs['guest_frame_ns']}
     sets.update(variant['set'])
@@ -90,12 +97,17 @@ def variants(a, cal, costs):
         extra['vm.guest_irq_us'] = '%.1f' % irq
         cols.update({'cal_vm_rtt_p50_us': '%.0f' % p50, 'cal_guest_irq_us': '%.1f' % irq})
         v.append({'name': 'rtt', 'set': dict(extra)})
+        # The same part of the round trip as a delay of every frame instead
+        # (half each way): the guest is not slower, only later.
+        v.append({'name': 'rttd', 'set': {'vm.gro': 'true'}, 'delay_add_ms': irq / 2000.0})
     if a.stalls:
         st = calibration_stalls(a.stalls)
-        extra['reader.preempt_interval_ms'] = '%.6g' % st['interval_ms']
-        extra['reader.preempt_ms'] = '%.6g' % st['mean_ms']
+        stalls = {'reader.preempt_interval_ms': '%.6g' % st['interval_ms'], 'reader.preempt_ms': '%.6g' % st['mean_ms']}
+        extra.update(stalls)
         cols.update({'cal_main_stalls_per_s': '%.2f' % st['per_s'], 'cal_main_stall_mean_ms': '%.3f' % st['mean_ms']})
         v.append({'name': 'cal', 'set': dict(extra)})
+        if a.vm_rtt:
+            v.append({'name': 'cald', 'set': dict(stalls, **{'vm.gro': 'true'}), 'delay_add_ms': irq / 2000.0})
     return v, cols
 
 

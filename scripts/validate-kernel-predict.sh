@@ -14,7 +14,11 @@
 #    costs 2..50 us, and floods -- each run on the kernel (`tunsim kernel`,
 #    N repeats for the spread) and in the simulator with nothing but the
 #    profile (`tunsim run --profile`), for 20x (bursts) or 5x (floods) the
-#    kernel's duration so that the drawn wake-ups average out.
+#    kernel's duration so that the drawn wake-ups average out; beside it,
+#    from a version-4 profile, the same point without the landing
+#    (DIR/sim-from-send/: send_enqueue_ns 0 and the profile's wake-up bins
+#    counted from the send()'s start, as version 3 did), reported as a
+#    second summary line and the CSV's *_from_send columns.
 # 3. The table (point, kernel mean loss, kernel spread, sim loss, diff pp,
 #    within 3 pp?) and the summary: the share within 3 pp among the points
 #    whose kernel spread (sd over repeats) is below 3 pp, and the largest

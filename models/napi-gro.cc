@@ -158,6 +158,24 @@ NapiGro::Complete(size_t i)
 }
 
 void
+NapiGro::FlushFlowOf(ns3::Ptr<ns3::Packet> frame)
+{
+    Seg s;
+    if (!Parse(frame, s))
+    {
+        return;
+    }
+    for (size_t i = 0; i < m_held.size(); ++i)
+    {
+        if (SameFlow(m_held[i].first, s))
+        {
+            Complete(i); // one held skb per flow
+            return;
+        }
+    }
+}
+
+void
 NapiGro::Flush()
 {
     while (!m_held.empty())

@@ -22,6 +22,8 @@
 //   * a segment shorter than gso_size, or with URG/PSH/RST/SYN/FIN, ends its
 //     skb: it is merged (or starts one) and the skb is flushed at once;
 //   * at most MAX_GRO_SKBS (8) flows are held; a ninth flushes the oldest;
+//   * a GSO skb (FlushFlowOf()) is not merged here: the flow's held skb
+//     goes up before it, so the segments stay in order;
 //   * Flush() at the end of every poll: napi_complete_done(), and
 //     napi_poll() after a poll that used its whole budget, flush all held
 //     skbs when HZ < 1000 (Debian's kernels: HZ 250).
@@ -64,6 +66,11 @@ class NapiGro
     void Receive(ns3::Ptr<ns3::Packet> frame);
     /// napi_gro_flush(): every held skb goes up, oldest first.
     void Flush();
+    /// A GSO skb of `frame`'s flow arrives (a virtio frame from a tap with
+    /// offloads): dev_gro_receive() sets its flush, so tcp_gro_receive()
+    /// completes the flow's held skb before the GSO skb goes up. The caller
+    /// then hands the GSO skb up itself.
+    void FlushFlowOf(ns3::Ptr<ns3::Packet> frame);
 
     struct Stats
     {

@@ -181,6 +181,10 @@ GuestRxQueue::FrameDone()
         }
         else
         {
+            if (m_groOn)
+            {
+                m_gro.FlushFlowOf(frame.head); // the flow's held skb first, in order
+            }
             frame.head->AddPacketTag(VnetFrameTag(false));
             m_deliver(frame.head);
             for (size_t i = 0; i < frame.rest.size(); ++i)

@@ -197,6 +197,28 @@ TEST(NapiGro, UdpAndPureAcksPassWithoutTouchingHeldFlows)
     EXPECT_EQ(sink.SkbSizes(), (std::vector<uint32_t>{1, 1, 3}));
 }
 
+TEST(NapiGro, AGsoSkbOfTheFlowFlushesItsHeldSkbFirst)
+{
+    // Two segments held for flow 5001, one for flow 6000; a GSO skb of flow
+    // 5001 arrives: its held skb (2 segments) goes up before it, flow
+    // 6000's stays held until the poll ends.
+    Sink sink;
+    NapiGro g = MakeGro(sink);
+    Feed(g, 2, Seg{});
+    Seg other;
+    other.sport = 6000;
+    Feed(g, 1, other);
+    Seg gso;
+    gso.seq = 1 + 2 * 1448;
+    g.FlushFlowOf(Frame(gso));
+    EXPECT_EQ(sink.SkbSizes(), (std::vector<uint32_t>{2}));
+    EXPECT_EQ(g.HeldSkbs(), 1u);
+    g.FlushFlowOf(Frame(gso)); // nothing held for it any more
+    EXPECT_EQ(sink.marks.size(), 2u);
+    g.Flush();
+    EXPECT_EQ(sink.SkbSizes(), (std::vector<uint32_t>{2, 1}));
+}
+
 TEST(NapiGro, NinthFlowFlushesTheOldest)
 {
     Sink sink;

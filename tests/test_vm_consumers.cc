@@ -531,6 +531,24 @@ TEST(VmRuns, VhostWithOffloadsCarriesGsoFramesOneEntryAndOneGuestAckEachAndConse
     EXPECT_EQ(on["scenario"]["vm"]["offloads"], "auto");
 }
 
+TEST(VmRuns, VhostGsoFramesAndGroSegmentsOfOneFlowReachTheGuestInOrder)
+{
+    // vhost-net with offloads at 120 ms: most frames are GSO skbs, a few
+    // single segments (a short skb at a burst's end) go through the guest's
+    // GRO. A GSO skb of the flow completes its held skb first (tcp_gro_receive()
+    // flushes it): with GRO on the guest sees no hole, sends no SACK, and the
+    // flow runs as with GRO off. (Before the flush, a held segment was
+    // overtaken: 9 recoveries, 75 retransmissions and no drop in 3 s.)
+    auto on = RunVm("vm-tap-vhost.json", "--set duration_s=3 --set underlay.delay_ms=60");
+    auto off = RunVm("vm-tap-vhost.json", "--set duration_s=3 --set underlay.delay_ms=60 --set vm.gro=false");
+    EXPECT_TRUE(on["conservation"]["ok"].get<bool>());
+    EXPECT_EQ(on["conservation"]["forward"]["dropped"].get<uint64_t>(), 0u);
+    EXPECT_EQ(on["flows"][0]["retransmits"].get<uint64_t>(), 0u);
+    EXPECT_EQ(on["flows"][0]["ca_events"]["recoveries"].get<uint64_t>(), 0u);
+    EXPECT_NEAR(on["flows"][0]["goodput_mbps"].get<double>(), off["flows"][0]["goodput_mbps"].get<double>(),
+                0.02 * off["flows"][0]["goodput_mbps"].get<double>());
+}
+
 TEST(VmRuns, HostXmitCostPutsOnePacketIntoTheRingPerCost)
 {
     // A UDP flood (1 us per send) into the QEMU guest for 0.1 s. The host's

@@ -44,6 +44,11 @@ constexpr CostField kCosts[] = {
     {"poll_ns", "poll_ns", false},
 };
 
+/// Reader costs a profile has only when their measurement had samples
+/// (read_empty_ns: version 3; poll_block_ns: since 2026-12-01): checked when
+/// there, each filling the reader field of its name.
+constexpr const char* kOptionalReaderCosts[] = {"read_empty_ns", "poll_block_ns"};
+
 /// The reader fields that give the wake-up after a sleep on the ring: one
 /// of them in the scenario keeps the profile's bins out.
 constexpr const char* kWakeFields[] = {"wakeup_latency_us",      "wakeup_quantiles_us",      "deep_idle_after_us",
@@ -232,13 +237,12 @@ CheckHostProfile(const json& p, const std::string& path)
     {
         CheckQuantiles(p, "timer_wakeup_quantiles_us", path);
     }
-    if (costs->contains("read_empty_ns"))
+    for (const char* key : kOptionalReaderCosts)
     {
-        NumberAt(*costs, "read_empty_ns", "costs.read_empty_ns", path, 1e9);
-    }
-    if (costs->contains("poll_block_ns"))
-    {
-        NumberAt(*costs, "poll_block_ns", "costs.poll_block_ns", path, 1e9);
+        if (costs->contains(key))
+        {
+            NumberAt(*costs, key, std::string("costs.") + key, path, 1e9);
+        }
     }
     if (p["version"].get<int>() >= 4 || costs->contains("send_enqueue_ns"))
     {
@@ -371,13 +375,12 @@ ApplyReaderCosts(json& j, const json& profile, json& prov)
         FillUnlessSet(reader, "write_ns", costs["write_ns"], "reader.write_ns", prov);
         FillUnlessSet(reader, "write_xmit_ns", costs["write_xmit_ns"], "reader.write_xmit_ns", prov);
     }
-    if (costs.contains("read_empty_ns"))
+    for (const char* key : kOptionalReaderCosts)
     {
-        FillUnlessSet(reader, "read_empty_ns", costs["read_empty_ns"], "reader.read_empty_ns", prov);
-    }
-    if (costs.contains("poll_block_ns"))
-    {
-        FillUnlessSet(reader, "poll_block_ns", costs["poll_block_ns"], "reader.poll_block_ns", prov);
+        if (costs.contains(key))
+        {
+            FillUnlessSet(reader, key, costs[key], std::string("reader.") + key, prov);
+        }
     }
     const bool timer = tcp && profile.contains("timer_wakeup_quantiles_us");
     if (timer)

@@ -137,19 +137,6 @@ Summary(std::vector<int64_t> v)
     return s;
 }
 
-/// The median of v (0 when empty).
-double
-MedianOf(std::vector<int64_t> v)
-{
-    if (v.empty())
-    {
-        return 0.0;
-    }
-    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-    std::nth_element(v.begin(), mid, v.end());
-    return static_cast<double>(*mid);
-}
-
 /// A datagram the spinning reader found right after a read() that found the
 /// ring empty: when it reached the ring, to within half a read().
 struct Landing
@@ -330,7 +317,7 @@ MeasureRunning(const Netns& ns, const Plan& plan)
                 {"enqueue", Summary(enqueue)}};
     if (!enqueue.empty())
     {
-        out["send_enqueue_ns"] = MedianOf(enqueue);
+        out["send_enqueue_ns"] = Quantile(enqueue, 0.5); // = enqueue.p50_ns
     }
     return out;
 }
@@ -482,7 +469,8 @@ PollCatches(const std::vector<WakeRecord>& recs, const WakeupSends& sent, int64_
             inFromLanding.push_back(r.afterRead - landed);
         }
     }
-    return {{"poll_block_ns", beforeFromPoll.empty() ? pollNs : std::max(pollNs, MedianOf(beforeFromPoll) - readNs)},
+    const double blockNs = beforeFromPoll.empty() ? pollNs : std::max(pollNs, Quantile(beforeFromPoll, 0.5) - readNs);
+    return {{"poll_block_ns", blockNs},
             {"seen_before_poll", {{"read_returned_from_poll", Summary(beforeFromPoll)}}},
             {"seen_entering_poll",
              {{"read_returned_from_poll", Summary(inFromPoll)},
